@@ -1,0 +1,526 @@
+r"""Exact policy evaluation: V, Q, the advantage and the visitation from one factorization.
+
+For a policy :math:`\pi` on an MDP :math:`(P, r, \gamma)`,
+
+.. math::
+
+    P^\pi[s, s'] = \sum_a \pi(a|s) P(s'|s, a), \qquad
+    r^\pi[s] = \sum_a \pi(a|s) r(s, a),
+
+    V^\pi = (I - \gamma P^\pi)^{-1} r^\pi, \qquad
+    Q^\pi = r + \gamma P V^\pi, \qquad A^\pi = Q^\pi - V^\pi,
+
+    d_\mu^\pi = (1-\gamma)\, \mu^\top (I - \gamma P^\pi)^{-1}, \qquad
+    \nu_\mu^\pi(s, a) = d_\mu^\pi(s)\, \pi(a|s)
+
+(AJKS Ch. 1, THEORY A1–A2).  :func:`evaluate` factors :math:`I - \gamma P^\pi`
+once; :math:`V` is the forward solve and every visitation the transposed solve
+with the same factors.  The number field follows the inputs (see
+:mod:`mdptheory.fields`):
+
+* float MDP or float policy: float64.  Dense problems use LAPACK's LU
+  (``scipy.linalg.lu_factor``).  Sparse problems use a sparse LU when the
+  transition graph is banded (gridworlds) or small, and otherwise BiCGSTAB
+  (GMRES as fallback): a direct LU fills in catastrophically on random
+  transition graphs.  Iterative solves report the certified bound
+  :math:`\|V - V^\pi\|_\infty \le \|r^\pi - (I - \gamma P^\pi) V\|_\infty / (1-\gamma)`.
+* exact MDP and exact policy: exact rationals (FLINT ``fmpq_mat``); no float
+  anywhere.
+* ``mode="ball"``: FLINT ``arb`` ball arithmetic at ``prec`` bits; every
+  entry is a ball certified to contain the exact value of the (float or
+  exact) problem as given.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from fractions import Fraction
+
+import numpy as np
+
+from .exceptions import ConvergenceWarning, InvalidParameterError
+from .fields import BALL, EXACT, FLOAT, MODES, exact_array, fraction_from_fmpq
+from .policy import as_policy, policy_is_exact
+
+__all__ = ["PolicyEvaluation", "evaluate", "policy_matrices", "DEFAULT_BALL_PREC"]
+
+#: Default working precision (bits) of ball mode: about 50 decimal digits.
+DEFAULT_BALL_PREC = 170
+
+
+# ---------------------------------------------------------------- helpers
+def _fmpq_cache(mdp):
+    """P (S, A, S), r and gamma as flint.fmpq objects, cached on the MDP."""
+    c = mdp._cache.get("fmpq")
+    if c is None:
+        from flint import fmpq
+
+        def q(x):
+            x = x if isinstance(x, Fraction) else Fraction(x)
+            return fmpq(x.numerator, x.denominator)
+
+        if mdp.is_exact:
+            P = np.frompyfunc(q, 1, 1)(mdp.P_dense())
+            r = np.frompyfunc(q, 1, 1)(mdp.r)
+            g = q(mdp.gamma)
+        else:  # floats are dyadic rationals: exact conversion
+            fq = np.frompyfunc(lambda x: q(Fraction(float(x))), 1, 1)
+            P = fq(mdp.P_dense())
+            r = fq(mdp.r)
+            g = q(Fraction(float(mdp.gamma)))
+        c = (P, r, g)
+        mdp._cache["fmpq"] = c
+    return c
+
+
+def _to_fmpq_array(a, exact_input: bool):
+    from flint import fmpq
+
+    def q(x):
+        x = x if isinstance(x, Fraction) else Fraction(x) if exact_input else Fraction(float(x))
+        return fmpq(x.numerator, x.denominator)
+
+    return np.frompyfunc(q, 1, 1)(np.asarray(a, dtype=object))
+
+
+def _fractions(a):
+    return np.frompyfunc(fraction_from_fmpq, 1, 1)(a)
+
+
+def policy_matrices(mdp, pi):
+    r"""Return ``(P_pi, r_pi)`` for a validated policy, in the MDP's field.
+
+    ``P_pi[s, s'] = sum_a pi[s, a] P[s, a, s']`` and ``r_pi[s] = sum_a pi[s, a] r[s, a]``.
+    For a sparse MDP, ``P_pi`` is a CSR matrix.
+    """
+    if mdp.is_sparse:
+        import scipy.sparse as sp
+
+        S, A = mdp.n_states, mdp.n_actions
+        rows = np.repeat(np.arange(S), A)
+        cols = np.arange(S * A)
+        Pi = sp.csr_matrix((np.asarray(pi, dtype=float).ravel(), (rows, cols)), shape=(S, S * A))
+        return (Pi @ mdp.P).tocsr(), (pi * mdp.r).sum(axis=1)
+    P = mdp.P
+    if P.dtype == object or np.asarray(pi).dtype == object:
+        return np.einsum("sat,sa->st", P, pi), (pi * mdp.r).sum(axis=1)
+    # batched row-vector times matrix: pi[s] @ P[s]
+    return np.matmul(pi[:, None, :], P)[:, 0, :], np.einsum("sa,sa->s", pi, mdp.r)
+
+
+class _DenseFactor:
+    def __init__(self, M):
+        from scipy.linalg import lu_factor
+
+        self.lu = lu_factor(M, check_finite=False)
+
+    def solve(self, b):
+        from scipy.linalg import lu_solve
+
+        return lu_solve(self.lu, b, check_finite=False)
+
+    def solve_T(self, b):
+        from scipy.linalg import lu_solve
+
+        return lu_solve(self.lu, b, trans=1, check_finite=False)
+
+
+class _SparseDirect:
+    def __init__(self, M):
+        from scipy.sparse.linalg import splu
+
+        self.lu = splu(M.tocsc())
+
+    def solve(self, b):
+        return self.lu.solve(np.asarray(b, dtype=float))
+
+    def solve_T(self, b):
+        return self.lu.solve(np.asarray(b, dtype=float), trans="T")
+
+
+class _SparseKrylov:
+    """BiCGSTAB (GMRES fallback) on ``I - gamma P_pi``; certified error bounds."""
+
+    def __init__(self, M, gamma, tol, maxiter):
+        self.M = M.tocsr()
+        self.MT = M.T.tocsr()
+        self.gamma = float(gamma)
+        self.tol = tol
+        self.maxiter = maxiter
+        self.bounds = {}
+
+    def _run(self, M, b, norm_ord, tol):
+        from scipy.sparse.linalg import bicgstab, gmres
+
+        b = np.asarray(b, dtype=float)
+        target = tol * (1.0 - self.gamma)  # residual target for the certified bound
+        # bicgstab stops on ||res||_2 <= rtol ||b||_2; ||res||_inf <= ||res||_2 and
+        # ||res||_1 <= sqrt(n) ||res||_2
+        bnorm = max(float(np.linalg.norm(b)), 1e-300)
+        rtol = target / bnorm / (math.sqrt(b.size) if norm_ord == 1 else 1.0)
+        rtol = max(rtol, 1e-15)
+        x, _ = bicgstab(M, b, x0=b.copy(), rtol=rtol, atol=0.0, maxiter=self.maxiter)
+        res = b - M @ x
+        if not np.all(np.isfinite(x)) or np.linalg.norm(res, norm_ord) > target:
+            x2, _ = gmres(M, b, x0=b.copy() if not np.all(np.isfinite(x)) else x, rtol=rtol, atol=0.0,
+                          restart=50, maxiter=self.maxiter)
+            res2 = b - M @ x2
+            if np.linalg.norm(res2, norm_ord) < np.linalg.norm(res, norm_ord) or not np.all(np.isfinite(x)):
+                x, res = x2, res2
+        rn = float(np.linalg.norm(res, norm_ord))
+        bound = rn / (1.0 - self.gamma)
+        if not bound <= tol:
+            warnings.warn(
+                f"sparse iterative solve reached a certified error bound {bound:.3g} > requested {tol:.3g}",
+                ConvergenceWarning, stacklevel=4)
+        return x, rn, bound
+
+    def solve(self, b):
+        x, rn, bound = self._run(self.M, b, np.inf, self.tol)
+        self.bounds["V"] = (rn, bound)
+        return x
+
+    def solve_T(self, b):
+        # x = mu^T (I - gamma P_pi)^{-1} has ||x||_1 = 1/(1-gamma): ask for 1e-10 relative
+        x, rn, bound = self._run(self.MT, b, 1, 1e-10 / (1.0 - self.gamma))
+        self.bounds["d"] = (rn, bound)
+        return x
+
+
+class _ExactFactor:
+    """Exact rational solves with FLINT.  FLINT exposes no reusable LU for
+    ``fmpq_mat``, so the transposed system (visitation) is solved on demand and
+    cached per start distribution by :class:`PolicyEvaluation`."""
+
+    def __init__(self, M):
+        self.M = M
+        self._MT = None
+
+    def solve(self, b):
+        from flint import fmpq_mat
+
+        return np.array(self.M.solve(fmpq_mat(len(b), 1, list(b))).entries(), dtype=object)
+
+    def solve_T(self, b):
+        from flint import fmpq_mat
+
+        if self._MT is None:
+            self._MT = self.M.transpose()
+        return np.array(self._MT.solve(fmpq_mat(len(b), 1, list(b))).entries(), dtype=object)
+
+
+class _BallFactor:
+    def __init__(self, M, prec):
+        self.M = M
+        self.prec = prec
+        self._MT = None
+
+    def _solve(self, M, b):
+        from flint import arb, arb_mat, ctx
+
+        old = ctx.prec
+        ctx.prec = self.prec
+        try:
+            x = M.solve(arb_mat(len(b), 1, [arb(v) for v in b]))
+        finally:
+            ctx.prec = old
+        return np.array(x.entries(), dtype=object)
+
+    def solve(self, b):
+        return self._solve(self.M, b)
+
+    def solve_T(self, b):
+        if self._MT is None:
+            self._MT = self.M.transpose()
+        return self._solve(self._MT, b)
+
+
+# ---------------------------------------------------------------- result
+class PolicyEvaluation:
+    r"""The evaluation of one policy on one MDP (returned by :func:`evaluate`).
+
+    Attributes
+    ----------
+    mdp : MDP
+    pi : ndarray, shape (S, A)
+    mode : {"float", "exact", "ball"}
+    V : ndarray, shape (S,)
+        :math:`V^\pi`.
+    Q : ndarray, shape (S, A)
+        :math:`Q^\pi = r + \gamma P V^\pi`.
+    advantage : ndarray, shape (S, A)
+        :math:`A^\pi = Q^\pi - V^\pi` (also available as ``A``).
+    P_pi : ndarray (S, S) or sparse matrix
+    r_pi : ndarray, shape (S,)
+    solver : str
+        ``"lapack-lu"``, ``"splu"``, ``"bicgstab"``, ``"flint-fmpq"`` or ``"flint-arb"``.
+    residual : float or None
+        For iterative solves, ``||r_pi - (I - gamma P_pi) V||_inf``.
+    error_bound : float or None
+        For iterative solves, the certified ``||V - V^pi||_inf <= residual / (1 - gamma)``.
+
+    Methods ``visitation(mu)``, ``occupancy(mu)`` and ``value(mu)`` reuse the
+    factorization.
+    """
+
+    def __init__(self, mdp, pi, mode, P_pi, r_pi, V, Q, factor, solver, gamma_num):
+        self.mdp = mdp
+        self.pi = pi
+        self.mode = mode
+        self.P_pi = P_pi
+        self.r_pi = r_pi
+        self.V = V
+        self.Q = Q
+        self.advantage = Q - V[:, None]
+        self.solver = solver
+        self._factor = factor
+        self._gamma = gamma_num
+        self._visits = {}
+        b = getattr(factor, "bounds", {}).get("V")
+        self.residual = None if b is None else b[0]
+        self.error_bound = None if b is None else b[1]
+        for arr in (self.V, self.Q, self.advantage):
+            if isinstance(arr, np.ndarray):
+                arr.flags.writeable = False
+
+    @property
+    def A(self) -> np.ndarray:
+        """Alias of :attr:`advantage`."""
+        return self.advantage
+
+    def _mu(self, mu):
+        mdp = self.mdp
+        if mu is None:
+            mu = mdp.rho
+        mu_arr = np.asarray(mu, dtype=object if self.mode != FLOAT else float)
+        if mu_arr.shape != (mdp.n_states,):
+            raise InvalidParameterError(f"mu must have shape ({mdp.n_states},); got {mu_arr.shape}")
+        if self.mode == FLOAT:
+            if not np.all(np.isfinite(mu_arr)) or (mu_arr < 0).any() or abs(mu_arr.sum() - 1) > 1e-9:
+                raise InvalidParameterError("mu must be a probability distribution (finite, >= 0, summing to 1)")
+            return mu_arr
+        mu_q = exact_array(mu_arr, name="mu", allow_float=self.mode == BALL or not mdp.is_exact)
+        if any(x < 0 for x in mu_q) or sum(mu_q, Fraction(0)) != 1:
+            raise InvalidParameterError(f"mu must be a probability distribution; got sum {sum(mu_q, Fraction(0))}")
+        return mu_q
+
+    def visitation(self, mu=None) -> np.ndarray:
+        r"""Discounted state visitation :math:`d_\mu^\pi = (1-\gamma)\mu^\top(I-\gamma P^\pi)^{-1}`.
+
+        Parameters
+        ----------
+        mu : array_like, shape (S,), optional
+            Start distribution (default: the MDP's ``rho``).
+
+        Returns
+        -------
+        ndarray, shape (S,)
+            Sums to one; :math:`d \ge (1-\gamma)\mu` (THEORY A2).
+        """
+        mu_v = self._mu(mu)
+        key = tuple(mu_v.tolist()) if self.mode != FLOAT else mu_v.tobytes()
+        d = self._visits.get(key)
+        if d is not None:
+            return d
+        if self.mode == FLOAT:
+            d = (1.0 - self._gamma) * self._factor.solve_T(mu_v)
+            if "d" in getattr(self._factor, "bounds", {}):
+                self.visitation_error_bound = (1.0 - self._gamma) * self._factor.bounds["d"][1]
+        elif self.mode == EXACT:
+            mq = _to_fmpq_array(mu_v, True)
+            d = (1 - self._gamma) * _fractions(self._factor.solve_T(mq))
+        else:
+            from flint import ctx
+
+            mq = _to_fmpq_array(mu_v, True)
+            old = ctx.prec
+            ctx.prec = self._factor.prec
+            try:
+                d = (1 - self._gamma) * self._factor.solve_T(mq)
+            finally:
+                ctx.prec = old
+        if isinstance(d, np.ndarray):
+            d.flags.writeable = False
+        self._visits[key] = d
+        return d
+
+    def occupancy(self, mu=None) -> np.ndarray:
+        r"""State-action occupancy :math:`\nu(s, a) = d_\mu^\pi(s)\,\pi(a|s)`, shape (S, A)."""
+        return self.visitation(mu)[:, None] * self.pi
+
+    def value(self, mu=None):
+        r""":math:`V^\pi(\mu) = \sum_s \mu(s) V^\pi(s)` (default ``mu = rho``)."""
+        mu_v = self._mu(mu)
+        if self.mode == FLOAT:
+            return float(mu_v @ self.V)
+        return sum((m * v for m, v in zip(mu_v, self.V)), Fraction(0) if self.mode == EXACT else 0)
+
+    def __repr__(self):
+        return f"PolicyEvaluation(S={self.mdp.n_states}, A={self.mdp.n_actions}, mode={self.mode!r}, solver={self.solver!r})"
+
+
+# ---------------------------------------------------------------- main
+def _bandwidth(M) -> int:
+    C = M.tocoo()
+    if C.nnz == 0:
+        return 0
+    return int(np.max(np.abs(C.row.astype(np.int64) - C.col.astype(np.int64))))
+
+
+def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: float | None = None,
+             maxiter: int | None = None, prec: int = DEFAULT_BALL_PREC) -> PolicyEvaluation:
+    r"""Evaluate policy ``pi`` on ``mdp``: V, Q, A, P_pi, r_pi and, on demand, d_mu.
+
+    .. math::
+
+        V^\pi = (I - \gamma P^\pi)^{-1} r^\pi, \quad Q^\pi = r + \gamma P V^\pi,
+        \quad A^\pi = Q^\pi - V^\pi
+
+    (AJKS Ch. 1; THEORY A1).  One factorization of :math:`I - \gamma P^\pi`
+    serves V and every visitation ``ev.visitation(mu)``.
+
+    Parameters
+    ----------
+    mdp : MDP
+    pi : array_like, shape (S, A)
+        Rows on the simplex (validated; see :func:`mdptheory.policy.as_policy`).
+    mode : {"float", "exact", "ball"}, optional
+        Default: "exact" if the MDP and the policy are both exact, else "float".
+        "exact" requires both to be exact.  "ball" gives certified enclosures.
+    method : {"auto", "dense", "direct", "krylov"}, keyword-only
+        Float solver.  "auto": LAPACK for dense MDPs; for sparse ones a sparse
+        LU when the graph is small or banded, else BiCGSTAB/GMRES.
+    tol : float, keyword-only
+        Krylov target for the certified bound on ``||V - V^pi||_inf`` (default
+        ``1e-10 * max(1, max|r| / (1 - gamma))``).
+    maxiter : int, keyword-only
+        Krylov iteration cap.
+    prec : int, keyword-only
+        Working precision in bits for ``mode="ball"``.
+
+    Returns
+    -------
+    PolicyEvaluation
+
+    Raises
+    ------
+    InvalidPolicyError
+        If ``pi`` does not match the MDP or is not a policy.
+    InvalidParameterError
+        For an unknown mode or method, or an exact mode with float inputs.
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> from mdptheory import MDP
+    >>> m = MDP([[[F(1, 2), F(1, 2)]], [[0, 1]]], [[1], [0]], F(1, 2))
+    >>> ev = evaluate(m, [[1], [1]])
+    >>> ev.V.tolist(), ev.visitation().tolist()
+    ([Fraction(4, 3), Fraction(0, 1)], [Fraction(1, 3), Fraction(2, 3)])
+    """
+    if mode is not None and mode not in MODES:
+        raise InvalidParameterError(f"mode must be one of {MODES}; got {mode!r}")
+    pi_exact = policy_is_exact(pi)
+    if mode is None:
+        mode = EXACT if (mdp.is_exact and pi_exact) else FLOAT
+    if mode == EXACT and not (mdp.is_exact and pi_exact):
+        which = "the MDP" if not mdp.is_exact else "the policy"
+        raise InvalidParameterError(f"mode='exact' needs exact inputs, but {which} holds floats "
+                                    "(convert with MDP.to_exact() / exact rationals)")
+    if method not in ("auto", "dense", "direct", "krylov"):
+        raise InvalidParameterError(f"method must be 'auto', 'dense', 'direct' or 'krylov'; got {method!r}")
+
+    if mode == FLOAT:
+        return _evaluate_float(mdp, pi, method, tol, maxiter)
+    if mode == EXACT:
+        return _evaluate_exact(mdp, as_policy(mdp, pi, exact=True))
+    return _evaluate_ball(mdp, as_policy(mdp, pi), prec)
+
+
+def _evaluate_float(mdp, pi, method, tol, maxiter):
+    pi = as_policy(mdp, pi, exact=False)
+    fm = mdp.to_float() if mdp.is_exact else mdp
+    gamma = float(fm.gamma)
+    S, A = fm.n_states, fm.n_actions
+    P_pi, r_pi = policy_matrices(fm, pi)
+    if fm.is_sparse:
+        import scipy.sparse as sp
+
+        M = (sp.identity(S, format="csr") - gamma * P_pi).tocsr()
+        use_direct = method == "direct" or (method in ("auto", "dense") and (
+            S <= 5000 or _bandwidth(M) <= max(64, int(4 * math.sqrt(S)))))
+        if method == "dense":
+            factor, solver = _DenseFactor(M.toarray()), "lapack-lu"
+        elif use_direct:
+            factor, solver = _SparseDirect(M), "splu"
+        else:
+            if tol is None:
+                scale = float(np.max(np.abs(fm.r))) / (1.0 - gamma) if fm.r.size else 0.0
+                tol = 1e-10 * max(1.0, scale)
+            factor, solver = _SparseKrylov(M, gamma, tol, maxiter), "bicgstab"
+        V = factor.solve(r_pi)
+        Q = fm.r + gamma * (fm.P @ V).reshape(S, A)
+    else:
+        M = -gamma * P_pi
+        M[np.diag_indices(S)] += 1.0
+        factor, solver = _DenseFactor(M), "lapack-lu"
+        V = factor.solve(r_pi)
+        Q = fm.r + gamma * (fm.P.reshape(S * A, S) @ V).reshape(S, A)
+    return PolicyEvaluation(fm, pi, FLOAT, P_pi, r_pi, V, Q, factor, solver, gamma)
+
+
+def _evaluate_exact(mdp, pi):
+    from flint import fmpq, fmpq_mat
+
+    Pq, rq, gq = _fmpq_cache(mdp)
+    piq = _to_fmpq_array(pi, True)
+    S, A = mdp.n_states, mdp.n_actions
+    P_pi = np.einsum("sat,sa->st", Pq, piq)
+    r_pi = (piq * rq).sum(axis=1)
+    one, zero = fmpq(1), fmpq(0)
+    flat = (-gq * P_pi).reshape(-1)
+    flat[:: S + 1] += one
+    M = fmpq_mat(S, S, list(flat))
+    factor = _ExactFactor(M)
+    Vq = factor.solve(r_pi)
+    Pmat = mdp._cache.get("fmpq_mat_P")
+    if Pmat is None:
+        Pmat = fmpq_mat(S * A, S, list(Pq.reshape(-1)))
+        mdp._cache["fmpq_mat_P"] = Pmat
+    PV = np.array((Pmat * fmpq_mat(S, 1, list(Vq))).entries(), dtype=object).reshape(S, A)
+    Qq = rq + gq * PV
+    del zero
+    return PolicyEvaluation(mdp, pi, EXACT, _fractions(P_pi), _fractions(r_pi), _fractions(Vq),
+                            _fractions(Qq), factor, "flint-fmpq", mdp.gamma)
+
+
+def _evaluate_ball(mdp, pi, prec):
+    from flint import arb, arb_mat, ctx, fmpq
+
+    if mdp.is_sparse:
+        raise InvalidParameterError("mode='ball' is available for dense MDPs only")
+    Pq, rq, gq = _fmpq_cache(mdp)
+    piq = _to_fmpq_array(pi, policy_is_exact(pi))
+    S, A = mdp.n_states, mdp.n_actions
+    P_pi = np.einsum("sat,sa->st", Pq, piq)  # exact: floats are dyadic rationals
+    r_pi = (piq * rq).sum(axis=1)
+    flat = (-gq * P_pi).reshape(-1)
+    flat[:: S + 1] += fmpq(1)
+    old = ctx.prec
+    ctx.prec = prec
+    try:
+        M = arb_mat(S, S, [arb(x) for x in flat])
+        r_b = np.array([arb(x) for x in r_pi], dtype=object)
+        factor = _BallFactor(M, prec)
+        V = factor.solve(r_b)
+        Pmat = arb_mat(S * A, S, [arb(x) for x in Pq.reshape(-1)])
+        PV = np.array((Pmat * arb_mat(S, 1, list(V))).entries(), dtype=object).reshape(S, A)
+        g = arb(gq)
+        Q = np.frompyfunc(arb, 1, 1)(rq) + g * PV
+        adv = Q - V[:, None]
+    finally:
+        ctx.prec = old
+    ev = PolicyEvaluation(mdp, pi, BALL, P_pi, r_pi, V, Q, factor, "flint-arb", gq)
+    ev.advantage = adv
+    return ev

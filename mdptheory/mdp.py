@@ -1,0 +1,498 @@
+r"""The finite discounted MDP: validated once, immutable, exact or float.
+
+An MDP is a tuple :math:`(S, A, P, r, \gamma, \rho)` with
+``P[s, a, s'] = Pr(s' | s, a)``, rewards ``r[s, a]``, discount
+:math:`\gamma \in [0, 1)` and a start distribution :math:`\rho` (uniform by
+default).  Its number field is decided by its entries:
+
+* **exact** when every entry of ``P``, ``r``, ``gamma`` and ``rho`` is an exact
+  rational (``int``, :class:`~fractions.Fraction`, ``sympy.Rational``,
+  ``flint.fmpq``; integer arrays count as exact).  Entries are stored as
+  :class:`~fractions.Fraction` in object arrays.
+* **float** when the entries are floats (integer arrays and integer ``gamma``
+  mix freely with floats).
+
+Exact and float entries are never silently mixed: ``MDP(P_fraction, r_float,
+...)`` raises :class:`~mdptheory.exceptions.InvalidMDPError`.  Use
+:meth:`MDP.exact` to read floats and strings (``"3/4"``) as exact rationals, and
+:meth:`MDP.to_float` / :meth:`MDP.to_exact` to convert.
+
+Large MDPs may give ``P`` as a ``scipy.sparse`` matrix of shape ``(S*A, S)``
+whose row ``s*A + a`` is ``P[s, a, :]`` (float only).
+"""
+
+from __future__ import annotations
+
+import numbers
+from fractions import Fraction
+
+import numpy as np
+
+from .exceptions import InvalidMDPError, InvalidParameterError
+from .fields import (
+    EXACT,
+    FLOAT,
+    exact_array,
+    float_array,
+    format_index,
+    is_exact_scalar,
+    to_fraction,
+)
+
+__all__ = ["MDP", "DEFAULT_ROW_SUM_ATOL"]
+
+#: Default tolerance on ``|sum_s' P[s, a, s'] - 1|`` for float MDPs (and on the
+#: start distribution's sum).  Exact MDPs must sum to one exactly.
+DEFAULT_ROW_SUM_ATOL = 1e-10
+
+
+def _is_sparse(x) -> bool:
+    try:
+        import scipy.sparse as sp
+    except ImportError:  # pragma: no cover
+        return False
+    return sp.issparse(x)
+
+
+def _classify(x, name):
+    """Return 'exact', 'float' or 'int' (neutral) for an array-like or scalar."""
+    if _is_sparse(x):
+        return FLOAT
+    if isinstance(x, (bool, np.bool_)):
+        raise InvalidMDPError(f"{name} is a boolean ({x!r}), not a number")
+    if isinstance(x, str):
+        raise InvalidMDPError(
+            f"{name} is the string {x!r}; use MDP.exact(...) to read strings as rationals"
+        )
+    if is_exact_scalar(x):
+        return "int" if isinstance(x, (int, np.integer)) else EXACT
+    if isinstance(x, (float, np.floating)):
+        return FLOAT
+    if isinstance(x, numbers.Number) and not isinstance(x, numbers.Real):
+        raise InvalidMDPError(f"{name} = {x!r} is not a real number")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists etc.
+        raise InvalidMDPError(f"{name} cannot be read as an array: {exc}") from None
+    if arr.dtype.kind in "iu":
+        return "int"
+    if arr.dtype.kind == "f":
+        return FLOAT
+    if arr.dtype.kind == "b":
+        raise InvalidMDPError(f"{name} has boolean dtype; probabilities and rewards must be numbers")
+    if arr.dtype.kind == "c":
+        raise InvalidMDPError(f"{name} has complex dtype {arr.dtype}")
+    if arr.dtype == object:
+        kinds = set()
+        for k, v in enumerate(arr.reshape(-1)):
+            if isinstance(v, (float, np.floating)):
+                kinds.add(FLOAT)
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+                kinds.add("int")
+            elif is_exact_scalar(v):
+                kinds.add(EXACT)
+            else:
+                idx = np.unravel_index(k, arr.shape)
+                where = f"{name}[{format_index(idx)}]" if arr.ndim else name
+                if isinstance(v, str):
+                    raise InvalidMDPError(
+                        f"{where} is the string {v!r}; use MDP.exact(...) to read strings as rationals"
+                    )
+                raise InvalidMDPError(f"{where} = {v!r} ({type(v).__name__}) is not a real number")
+        if FLOAT in kinds and EXACT in kinds:
+            raise InvalidMDPError(f"{name} mixes float and exact rational entries")
+        if EXACT in kinds:
+            return EXACT
+        if FLOAT in kinds:
+            return FLOAT
+        return "int"
+    raise InvalidMDPError(f"{name} has unsupported dtype {arr.dtype}")
+
+
+def _plain(v):
+    """A NumPy scalar as the plain Python number, for messages."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _first_bad(mask, arr, name):
+    idx = tuple(int(i) for i in np.argwhere(mask)[0])
+    return f"{name}[{format_index(idx)}] = {_plain(arr[idx])!r}"
+
+
+class MDP:
+    r"""A finite discounted Markov decision process.
+
+    Parameters
+    ----------
+    P : array_like, shape (S, A, S), or scipy.sparse matrix, shape (S*A, S)
+        Transition probabilities ``P[s, a, s'] = Pr(s' | s, a)``.
+    r : array_like, shape (S, A)
+        Rewards ``r[s, a]``.
+    gamma : float or exact rational
+        Discount factor, :math:`0 \le \gamma < 1`.
+    rho : array_like, shape (S,), optional
+        Start distribution; uniform by default.
+    atol : float, keyword-only
+        Tolerance for float row sums, ``|sum_s' P[s, a, s'] - 1| <= atol``
+        (default :data:`DEFAULT_ROW_SUM_ATOL` = 1e-10).  Exact MDPs use none.
+
+    Attributes
+    ----------
+    P : ndarray (S, A, S) or scipy.sparse.csr_matrix (S*A, S), read-only
+    r : ndarray (S, A), read-only
+    gamma : float or Fraction
+    rho : ndarray (S,), read-only
+    n_states, n_actions : int
+    is_exact : bool
+        True for exact rational MDPs.
+    field : {"float", "exact"}
+    is_sparse : bool
+
+    Raises
+    ------
+    InvalidMDPError
+        With a message naming the offending index and value, e.g.
+        ``"P[2, 1, :] sums to 0.9, must sum to 1"``.
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> m = MDP([[[F(1, 2), F(1, 2)]], [[0, 1]]], [[1], [0]], F(9, 10))
+    >>> m.n_states, m.n_actions, m.is_exact
+    (2, 1, True)
+    >>> MDP([[[0.5, 0.4]], [[0.0, 1.0]]], [[0.0], [1.0]], 0.9)
+    Traceback (most recent call last):
+    ...
+    mdptheory.exceptions.InvalidMDPError: P[0, 0, :] sums to 0.9, must sum to 1 (tolerance 1e-10)
+    """
+
+    __slots__ = ("_P", "_r", "_gamma", "_rho", "_field", "_sparse", "_cache", "_frozen")
+
+    def __init__(self, P, r, gamma, rho=None, *, atol: float = DEFAULT_ROW_SUM_ATOL):
+        object.__setattr__(self, "_frozen", False)
+        kinds = {
+            "P": _classify(P, "P"),
+            "r": _classify(r, "r"),
+            "gamma": _classify(gamma, "gamma"),
+        }
+        if rho is not None:
+            kinds["rho"] = _classify(rho, "rho")
+        has_exact = [k for k, v in kinds.items() if v == EXACT]
+        has_float = [k for k, v in kinds.items() if v == FLOAT]
+        if has_exact and has_float:
+            raise InvalidMDPError(
+                f"exact entries in {', '.join(has_exact)} mixed with float entries in "
+                f"{', '.join(has_float)}; convert explicitly (MDP.exact(...) or floats throughout)"
+            )
+        exact = bool(has_exact) or not has_float
+        sparse = _is_sparse(P)
+        if sparse and exact:
+            raise InvalidMDPError("sparse P is supported for float MDPs only")
+        self._field = EXACT if exact else FLOAT
+        self._sparse = sparse
+        self._cache = {}
+        if exact:
+            self._init_exact(P, r, gamma, rho)
+        else:
+            self._init_float(P, r, gamma, rho, atol)
+        for arr in (self._r, self._rho) + (() if sparse else (self._P,)):
+            arr.flags.writeable = False
+        self._frozen = True
+
+    # ------------------------------------------------------------------ build
+    def _shapes(self, P_shape, r, rho):
+        if len(P_shape) != 3:
+            raise InvalidMDPError(f"P must have shape (S, A, S); got shape {tuple(P_shape)}")
+        S, A, S2 = P_shape
+        if S == 0 or A == 0:
+            raise InvalidMDPError(f"P must have at least one state and one action; got shape {tuple(P_shape)}")
+        if S2 != S:
+            raise InvalidMDPError(f"P must have shape (S, A, S); got shape {tuple(P_shape)} ({S} != {S2})")
+        if r.shape != (S, A):
+            raise InvalidMDPError(f"r must have shape (S, A) = ({S}, {A}); got shape {r.shape}")
+        if rho is not None and rho.shape != (S,):
+            raise InvalidMDPError(f"rho must have shape (S,) = ({S},); got shape {rho.shape}")
+        return S, A
+
+    def _init_exact(self, P, r, gamma, rho):
+        try:
+            P = exact_array(np.asarray(P, dtype=object) if not isinstance(P, np.ndarray) else P, name="P")
+            r = exact_array(np.asarray(r, dtype=object) if not isinstance(r, np.ndarray) else r, name="r")
+            rho_a = None if rho is None else exact_array(
+                np.asarray(rho, dtype=object) if not isinstance(rho, np.ndarray) else rho, name="rho")
+        except InvalidParameterError as exc:
+            raise InvalidMDPError(str(exc)) from None
+        S, A = self._shapes(P.shape, r, rho_a)
+        g = to_fraction(gamma)
+        if not (0 <= g < 1):
+            raise InvalidMDPError(f"gamma = {g} must satisfy 0 <= gamma < 1")
+        neg = np.vectorize(lambda x: x < 0, otypes=[bool])(P)
+        if neg.any():
+            raise InvalidMDPError(_first_bad(neg, P, "P") + " is negative")
+        sums = P.sum(axis=2)
+        for idx in zip(*np.nonzero(np.vectorize(lambda x: x != 1, otypes=[bool])(sums))):
+            s, a = int(idx[0]), int(idx[1])
+            raise InvalidMDPError(f"P[{s}, {a}, :] sums to {sums[s, a]}, must sum to 1")
+        if rho_a is None:
+            rho_a = np.array([Fraction(1, S)] * S, dtype=object)
+        else:
+            self._check_rho_exact(rho_a)
+        self._P, self._r, self._gamma, self._rho = P, r, g, rho_a
+
+    @staticmethod
+    def _check_rho_exact(rho):
+        for s, x in enumerate(rho):
+            if x < 0:
+                raise InvalidMDPError(f"rho[{s}] = {x} is negative")
+        tot = sum(rho, Fraction(0))
+        if tot != 1:
+            raise InvalidMDPError(f"rho sums to {tot}, must sum to 1")
+
+    def _init_float(self, P, r, gamma, rho, atol):
+        if self._sparse:
+            import scipy.sparse as sp
+
+            Pm = sp.csr_matrix(P, dtype=np.float64, copy=True)
+            Pm.sum_duplicates()
+            Pm.eliminate_zeros()
+            SA, S = Pm.shape
+            if S == 0 or SA == 0 or SA % S != 0:
+                raise InvalidMDPError(f"sparse P must have shape (S*A, S); got shape {Pm.shape}")
+            A = SA // S
+            r_a = self._float(r, "r")
+            self._shapes((S, A, S), r_a, None if rho is None else np.asarray(rho))
+            data = Pm.data
+            bad = ~np.isfinite(data)
+            if bad.any():
+                k = int(np.argmax(bad))
+                row = int(np.searchsorted(Pm.indptr, k, side="right") - 1)
+                raise InvalidMDPError(
+                    f"P[{row // A}, {row % A}, {int(Pm.indices[k])}] = {data[k]!r} is not finite")
+            if (data < 0).any():
+                k = int(np.argmax(data < 0))
+                row = int(np.searchsorted(Pm.indptr, k, side="right") - 1)
+                raise InvalidMDPError(
+                    f"P[{row // A}, {row % A}, {int(Pm.indices[k])}] = {data[k]!r} is negative")
+            sums = np.asarray(Pm.sum(axis=1)).ravel().reshape(S, A)
+            self._check_sums(sums, atol)
+            P_store = Pm
+        else:
+            P_store = self._float(P, "P")
+            r_a = self._float(r, "r")
+            S, A = self._shapes(P_store.shape, r_a, None if rho is None else np.asarray(rho))
+            bad = ~np.isfinite(P_store)
+            if bad.any():
+                raise InvalidMDPError(_first_bad(bad, P_store, "P") + " is not finite")
+            neg = P_store < 0
+            if neg.any():
+                raise InvalidMDPError(_first_bad(neg, P_store, "P") + " is negative")
+            self._check_sums(P_store.sum(axis=2), atol)
+        bad = ~np.isfinite(r_a)
+        if bad.any():
+            raise InvalidMDPError(_first_bad(bad, r_a, "r") + " is not finite")
+        try:
+            g = float(gamma)
+        except (TypeError, ValueError):
+            raise InvalidMDPError(f"gamma = {gamma!r} is not a number") from None
+        if not (0.0 <= g < 1.0):  # also rejects NaN
+            raise InvalidMDPError(f"gamma = {g!r} must satisfy 0 <= gamma < 1")
+        if rho is None:
+            rho_a = np.full(S, 1.0 / S)
+        else:
+            rho_a = self._float(rho, "rho")
+            bad = ~np.isfinite(rho_a)
+            if bad.any():
+                raise InvalidMDPError(_first_bad(bad, rho_a, "rho") + " is not finite")
+            if (rho_a < 0).any():
+                raise InvalidMDPError(_first_bad(rho_a < 0, rho_a, "rho") + " is negative")
+            tot = float(rho_a.sum())
+            if abs(tot - 1.0) > atol * max(1, S):
+                raise InvalidMDPError(f"rho sums to {tot!r}, must sum to 1")
+        self._P, self._r, self._gamma, self._rho = P_store, r_a, g, rho_a
+
+    @staticmethod
+    def _float(x, name):
+        try:
+            arr = float_array(x, name=name)
+        except InvalidParameterError as exc:
+            raise InvalidMDPError(str(exc)) from None
+        return np.array(arr, dtype=np.float64, copy=True)
+
+    @staticmethod
+    def _check_sums(sums, atol):
+        dev = np.abs(sums - 1.0)
+        bad = ~(dev <= atol)  # NaN counts as bad
+        if bad.any():
+            s, a = (int(i) for i in np.argwhere(bad)[0])
+            raise InvalidMDPError(
+                f"P[{s}, {a}, :] sums to {float(sums[s, a])!r}, must sum to 1 (tolerance {atol:g})")
+
+    # -------------------------------------------------------------- accessors
+    def __setattr__(self, name, value):
+        if getattr(self, "_frozen", False):
+            raise AttributeError("MDP is immutable; build a new one")
+        object.__setattr__(self, name, value)
+
+    @property
+    def P(self):
+        """Transitions ``P[s, a, s']`` (dense) or the ``(S*A, S)`` sparse matrix."""
+        return self._P
+
+    @property
+    def r(self) -> np.ndarray:
+        """Rewards ``r[s, a]``, shape (S, A)."""
+        return self._r
+
+    @property
+    def gamma(self):
+        """Discount factor (float or Fraction)."""
+        return self._gamma
+
+    @property
+    def rho(self) -> np.ndarray:
+        """Start distribution, shape (S,)."""
+        return self._rho
+
+    @property
+    def n_states(self) -> int:
+        """Number of states S."""
+        return int(self._r.shape[0])
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions A."""
+        return int(self._r.shape[1])
+
+    S = n_states
+    A = n_actions
+
+    @property
+    def is_exact(self) -> bool:
+        """True if every entry is an exact rational."""
+        return self._field == EXACT
+
+    @property
+    def field(self) -> str:
+        """``"exact"`` or ``"float"``."""
+        return self._field
+
+    @property
+    def is_sparse(self) -> bool:
+        """True if ``P`` is stored as a sparse ``(S*A, S)`` matrix."""
+        return self._sparse
+
+    def P_matrix(self):
+        """``P`` as an ``(S*A, S)`` matrix (a reshaped view, or the sparse matrix)."""
+        if self._sparse:
+            return self._P
+        S, A = self.n_states, self.n_actions
+        return self._P.reshape(S * A, S)
+
+    def P_dense(self) -> np.ndarray:
+        """``P`` as a dense ``(S, A, S)`` array (converts a sparse ``P``)."""
+        if self._sparse:
+            S, A = self.n_states, self.n_actions
+            return np.asarray(self._P.toarray()).reshape(S, A, S)
+        return self._P
+
+    # ------------------------------------------------------------ conversions
+    @classmethod
+    def exact(cls, P, r, gamma, rho=None):  # noqa: D401 - alternate constructor
+        """Build an exact MDP, reading every entry as a rational.
+
+        Accepts ints, Fractions, sympy Rationals, strings such as ``"3/4"`` or
+        ``"0.1"``, and floats, which are read as the shortest decimal that
+        round-trips (``0.1 -> 1/10``).  Rows of ``P`` must then sum to one
+        exactly.
+
+        Examples
+        --------
+        >>> m = MDP.exact([[["1/3", "2/3"]], [[0, 1]]], [["1/2"], [0]], "9/10")
+        >>> m.gamma
+        Fraction(9, 10)
+        """
+        def conv(x, name):
+            if _is_sparse(x):
+                x = np.asarray(x.toarray())
+            try:
+                return exact_array(np.asarray(x, dtype=object), name=name, allow_float=True)
+            except InvalidParameterError as exc:
+                raise InvalidMDPError(str(exc)) from None
+
+        Pq = conv(P, "P")
+        if Pq.ndim == 2 and Pq.shape[1] > 0 and Pq.shape[0] % Pq.shape[1] == 0 and np.ndim(r) == 2:
+            S = Pq.shape[1]
+            Pq = Pq.reshape(S, Pq.shape[0] // S, S)
+        try:
+            g = to_fraction(gamma, allow_float=True)
+        except (TypeError, ValueError) as exc:
+            raise InvalidMDPError(f"gamma = {gamma!r}: {exc}") from None
+        return cls(Pq, conv(r, "r"), g, None if rho is None else conv(rho, "rho"))
+
+    def to_exact(self) -> "MDP":
+        """This MDP in exact rationals.
+
+        Every float is read as its shortest round-tripping decimal.  A float
+        MDP's rows sum to one only within its tolerance, so where a row's
+        decimals do not sum to one exactly, its largest entry absorbs the
+        difference (at most the row-sum tolerance, 1e-10 by default); the same
+        holds for ``rho``.  The result is an exact MDP within that distance of
+        this one.
+        """
+        if self.is_exact:
+            return self
+        P = exact_array(self.P_dense().astype(object), name="P", allow_float=True)
+        S, A = self.n_states, self.n_actions
+        for s in range(S):
+            for a in range(A):
+                row = P[s, a]
+                tot = sum(row, Fraction(0))
+                if tot != 1:
+                    k = int(np.argmax(self.P_dense()[s, a]))
+                    row[k] += 1 - tot
+        rho = exact_array(self._rho.astype(object), name="rho", allow_float=True)
+        tot = sum(rho, Fraction(0))
+        if tot != 1:
+            rho[int(np.argmax(self._rho))] += 1 - tot
+        return MDP.exact(P, self._r, self._gamma, rho)
+
+    def to_float(self) -> "MDP":
+        """This MDP in float64 (exact entries correctly rounded)."""
+        if not self.is_exact:
+            return self
+        return MDP(float_array(self._P), float_array(self._r), float(self._gamma), float_array(self._rho),
+                   atol=1e-12)
+
+    def to_sparse(self) -> "MDP":
+        """A float MDP with ``P`` stored as a CSR matrix of shape ``(S*A, S)``."""
+        import scipy.sparse as sp
+
+        m = self.to_float()
+        if m.is_sparse:
+            return m
+        return MDP(sp.csr_matrix(m.P_matrix()), m.r, m.gamma, m.rho)
+
+    def with_rho(self, rho) -> "MDP":
+        """The same MDP with another start distribution."""
+        if self.is_exact:
+            return MDP(self._P, self._r, self._gamma, rho)
+        return MDP(self._P, self._r, self._gamma, rho)
+
+    def with_gamma(self, gamma) -> "MDP":
+        """The same MDP with another discount factor."""
+        return MDP(self._P, self._r, gamma, self._rho)
+
+    def __repr__(self) -> str:
+        kind = "sparse " if self._sparse else ""
+        return (f"MDP(S={self.n_states}, A={self.n_actions}, gamma={self._gamma}, "
+                f"{kind}{self._field})")
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, MDP):
+            return NotImplemented
+        if self._field != other._field or self.n_states != other.n_states or self.n_actions != other.n_actions:
+            return False
+        return (self._gamma == other._gamma and np.array_equal(self.P_dense(), other.P_dense())
+                and np.array_equal(self._r, other._r) and np.array_equal(self._rho, other._rho))
+
+    __hash__ = None  # arrays inside: equality by value, not hashable
