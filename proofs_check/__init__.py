@@ -1,0 +1,1 @@
+"""``python -m proofs_check``: the lemma-by-lemma verification run of mdptheory."""

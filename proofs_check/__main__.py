@@ -1,0 +1,108 @@
+"""Command line: run every registered statement over the default suite.
+
+    python -m proofs_check                  # default suite, all statements and modes
+    python -m proofs_check --select A B1    # some statements or chapters
+    python -m proofs_check --thorough       # many more cases
+    python -m proofs_check --broken         # every broken variant: each must be FALSIFIED
+    python -m proofs_check --json r.json --markdown r.md
+    python -m proofs_check --list
+
+Exit status: 0 if nothing is FALSIFIED (or, with --broken, if every broken
+variant is FALSIFIED), 1 otherwise, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m proofs_check", description=__doc__.split("\n\n")[0])
+    p.add_argument("--select", nargs="+", metavar="ID", help="statement ids, chapter letters or checker names")
+    p.add_argument("--modes", nargs="+", choices=["float", "exact", "symbolic"], help="restrict to these modes")
+    p.add_argument("--symbolic", action="store_true", help="run the symbolic proofs only (same as --modes symbolic)")
+    p.add_argument("--cases", type=int, default=None, help="cases per statement and mode")
+    p.add_argument("--thorough", action="store_true", help="many more cases")
+    p.add_argument("--seed", type=int, default=0, help="suite seed (default 0)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes (same report for any N)")
+    p.add_argument("--scheduler", default=None, help="Dask distributed scheduler address")
+    p.add_argument("--broken", action="store_true", help="run the deliberately broken variants instead")
+    p.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    p.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")
+    p.add_argument("--witness-dir", default="proofs_check_witnesses",
+                   help="where FALSIFIED witnesses are saved as exact JSON")
+    p.add_argument("--list", action="store_true", help="list the registered statements and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    return p
+
+
+def main(argv=None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "counterexample":
+        from .counterexample import main as ce_main
+
+        return ce_main(argv[1:])
+    args = _parser().parse_args(argv)
+    from mdptheory.exceptions import InvalidParameterError
+    from mdptheory.lemmas import FALSIFIED, statements
+    from mdptheory.lemmas.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, run_suite
+
+    try:
+        sts = statements(args.select)
+    except InvalidParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.list:
+        for st in sts:
+            print(f"{st.id:<5} {st.name:<34} modes={','.join(st.modes):<22} {st.source}")
+            if st.variants:
+                for v, desc in st.variants.items():
+                    print(f"{'':<6}broken variant {v}: {desc}")
+        return 0
+    modes = ["symbolic"] if args.symbolic else args.modes
+    n = args.cases if args.cases is not None else (THOROUGH_CASES if args.thorough else DEFAULT_CASES)
+    tty = sys.stderr.isatty()
+
+    def progress(done, total, res):
+        if args.quiet:
+            return
+        msg = f"[{done}/{total}] {res.id} {res.name} ({res.mode}{', ' + res.variant if res.variant else ''}): " \
+              f"{res.verdict} in {res.seconds:.2f} s"
+        print(("\r" + msg.ljust(100)) if tty else msg, file=sys.stderr, end="" if tty else "\n", flush=True)
+
+    suite = run_suite([s.id for s in sts], modes=modes, seed=args.seed, n=n, workers=args.workers,
+                      broken=args.broken, progress=progress, scheduler=args.scheduler)
+    if tty and not args.quiet:
+        print(file=sys.stderr)
+    print(suite.table())
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(suite.to_dict(), fh, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w") as fh:
+            fh.write(suite.markdown())
+    bad = [r for r in suite.results if r.verdict in (FALSIFIED, ERROR)]
+    if args.broken:
+        missed = [r for r in suite.results if r.verdict != FALSIFIED]
+        for r in missed:
+            print(f"broken variant NOT falsified: {r.id} {r.variant} ({r.mode}): {r.verdict}", file=sys.stderr)
+        return 1 if missed else 0
+    for r in bad:
+        for rep in r.notable:
+            if hasattr(rep, "to_dict") and rep.verdict == FALSIFIED:
+                os.makedirs(args.witness_dir, exist_ok=True)
+                path = os.path.join(args.witness_dir, f"{r.id}_{r.mode}_{len(os.listdir(args.witness_dir))}.json")
+                with open(path, "w") as fh:
+                    fh.write(rep.to_json(indent=1))
+                print(f"FALSIFIED {r.id} ({r.mode}): witness saved to {path}", file=sys.stderr)
+            elif isinstance(rep, dict) and "error" in rep:
+                print(f"ERROR in {r.id} ({r.mode}) case {rep['case']}:\n{rep['error']}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
