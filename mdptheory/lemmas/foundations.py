@@ -99,10 +99,12 @@ def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, 
 
     Independent routes: :math:`d` from the transposed solve of
     :func:`mdptheory.evaluate`; the series by propagating
-    :math:`\mu^\top (P^\pi)^t` for ``horizon`` steps, where the partial sum
-    :math:`d_T` satisfies :math:`d_T \le d \le d_T + \gamma^T` componentwise
-    (checked as two inequalities, exactly in exact mode); the discounted sum
-    of ``f`` by a *forward* solve with reward ``f``.
+    :math:`\mu^\top (P^\pi)^t` for ``horizon`` steps, whose partial sum
+    :math:`d_T` must satisfy :math:`d_T \le d` componentwise and
+    :math:`\sum_s (d - d_T)(s) = \gamma^T` (the tail's mass), exactly in
+    exact mode; the discounted sum of ``f`` by a *forward* solve with reward
+    ``f``.  Together the two series conditions
+    pin :math:`d` to the series.
 
     Broken variants: ``"drop_one_minus_gamma"`` (d without its
     :math:`1-\gamma`), ``"mu_for_d"`` (:math:`\mu` used where :math:`d` belongs).
@@ -145,7 +147,8 @@ def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, 
         x = x @ P_pi if mode == "float" else np.array([dot(x, P_pi[:, s], mode) for s in range(S)], dtype=object)
         gt = gt * g
     rep.inequality(f"series partial sum d_{horizon} <= d", dT, d, tol=tol_d)
-    rep.inequality(f"d <= d_{horizon} + gamma^{horizon}", d, dT + gt, tol=tol_d)
+    rep.identity(f"tail mass: sum_s (d - d_{horizon})(s) = gamma^{horizon}", np.array([(d - dT).sum()]),
+                 np.array([gt]), tol=tol_d)
     # flow constraint of the occupancy
     nu = d[:, None] * pi
     P = m.P_dense()
