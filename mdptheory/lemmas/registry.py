@@ -84,16 +84,16 @@ def register(statement: Statement) -> Statement:
 
 
 def _load_all():
-    # importing the chapter modules registers their statements
-    from . import foundations  # noqa: F401
+    """Import every checker module of this package (importing registers its statements)."""
     import importlib
+    import pkgutil
 
-    for mod in ("pg", "vanishing", "softmax", "npg", "approx", "trust", "mirror", "neural"):
-        try:
-            importlib.import_module(f"{__package__}.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{mod}":
-                raise
+    from . import foundations  # noqa: F401
+
+    pkg = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_") and info.name not in ("registry", "report", "runner", "suite"):
+            importlib.import_module(f"{__package__}.{info.name}")
 
 
 def statements(select=None) -> list:
