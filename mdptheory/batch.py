@@ -109,13 +109,13 @@ def _check_finite(arr, name, error):
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = np.argwhere(bad)[0]
-        raise error(f"{_where(name, idx)} = {arr[tuple(idx)]!r} is not finite")
+        raise error(f"{_where(name, idx)} = {float(arr[tuple(idx)])!r} is not finite")
 
 
 def _check_nonnegative(arr, name, error):
     if arr.min(initial=0.0) < 0:
         idx = np.argwhere(arr < 0)[0]
-        raise error(f"{_where(name, idx)} = {arr[tuple(idx)]!r} is negative")
+        raise error(f"{_where(name, idx)} = {float(arr[tuple(idx)])!r} is negative")
 
 
 def _check_rows(arr, name, error, atol):
@@ -125,7 +125,7 @@ def _check_rows(arr, name, error, atol):
     bad = ~(np.abs(sums - 1.0) <= atol)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = _where(name, idx + (0,))[:-1] + ":]"
+        where = f"{name}[{idx[0]}][{', '.join(str(i) for i in idx[1:] + (':',))}]"
         raise error(f"{where} sums to {float(sums[idx])!r}, must sum to 1 (tolerance {atol:g})")
 
 
@@ -149,7 +149,7 @@ def _validate_mu(mu, K, S):
     if bad.any():
         idx = np.argwhere(bad)[0]
         idx = tuple(idx) if batched else tuple(idx[1:])
-        raise InvalidParameterError(f"{_where('mu', idx, batched)} = {mu[idx]!r} must be finite and >= 0")
+        raise InvalidParameterError(f"{_where('mu', idx, batched)} = {float(mu[idx])!r} must be finite and >= 0")
     sums = mu2.sum(axis=1)
     bad = ~(np.abs(sums - 1.0) <= _MU_ATOL)
     if bad.any():
