@@ -67,12 +67,17 @@ def _check_real(name, value):
     if isinstance(value, bool):
         raise InvalidArgument(f"{name}={value!r} must be a real number, not a boolean")
     try:
-        x = float(value)
-    except (TypeError, ValueError):
+        x = float(to_fraction(value)) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidArgument(f"{name}={value!r} must be a real number") from None
     if not math.isfinite(x):
         raise InvalidArgument(f"{name}={value!r} must be finite")
     return value
+
+
+def _num(value) -> float:
+    """A checked real argument (number or rational string) as a float."""
+    return float(to_fraction(value)) if isinstance(value, str) else float(value)
 
 
 def _check_bool(name, value):
@@ -226,7 +231,7 @@ def _gamma_strategy(gamma, exact, den):
         if len(gamma) != 2:
             raise InvalidArgument(f"gamma={gamma!r} must be a number or a pair (lo, hi)")
         lo, hi = (_check_real("gamma", g) for g in gamma)
-        if not (0 <= float(lo) <= float(hi) < 1):
+        if not (0 <= _num(lo) <= _num(hi) < 1):
             raise InvalidArgument(f"gamma={gamma!r} must satisfy 0 <= lo <= hi < 1")
         if exact:
             qlo, qhi = _exact("gamma", lo), _exact("gamma", hi)
@@ -234,18 +239,18 @@ def _gamma_strategy(gamma, exact, den):
             if klo > khi:
                 raise InvalidArgument(f"gamma={gamma!r} contains no multiple of 1/gamma_denominator = 1/{den}")
             return st.integers(klo, khi).map(lambda k: Fraction(k, den))
-        return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False)
+        return st.floats(_num(lo), _num(hi), allow_nan=False, allow_infinity=False)
     _check_real("gamma", gamma)
-    if not 0 <= float(gamma) < 1:
+    if not 0 <= _num(gamma) < 1:
         raise InvalidArgument(f"gamma={gamma!r} must satisfy 0 <= gamma < 1")
-    return st.just(_exact("gamma", gamma) if exact else float(gamma))
+    return st.just(_exact("gamma", gamma) if exact else _num(gamma))
 
 
 def _reward_strategy(reward_range, exact, den):
     if not isinstance(reward_range, (tuple, list)) or len(reward_range) != 2:
         raise InvalidArgument(f"reward_range={reward_range!r} must be a pair (lo, hi)")
     lo, hi = (_check_real("reward_range", x) for x in reward_range)
-    if float(lo) > float(hi):
+    if _num(lo) > _num(hi):
         raise InvalidArgument(f"reward_range={reward_range!r} has lo > hi")
     if exact:
         qlo, qhi = _exact("reward_range", lo), _exact("reward_range", hi)
@@ -254,7 +259,7 @@ def _reward_strategy(reward_range, exact, den):
             raise InvalidArgument(f"reward_range={reward_range!r} contains no multiple of "
                                   f"1/reward_denominator = 1/{den}")
         return st.integers(klo, khi).map(lambda k: Fraction(k, den))
-    return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    return st.floats(_num(lo), _num(hi), allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 @st.composite
@@ -330,7 +335,7 @@ def policies(mdp, *, exact: bool | None = None, min_prob=0, deterministic: bool 
     max_weight = _check_int("max_weight", max_weight, 1, 10**6)
     _check_real("min_prob", min_prob)
     S, A = mdp.n_states, mdp.n_actions
-    m = _exact("min_prob", min_prob) if exact else float(min_prob)
+    m = _exact("min_prob", min_prob) if exact else _num(min_prob)
     if m < 0 or m * A > 1:
         raise InvalidArgument(f"min_prob={min_prob!r} must satisfy 0 <= min_prob <= 1/A = 1/{A}")
     if deterministic and m > 0 and A > 1:
@@ -447,9 +452,9 @@ def mdp_and_policy(*, policy_exact: bool | None = None, min_prob=0, deterministi
         _check_bool("policy_exact", policy_exact)
     _check_real("min_prob", min_prob)
     max_a = mdp_kwargs.get("max_actions", 3)
-    if float(min_prob) < 0 or float(min_prob) * max_a > 1:
+    if _num(min_prob) < 0 or _num(min_prob) * max_a > 1:
         raise InvalidArgument(f"min_prob={min_prob!r} must satisfy 0 <= min_prob <= 1/max_actions = 1/{max_a}")
-    if deterministic and float(min_prob) > 0 and max_a > 1:
+    if deterministic and _num(min_prob) > 0 and max_a > 1:
         raise InvalidArgument(f"deterministic=True contradicts min_prob={min_prob!r} > 0")
 
     @st.composite
