@@ -88,6 +88,63 @@ def _fractions(a):
     return np.frompyfunc(fraction_from_fmpq, 1, 1)(a)
 
 
+if hasattr(Fraction, "_from_coprime_ints"):  # Python >= 3.12
+    _coprime_fraction = Fraction._from_coprime_ints
+else:  # Python 3.10, 3.11
+    def _coprime_fraction(n, d):
+        return Fraction(n, d, _normalize=False)
+
+
+def _fraction_canonical(q) -> Fraction:
+    """A canonical ``fmpq`` (coprime, positive denominator) as a Fraction, without a gcd."""
+    return _coprime_fraction(int(q.p), int(q.q))
+
+
+def _fractions_canonical(entries, shape):
+    """Object array of Fractions from canonical fmpq entries (no renormalization)."""
+    out = np.empty(len(entries), dtype=object)
+    out[:] = [_fraction_canonical(q) for q in entries]
+    return out.reshape(shape)
+
+
+def _int_rewards(mdp):
+    """``(m, R)`` with ``r = m / R`` over the integers (R the lcm of r's denominators), cached."""
+    c = mdp._cache.get("int_rewards")
+    if c is None:
+        num = np.frompyfunc(lambda x: x.numerator, 1, 1)(mdp.r)
+        den = np.frompyfunc(lambda x: x.denominator, 1, 1)(mdp.r)
+        R = int(np.lcm.reduce(den.reshape(-1)))
+        c = (num * (R // den), R)
+        mdp._cache["int_rewards"] = c
+    return c
+
+
+def _int_rows(mdp):
+    """Integer form of an exact ``P``, cached on the MDP.
+
+    With ``L[s]`` the lcm of the denominators in ``P[s, :, :]``,
+    ``P[s, a, t] = N[s, a, t] / L[s]`` for integers ``N``.  Returns
+    ``(N, L, N_fmpz)``: ``N`` an int64 array when it fits (else Python ints),
+    ``L`` an object array of Python ints, ``N_fmpz`` the ``(S*A, S)`` fmpz_mat.
+    """
+    c = mdp._cache.get("int_rows")
+    if c is None:
+        from flint import fmpz_mat
+
+        S, A = mdp.n_states, mdp.n_actions
+        P = mdp.P
+        num = np.frompyfunc(lambda x: x.numerator, 1, 1)(P)
+        den = np.frompyfunc(lambda x: x.denominator, 1, 1)(P)
+        L = np.lcm.reduce(den.reshape(S, A * S), axis=1)
+        N = num * (L[:, None, None] // den)
+        N_fmpz = fmpz_mat(S * A, S, N.reshape(-1).tolist())
+        if int(np.max(N)) < 2**62:
+            N = N.astype(np.int64)
+        c = (N, L, N_fmpz)
+        mdp._cache["int_rows"] = c
+    return c
+
+
 def policy_matrices(mdp, pi):
     r"""Return ``(P_pi, r_pi)`` for a validated policy, in the MDP's field.
 
@@ -212,25 +269,40 @@ class _SparseKrylov:
 
 
 class _ExactFactor:
-    """Exact rational solves with FLINT.  FLINT exposes no reusable LU for
-    ``fmpq_mat``, so the transposed system (visitation) is solved on demand and
-    cached per start distribution by :class:`PolicyEvaluation`."""
+    """Exact rational solves with FLINT on an integer matrix.
 
-    def __init__(self, M):
-        self.M = M
-        self._MT = None
+    ``I - gamma P_pi = diag(c)^{-1} K`` with ``K`` an integer matrix and ``c``
+    positive integers (row-wise common denominators).  Then
+    ``(I - gamma P_pi) x = b`` is ``K x = c * b`` and
+    ``(I - gamma P_pi)^T y = b`` is ``K^T z = b`` with ``y = c * z``.  Solving
+    with the integer ``K^T`` rather than the rational transpose matters: FLINT
+    clears denominators row by row, and the rows of the rational transpose
+    carry the lcm of all row denominators (five times slower at S = 100).
+    FLINT exposes no reusable LU for these matrices, so the transposed system
+    is solved on demand and cached per start distribution by
+    :class:`PolicyEvaluation`.  Inputs and outputs are arrays of ``fmpq``.
+    """
+
+    def __init__(self, K, c):
+        from flint import fmpq
+
+        self.K = K
+        self.c = [fmpq(int(x)) for x in c]
+        self._KT = None
 
     def solve(self, b):
         from flint import fmpq_mat
 
-        return np.array(self.M.solve(fmpq_mat(len(b), 1, list(b))).entries(), dtype=object)
+        rhs = fmpq_mat(len(b), 1, [ci * bi for ci, bi in zip(self.c, b)])
+        return np.array(fmpq_mat(self.K).solve(rhs).entries(), dtype=object)
 
     def solve_T(self, b):
         from flint import fmpq_mat
 
-        if self._MT is None:
-            self._MT = self.M.transpose()
-        return np.array(self._MT.solve(fmpq_mat(len(b), 1, list(b))).entries(), dtype=object)
+        if self._KT is None:
+            self._KT = fmpq_mat(self.K.transpose())
+        z = self._KT.solve(fmpq_mat(len(b), 1, list(b))).entries()
+        return np.array([ci * zi for ci, zi in zip(self.c, z)], dtype=object)
 
 
 class _BallFactor:
@@ -287,15 +359,23 @@ class PolicyEvaluation:
     factorization.
     """
 
-    def __init__(self, mdp, pi, mode, P_pi, r_pi, V, Q, factor, solver, gamma_num):
+    def __init__(self, mdp, pi, mode, P_pi, r_pi, V, Q, factor, solver, gamma_num, advantage=None):
         self.mdp = mdp
         self.pi = pi
         self.mode = mode
-        self.P_pi = P_pi
+        # P_pi may be a function building it on first access, and Q a function
+        # returning (Q, advantage) on first access (exact mode: canonical
+        # rationals cost a gcd per entry, paid only when asked for)
+        self._P_pi, self._P_pi_build = (None, P_pi) if callable(P_pi) else (P_pi, None)
         self.r_pi = r_pi
         self.V = V
-        self.Q = Q
-        self.advantage = Q - V[:, None]
+        if callable(Q):
+            self._Q = self._advantage = None
+            self._QA_build = Q
+        else:
+            self._Q = Q
+            self._advantage = Q - V[:, None] if advantage is None else advantage
+            self._QA_build = None
         self.solver = solver
         self._factor = factor
         self._gamma = gamma_num
@@ -303,14 +383,50 @@ class PolicyEvaluation:
         b = getattr(factor, "bounds", {}).get("V")
         self.residual = None if b is None else b[0]
         self.error_bound = None if b is None else b[1]
-        for arr in (self.V, self.Q, self.advantage):
+        for arr in (self.V, self._Q, self._advantage):
             if isinstance(arr, np.ndarray):
                 arr.flags.writeable = False
+
+    def _build_QA(self):
+        Q, adv = self._QA_build()
+        for arr in (Q, adv):
+            arr.flags.writeable = False
+        self._Q, self._advantage, self._QA_build = Q, adv, None
+
+    @property
+    def Q(self) -> np.ndarray:
+        """:math:`Q^\\pi = r + \\gamma P V^\\pi`, shape (S, A)."""
+        if self._QA_build is not None:
+            self._build_QA()
+        return self._Q
+
+    @property
+    def advantage(self) -> np.ndarray:
+        """:math:`A^\\pi = Q^\\pi - V^\\pi`, shape (S, A)."""
+        if self._QA_build is not None:
+            self._build_QA()
+        return self._advantage
+
+    @advantage.setter
+    def advantage(self, value):
+        if self._QA_build is not None:
+            self._build_QA()
+        self._advantage = value
 
     @property
     def A(self) -> np.ndarray:
         """Alias of :attr:`advantage`."""
         return self.advantage
+
+    @property
+    def P_pi(self):
+        """:math:`P^\\pi[s, s'] = \\sum_a \\pi(a|s) P(s'|s, a)`: ndarray (S, S) or a sparse matrix."""
+        if self._P_pi is None:
+            P_pi = self._P_pi_build()
+            if isinstance(P_pi, np.ndarray):
+                P_pi.flags.writeable = False
+            self._P_pi, self._P_pi_build = P_pi, None
+        return self._P_pi
 
     def _mu(self, mu):
         mdp = self.mdp
@@ -358,8 +474,12 @@ class PolicyEvaluation:
             if "d" in getattr(self._factor, "bounds", {}):
                 self.visitation_error_bound = (1.0 - self._gamma) * self._factor.bounds["d"][1]
         elif self.mode == EXACT:
+            from flint import fmpq
+
             mq = _to_fmpq_array(mu_v, True)
-            d = (1 - self._gamma) * _fractions(self._factor.solve_T(mq))
+            one_minus_g = fmpq(1) - fmpq(self._gamma.numerator, self._gamma.denominator)
+            y = self._factor.solve_T(mq)
+            d = _fractions_canonical([one_minus_g * x for x in y], y.shape)
         else:
             from flint import ctx
 
@@ -501,28 +621,67 @@ def _evaluate_float(mdp, pi, method, tol, maxiter):
 
 
 def _evaluate_exact(mdp, pi):
-    from flint import fmpq, fmpq_mat
+    r"""Exact evaluation in integer form.
 
-    Pq, rq, gq = _fmpq_cache(mdp)
-    piq = _to_fmpq_array(pi, True)
+    With ``P[s, a, t] = N[s, a, t] / L[s]`` (cached), ``pi[s, a] = n[s, a] / e[s]``
+    and ``gamma = g / h`` (all integers),
+
+    .. math::
+
+        K = \operatorname{diag}(c) - g \sum_a n[s, a] N[s, a, t], \qquad
+        c_s = h\, e_s L_s, \qquad I - \gamma P^\pi = \operatorname{diag}(c)^{-1} K,
+
+    so ``K`` is built with integer (int64 when it fits) array operations and
+    handed to FLINT once.  ``Q = r + gamma P V`` is an integer matrix-vector
+    product with ``V``'s common denominator cleared; it and the advantage are
+    built on first access, since reducing ``2 S A`` rationals as long as
+    ``V``'s entries (one gcd each) can cost more than the solve itself.
+    ``P_pi`` as Fractions is likewise built on first access.
+    """
+    from flint import fmpq, fmpq_mat, fmpz_mat
+
     S, A = mdp.n_states, mdp.n_actions
-    P_pi = np.einsum("sat,sa->st", Pq, piq)
-    r_pi = (piq * rq).sum(axis=1)
-    one, zero = fmpq(1), fmpq(0)
-    flat = (-gq * P_pi).reshape(-1)
-    flat[:: S + 1] += one
-    M = fmpq_mat(S, S, list(flat))
-    factor = _ExactFactor(M)
+    N, L, N_fmpz = _int_rows(mdp)
+    g_num, g_den = mdp.gamma.numerator, mdp.gamma.denominator
+    pnum = np.frompyfunc(lambda x: x.numerator, 1, 1)(pi)
+    pden = np.frompyfunc(lambda x: x.denominator, 1, 1)(pi)
+    e = np.lcm.reduce(pden, axis=1)
+    n = pnum * (e[:, None] // pden)
+    c = g_den * e * L  # object array of Python ints
+    n_max = int(np.max(n))
+    if N.dtype == np.int64 and n_max * int(np.max(N)) * A < 2**62:
+        sum_pi = np.einsum("sat,sa->st", N, n.astype(np.int64))  # exact in int64
+    else:
+        sum_pi = np.einsum("sat,sa->st", N.astype(object), n)
+    K = (-g_num) * sum_pi.astype(object)
+    K.reshape(-1)[:: S + 1] += c
+    factor = _ExactFactor(fmpz_mat(S, S, K.reshape(-1).tolist()), c)
+    r_pi = (_to_fmpq_array(pi, True) * _to_fmpq_array(mdp.r, True)).sum(axis=1)
     Vq = factor.solve(r_pi)
-    Pmat = mdp._cache.get("fmpq_mat_P")
-    if Pmat is None:
-        Pmat = fmpq_mat(S * A, S, list(Pq.reshape(-1)))
-        mdp._cache["fmpq_mat_P"] = Pmat
-    PV = np.array((Pmat * fmpq_mat(S, 1, list(Vq))).entries(), dtype=object).reshape(S, A)
-    Qq = rq + gq * PV
-    del zero
-    return PolicyEvaluation(mdp, pi, EXACT, _fractions(P_pi), _fractions(r_pi), _fractions(Vq),
-                            _fractions(Qq), factor, "flint-fmpq", mdp.gamma)
+
+    def Q_and_advantage():
+        # Over integers: V = v / w, P = N / L, r = m / R, gamma = g / h, so
+        # Q[s, a] = (m[s, a] L[s] w h + R g (N v)[s, a]) / (R L[s] w h) and
+        # A[s, a] = Q[s, a] - V[s] shares that denominator: one gcd per entry
+        # (the dominant cost: the entries are as long as V's).
+        m, R = _int_rewards(mdp)
+        v, w = fmpq_mat(S, 1, list(Vq)).numer_denom()
+        w = int(w)
+        Nv = np.array([int(x) for x in (N_fmpz * v).entries()], dtype=object).reshape(S, A)
+        v = np.array([int(x) for x in v.entries()], dtype=object)
+        den = ((R * w * g_den) * L)[:, None]
+        num_Q = m * (L * (w * g_den))[:, None] + (R * g_num) * Nv
+        num_A = num_Q - (v * (R * g_den) * L)[:, None]
+        canon = np.frompyfunc(fmpq, 2, 1)
+        return (_fractions_canonical(canon(num_Q, den).reshape(-1), (S, A)),
+                _fractions_canonical(canon(num_A, den).reshape(-1), (S, A)))
+
+    def P_pi_fractions():
+        den = e * L
+        return np.frompyfunc(Fraction, 2, 1)(sum_pi.astype(object), den[:, None])
+
+    return PolicyEvaluation(mdp, pi, EXACT, P_pi_fractions, _fractions_canonical(r_pi, (S,)),
+                            _fractions_canonical(Vq, (S,)), Q_and_advantage, factor, "flint-fmpq", mdp.gamma)
 
 
 def _evaluate_ball(mdp, pi, prec):

@@ -1,5 +1,6 @@
 """Batched evaluation: batched == one by one, invariants, closed forms, bad inputs."""
 
+import math
 from fractions import Fraction as F
 
 import numpy as np
@@ -252,3 +253,55 @@ def test_sparse_input_to_evaluate_policies_matches_dense_visitation_sparse_matri
     m = MDP(P, [[1.0], [0.0]], 0.5)
     be = evaluate_policies(m, np.ones((1, 2, 1)))
     np.testing.assert_allclose(be.V[0], [4 / 3, 2 / 3], rtol=1e-10)
+
+
+# ------------------------------------------------------------ exact evaluation (integer form)
+def _exact_mdp(seed, S, A, big):
+    """Random exact MDP; ``big`` uses denominators beyond int64 to exercise the object path."""
+    rng = np.random.default_rng(seed)
+    P = np.empty((S, A, S), dtype=object)
+    for s in range(S):
+        for a in range(A):
+            w = [int(x) for x in rng.integers(0, 7, size=S)]
+            w[int(rng.integers(S))] += 1
+            if big:
+                w = [x * (2**70 + 2 * s + 1) + (1 if x else 0) for x in w]
+            tot = sum(w)
+            P[s, a] = [F(x, tot) for x in w]
+    r = np.array([[F(int(rng.integers(-9, 10)), int(rng.integers(1, 12))) for _ in range(A)] for _ in range(S)],
+                 dtype=object)
+    pi = np.empty((S, A), dtype=object)
+    for s in range(S):
+        w = [int(x) for x in rng.integers(0, 4, size=A)]
+        w[0] += 1
+        pi[s] = [F(x, sum(w)) for x in w]
+    return MDP(P, r, F(int(rng.integers(0, 10)), 10)), pi
+
+
+@given(seed=st.integers(0, 2**32 - 1), S=st.integers(1, 6), A=st.integers(1, 3), big=st.booleans())
+def test_exact_evaluation_identities(seed, S, A, big):
+    """Exact mode: Bellman equations, Q, A, P_pi and d hold with equality (THEORY A1-A2)."""
+    m, pi = _exact_mdp(seed, S, A, big)
+    ev = evaluate(m, pi)
+    g = m.gamma
+    P_pi = np.array([[sum(pi[s, a] * m.P[s, a, t] for a in range(A)) for t in range(S)] for s in range(S)],
+                    dtype=object)
+    r_pi = np.array([sum(pi[s, a] * m.r[s, a] for a in range(A)) for s in range(S)], dtype=object)
+    assert ev.P_pi.tolist() == P_pi.tolist() and ev.r_pi.tolist() == r_pi.tolist()
+    V = ev.V
+    assert all(isinstance(x, F) for x in V)
+    assert [V[s] - r_pi[s] - g * sum(P_pi[s, t] * V[t] for t in range(S)) for s in range(S)] == [0] * S
+    Q = [[m.r[s, a] + g * sum(m.P[s, a, t] * V[t] for t in range(S)) for a in range(A)] for s in range(S)]
+    assert ev.Q.tolist() == Q
+    assert ev.A.tolist() == [[Q[s][a] - V[s] for a in range(A)] for s in range(S)]
+    # Fractions built without renormalization must still be canonical
+    for x in list(ev.V) + list(ev.Q.ravel()) + list(ev.A.ravel()):
+        assert F(x.numerator, x.denominator) == x and x.denominator > 0
+        assert math.gcd(x.numerator, x.denominator) == 1
+    mu = np.array([F(1, S)] * S, dtype=object)
+    mu[0] += F(1, 2 * S)
+    mu[-1] -= F(1, 2 * S)
+    for d, m0 in ((ev.visitation(), m.rho), (ev.visitation(mu), mu)):
+        assert sum(d) == 1
+        assert [d[t] - g * sum(d[s] * P_pi[s, t] for s in range(S)) for t in range(S)] == [(1 - g) * x for x in m0]
+    assert not ev.Q.flags.writeable and not ev.P_pi.flags.writeable
