@@ -76,7 +76,8 @@ def _param_case(rng, mode, *, kind="softmax", max_states=3, max_actions=3, n_fea
     mdp = random_case_mdp(rng, exact=exact, max_states=max_states, max_actions=max_actions, rho="positive")
     S, A = mdp.n_states, mdp.n_actions
     if kind == "softmax":
-        param = TabularSoftmax(S, A)
+        # an exact temperature (1, not 1.0) keeps every derived quantity rational
+        param = TabularSoftmax(S, A, temperature=1 if exact else 1.0)
     else:
         from ..policies import LogLinear
 
@@ -84,7 +85,8 @@ def _param_case(rng, mode, *, kind="softmax", max_states=3, max_actions=3, n_fea
         phi = rng.integers(-2, 3, size=(S, A, k))
         if kind == "onehot":
             phi = np.concatenate([phi, np.eye(S * A, dtype=np.int64).reshape(S, A, S * A)], axis=2)
-        param = LogLinear(phi.astype(object) * Fraction(1) if exact else phi.astype(float))
+        param = LogLinear(phi.astype(object) * Fraction(1) if exact else phi.astype(float),
+                          temperature=1 if exact else 1.0)
     n = param.n_params
     if exact:
         theta = LogRational(rng.integers(1, 4, size=n))
