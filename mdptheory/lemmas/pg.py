@@ -27,9 +27,10 @@ from ..exceptions import InvalidParameterError
 from ._common import check_variant, new_report
 from .registry import Statement, register
 from .report import float_tolerance
-from .suite import GAMMAS, case_rng
+from .suite import GAMMAS, case_rng, random_case_mdp, random_distribution
 
-__all__ = ["nonconcavity_tree", "bandit_nonconcavity"]
+__all__ = ["policy_gradient_theorem", "baselines", "reinforce_reward_to_go", "nonconcavity_tree",
+           "bandit_nonconcavity"]
 
 
 def _log_rational_or_float(q, mode):
@@ -44,6 +45,289 @@ def _value_at(mdp, param, theta, mode):
     pi = param.probs(theta)
     ev = evaluate(mdp if mode == "exact" else mdp.to_float(), pi, mode=mode)
     return ev.value(), pi
+
+
+def _setup(mdp, param_kind, theta, mu, mode):
+    """Mode, MDP in the field, parameterization, point and start distribution of a B1-B3 case."""
+    from ..policies import Direct, LogRational, TabularSoftmax
+
+    if param_kind not in ("softmax", "direct"):
+        raise InvalidParameterError(f"param must be 'softmax' or 'direct'; got {param_kind!r}")
+    S, A = mdp.n_states, mdp.n_actions
+    param = TabularSoftmax(S, A) if param_kind == "softmax" else Direct(S, A)
+    exact_point = isinstance(theta, LogRational) or (
+        param_kind == "direct" and np.asarray(theta).dtype == object)
+    if mode is None:
+        mode = "exact" if (mdp.is_exact and exact_point) else "float"
+    if mode not in ("exact", "float"):
+        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {mode!r}")
+    if mode == "exact" and not (mdp.is_exact and exact_point):
+        raise InvalidParameterError("mode='exact' needs an exact MDP and an exact point (LogRational for softmax, "
+                                    "rational theta for direct)")
+    m = mdp if mode == "exact" else mdp.to_float()
+    th = theta if mode == "exact" else param.float_theta(theta)
+    if mu is None:
+        mu = m.rho
+    mu = np.asarray(mu, dtype=object if mode == "exact" else float)
+    return mode, m, param, th, mu
+
+
+def _grad_tol(rep, m, mode, T=None):
+    if mode == "exact":
+        rep.tolerance_rule = "none: exact rationals"
+        return None
+    rmax = float(np.max(np.abs(m.r))) if m.r.size else 0.0
+    tol, rule = float_tolerance(m, rmax / (1 - float(m.gamma)) + 1.0, order=2)
+    rep.tolerance_rule = rule
+    return tol
+
+
+def _score_expectation(param, th, pi, weights):
+    """sum_{s,a} weights[s, a] pi(a|s) score(s, a, :), from the parameterization's score."""
+    return np.einsum("sai,sa->i", param.score(th), weights * pi)
+
+
+# --------------------------------------------------------------------- B1
+def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
+    r"""Check the policy gradient theorem in its three forms (THEORY B1; AJKS Thm 9.4).
+
+    .. math::
+
+        \nabla V(\mu) &= \frac{1}{1-\gamma}\mathbb E_{s\sim d_\mu^\pi}\mathbb E_{a\sim\pi}
+            [Q^\pi(s,a)\nabla\log\pi(a|s)]
+          = \frac{1}{1-\gamma}\mathbb E_{s\sim d_\mu^\pi}\mathbb E_{a\sim\pi}
+            [A^\pi(s,a)\nabla\log\pi(a|s)], \\
+        \nabla V_T(\mu) &= \mathbb E\Big[R_T\sum_{t<T}\nabla\log\pi(a_t|s_t)\Big],
+            \qquad R_T = \sum_{t<T}\gamma^t r(s_t,a_t).
+
+    Left side: :func:`mdptheory.gradients.value_gradient` — the derivative of
+    the Bellman linear system
+    :math:`\partial V = (I-\gamma P^\pi)^{-1}(\partial r^\pi + \gamma(\partial P^\pi)V)`
+    from the Jacobian of :math:`\pi` (no score, no Q).  Q and advantage forms:
+    built here from :func:`mdptheory.evaluate` (Q, A, the transposed solve for
+    :math:`d_\mu`) and the parameterization's score.  REINFORCE: the infinite
+    sum is checked on the horizon-``T`` truncation, by literal enumeration of
+    every trajectory (:func:`mdptheory.trajectories.pg_reinforce_truncated`,
+    ``method="enumerate"``) against the derivative of the finite sum
+    :func:`~mdptheory.trajectories.truncated_value_gradient`.
+
+    ``param`` is ``"softmax"`` (exact at :class:`~mdptheory.policies.LogRational`
+    points) or ``"direct"`` (exact at rational points; interior points, so the
+    score exists).
+
+    Broken variants: ``"drop_horizon"`` (the :math:`1/(1-\gamma)` dropped in
+    the Q and advantage forms), ``"mu_for_d"`` (:math:`\mu` where
+    :math:`d_\mu^\pi` belongs), ``"reinforce_off_by_one"`` (REINFORCE over
+    :math:`T` steps compared with :math:`\nabla V_{T+1}`).
+    """
+    from ..gradients import value_gradient
+    from ..trajectories import pg_reinforce_truncated, truncated_value_gradient
+
+    stmt = _B1
+    check_variant(variant, stmt.variants)
+    mode, m, prm, th, mu = _setup(mdp, param, theta, mu, mode)
+    rep = new_report(stmt, mode, {"mdp": m, "param": param, "theta": theta, "mu": mu, "T": T, "seed": seed},
+                     variant)
+    one = Fraction(1) if mode == "exact" else 1.0
+    g = m.gamma
+    pi = prm.probs(th)
+    ev = evaluate(m, pi, mode=mode)
+    d = mu if variant == "mu_for_d" else ev.visitation(mu)
+    horizon = one if variant == "drop_horizon" else one / (one - g)
+    tol = _grad_tol(rep, m, mode)
+    grad = value_gradient(m, prm, th, mu=mu, mode=mode)
+    q_form = horizon * _score_expectation(prm, th, pi, d[:, None] * ev.Q)
+    a_form = horizon * _score_expectation(prm, th, pi, d[:, None] * ev.advantage)
+    rep.identity("grad V(mu) (implicit differentiation) = (1-gamma)^-1 E_d E_pi[Q grad log pi]", grad, q_form,
+                 tol=tol)
+    rep.identity("grad V(mu) (implicit differentiation) = (1-gamma)^-1 E_d E_pi[A grad log pi]", grad, a_form,
+                 tol=tol)
+    T = int(T)
+    reinf = pg_reinforce_truncated(m, prm, th, T, mu=mu, estimator="total", method="enumerate", mode=mode)
+    T_ref = T + 1 if variant == "reinforce_off_by_one" else T
+    gT = truncated_value_gradient(m, prm, th, T_ref, mu=mu, mode=mode)
+    rep.identity(f"E[R_T sum_t grad log pi(a_t|s_t)] (enumeration) = grad V_T (finite sum), T = {T}", reinf, gT,
+                 tol=tol)
+    rep.details = {"gradient": grad, "q_form": q_form, "advantage_form": a_form, "reinforce_T": reinf,
+                   "grad_V_T": gT}
+    return rep
+
+
+class _UnconstrainedDirect:
+    r"""The unconstrained direct parameterization :math:`\pi(a|s) = \theta_{s,a}` for *all* actions.
+
+    A deliberately wrong model of Lemma 9.9 (broken variant of B2): its score
+    :math:`\partial\log\pi(a|s)/\partial\theta_{s,b} = \mathbf 1[a=b]/\pi(a|s)` has
+    :math:`\mathbb E_{a\sim\pi}[\nabla\log\pi] = \mathbf 1_{\text{block } s} \ne 0`, because
+    :math:`\sum_a\theta_{s,a}` is not held at 1.
+    """
+
+    def __new__(cls, S, A):
+        from ..policies.base import Parameterization
+
+        class UnconstrainedDirect(Parameterization):
+            affine = True
+            accepts_rational = True
+
+            def __init__(self):
+                self.n_states, self.n_actions, self.n_params = S, A, S * A
+
+            def _th(self, theta):
+                th, kind = self.check_theta(theta)
+                return th, kind == "exact"
+
+            def probs(self, theta):
+                th, _ = self._th(theta)
+                return th.reshape(S, A).copy()
+
+            def log_probs(self, theta):
+                return np.log(np.asarray(self.probs(theta), dtype=float))
+
+            def jacobian(self, theta):
+                th, exact = self._th(theta)
+                J = np.eye(S * A, dtype=int)
+                J = J.astype(object) * Fraction(1) if exact else J.astype(float)
+                return J.reshape(S, A, S * A)
+
+            def score(self, theta):
+                pi = self.probs(theta)
+                return self.jacobian(theta) / pi[:, :, None]
+
+            def probs_hessian(self, theta):
+                th, exact = self._th(theta)
+                z = np.zeros((S, A, S * A, S * A), dtype=object if exact else float)
+                if exact:
+                    z[...] = Fraction(0)
+                return z
+
+        return UnconstrainedDirect()
+
+
+# --------------------------------------------------------------------- B2
+def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
+    r"""Check that a state-dependent baseline adds no bias (THEORY B2; AJKS Lemma 9.9).
+
+    .. math::
+
+        \mathbb E_{a\sim\pi(\cdot|s)}[\nabla\log\pi(a|s)\, b(s)] = 0 \quad\text{for every } s, b,
+
+        \mathbb E\Big[\sum_{t<T}\nabla\log\pi(a_t|s_t)\Big(\sum_{u=t}^{T-1}\gamma^u r(s_u,a_u)
+            - \gamma^t b(s_t)\Big)\Big] = \nabla V_T(\mu).
+
+    The first identity holds because :math:`\sum_a\pi(a|s)\nabla\log\pi(a|s)
+    = \nabla\sum_a\pi(a|s) = 0`: for softmax, and for the direct
+    parameterization on the simplex (last action :math:`1-\sum` of the
+    others), **not** for unconstrained direct parameters
+    :math:`\pi(a|s) = \theta_{s,a}` (broken variant ``"unconstrained_direct"``).
+    Routes: the score expectation from the parameterization's score; the
+    baseline estimator by exact enumeration
+    (:func:`mdptheory.trajectories.pg_reinforce_truncated`,
+    ``estimator="baseline"``) against the derivative of the finite sum.
+
+    Broken variants: ``"unconstrained_direct"`` (the score of
+    :math:`\pi(a|s) = \theta_{s,a}` with all :math:`|A|` parameters free),
+    ``"action_dependent_baseline"`` (a baseline :math:`b(s) + a` that depends
+    on the action).
+    """
+    from ..trajectories import pg_reinforce_truncated, truncated_value_gradient
+
+    stmt = _B2
+    check_variant(variant, stmt.variants)
+    mode, m, prm, th, mu = _setup(mdp, param, theta, mu, mode)
+    S, A = m.n_states, m.n_actions
+    b = np.asarray(b, dtype=object if mode == "exact" else float)
+    if b.shape != (S,):
+        raise InvalidParameterError(f"b must have shape ({S},); got {b.shape}")
+    rep = new_report(stmt, mode, {"mdp": m, "param": param, "theta": theta, "b": b, "mu": mu, "T": T,
+                                  "seed": seed}, variant)
+    tol = _grad_tol(rep, m, mode)
+    pi = prm.probs(th)
+    if variant == "unconstrained_direct":
+        prm = _UnconstrainedDirect(S, A)
+        th = pi.reshape(-1)
+    sc = np.asarray(prm.score(th))
+    bb = b[:, None] + np.arange(A)[None, :] * (Fraction(1) if mode == "exact" else 1.0) \
+        if variant == "action_dependent_baseline" else np.repeat(b[:, None], A, axis=1)
+    per_state = np.einsum("sai,sa->si", sc, pi * bb)
+    if mode == "exact":
+        zero = np.full(per_state.shape, Fraction(0), dtype=object)
+        rep.identity("E_{a~pi(.|s)}[grad log pi(a|s) b(s)] = 0 for every s", per_state, zero)
+    # the same fact as the baseline's use: subtracting b(s) from Q leaves the expected score term unchanged
+    # (two nonzero sides, so that float rounding can be told apart from agreement)
+    Q = evaluate(m, pi, mode=mode).Q
+    shifted = np.einsum("sai,sa->si", sc, pi * (Q - bb))
+    plain = np.einsum("sai,sa->si", sc, pi * Q)
+    tol0 = None
+    if mode == "float":
+        qmax = float(np.max(np.abs(Q))) + float(np.max(np.abs(b)))
+        tol0 = 16 * float(np.finfo(float).eps) * A * qmax * max(1.0, float(np.max(np.abs(sc))))
+    rep.identity("E_{a~pi(.|s)}[grad log pi(a|s)(Q(s,a) - b(s))] = E_{a~pi(.|s)}[grad log pi(a|s) Q(s,a)]",
+                 shifted, plain, tol=tol0)
+    est = pg_reinforce_truncated(m, prm, th, int(T), mu=mu, estimator="baseline", baseline=b, method="enumerate",
+                                 mode=mode)
+    gT = truncated_value_gradient(m, prm, th, int(T), mu=mu, mode=mode)
+    rep.identity(f"baseline REINFORCE (enumeration) = grad V_T (finite sum), T = {T}", est, gT, tol=tol)
+    rep.details = {"per_state": per_state, "estimator": est, "grad_V_T": gT}
+    return rep
+
+
+# --------------------------------------------------------------------- B3
+def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
+    r"""Check REINFORCE with reward to go on the truncated horizon (THEORY B3; AJKS Lemma 9.7).
+
+    .. math::
+
+        \mathbb E\Big[\sum_{t<T}\nabla\log\pi(a_t|s_t)\sum_{u=t}^{T-1}\gamma^u r(s_u,a_u)\Big]
+            = \nabla V_T(\mu).
+
+    Routes: the left side by literal enumeration here — every trajectory of
+    positive probability from :func:`mdptheory.trajectories.enumerate_trajectories`,
+    weighted by its probability, with the parameterization's score — and
+    again by the library's dynamic programme
+    (:func:`~mdptheory.trajectories.pg_reinforce_truncated`,
+    ``estimator="reward_to_go"``, ``method="dp"``); the right side by
+    differentiating the finite sum
+    (:func:`~mdptheory.trajectories.truncated_value_gradient`).
+
+    Broken variants: ``"restart_discount"`` (rewards to go discounted from
+    :math:`t`, :math:`\gamma^{u-t}`, instead of from 0), ``"past_rewards"``
+    (the rewards before :math:`t` instead of after: mean zero).
+    """
+    from ..trajectories import enumerate_trajectories, pg_reinforce_truncated, truncated_value_gradient
+
+    stmt = _B3
+    check_variant(variant, stmt.variants)
+    mode, m, prm, th, mu = _setup(mdp, param, theta, mu, mode)
+    rep = new_report(stmt, mode, {"mdp": m, "param": param, "theta": theta, "mu": mu, "T": T, "seed": seed},
+                     variant)
+    tol = _grad_tol(rep, m, mode)
+    T = int(T)
+    pi = prm.probs(th)
+    sc = np.asarray(prm.score(th))
+    zero = Fraction(0) if mode == "exact" else 0.0
+    n = prm.n_params
+    g, r = m.gamma, m.r
+    total = np.full(n, zero, dtype=object if mode == "exact" else float)
+    for states, actions, p in enumerate_trajectories(m, pi, T, mu=mu):
+        rew = [r[s, a] for s, a in zip(states, actions)]
+        for t in range(T):
+            if variant == "restart_discount":
+                togo = sum((g ** (u - t) * rew[u] for u in range(t, T)), zero)
+            elif variant == "past_rewards":
+                togo = sum((g ** u * rew[u] for u in range(t)), zero)
+            else:
+                togo = sum((g ** u * rew[u] for u in range(t, T)), zero)
+            total = total + (p * togo) * sc[states[t], actions[t]]
+    if mode == "exact":
+        total = np.array([Fraction(x) for x in total], dtype=object)
+    gT = truncated_value_gradient(m, prm, th, T, mu=mu, mode=mode)
+    rep.identity(f"E[sum_t grad log pi_t sum_(u>=t) gamma^u r_u] (enumeration) = grad V_T (finite sum), T = {T}",
+                 total, gT, tol=tol)
+    dp = pg_reinforce_truncated(m, prm, th, T, mu=mu, estimator="reward_to_go", method="dp", mode=mode)
+    rep.identity("reward-to-go REINFORCE (library dynamic programme) = grad V_T", dp, gT, tol=tol)
+    rep.details = {"enumeration": total, "dp": dp, "grad_V_T": gT}
+    return rep
+
 
 
 # --------------------------------------------------------------------- B4
@@ -197,6 +481,39 @@ def bandit_nonconcavity(perm=(0, 1, 2), *, mode="exact", variant=None, seed=None
 
 
 # ------------------------------------------------------------ registration
+def _pg_cases(sid, *, with_b=False):
+    """Small MDPs (S <= 3, A <= 3; enumeration of (S A)^T trajectories), softmax and direct points."""
+    from ..policies import LogRational
+
+    def cases(seed, n, mode):
+        exact = mode == "exact"
+        for i in range(n):
+            rng = case_rng(seed, sid, i)
+            m = random_case_mdp(rng, exact=exact, max_states=3)
+            S, A = m.n_states, m.n_actions
+            kind = "softmax" if i % 2 == 0 else "direct"
+            w = rng.integers(1, 7, size=(S, A))
+            if kind == "softmax":
+                theta = (LogRational([[int(x) for x in row] for row in w]) if exact
+                         else rng.normal(scale=1.5, size=S * A))
+            elif exact:  # an interior point of the simplex: every action has positive probability
+                theta = np.array([Fraction(int(w[s, a]), int(w[s].sum())) for s in range(S) for a in range(A - 1)],
+                                 dtype=object)
+            else:
+                wf = w + rng.random((S, A))
+                theta = (wf / wf.sum(axis=1, keepdims=True))[:, :-1].reshape(-1)
+            case = {"mdp": m, "theta": theta, "param": kind,
+                    "mu": random_distribution(rng, S, exact=exact, positive=not exact), "T": 3}
+            if with_b:
+                bi = rng.integers(1, 6, size=S)
+                case["b"] = (np.array([Fraction(int(x), 2) for x in bi], dtype=object) if exact
+                             else bi / 2.0 + rng.random(S))
+            case["seed"] = (seed, i)
+            yield case
+
+    return cases
+
+
 def _tree_cases(seed, n, mode):
     rewards = (1, 2, Fraction(1, 2), 3, Fraction(7, 3), 10)
     for i in range(n):
@@ -214,6 +531,27 @@ def _bandit_cases(seed, n, mode):
         yield {"perm": perms[i % len(perms)], "seed": (seed, i)}
 
 
+_B1 = register(Statement(
+    id="B1", name="policy_gradient_theorem",
+    text="grad V(mu) = (1-gamma)^-1 E_{d_mu} E_pi[Q grad log pi] = (1-gamma)^-1 E_{d_mu} E_pi[A grad log pi]; "
+         "truncated REINFORCE E[R_T sum_{t<T} grad log pi] = grad V_T",
+    source="AJKS Thm 9.4", check=policy_gradient_theorem, cases=_pg_cases("B1"),
+    variants={"drop_horizon": "the 1/(1-gamma) factor dropped in the Q and advantage forms",
+              "mu_for_d": "mu used where d_mu^pi belongs",
+              "reinforce_off_by_one": "REINFORCE over T steps compared with grad V_{T+1}"}))
+_B2 = register(Statement(
+    id="B2", name="baselines",
+    text="E_{a~pi(.|s)}[grad log pi(a|s) b(s)] = 0 for any b (softmax; direct on the simplex); "
+         "the truncated baseline estimator equals grad V_T",
+    source="AJKS Lemma 9.9", check=baselines, cases=_pg_cases("B2", with_b=True),
+    variants={"unconstrained_direct": "score of pi(a|s) = theta_{s,a} with all |A| parameters free",
+              "action_dependent_baseline": "a baseline b(s) + a that depends on the action"}))
+_B3 = register(Statement(
+    id="B3", name="reinforce_reward_to_go",
+    text="E[sum_{t<T} grad log pi(a_t|s_t) sum_{u=t}^{T-1} gamma^u r(s_u,a_u)] = grad V_T",
+    source="AJKS Lemma 9.7", check=reinforce_reward_to_go, cases=_pg_cases("B3"),
+    variants={"restart_discount": "rewards to go discounted from t (gamma^(u-t))",
+              "past_rewards": "rewards before t instead of after"}))
 _B4 = register(Statement(
     id="B4", name="nonconcavity_tree",
     text="tree MDP, softmax: V(theta1) = 9/16 gamma r, V(-theta1) = 1/16 gamma r, V(0) = 1/4 gamma r; "
