@@ -63,6 +63,7 @@ __all__ = [
     "FORMAT_TAG",
     "FORMAT_VERSION",
     "MAX_NUMBER_CHARS",
+    "MAX_GYM_ENTRIES",
     "mdp_to_dict",
     "mdp_from_dict",
     "policy_to_json_data",
@@ -87,6 +88,9 @@ FORMAT_VERSION = 1
 #: Longest accepted string form of one number (Python refuses to convert
 #: integers of more than 4300 digits anyway).
 MAX_NUMBER_CHARS = 4096
+
+#: Largest dense ``P`` (S * A * S entries) that :func:`from_gymnasium` builds.
+MAX_GYM_ENTRIES = 50_000_000
 
 _RATIONAL_RE = re.compile(r"[+-]?\d+(?:/\d+)?|[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d{1,3})?")
 _HEX_RE = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d{1,4})?")
@@ -183,29 +187,31 @@ def _index_int(v, where: str, upper: int | None = None) -> int:
 
 
 def _nested(obj, shape, where: str, read) -> np.ndarray:
-    """Read a nested list of exactly ``shape`` into an array, entry by entry."""
-    out = np.empty(shape, dtype=object if read is _read_exact else np.float64)
-    flat = out.reshape(-1)
-    k = 0
+    """Read a nested list of exactly ``shape`` into an array, entry by entry.
+
+    The structure is checked while walking and the array is allocated only
+    afterwards, so a file that claims a huge shape cannot trigger a huge
+    allocation.
+    """
+    vals = []
 
     def walk(o, depth, idx):
-        nonlocal k
         if depth == len(shape):
-            flat[k] = read(o, f"{where}[{', '.join(map(str, idx))}]")
-            k += 1
+            vals.append(read(o, f"{where}[{', '.join(map(str, idx))}]"))
             return
+        loc = f"{where}[{', '.join(map(str, idx))}]" if idx else where
         if not isinstance(o, list):
-            loc = f"{where}[{', '.join(map(str, idx))}]" if idx else where
             raise MalformedFileError(f"{loc} must be a list of length {shape[depth]}; got {type(o).__name__}")
         if len(o) != shape[depth]:
-            loc = f"{where}[{', '.join(map(str, idx))}]" if idx else where
             raise MalformedFileError(f"{loc} has length {len(o)}, expected {shape[depth]} "
                                      f"(shape {tuple(shape)})")
         for i, item in enumerate(o):
             walk(item, depth + 1, idx + (i,))
 
     walk(obj, 0, ())
-    return out
+    out = np.empty(len(vals), dtype=object if read is _read_exact else np.float64)
+    out[:] = vals
+    return out.reshape(shape)
 
 
 def _require(d: dict, key: str):
@@ -706,6 +712,9 @@ def from_gymnasium(env_or_P_table, *, gamma, terminal: str = "absorbing", exact:
         raise MalformedFileError("P[0] must be a non-empty dict a -> list of transitions")
     A = len(first)
     S_out = S + 1 if terminal == "absorbing" else S
+    if S_out * S_out * A > MAX_GYM_ENTRIES:
+        raise MalformedFileError(f"a dense P of shape ({S_out}, {A}, {S_out}) exceeds "
+                                 f"MAX_GYM_ENTRIES = {MAX_GYM_ENTRIES} entries")
     num = (lambda v, where: _gym_number(v, where, exact))
     zero = Fraction(0) if exact else 0.0
     P = np.full((S_out, A, S_out), zero, dtype=object if exact else np.float64)
