@@ -1,0 +1,621 @@
+r"""Second and higher derivatives of :math:`V^{\pi_\theta}(\mu)`; the vanishing-gradient chain.
+
+**Hessian** (differentiate :math:`(I - \gamma P^\pi)V = r^\pi` twice; THEORY D4, C1).
+With :math:`M = I - \gamma P^\pi`, :math:`c = r + \gamma P V` and
+:math:`w^\top = \mu^\top M^{-1}`,
+
+.. math::
+
+    \partial_{ij} V(\mu) = \sum_s w(s)\Big[\sum_a \partial_{ij}\pi(a|s)\,c(s,a)
+       + \gamma\sum_a\partial_i\pi(a|s)\,(P\,\partial_j V)(s,a)
+       + \gamma\sum_a\partial_j\pi(a|s)\,(P\,\partial_i V)(s,a)\Big],
+
+the first term being :math:`\partial_{ij}r^\pi + \gamma(\partial_{ij}P^\pi)V`, and
+:math:`\partial V = M^{-1}(\partial r^\pi + \gamma\,\partial P^\pi V)` from one
+forward solve with ``n`` right-hand sides.
+
+**Higher derivatives for the direct parameterization** (affine
+:math:`\theta\mapsto\pi_\theta`, so :math:`\partial_{ij}P^\pi = 0`,
+:math:`\partial_{ij}r^\pi = 0` and :math:`V` is a rational function of
+:math:`\theta`).  With :math:`D_i = \partial_i P^\pi` (constant), Leibniz's rule
+applied to :math:`M(\theta)V(\theta) = r^\pi(\theta)` gives, for a multi-index
+:math:`I = (i_1, \ldots, i_k)`,
+
+.. math::
+
+    \partial_I V = M^{-1}\Big(\gamma\sum_{p=1}^{k} D_{i_p}\,\partial_{I\setminus i_p}V
+       + \mathbf{1}[k=1]\,\partial_{i_1} r^\pi\Big),
+
+i.e. :math:`\nabla^k V = k\gamma M^{-1}\,\mathrm{Sym}(D\otimes\nabla^{k-1}V)` for
+:math:`k\ge 2`.  :func:`value_derivative_tensor` runs this recursion in exact
+rationals (the last step through the adjoint :math:`w`).
+
+**The chain of Prop. 10.1** (THEORY C1): :func:`chain_gradient_norm` and
+:func:`chain_hessian_norm` compute :math:`\|\nabla V(s_0)\|_2` and
+:math:`\|\nabla^2 V(s_0)\|_F` at the horizons where the bound
+:math:`(1/3)^{H/4}` is meaningful (H ≥ 562, H ≥ 900), in exact rationals or
+certified arb balls, using the chain's structure instead of dense tensors.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .exceptions import InvalidParameterError
+from .fields import EXACT, fraction_from_fmpq, is_exact_scalar, to_fraction
+from .gradients import (
+    _adjoint_weights,
+    _as_output,
+    _bellman_coefficients,
+    _P_times,
+    _prepare,
+    _solve_forward,
+)
+
+__all__ = [
+    "value_hessian",
+    "value_derivative_tensor",
+    "frobenius_norm",
+    "chain_gradient_norm",
+    "chain_hessian_norm",
+    "chain_derivatives",
+    "ChainDerivativeNorm",
+    "DEFAULT_CHAIN_PREC",
+]
+
+#: Default working precision (bits) of the chain routines' ball arithmetic.
+DEFAULT_CHAIN_PREC = 256
+
+#: Largest number of entries of an intermediate tensor of value_derivative_tensor.
+_MAX_TENSOR_ENTRIES = 4_000_000
+
+
+# ---------------------------------------------------------------- Hessian
+def value_hessian(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
+    r"""Exact Hessian :math:`\nabla^2_\theta V^{\pi_\theta}(\mu)` by differentiating the Bellman system twice.
+
+    .. math::
+
+        \nabla^2 V(\mu) = \sum_{s,a} w(s)\,c(s,a)\,\nabla^2\pi(a|s) + \gamma(K + K^\top),\qquad
+        K_{ij} = \sum_{s,a} w(s)\,\partial_i\pi(a|s)\,(P\,\partial_j V)(s,a),
+
+    with :math:`w^\top = \mu^\top(I-\gamma P^\pi)^{-1}`, :math:`c = r + \gamma PV`
+    and :math:`\partial V` from :func:`mdptheory.gradients.value_jacobian`'s
+    solve.  Symmetric by construction (exactly, in exact mode; symmetrised in
+    float).  Cost: one forward solve with ``n`` right-hand sides plus the
+    parameterization's contractions (block-structured for tabular softmax).
+
+    Parameters
+    ----------
+    mdp : MDP
+    param : Parameterization
+    theta : array_like or LogRational
+    mu : array_like, optional, keyword-only
+    mode : {"float", "exact"}, optional, keyword-only
+
+    Returns
+    -------
+    ndarray, shape (n_params, n_params)
+    """
+    st = _prepare(mdp, param, theta, mode)
+    c = _bellman_coefficients(st)
+    w, _ = _adjoint_weights(st, mu)
+    G = param.jacobian_dot_actions(st.theta, c)
+    X = _solve_forward(st, G)                          # dV/dtheta, (S, n)
+    PX = _P_times(st.mdp, X, st.mode)                  # (S, A, n)
+    K = np.asarray(param.jacobian_vjp(st.theta, w[:, None, None] * PX))
+    Hc = np.asarray(param.probs_hessian_vjp(st.theta, w[:, None] * c))
+    H = Hc + st.gamma * (K + K.T)
+    if st.mode != EXACT:
+        H = 0.5 * (H + H.T)
+    return _as_output(H, st.mode)
+
+
+# ---------------------------------------------------------------- k-th derivatives (direct)
+def _sym_sum(U, k):
+    """sum over the k positions p of U with its axis 1 moved to position p (axes 1..k)."""
+    out = U
+    for p in range(2, k + 1):
+        out = out + np.moveaxis(U, 1, p)
+    return out
+
+
+def value_derivative_tensor(mdp, param, theta, k, *, mu=None, mode=None) -> np.ndarray:
+    r"""The k-th derivative tensor :math:`\nabla^k_\theta V^{\pi_\theta}(\mu)` for affine parameterizations.
+
+    For the direct parameterization (THEORY C1) :math:`P^\pi` and :math:`r^\pi`
+    are affine in :math:`\theta`, so with :math:`D_i = \partial_i P^\pi`,
+    :math:`T_1 = M^{-1}(\partial r^\pi + \gamma\,\partial P^\pi V)` and
+
+    .. math::
+
+        T_k[\cdot, i_1..i_k] = \gamma M^{-1}\sum_{p=1}^k D_{i_p}\,T_{k-1}[\cdot, I\setminus i_p]
+        \quad(k\ge2), \qquad
+        \nabla^k V(\mu) = \mu^\top T_k,
+
+    where the last step uses :math:`\mu^\top M^{-1} = w^\top` (adjoint).  The
+    tensor is symmetric.  Intended for small MDPs: it has
+    ``n_params**k`` entries.
+
+    Parameters
+    ----------
+    mdp : MDP
+    param : Parameterization
+        Must be affine (``param.affine``), i.e. :class:`~mdptheory.policies.Direct`.
+    theta : array_like
+    k : int
+        Order, ``k >= 1``.
+    mu, mode : keyword-only
+
+    Returns
+    -------
+    ndarray, shape (n_params,) * k
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``param`` is not affine, ``k < 1``, or the tensors would exceed
+        4e6 entries.
+    """
+    if not getattr(param, "affine", False):
+        raise InvalidParameterError(f"value_derivative_tensor needs an affine parameterization (Direct); "
+                                    f"got {type(param).__name__}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InvalidParameterError(f"order k must be an integer >= 1; got {k!r}")
+    k = int(k)
+    st = _prepare(mdp, param, theta, mode)
+    S, A, n = st.mdp.n_states, st.mdp.n_actions, param.n_params
+    if S * n ** k > _MAX_TENSOR_ENTRIES:
+        raise InvalidParameterError(f"S * n^k = {S} * {n}^{k} entries exceed {_MAX_TENSOR_ENTRIES}")
+    c = _bellman_coefficients(st)
+    w, _ = _adjoint_weights(st, mu)
+    G = np.asarray(param.jacobian_dot_actions(st.theta, c))      # (S, n): dr + gamma dP V
+    if k == 1:
+        return _as_output(w @ G, st.mode)
+    J = np.asarray(param.jacobian(st.theta))                      # (S, A, n), constant
+    T = _solve_forward(st, G)                                     # T_1, (S, n)
+    for j in range(2, k + 1):
+        flat = T.reshape(S, -1)
+        PT = _P_times(st.mdp, flat, st.mode)                      # (S, A, n^(j-1))
+        U = np.einsum("sai,sak->sik", J, PT).reshape((S, n) + (n,) * (j - 1))
+        rhs = st.gamma * _sym_sum(U, j)                           # (S, n, ..., n)
+        if j == k:
+            return _as_output(np.tensordot(w, rhs, axes=(0, 0)), st.mode)
+        T = _solve_forward(st, rhs.reshape(S, -1)).reshape((S,) + (n,) * j)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def frobenius_norm(T, *, squared: bool = False, prec: int | None = None):
+    r"""Frobenius norm :math:`\|T\|_F = (\sum T_{i_1\ldots i_k}^2)^{1/2}` of a derivative tensor.
+
+    Parameters
+    ----------
+    T : ndarray
+        Exact (Fractions/ints), float, or ``flint.arb`` entries.
+    squared : bool, keyword-only
+        Return :math:`\|T\|_F^2`: an exact :class:`~fractions.Fraction` for
+        exact ``T`` (no rounding at all).
+    prec : int, keyword-only
+        Return the norm as a certified ``flint.arb`` ball at ``prec`` bits
+        (exact or arb input).  Default: float64 for exact/float input (0.0
+        below the float range — use ``prec`` for tiny norms), arb for arb input.
+    """
+    arr = np.asarray(T, dtype=object)
+    flat = arr.reshape(-1)
+    is_arb = any(type(x).__name__ == "arb" for x in flat)
+    if is_arb:
+        from flint import arb, ctx
+
+        old = ctx.prec
+        if prec is not None:
+            ctx.prec = prec
+        try:
+            sq = sum((arb(x) * arb(x) for x in flat), arb(0))
+            return sq if squared else sq.sqrt()
+        finally:
+            ctx.prec = old
+    if all(is_exact_scalar(x) for x in flat):
+        sq = sum((Fraction(x) ** 2 for x in flat), Fraction(0))
+        if squared:
+            return sq
+        if prec is not None:
+            from flint import arb, ctx, fmpq
+
+            old = ctx.prec
+            ctx.prec = prec
+            try:
+                return arb(fmpq(sq.numerator, sq.denominator)).sqrt()
+            finally:
+                ctx.prec = old
+        return _sqrt_fraction_float(sq)
+    f = np.asarray(T, dtype=np.float64)
+    if squared:
+        return float(np.sum(f * f))
+    if prec is not None:
+        raise InvalidParameterError("prec (certified balls) needs exact or arb entries, not floats")
+    return float(np.linalg.norm(f.reshape(-1)))
+
+
+def _sqrt_fraction_float(q: Fraction) -> float:
+    """sqrt of a non-negative Fraction as a float, without overflow in the conversion."""
+    if q == 0:
+        return 0.0
+    lg = (math.log(q.numerator) - math.log(q.denominator)) / 2
+    if lg < -745:
+        return 0.0
+    from flint import arb, ctx, fmpq
+
+    old = ctx.prec
+    ctx.prec = 80
+    try:
+        return float(arb(fmpq(q.numerator, q.denominator)).sqrt().mid())
+    finally:
+        ctx.prec = old
+
+
+# ---------------------------------------------------------------- the chain (THEORY C1)
+@dataclass(frozen=True)
+class ChainDerivativeNorm:
+    r"""Norm of a derivative of :math:`V(s_0)` on the vanishing-gradient chain (THEORY C1).
+
+    Attributes
+    ----------
+    H : int
+    variant : {"left", "reset"}
+    order : int
+        1 (gradient, Euclidean norm) or 2 (Hessian, Frobenius norm).
+    mode : {"exact", "ball"}
+    prec : int or None
+        Working precision in bits (ball mode).
+    squared_norm : Fraction or flint.arb
+        :math:`\|\nabla^k V(s_0)\|^2` (exact in exact mode; a certified ball otherwise).
+    norm : flint.arb
+        Certified enclosure of the norm.
+    norm_upper : float
+        A float upper bound of the norm (rounded up; 0.0 if below the float range
+        only when the enclosure is exactly 0).
+    bound : flint.arb
+        :math:`(1/3)^{H/4}`.
+    below_bound : bool or None
+        True if the norm's enclosure lies below the bound's, False if above,
+        None if the balls overlap.
+    in_stated_range : bool
+        Whether ``k <= H / (40 log(2H)) - 1`` (natural log), the range of the
+        derivative claim of Prop. 10.1.
+    seconds : float
+        Wall-clock time of the computation.
+    """
+
+    H: int
+    variant: str
+    order: int
+    mode: str
+    prec: int | None
+    squared_norm: object
+    norm: object
+    norm_upper: float
+    bound: object
+    below_bound: bool | None
+    in_stated_range: bool
+    seconds: float
+
+
+def _chain_inputs(H, theta_a1, variant):
+    if isinstance(H, bool) or not isinstance(H, (int, np.integer)) or H < 1:
+        raise InvalidParameterError(f"H must be an integer >= 1; got {H!r}")
+    H = int(H)
+    if variant not in ("left", "reset"):
+        raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {variant!r}")
+    N = H + 2
+    arr = np.asarray(theta_a1, dtype=object)
+    if arr.ndim == 0:
+        arr = np.array([arr.item()] * N, dtype=object)
+    if arr.shape != (N,):
+        raise InvalidParameterError(f"theta_a1 must be a scalar or have shape (H + 2,) = ({N},); got {arr.shape}")
+    p = []
+    for s, x in enumerate(arr):
+        try:
+            q = to_fraction(x, allow_float=True)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(f"theta_a1[{s}] = {x!r}: {exc}") from None
+        if not (0 <= q <= 1):
+            raise InvalidParameterError(f"theta_a1[{s}] = {q} must lie in [0, 1] (it is pi(a1|s_{s}))")
+        p.append(q)
+    s = np.arange(N)
+    R = np.minimum(s + 1, N - 1)
+    L = np.maximum(s - 1, 0) if variant == "left" else np.zeros(N, dtype=np.int64)
+    return H, N, p, R, L, Fraction(H, H + 1)
+
+
+class _ChainSystem:
+    r"""Solves with :math:`M = I - \gamma(\mathrm{diag}(p)R + \mathrm{diag}(1-p)L)` in O(N) per right-hand side.
+
+    :math:`M = T + f e_0^\top` with :math:`T` tridiagonal and :math:`f` the
+    reset column (zero for the "left" variant).  :math:`T` and :math:`T^\top`
+    are diagonally dominant M-matrices, so the Thomas algorithm needs no
+    pivoting; the rank-one reset column is handled by Sherman–Morrison.
+    Arithmetic is in ``flint.fmpq`` (exact) or ``flint.arb`` (balls).
+    """
+
+    def __init__(self, p, gamma, R, L, num):
+        N = len(p)
+        self.N = N
+        zero, one = num(0), num(1)
+        g = num(gamma)
+        pn = [num(x) for x in p]
+        a = [zero] * N  # sub-diagonal a[i] = T[i, i-1]
+        b = [one] * N   # diagonal
+        c = [zero] * N  # super-diagonal c[i] = T[i, i+1]
+        f = [zero] * N  # reset column entries M[i, 0] for i >= 2
+        for s in range(N):
+            for col, val in ((int(R[s]), g * pn[s]), (int(L[s]), g * (one - pn[s]))):
+                if col == s:
+                    b[s] = b[s] - val
+                elif col == s + 1:
+                    c[s] = c[s] - val
+                elif col == s - 1:
+                    a[s] = a[s] - val
+                elif col == 0:
+                    f[s] = f[s] - val
+                else:  # pragma: no cover - structure guarantees the cases above
+                    raise AssertionError
+        self.zero, self.one = zero, one
+        self.a, self.b, self.c = a, b, c
+        self.f = np.array(f, dtype=object)
+        self.has_f = any(x != 0 for x in f)
+        if self.has_f:
+            self._q = self._thomas(a, b, c, self.f.copy())           # T^{-1} f
+            e0 = np.array([one] + [zero] * (N - 1), dtype=object)
+            self._qT = self._thomas(self._Ta(), b, self._Tc(), e0)   # T^{-T} e_0
+            self._den = one + self._q[0]                             # = 1 + f^T T^{-T} e_0
+
+    def _Ta(self):
+        # sub-diagonal of T^T: T^T[i, i-1] = T[i-1, i] = c[i-1]
+        return [self.zero] + self.c[:-1]
+
+    def _Tc(self):
+        return self.a[1:] + [self.zero]
+
+    @staticmethod
+    def _thomas(a, b, c, D):
+        """Tridiagonal solve; D has shape (N,) or (N, k) (object arrays); rows are vector-updated."""
+        N = len(b)
+        cp = [None] * N
+        Dp = np.empty_like(D)
+        den = b[0]
+        cp[0] = c[0] / den
+        Dp[0] = D[0] / den
+        for i in range(1, N):
+            den = b[i] - a[i] * cp[i - 1]
+            cp[i] = c[i] / den
+            Dp[i] = (D[i] - a[i] * Dp[i - 1]) / den
+        X = np.empty_like(D)
+        X[N - 1] = Dp[N - 1]
+        for i in range(N - 2, -1, -1):
+            X[i] = Dp[i] - cp[i] * X[i + 1]
+        return X
+
+    def solve(self, D):
+        X = self._thomas(self.a, self.b, self.c, D)
+        if self.has_f:
+            X = X - np.multiply.outer(self._q, X[0]) / self._den if X.ndim == 2 else X - self._q * (X[0] / self._den)
+        return X
+
+    def solve_T(self, D):
+        Y = self._thomas(self._Ta(), self.b, self._Tc(), D)
+        if self.has_f:
+            if Y.ndim == 2:
+                Y = Y - np.multiply.outer(self._qT, self.f @ Y) / self._den
+            else:
+                Y = Y - self._qT * ((self.f @ Y) / self._den)
+        return Y
+
+
+def _chain_core(N, p, R, L, gamma, num, order):
+    """Gradient (and Hessian) of V(s_0) with respect to p = theta_{., a1} in the field of ``num``."""
+    sysm = _ChainSystem(p, gamma, R, L, num)
+    zero, one = sysm.zero, sysm.one
+    g = num(gamma)
+    r_pi = np.array([zero] * (N - 1) + [num(p[N - 1])], dtype=object)
+    V = sysm.solve(r_pi)
+    e0 = np.array([one] + [zero] * (N - 1), dtype=object)
+    w = sysm.solve_T(e0)
+    dr = np.array([zero] * (N - 1) + [one], dtype=object)
+    c = dr + g * (V[R] - V[L])                       # dr^pi/dp_s + gamma (dP^pi/dp_s V)(s)
+    grad = w * c
+    if order == 1:
+        return grad, None
+    eye = np.empty((N, N), dtype=object)
+    eye[:] = zero
+    for i in range(N):
+        eye[i, i] = one
+    Z = sysm.solve(eye)                              # M^{-1}
+    Y = Z[R, :] - Z[L, :]                            # (R - L) M^{-1}
+    Amat = (w[:, None] * Y) * c[None, :]
+    Hess = g * (Amat + Amat.T)
+    return grad, Hess
+
+
+def chain_derivatives(H, theta_a1, *, variant: str = "left", order: int = 2, prec: int | None = None):
+    r"""Gradient and Hessian of :math:`V(s_0)` on the chain with respect to :math:`p_s = \theta_{s,a_1}`.
+
+    Returns ``(grad, hess)`` (``hess`` is None for ``order=1``) as object
+    arrays of Fractions (``prec=None``) or ``flint.arb`` balls, of shapes
+    (H+2,) and (H+2, H+2).  In the direct parameterization's full parameter
+    vector (3 per state) these are the entries at the :math:`a_1` coordinates;
+    every other entry is 0 (see :func:`chain_gradient_norm`).
+    """
+    H, N, p, R, L, gamma = _chain_inputs(H, theta_a1, variant)
+    if order not in (1, 2):
+        raise InvalidParameterError(f"order must be 1 or 2; got {order!r}")
+    if prec is None:
+        from flint import fmpq
+
+        def num(x):
+            x = Fraction(x)
+            return fmpq(x.numerator, x.denominator)
+
+        grad, hess = _chain_core(N, p, R, L, gamma, num, order)
+        conv = np.frompyfunc(fraction_from_fmpq, 1, 1)
+        return conv(grad), (None if hess is None else conv(hess))
+    from flint import arb, ctx, fmpq
+
+    old = ctx.prec
+    ctx.prec = int(prec)
+    try:
+        def num(x):
+            x = Fraction(x)
+            return arb(fmpq(x.numerator, x.denominator))
+
+        return _chain_core(N, p, R, L, gamma, num, order)
+    finally:
+        ctx.prec = old
+
+
+def _chain_norm(H, theta_a1, variant, prec, order):
+    from flint import arb, ctx, fmpq
+
+    t0 = time.perf_counter()
+    H, N, p, R, L, gamma = _chain_inputs(H, theta_a1, variant)
+    old = ctx.prec
+    try:
+        if prec is None:
+            def num(x):
+                x = Fraction(x)
+                return fmpq(x.numerator, x.denominator)
+
+            grad, hess = _chain_core(N, p, R, L, gamma, num, order)
+            T = grad if order == 1 else hess
+            sq = fmpq(0)
+            for x in T.reshape(-1):
+                sq += x * x
+            sq_out = fraction_from_fmpq(sq)
+            ctx.prec = 128
+            norm = arb(sq).sqrt()
+            used = None
+            mode = EXACT
+        else:
+            used = int(prec)
+            while True:
+                ctx.prec = used
+
+                def num(x):
+                    x = Fraction(x)
+                    return arb(fmpq(x.numerator, x.denominator))
+
+                grad, hess = _chain_core(N, p, R, L, gamma, num, order)
+                T = grad if order == 1 else hess
+                sq = arb(0)
+                for x in T.reshape(-1):
+                    sq += x * x
+                norm = sq.sqrt()
+                # tighten automatically if the enclosure is loose (results are certified either way)
+                if (norm.rad() <= norm.mid().abs_lower() * arb(2) ** -30) or used >= 8 * int(prec):
+                    break
+                used *= 2
+            sq_out = sq
+            mode = "ball"
+        ctx.prec = max(used or 128, 128)
+        bound = arb(fmpq(1, 3)) ** (arb(H) / 4)
+        if norm.upper() < bound.lower():
+            below = True
+        elif norm.lower() > bound.upper():
+            below = False
+        else:
+            below = None
+        lim = arb(H) / (40 * arb(2 * H).log()) - 1
+        in_range = bool(arb(order) <= lim)
+        up = float(norm.upper().mid())
+        up = float(np.nextafter(up, np.inf)) if up > 0 or norm.upper() > 0 else 0.0
+    finally:
+        ctx.prec = old
+    return ChainDerivativeNorm(H=H, variant=variant, order=order, mode=mode, prec=used, squared_norm=sq_out,
+                               norm=norm, norm_upper=up, bound=bound, below_bound=below,
+                               in_stated_range=in_range, seconds=time.perf_counter() - t0)
+
+
+def chain_gradient_norm(H, theta_a1, *, variant: str = "left", prec: int | None = None) -> ChainDerivativeNorm:
+    r""":math:`\|\nabla_\theta V^{\pi_\theta}(s_0)\|_2` on the vanishing-gradient chain (THEORY C1, AJKS Prop. 10.1).
+
+    The chain (:func:`mdptheory.families.vanishing_gradient_chain`): states
+    :math:`s_0..s_{H+1}`, :math:`\gamma = H/(H+1)`, :math:`a_1` moves right
+    (:math:`s_{H+1}` loops, reward 1), :math:`a_2, a_3, a_4` move left
+    (``variant="left"``: to the left neighbour, :math:`s_0` stays) or to
+    :math:`s_0` (``"reset"``); direct parameterization
+    :math:`\pi(a|s) = \theta_{s,a}` for :math:`a_1..a_3`,
+    :math:`\pi(a_4|s) = 1 - \sum`.
+
+    **Only** :math:`\theta_{s,a_1}` **matters.** Since :math:`a_2, a_3, a_4` have
+    identical transitions and rewards,
+    :math:`P^\pi(\cdot|s) = p_s P(\cdot|s,a_1) + (1-p_s)P(\cdot|s,\mathrm{left})`
+    and :math:`r^\pi(s) = p_s r(s,a_1)` with :math:`p_s = \theta_{s,a_1}`:
+    :math:`\theta_{s,a_2}, \theta_{s,a_3}` cancel against :math:`\pi(a_4|s)`.
+    So :math:`V(\theta) = g(p)` exactly, every derivative tensor of :math:`V` of
+    any order is that of :math:`g` placed at the :math:`a_1` coordinates with
+    zeros elsewhere, and its Frobenius norm is that of :math:`\nabla^k g`.
+    (Verified against :func:`value_hessian` / :func:`value_derivative_tensor`
+    on small H in the tests.)
+
+    **Structure.** :math:`M = I - \gamma P^\pi` is tridiagonal plus, for the
+    reset variant, a rank-one column; :math:`V = M^{-1}r^\pi` and
+    :math:`w^\top = e_{s_0}^\top M^{-1}` cost O(H) each (Thomas algorithm +
+    Sherman–Morrison), and
+
+    .. math::
+
+        \frac{\partial V(s_0)}{\partial p_s} = w(s)\Big(\mathbf{1}[s = s_{H+1}]
+            + \gamma\big(V(R(s)) - V(L(s))\big)\Big),
+
+    :math:`R(s), L(s)` the right and left successors.  Total O(H).
+
+    Parameters
+    ----------
+    H : int
+    theta_a1 : rational or array_like of shape (H + 2,)
+        :math:`\pi(a_1|s)` (one value for all states, or per state); floats
+        are read as their shortest decimal.  Prop. 10.1 assumes
+        :math:`0 < \theta_{s,a_1} < 1/4`.
+    variant : {"left", "reset"}, keyword-only
+    prec : int, optional, keyword-only
+        ``None``: exact rationals (FLINT fmpq), the squared norm returned
+        exactly.  An integer: certified arb balls at that many bits (doubled
+        automatically, up to 8x, while the enclosure is loose).
+
+    Returns
+    -------
+    ChainDerivativeNorm
+
+    Examples
+    --------
+    >>> res = chain_gradient_norm(600, "1/5", prec=256)
+    >>> res.below_bound, res.in_stated_range
+    (True, True)
+    """
+    return _chain_norm(H, theta_a1, variant, prec, 1)
+
+
+def chain_hessian_norm(H, theta_a1, *, variant: str = "left", prec: int | None = DEFAULT_CHAIN_PREC
+                       ) -> ChainDerivativeNorm:
+    r""":math:`\|\nabla^2_\theta V^{\pi_\theta}(s_0)\|_F` on the vanishing-gradient chain (THEORY C1).
+
+    As in :func:`chain_gradient_norm`, only :math:`p_s = \theta_{s,a_1}` matters and
+
+    .. math::
+
+        \frac{\partial^2 V(s_0)}{\partial p_i\partial p_j}
+          = \gamma\big[w_i\,Y_{ij}\,c_j + w_j\,Y_{ji}\,c_i\big],\qquad
+        Y = (R - L)M^{-1},\quad c_j = \mathbf{1}[j = s_{H+1}] + \gamma(V(R(j)) - V(L(j))),
+
+    (the general Hessian formula of :func:`value_hessian` with
+    :math:`\nabla^2\pi = 0` and :math:`\partial_j V = c_j M^{-1}e_j`).
+    :math:`M^{-1}` comes from N vectorised Thomas sweeps: O(H^2) ball
+    operations, no (3|S|)^2 tensor.  The default is ball arithmetic at 256
+    bits; ``prec=None`` runs exactly, which at H ≈ 900 stores ~10^6 rationals
+    of ~10^4 bits (slow; fine for small H).
+    """
+    return _chain_norm(H, theta_a1, variant, prec, 2)
