@@ -1,0 +1,172 @@
+r"""PPO with the exact clipped surrogate (Schulman et al. 2017; AJKS §12.4; THEORY G4).
+
+At iteration :math:`t`, with :math:`d = d_\mu^{\pi_t}`, :math:`A_t = A^{\pi_t}` and
+the ratio :math:`\rho_\theta(s,a) = \pi_\theta(a|s)/\pi_t(a|s)`, PPO maximises
+
+.. math::
+
+    L^{\mathrm{clip}}_t(\theta) = \sum_s d(s)\sum_a \pi_t(a|s)\,
+        \min\big(\rho_\theta(s,a)A_t(s,a),\ \operatorname{clip}(\rho_\theta(s,a), 1-\epsilon, 1+\epsilon)A_t(s,a)\big)
+
+by ``inner_steps`` exact gradient-ascent steps from :math:`\theta^{(t)}`.  Every
+expectation is an exact sum (no sampling).  The min picks the clipped branch
+exactly when :math:`\rho > 1+\epsilon` with :math:`A > 0`, or :math:`\rho < 1-\epsilon`
+with :math:`A < 0`; there the term is constant in :math:`\theta` and its gradient
+vanishes (THEORY G4).  Elsewhere the gradient of the term is
+:math:`d(s)A_t(s,a)\nabla_\theta\pi_\theta(a|s)`.  At the kink (:math:`\rho = 1\pm\epsilon`
+exactly) the one-sided gradient of the unclipped branch is used when it points
+back inside, i.e. the clipped set is open.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..exceptions import InvalidParameterError
+from ..fields import float_array
+from ._common import check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved, softmax_theta0, v_star
+from .result import OptimizationResult
+
+__all__ = ["ppo", "clipped_surrogate", "clipped_surrogate_gradient"]
+
+
+def _ratio(pi_new, pi_old):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pi_old > 0, pi_new / np.where(pi_old > 0, pi_old, 1.0), 1.0)
+
+
+def clipped_surrogate(pi_new, pi_old, advantage, d, *, eps=0.2):
+    r"""The exact PPO clipped surrogate (THEORY G4).
+
+    .. math::
+
+        L^{\mathrm{clip}} = \sum_s d(s)\sum_a \pi_{\mathrm{old}}(a|s)\,
+        \min\big(\rho A,\ \operatorname{clip}(\rho, 1-\epsilon, 1+\epsilon) A\big),
+        \qquad \rho = \pi_{\mathrm{new}}/\pi_{\mathrm{old}}
+
+    (actions with :math:`\pi_\mathrm{old}(a|s) = 0` contribute 0).
+
+    Parameters
+    ----------
+    pi_new, pi_old : array_like, shape (S, A)
+    advantage : array_like, shape (S, A)
+        :math:`A^{\pi_\mathrm{old}}`.
+    d : array_like, shape (S,)
+        State weights (:math:`d_\mu^{\pi_\mathrm{old}}`).
+    eps : float, keyword-only
+        Clipping parameter :math:`\epsilon \in (0, 1)`.
+
+    Returns
+    -------
+    float
+    """
+    pi_new, pi_old = float_array(pi_new, name="pi_new"), float_array(pi_old, name="pi_old")
+    A, d = float_array(advantage, name="advantage"), float_array(d, name="d")
+    r = _ratio(pi_new, pi_old)
+    term = np.minimum(r * A, np.clip(r, 1.0 - eps, 1.0 + eps) * A)
+    return float(d @ (pi_old * term).sum(axis=1))
+
+
+def clipped_active(ratio, advantage, *, eps):
+    r"""Mask of the pairs on the clipped branch: :math:`\rho > 1+\epsilon, A > 0` or :math:`\rho < 1-\epsilon, A < 0`."""
+    return ((ratio > 1.0 + eps) & (advantage > 0)) | ((ratio < 1.0 - eps) & (advantage < 0))
+
+
+def clipped_surrogate_gradient(param, theta, pi_old, advantage, d, *, eps=0.2):
+    r"""Exact gradient of :func:`clipped_surrogate` in :math:`\theta` (THEORY G4).
+
+    .. math::
+
+        \nabla_\theta L^{\mathrm{clip}} = \sum_{s,a} d(s)\,A(s,a)\,
+            \mathbf 1[(s,a)\ \text{not on the clipped branch}]\,\nabla_\theta\pi_\theta(a|s)
+
+    Returns
+    -------
+    grad : ndarray, shape (n_params,)
+    active : ndarray of bool, shape (S, A)
+        The clipped-branch mask (zero gradient there).
+    """
+    pi_old = float_array(pi_old, name="pi_old")
+    A, d = float_array(advantage, name="advantage"), float_array(d, name="d")
+    pi_new = np.asarray(param.probs(theta), dtype=float)
+    active = clipped_active(_ratio(pi_new, pi_old), A, eps=eps)
+    C = np.where(active | (pi_old == 0), 0.0, d[:, None] * A)
+    return np.asarray(param.jacobian_vjp(theta, C), dtype=float).reshape(-1), active
+
+
+def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, mu=None, rho=None,
+        progress=None) -> OptimizationResult:
+    r"""PPO with the exact clipped surrogate and several inner ascent steps (THEORY G4).
+
+    .. math::
+
+        \theta^{(t, k+1)} = \theta^{(t, k)} + \mathrm{lr}\,\nabla_\theta L^{\mathrm{clip}}_t(\theta^{(t,k)}),
+        \quad k < K, \qquad \theta^{(t+1)} = \theta^{(t, K)}.
+
+    Parameters
+    ----------
+    mdp : MDP
+    param : parameterization
+    T : int, keyword-only
+        Outer iterations (one exact evaluation each).
+    lr : float, keyword-only
+        Inner step size.
+    eps : float, keyword-only
+        Clipping parameter in (0, 1) (default 0.2).
+    inner_steps : int, keyword-only
+        :math:`K \ge 1` ascent steps on the surrogate per iteration (default 10).
+    theta0, mu, rho, progress
+        As in :func:`mdptheory.algorithms.trpo`.
+
+    Returns
+    -------
+    OptimizationResult
+        ``grad_norms[t]`` is :math:`\|\nabla L^{\mathrm{clip}}_t(\theta^{(t)})\|_2 = \|\nabla V^{(t)}(\mu)\|_2(1-\gamma)`
+        at the start of the inner loop; ``step_sizes`` the ``lr``;
+        ``extras["surrogate"]`` the final surrogate value,
+        ``extras["clipped_fraction"]`` the :math:`d\pi_t`-mass on the clipped branch at the end,
+        ``extras["max_ratio"]``/``extras["min_ratio"]`` the extreme ratios on the support of :math:`d`.
+    """
+    T = check_T(T)
+    lr = check_positive(lr, "lr")
+    eps = check_positive(eps, "eps")
+    if not eps < 1:
+        raise InvalidParameterError(f"eps must lie in (0, 1); got eps={eps}")
+    K = check_T(inner_steps, "inner_steps")
+    if K < 1:
+        raise InvalidParameterError(f"inner_steps must be at least 1; got {inner_steps}")
+    fm = float_mdp(mdp)
+    mu = distribution(mdp, mu, "mu", exact=False)
+    rho = distribution(mdp, rho, "rho", exact=False)
+    theta = softmax_theta0(mdp, theta0, int(param.n_params))
+    options = {"lr": lr, "eps": eps, "inner_steps": K, "T": T, "param": type(param).__name__,
+               "theta0": "zeros" if theta0 is None else "given"}
+    res = OptimizationResult("ppo", options=options, rho=rho, v_star=v_star(mdp, rho, exact=False), exact=False,
+                             progress=progress)
+    pi = np.asarray(param.probs(theta), dtype=float)
+    ev = evaluate_float(fm, pi)
+    for t in range(T + 1):
+        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        if t == T:
+            break
+        d = ev.visitation(mu)
+        Adv = ev.advantage
+        th = theta
+        g0 = None
+        for _ in range(K):
+            grad, _ = clipped_surrogate_gradient(param, th, pi, Adv, d, eps=eps)
+            if g0 is None:
+                g0 = float(np.linalg.norm(grad))
+            th = th + lr * grad
+        pi_next = np.asarray(param.probs(th), dtype=float)
+        r = _ratio(pi_next, pi)
+        act = clipped_active(r, Adv, eps=eps)
+        supp = (d[:, None] > 0) & (pi > 0)
+        kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
+        res.record_step(grad_norm=g0, step_size=lr, kl=kl, kl_max=kl_max,
+                        surrogate=clipped_surrogate(pi_next, pi, Adv, d, eps=eps),
+                        clipped_fraction=float((d[:, None] * pi * act).sum()),
+                        max_ratio=float(r[supp].max()), min_ratio=float(r[supp].min()))
+        theta, pi = th, pi_next
+        ev = evaluate_float(fm, pi)
+    return res.finish(True, f"completed T = {T} iterations")
