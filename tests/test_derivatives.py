@@ -1,0 +1,217 @@
+"""Hessians, k-th derivative tensors, the vanishing-gradient chain, finite-difference helpers."""
+
+import math
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mdptheory import MDP
+from mdptheory.derivatives import (
+    chain_derivatives,
+    chain_gradient_norm,
+    chain_hessian_norm,
+    frobenius_norm,
+    value_derivative_tensor,
+    value_hessian,
+)
+from mdptheory.exceptions import InvalidParameterError
+from mdptheory.families import vanishing_gradient_chain
+from mdptheory.finite_diff import (
+    central_difference,
+    complex_step,
+    probs_jacobian_complex_step,
+    value_hessian_fd,
+)
+from mdptheory.gradients import value_gradient
+from mdptheory.policies import Direct, EnergyPolicy, LogLinear, LogRational, NeuralSoftmax, TabularSoftmax
+from mdptheory.strategies import mdps, rational_weights
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def _exact_direct_point(rng, S, A):
+    w = rng.integers(1, 6, size=(S, A))
+    return np.array([F(int(x), int(row.sum())) for row in w for x in row[:-1]], dtype=object)
+
+
+def _float_mdp(rng, S, A, gamma):
+    P = rng.random((S, A, S)) ** 2
+    P /= P.sum(axis=2, keepdims=True)
+    return MDP(P, rng.random((S, A)), gamma)
+
+
+# ------------------------------------------------------------------ Hessian
+@given(SEEDS)
+def test_hessian_is_symmetric_and_matches_differences_of_the_gradient(seed):
+    rng = np.random.default_rng(seed)
+    S, A = int(rng.integers(1, 4)), int(rng.integers(2, 4))
+    mdp = _float_mdp(rng, S, A, float(rng.choice([0.5, 0.9])))
+    phi = rng.normal(size=(S, A, 2))
+    nn = NeuralSoftmax(phi, 2, seed=seed)
+    cases = [(TabularSoftmax(S, A, temperature=0.8), rng.normal(size=S * A)),
+             (LogLinear(phi), rng.normal(size=2)), (nn, nn.theta0),
+             (Direct(S, A), Direct(S, A).from_policy(rng.dirichlet(np.ones(A), size=S) * 0.8 + 0.2 / A))]
+    for param, th in cases:
+        H = value_hessian(mdp, param, th)
+        assert H.shape == (param.n_params,) * 2
+        np.testing.assert_allclose(H, H.T, atol=1e-12)
+        fd = value_hessian_fd(mdp, param, th)
+        scale = 1.0 / (1 - mdp.gamma) ** 3
+        assert np.all(np.abs(H - fd.derivative) <= 10 * fd.error_estimate + 1e-11 * scale)
+
+
+@given(mdps(exact=True, max_states=3, max_actions=3, reward_range=(0, 1), rho="random"), st.data())
+def test_exact_softmax_hessian_structured_equals_dense_and_is_smooth(mdp, data):
+    S, A = mdp.n_states, mdp.n_actions
+    q = LogRational(data.draw(rational_weights(S, A)))
+    H = value_hessian(mdp, TabularSoftmax(S, A), q)
+    assert all(isinstance(x, F) for x in H.flat)
+    assert (H == H.T).all()
+    assert (H == value_hessian(mdp, EnergyPolicy(S, A), q)).all()  # dense generic route
+    # THEORY D4: V(rho) is 8/(1-gamma)^3-smooth for rewards in [0, 1]; ||H||_2 <= ||H||_F
+    beta = 8 / (1 - mdp.gamma) ** 3
+    assert np.linalg.norm(H.astype(float), 2) <= float(beta) * (1 + 1e-9)
+
+
+@given(mdps(exact=True, max_states=3, min_actions=2, max_actions=3, reward_range=(-1, 1)), SEEDS)
+def test_direct_tensors_agree_with_gradient_and_hessian_exactly(mdp, seed):
+    rng = np.random.default_rng(seed)
+    S, A = mdp.n_states, mdp.n_actions
+    d = Direct(S, A)
+    th = _exact_direct_point(rng, S, A)
+    g = value_gradient(mdp, d, th)
+    assert (value_derivative_tensor(mdp, d, th, 1) == g).all()
+    H = value_hessian(mdp, d, th)
+    T2 = value_derivative_tensor(mdp, d, th, 2)
+    assert (T2 == H).all()
+    if d.n_params <= 4:
+        T3 = value_derivative_tensor(mdp, d, th, 3)
+        for perm in [(1, 0, 2), (0, 2, 1), (2, 1, 0)]:
+            assert (T3 == np.transpose(T3, perm)).all()
+
+
+def test_direct_third_derivative_equals_symbolic_differentiation():
+    # V(s0)(theta + t h) as a sympy rational function of t, differentiated 3 times at t = 0
+    m = MDP([[[F(1, 2), F(1, 2)], [0, 1]], [[1, 0], [F(1, 3), F(2, 3)]]], [[1, 0], [F(1, 2), 2]], F(3, 4), [1, 0])
+    d = Direct(2, 2)
+    th = np.array([F(1, 3), F(2, 5)], dtype=object)
+    h = [F(1), F(-2)]
+    t = sp.symbols("t")
+    pi = [[sp.Rational(1, 3) + t * h[0], 1 - sp.Rational(1, 3) - t * h[0]],
+          [sp.Rational(2, 5) + t * h[1], 1 - sp.Rational(2, 5) - t * h[1]]]
+    P = [[[sp.Rational(x.numerator, x.denominator) for x in row] for row in Ps] for Ps in m.P]
+    Ppi = sp.Matrix(2, 2, lambda s, u: sum(pi[s][a] * P[s][a][u] for a in range(2)))
+    rpi = sp.Matrix(2, 1, lambda s, _: sum(pi[s][a] * sp.Rational(m.r[s, a].numerator, m.r[s, a].denominator)
+                                           for a in range(2)))
+    V = (sp.eye(2) - sp.Rational(3, 4) * Ppi).LUsolve(rpi)[0]
+    d3 = sp.diff(V, t, 3).subs(t, 0)
+    T3 = value_derivative_tensor(m, d, th, 3)
+    contracted = sum(T3[i, j, k] * h[i] * h[j] * h[k] for i in range(2) for j in range(2) for k in range(2))
+    assert sp.Rational(contracted.numerator, contracted.denominator) == sp.nsimplify(d3)
+
+
+def test_derivative_tensor_rejects_non_affine_and_bad_orders():
+    m = MDP([[[F(1)]]], [[F(0)]], F(1, 2))
+    m2 = MDP([[[F(1)], [F(1)]]], [[F(0), F(1)]], F(1, 2))
+    with pytest.raises(InvalidParameterError, match="affine"):
+        value_derivative_tensor(m2, TabularSoftmax(1, 2), LogRational([1, 1]), 2)
+    with pytest.raises(InvalidParameterError, match="order"):
+        value_derivative_tensor(m, Direct(1, 1), [], 0)
+
+
+# ------------------------------------------------------------------ the chain of Prop. 10.1
+@pytest.mark.parametrize("variant", ["left", "reset"])
+@pytest.mark.parametrize("H", [1, 3, 5])
+def test_chain_routines_equal_generic_exact_derivatives(variant, H):
+    rng = np.random.default_rng(H)
+    N = H + 2
+    mdp = vanishing_gradient_chain(H, variant=variant)
+    p = [F(int(x), 24) for x in rng.integers(1, 6, size=N)]
+    th = []
+    for s in range(N):  # arbitrary a2, a3 parameters: they must not matter
+        th += [p[s], F(int(rng.integers(0, 6)), 24), F(int(rng.integers(0, 6)), 24)]
+    d = Direct(N, 4)
+    g, Hs = value_gradient(mdp, d, th), value_hessian(mdp, d, th)
+    gc, hc = chain_derivatives(H, p, variant=variant)
+    assert (g[0::3] == gc).all() and (g[1::3] == 0).all() and (g[2::3] == 0).all()
+    assert (Hs[0::3, 0::3] == hc).all()
+    assert (Hs[1::3] == 0).all() and (Hs[2::3] == 0).all() and (Hs[:, 1::3] == 0).all()
+    assert chain_gradient_norm(H, p, variant=variant).squared_norm == frobenius_norm(g, squared=True)
+    ex = chain_hessian_norm(H, p, variant=variant, prec=None)
+    assert ex.squared_norm == frobenius_norm(Hs, squared=True)
+    ball = chain_hessian_norm(H, p, variant=variant, prec=128)
+    from flint import arb, ctx, fmpq
+
+    old = ctx.prec
+    ctx.prec = 512
+    try:
+        q = ex.squared_norm
+        assert ball.squared_norm.overlaps(arb(fmpq(q.numerator, q.denominator)))
+    finally:
+        ctx.prec = old
+    if H == 1:  # third derivatives vanish off the a1 coordinates too
+        T3 = value_derivative_tensor(mdp, d, th, 3)
+        mask = np.zeros(d.n_params, dtype=bool)
+        mask[0::3] = True
+        assert all(x == 0 for x in T3[~mask].flat)
+
+
+def test_chain_gradient_bound_in_the_stated_range():
+    res = chain_gradient_norm(562, F(1, 5), prec=256)
+    assert res.in_stated_range and res.below_bound is True
+    assert res.mode == "ball" and res.norm.upper() < res.bound.lower()
+    exact = chain_gradient_norm(562, F(1, 5))
+    assert exact.mode == "exact" and isinstance(exact.squared_norm, F)
+    assert exact.below_bound is True
+    # H = 40 lies outside the stated range (k = 1 needs H >= 562)
+    assert not chain_gradient_norm(40, F(1, 5), prec=128).in_stated_range
+    with pytest.raises(InvalidParameterError, match=r"theta_a1\[0\]"):
+        chain_gradient_norm(5, F(5, 4))
+    with pytest.raises(InvalidParameterError, match="variant"):
+        chain_gradient_norm(5, F(1, 5), variant="up")
+
+
+def test_chain_hessian_certified_at_moderate_H_matches_exact():
+    ex = chain_hessian_norm(30, "1/5", variant="reset", prec=None)
+    ball = chain_hessian_norm(30, "1/5", variant="reset", prec=256)
+    from flint import arb, ctx, fmpq
+
+    old = ctx.prec
+    ctx.prec = 512
+    try:
+        q = ex.squared_norm
+        assert ball.squared_norm.overlaps(arb(fmpq(q.numerator, q.denominator)))
+    finally:
+        ctx.prec = old
+    assert not ball.in_stated_range and ball.below_bound is True
+
+
+# ------------------------------------------------------------------ norms and finite differences
+def test_frobenius_norm_fields():
+    T = np.array([[F(3), F(0)], [F(0), F(4)]], dtype=object)
+    assert frobenius_norm(T, squared=True) == 25
+    assert frobenius_norm(T) == 5.0
+    assert frobenius_norm(T, prec=64).contains(5)
+    assert frobenius_norm(np.array([3.0, 4.0])) == 5.0
+    tiny = np.array([F(1, 10**400)], dtype=object)
+    assert frobenius_norm(tiny, squared=True) == F(1, 10**800)
+    assert frobenius_norm(tiny, prec=64) > 0
+
+
+def test_finite_difference_error_estimates_cover_the_error():
+    x = np.array([0.3, -1.2])
+
+    def f(v):
+        return np.exp(v[0]) * np.sin(v[1]) if np.iscomplexobj(v) else math.exp(v[0]) * math.sin(v[1])
+
+    exact = np.array([math.exp(0.3) * math.sin(-1.2), math.exp(0.3) * math.cos(-1.2)])
+    for res in (central_difference(f, x), central_difference(f, x, richardson=False)):
+        assert np.all(np.abs(res.derivative - exact) <= res.error_estimate)
+    cs = complex_step(lambda v: np.exp(v[0]) * np.sin(v[1]), x)
+    assert np.all(np.abs(cs.derivative - exact) <= cs.error_estimate + 1e-300)
+    with pytest.raises(InvalidParameterError, match="complex"):
+        probs_jacobian_complex_step(Direct(1, 2), [0.5])
