@@ -20,9 +20,9 @@ from .result import OptimizationResult
 from .result import ProgressReporter
 from .result import make_progress
 from .gradient_ascent import log_barrier_policy_gradient
-from .gradient_ascent import log_barrier_smoothness
+from .gradient_ascent import log_barrier_beta
 from .gradient_ascent import softmax_policy_gradient
-from .gradient_ascent import softmax_smoothness
+from .gradient_ascent import softmax_beta
 from .npg import loglinear_npg
 from .npg import natural_policy_gradient
 from .npg import npg_log_normalizer
@@ -40,9 +40,9 @@ __all__ = [
     "ProgressReporter",
     "make_progress",
     "log_barrier_policy_gradient",
-    "log_barrier_smoothness",
+    "log_barrier_beta",
     "softmax_policy_gradient",
-    "softmax_smoothness",
+    "softmax_beta",
     "loglinear_npg",
     "natural_policy_gradient",
     "npg_log_normalizer",

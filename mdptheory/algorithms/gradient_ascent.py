@@ -46,11 +46,11 @@ from ._common import (check_T, check_positive, distribution, evaluate_float, flo
                       softmax_theta0, v_star)
 from .result import OptimizationResult
 
-__all__ = ["softmax_policy_gradient", "log_barrier_policy_gradient", "softmax_smoothness",
-           "log_barrier_smoothness"]
+__all__ = ["softmax_policy_gradient", "log_barrier_policy_gradient", "softmax_beta",
+           "log_barrier_beta"]
 
 
-def softmax_smoothness(gamma) -> float:
+def softmax_beta(gamma) -> float:
     r"""Smoothness constant :math:`\beta = 8/(1-\gamma)^3` of :math:`\theta\mapsto V^{\pi_\theta}(\mu)`
     for the tabular softmax (Agarwal et al. 2021, Lemma D.4; Mei et al. 2020, Lemma 7; THEORY D4).
 
@@ -64,7 +64,7 @@ def softmax_smoothness(gamma) -> float:
     return 8.0 / (1.0 - g) ** 3
 
 
-def log_barrier_smoothness(gamma, lam, n_states) -> float:
+def log_barrier_beta(gamma, lam, n_states) -> float:
     r"""Smoothness constant of the log-barrier objective (AJKS Thm 10.4 / Cor. 10.5; THEORY D4).
 
     .. math::
@@ -226,7 +226,7 @@ def log_barrier_policy_gradient(mdp, *, lam, T: int, eta=None, theta0=None, mu=N
         ``extras["final_grad_norm"]`` the gradient norm at the last iterate.
     """
     lam = check_positive(lam, "lam")
-    eta = 1.0 / log_barrier_smoothness(mdp.gamma, lam, mdp.n_states) if eta is None else check_positive(eta, "eta")
+    eta = 1.0 / log_barrier_beta(mdp.gamma, lam, mdp.n_states) if eta is None else check_positive(eta, "eta")
     options = {"lam": lam, "eta": eta, "T": T, "gradient": gradient, "gtol": gtol,
                "theta0": "zeros" if theta0 is None else "given"}
     return _run("log_barrier_policy_gradient", mdp, eta=eta, T=T, theta0=theta0, mu=mu, rho=rho,
