@@ -1,0 +1,70 @@
+"""Exact rational evaluation at S = 30 and 100 (A = 5) beside a bare FLINT solve.
+
+The MDP has small-denominator entries: ``P[s, a, :]`` are integer weights
+1..9 over their row sum, rewards are tenths, gamma = 9/10, and the policy is
+uniform.  The bare baseline is ``fmpq_mat.solve`` of the prebuilt rational
+system ``(I - gamma P_pi) V = r_pi`` (building the matrix is not timed).
+mdptheory's ``evaluate`` returns V as Fractions and builds Q and A on first
+access, so they are timed apart; the visitation is a second exact solve.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from mdptheory import MDP, evaluate
+
+from ._common import Row, median_time
+
+__all__ = ["run", "exact_instance"]
+
+
+def exact_instance(S, A=5, *, seed=0):
+    """An exact MDP with small denominators and the uniform exact policy."""
+    rng = np.random.default_rng(seed)
+    W = rng.integers(1, 10, size=(S, A, S))
+    P = np.frompyfunc(Fraction, 2, 1)(W, W.sum(axis=2, keepdims=True))
+    r = np.frompyfunc(Fraction, 2, 1)(rng.integers(0, 10, size=(S, A)), 10)
+    pi = np.full((S, A), Fraction(1, A), dtype=object)
+    return MDP(P, r, Fraction(9, 10)), pi
+
+
+def run(quick: bool) -> list[Row]:
+    from flint import fmpq, fmpq_mat
+
+    rows = []
+    repeat = 3 if quick else 5
+    for S in (30, 100):
+        m, pi = exact_instance(S)
+        g = m.gamma
+        P_pi = np.einsum("sat,sa->st", m.P, pi)
+        M = np.eye(S, dtype=object) * Fraction(1) - g * P_pi
+        r_pi = (m.r * pi).sum(axis=1)
+        Mq = fmpq_mat(S, S, [fmpq(x.numerator, x.denominator) for x in M.ravel()])
+        bq = fmpq_mat(S, 1, [fmpq(x.numerator, x.denominator) for x in r_pi])
+        t_bare = median_time(lambda: Mq.solve(bq), repeat=repeat)
+        V_ref = [Fraction(int(q.p), int(q.q)) for q in Mq.solve(bq).entries()]
+        assert evaluate(m, pi).V.tolist() == V_ref
+
+        def with_qa():
+            ev = evaluate(m, pi)
+            return ev.Q, ev.A
+
+        def with_all():
+            ev = evaluate(m, pi)
+            return ev.Q, ev.A, ev.visitation()
+
+        tag = f"S={S}, A=5"
+        anchor = "bare FLINT 7 ms (sympy LUsolve 23 s)" if S == 100 else ""
+        rows += [
+            Row(f"bare FLINT fmpq_mat.solve ({tag})", t_bare, anchor=anchor),
+            Row(f"mdptheory.evaluate exact: V ({tag})", median_time(lambda: evaluate(m, pi), repeat=repeat),
+                "bare FLINT", t_bare, anchor="target <= 2x bare" if S == 100 else ""),
+            Row(f"mdptheory.evaluate exact: V, Q, A ({tag})", median_time(with_qa, repeat=repeat),
+                "bare FLINT", t_bare, note="Q, A: one gcd per entry"),
+            Row(f"mdptheory.evaluate exact: V, Q, A, d ({tag})", median_time(with_all, repeat=repeat),
+                "bare FLINT", t_bare, note="d: a second exact solve"),
+        ]
+    return rows
