@@ -291,10 +291,13 @@ class _ExactFactor:
         self._KT = None
 
     def solve(self, b):
+        return self.solve_scaled([ci * bi for ci, bi in zip(self.c, b)])
+
+    def solve_scaled(self, cb):
+        """Solve ``K x = cb`` (the right-hand side already multiplied by ``c``)."""
         from flint import fmpq_mat
 
-        rhs = fmpq_mat(len(b), 1, [ci * bi for ci, bi in zip(self.c, b)])
-        return np.array(fmpq_mat(self.K).solve(rhs).entries(), dtype=object)
+        return np.array(fmpq_mat(self.K).solve(fmpq_mat(len(cb), 1, list(cb))).entries(), dtype=object)
 
     def solve_T(self, b):
         from flint import fmpq_mat
@@ -656,15 +659,17 @@ def _evaluate_exact(mdp, pi):
     K = (-g_num) * sum_pi.astype(object)
     K.reshape(-1)[:: S + 1] += c
     factor = _ExactFactor(fmpz_mat(S, S, K.reshape(-1).tolist()), c)
-    r_pi = (_to_fmpq_array(pi, True) * _to_fmpq_array(mdp.r, True)).sum(axis=1)
-    Vq = factor.solve(r_pi)
+    # r = m / R: r_pi[s] = (n m)[s] / (e[s] R) and c[s] r_pi[s] = h L[s] (n m)[s] / R
+    m, R = _int_rewards(mdp)
+    nm = (n * m).sum(axis=1)
+    r_pi = np.frompyfunc(Fraction, 2, 1)(nm, e * R)
+    Vq = factor.solve_scaled([fmpq(int(x), R) for x in (g_den * L) * nm])
 
     def Q_and_advantage():
         # Over integers: V = v / w, P = N / L, r = m / R, gamma = g / h, so
         # Q[s, a] = (m[s, a] L[s] w h + R g (N v)[s, a]) / (R L[s] w h) and
         # A[s, a] = Q[s, a] - V[s] shares that denominator: one gcd per entry
         # (the dominant cost: the entries are as long as V's).
-        m, R = _int_rewards(mdp)
         v, w = fmpq_mat(S, 1, list(Vq)).numer_denom()
         w = int(w)
         Nv = np.array([int(x) for x in (N_fmpz * v).entries()], dtype=object).reshape(S, A)
@@ -680,7 +685,7 @@ def _evaluate_exact(mdp, pi):
         den = e * L
         return np.frompyfunc(Fraction, 2, 1)(sum_pi.astype(object), den[:, None])
 
-    return PolicyEvaluation(mdp, pi, EXACT, P_pi_fractions, _fractions_canonical(r_pi, (S,)),
+    return PolicyEvaluation(mdp, pi, EXACT, P_pi_fractions, r_pi,
                             _fractions_canonical(Vq, (S,)), Q_and_advantage, factor, "flint-fmpq", mdp.gamma)
 
 
