@@ -47,14 +47,16 @@ from fractions import Fraction
 import numpy as np
 
 from .exceptions import InvalidParameterError
-from .fields import EXACT, fraction_from_fmpq, is_exact_scalar, to_fraction
+from .fields import EXACT, fraction_from_fmpq, from_fmpq_mat, is_exact_scalar, to_fmpq_mat, to_fraction
 from .gradients import (
     _adjoint_weights,
     _as_output,
     _bellman_coefficients,
+    _fmpq_P,
     _P_times,
     _prepare,
     _solve_forward,
+    _system_matrix_exact,
 )
 
 __all__ = [
@@ -106,6 +108,8 @@ def value_hessian(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
     c = _bellman_coefficients(st)
     w, _ = _adjoint_weights(st, mu)
     G = param.jacobian_dot_actions(st.theta, c)
+    if st.mode == EXACT and st.mdp.n_states * st.mdp.n_actions * param.n_params <= _MAX_TENSOR_ENTRIES:
+        return _value_hessian_exact(st, param, c, w, G)
     X = _solve_forward(st, G)                          # dV/dtheta, (S, n)
     PX = _P_times(st.mdp, X, st.mode)                  # (S, A, n)
     K = np.asarray(param.jacobian_vjp(st.theta, w[:, None, None] * PX))
@@ -114,6 +118,33 @@ def value_hessian(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
     if st.mode != EXACT:
         H = 0.5 * (H + H.T)
     return _as_output(H, st.mode)
+
+
+def _value_hessian_exact(st, param, c, w, G):
+    """The exact Hessian with every large product in FLINT ``fmpq_mat`` (same formula as above).
+
+    ``K = J^T diag(w) P dV`` is formed as a matrix product of the dense
+    (S*A, n) Jacobian, so no O(S A n) Fraction arithmetic is done in Python.
+    """
+    from flint import fmpq, fmpq_mat
+
+    S, A, n = st.mdp.n_states, st.mdp.n_actions, param.n_params
+    Xq = _system_matrix_exact(st).solve(to_fmpq_mat(G))             # dV/dtheta, (S, n)
+    PXq = _fmpq_P(st.mdp) * Xq                                      # (S*A, n)
+    wq = [fmpq(x.numerator, x.denominator) for x in (Fraction(v) for v in w)]
+    Dw = fmpq_mat(S * A, S * A, [wq[i // A] if i == j else 0 for i in range(S * A) for j in range(S * A)]) \
+        if S * A <= 400 else None
+    Jq = to_fmpq_mat(np.asarray(param.jacobian(st.theta)).reshape(S * A, n))
+    if Dw is not None:
+        Kq = Jq.transpose() * (Dw * PXq)
+    else:  # scale the rows of P dV one by one
+        rows = PXq.entries()
+        scaled = [rows[k] * wq[k // n // A] for k in range(len(rows))]
+        Kq = Jq.transpose() * fmpq_mat(S * A, n, scaled)
+    Hc = to_fmpq_mat(np.asarray(param.probs_hessian_vjp(st.theta, w[:, None] * c)))
+    g = Fraction(st.gamma)
+    Hq = Hc + (Kq + Kq.transpose()) * fmpq(g.numerator, g.denominator)
+    return from_fmpq_mat(Hq)
 
 
 # ---------------------------------------------------------------- k-th derivatives (direct)
