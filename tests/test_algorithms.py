@@ -1,0 +1,203 @@
+"""Exact-expectation policy-optimization algorithms: optimality, invariants, agreement across routes."""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from mdptheory import MDP, evaluate
+from mdptheory.algorithms import (OptimizationResult, clipped_surrogate, clipped_surrogate_gradient, cpi,
+                                  log_barrier_policy_gradient, loglinear_npg, natural_policy_gradient, ppo,
+                                  softmax_policy_gradient, trpo)
+from mdptheory.exceptions import InvalidParameterError
+from mdptheory.families import bandit, random_mdp
+from mdptheory.optimal import solve
+from mdptheory.policies import TabularSoftmax
+
+
+@pytest.fixture(scope="module")
+def small():
+    return random_mdp(4, 3, gamma=0.8, seed=3)
+
+
+def test_softmax_pg_reaches_optimum(small):
+    # softmax PG converges at rate O(1/t) (Mei et al. 2020): 1e-8 is out of reach in
+    # feasible T, so check the O(1/t) behaviour: t * gap_t stays bounded and gap -> 0
+    res = softmax_policy_gradient(small, T=3000, eta=20.0)
+    g = res.float_gaps()
+    assert g[-1] < 1e-4
+    assert 3000 * g[-1] <= 2 * 1500 * g[1500]
+    v = res.float_values()
+    assert np.all(np.diff(v) >= -1e-12)
+
+
+def test_softmax_pg_closed_form_equals_implicit(small):
+    a = softmax_policy_gradient(small, T=5)
+    b = softmax_policy_gradient(small, T=5, gradient="implicit")
+    np.testing.assert_allclose(a.values, b.values, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.grad_norms, b.grad_norms, rtol=1e-10)
+
+
+def test_npg_reaches_optimum_and_is_rho_independent(small):
+    res = natural_policy_gradient(small, eta=2.0, T=60)
+    assert res.gap < 1e-8
+    rho2 = np.array([0.7, 0.1, 0.1, 0.1])
+    res2 = natural_policy_gradient(small, eta=2.0, T=60, rho=rho2)
+    for p, q in zip(res.policies, res2.policies):
+        assert np.array_equal(p, q)
+    # the gap against V*(rho2) is computed from the same policies
+    Vs = np.asarray(solve(small).V, dtype=float)
+    assert res2.gap == pytest.approx(float(rho2 @ Vs) - float(rho2 @ evaluate(small, res2.policy).V), abs=1e-12)
+
+
+def test_npg_closed_form_equals_fisher(small):
+    a = natural_policy_gradient(small, eta=0.3, T=6)
+    b = natural_policy_gradient(small, eta=0.3, T=6, via="fisher", mu=np.full(4, 0.25))
+    for p, q in zip(a.policies, b.policies):
+        np.testing.assert_allclose(p, q, atol=1e-10)
+
+
+def test_npg_log_normalizer_is_kl(small):
+    from mdptheory.kl import kl_policy
+
+    res = natural_policy_gradient(small, eta=0.5, T=3)
+    for t in range(3):
+        kl = np.asarray(kl_policy(res.policies[t], res.policies[t + 1], mode="float"), dtype=float)
+        np.testing.assert_allclose(res.extras["log_Z"][t], kl, atol=1e-12)
+
+
+def test_log_barrier_reaches_stationarity():
+    m = random_mdp(3, 2, gamma=0.5, seed=1)
+    lam = 0.3
+    res = log_barrier_policy_gradient(m, lam=lam, T=5000, gtol=lam / 12)
+    assert res.extras["final_grad_norm"][-1] <= lam / 12
+    obj = np.asarray(res.extras["objective"])
+    assert np.all(np.diff(obj) >= -1e-12)  # eta = 1/beta_lambda: monotone ascent
+
+
+def test_loglinear_npg_with_tabular_features_matches_tabular_npg(small):
+    S, A = small.n_states, small.n_actions
+    phi = np.eye(S * A).reshape(S, A, S * A)
+    # w* regresses A on the score: w* = A - mean_a A = (1 - gamma) F^+ grad V (Lemma 11.2),
+    # so log-linear NPG with step eta is tabular NPG with step eta (1 - gamma)
+    a = loglinear_npg(small, phi, eta=0.5, T=5, mu=np.full(S, 1 / S))
+    b = natural_policy_gradient(small, eta=0.5 * (1 - small.gamma), T=5)
+    for p, q in zip(a.policies, b.policies):
+        np.testing.assert_allclose(p, q, atol=1e-9)
+    assert max(a.extras["fit_error"]) < 1e-12
+    c = loglinear_npg(small, phi, eta=0.5, T=5, variant="q_npg", mu=np.full(S, 1 / S))
+    for p, q in zip(c.policies, b.policies):
+        np.testing.assert_allclose(p, q, atol=1e-9)
+
+
+def test_cpi_alpha_one_is_policy_iteration_exactly():
+    m = random_mdp(4, 3, gamma=Fraction(9, 10), seed=5, exact=True)
+    res = cpi(m, T=20, alpha=1)
+    assert res.exact and res.gap == 0 and isinstance(res.gap, Fraction)
+    assert "optimal" in res.message
+
+
+def test_cpi_adaptive_exact_monotone():
+    m = random_mdp(3, 2, gamma=Fraction(1, 2), seed=2, exact=True)
+    res = cpi(m, T=4)
+    assert all(isinstance(v, Fraction) for v in res.values)
+    vm = res.extras["value_mu"]
+    assert all(b >= a for a, b in zip(vm, vm[1:]))
+    assert all(0 < a <= 1 for a in res.step_sizes)
+
+
+def test_trpo_reaches_optimum_and_respects_quadratic_radius(small):
+    res = trpo(small, TabularSoftmax(4, 3), delta=0.05, T=150)
+    assert res.gap < 1e-8
+    q = [x for x, g in zip(res.extras["quadratic_kl"], res.grad_norms) if g > 1e-6]
+    np.testing.assert_allclose(q, 0.05, rtol=1e-8)
+    ls = trpo(small, TabularSoftmax(4, 3), delta=0.05, T=5, line_search=True)
+    assert all(k <= 0.05 + 1e-12 for k in ls.extras["true_kl"])
+
+
+def test_ppo_reaches_optimum(small):
+    # with plain gradient inner steps on the tabular softmax, the ratio of a vanishing
+    # action moves by O(pi) per step (the softmax plateau): the rate is sublinear and 1e-8
+    # is out of reach in feasible T
+    res = ppo(small, TabularSoftmax(4, 3), lr=500.0, T=300)
+    assert res.gap < 1e-5
+    assert np.all(np.diff(res.float_values()) >= -1e-10)
+
+
+def test_ppo_clipped_branch_never_gains(small):
+    """Pairs on the clipped branch have zero gradient, and the surrogate equals the one with
+    the ratio capped on the side that would gain: no objective is gained past 1 +- eps."""
+    rng = np.random.default_rng(0)
+    param = TabularSoftmax(4, 3)
+    eps = 0.2
+    theta_old = rng.normal(size=12)
+    pi_old = param.probs(theta_old)
+    ev = evaluate(small, pi_old)
+    d = ev.visitation()
+    Adv = ev.advantage
+    for _ in range(20):
+        theta = theta_old + rng.normal(scale=1.0, size=12)
+        pi = param.probs(theta)
+        ratio = pi / pi_old
+        L = clipped_surrogate(pi, pi_old, Adv, d, eps=eps)
+        capped = np.where(Adv > 0, np.minimum(ratio, 1 + eps), np.maximum(ratio, 1 - eps))
+        assert L == pytest.approx(float(d @ (pi_old * capped * Adv).sum(axis=1)), abs=1e-12)
+        grad, active = clipped_surrogate_gradient(param, theta, pi_old, Adv, d, eps=eps)
+        # finite differences of the exact surrogate agree with the gradient (away from kinks)
+        h = 1e-6
+        fd = np.array([(clipped_surrogate(param.probs(theta + h * e), pi_old, Adv, d, eps=eps)
+                        - clipped_surrogate(param.probs(theta - h * e), pi_old, Adv, d, eps=eps)) / (2 * h)
+                       for e in np.eye(12)])
+        np.testing.assert_allclose(grad, fd, atol=1e-6)
+        # pairs on the clipped branch contribute nothing: gradient of their terms alone is zero
+        C = np.where(active, d[:, None] * Adv, 0.0)
+        full = np.asarray(param.jacobian_vjp(theta, np.where(active, 0.0, d[:, None] * Adv)))
+        np.testing.assert_allclose(grad, full, atol=1e-14)
+        assert np.any(C != 0) or not active.any()
+
+
+def test_ppo_inner_steps_do_not_push_ratio_past_clip_for_gain(small):
+    res = ppo(small, TabularSoftmax(4, 3), lr=1.0, T=3, inner_steps=50, eps=0.2)
+    for t in range(3):
+        ev = evaluate(small, res.policies[t])
+        ratio = res.policies[t + 1] / res.policies[t]
+        # any pair beyond the clip in its improving direction sits on a zero-gradient branch,
+        # so its surrogate term is at its cap
+        d = ev.visitation()
+        L = clipped_surrogate(res.policies[t + 1], res.policies[t], ev.advantage, d, eps=0.2)
+        capped = np.where(ev.advantage > 0, np.minimum(ratio, 1.2), np.maximum(ratio, 0.8))
+        assert L == pytest.approx(float(d @ (res.policies[t] * capped * ev.advantage).sum(axis=1)), abs=1e-12)
+
+
+def test_result_as_dict_is_plain_json(small):
+    res = cpi(random_mdp(3, 2, gamma=Fraction(1, 2), seed=2, exact=True), T=2)
+    d = res.as_dict()
+    json.dumps(d)
+    res2 = natural_policy_gradient(small, eta=1.0, T=3)
+    d2 = res2.as_dict()
+    json.dumps(d2)
+    assert d2["n_iter"] == 3 and len(d2["values"]) == 4 and len(d2["kl_moved"]) == 3
+    assert isinstance(d2["policies"][0][0][0], float)
+
+
+def test_progress_callback(small):
+    seen = []
+    softmax_policy_gradient(small, T=4, progress=lambda t, r: seen.append((t, r.n_iter)))
+    assert seen == [(1, 1), (2, 2), (3, 3), (4, 4)]
+
+
+@pytest.mark.parametrize("kw", [{"T": -1}, {"T": 2, "eta": -1.0}, {"T": 2, "mu": [1.0, 0.0]}, {"T": 2, "progress": "x"}])
+def test_bad_options(small, kw):
+    with pytest.raises(InvalidParameterError):
+        softmax_policy_gradient(small, **kw)
+
+
+def test_bad_options_other():
+    m = bandit([1.0, 0.0])
+    with pytest.raises(InvalidParameterError):
+        natural_policy_gradient(m, eta=1.0, T=1, via="newton")
+    with pytest.raises(InvalidParameterError):
+        cpi(m, T=1, alpha=1.5)
+    with pytest.raises(InvalidParameterError):
+        ppo(m, TabularSoftmax(1, 2), T=1, lr=1.0, eps=1.5)
