@@ -269,6 +269,16 @@ def _norm_part(rep, label, Hm, beta, mode, tol):
     return cert
 
 
+def _barrier_hessian(param, th, lam):
+    r"""Hessian of :math:`\frac{\lambda}{|S||A|}\sum_{s,a}\log\pi_\theta(a|s)`:
+    :math:`\frac{\lambda}{|S||A|}\sum_{s,a}(\nabla^2\pi/\pi - \nabla\log\pi\,\nabla\log\pi^\top)`."""
+    S, A = param.n_states, param.n_actions
+    pi = param.probs(th)
+    sc = param.score(th)
+    H = np.einsum("saij,sa->ij", param.probs_hessian(th), 1 / pi) - np.einsum("sai,saj->ij", sc, sc)
+    return H * (lam / (S * A))
+
+
 def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, seed=None):
     r"""Check the smoothness of the softmax value and of the log-barrier objective (THEORY D4).
 
@@ -329,13 +339,8 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     beta = (one * 5 / 2) if variant == "bandit_constant" else 8 * one / (one - g) ** 3
     beta_lam = 8 * g / (one - g) ** 3 + (0 if variant == "drop_barrier_term" else 2 * lam / S)
     # barrier Hessian: lam/(S A) sum_{s,a} (hess pi / pi - score score^T)
-    pi = param.probs(th)
-    sc = param.score(th)
-    Hp = param.probs_hessian(th)
     n = S * A
-    HB = np.einsum("saij,sa->ij", Hp, 1 / pi) - np.einsum("sai,saj->ij", sc, sc)
-    HB = HB * (lam / (S * A))
-    HL = HV + HB
+    HL = HV + _barrier_hessian(param, th, lam)
     tol = tolL = None
     if not exact:
         mag = max(float(np.max(np.abs(HV))) if n else 0.0, 1.0)
