@@ -196,8 +196,9 @@ def _derivative_part(rep, k, H, theta_a1, chain, mode, prec, *, decide: bool, po
     label = ("||grad V(s0)||" if k == 1 else "||hess V(s0)||_F") + f" <= (1/3)^({power} H) at H = {H} (k = {k})"
     if mode == "exact":
         sq = Fraction(res.squared_norm)
-        # ||D|| <= 3^(-power H)  <=>  ||D||^(2/(2 power)) ... use integers: (||D||^2)^(1/(2 power)) * 3^H <= 1
-        e = 1 / (2 * power)  # 2 for power 1/4, 1/8 for power 4
+        # ||D|| <= 3^(-power H)  <=>  (||D||^2)^e * 3^H <= 1 with e = 1/(2 power): e = 2 for the
+        # statement (power 1/4); for the broken power 4, ||D||^2 * 3^(8H) <= 1 instead
+        e = 1 / (2 * power)
         if e.denominator == 1:
             lhs, rhs = sq ** int(e) * Fraction(3) ** H, Fraction(1)
             how = f"(||D||^2)^{int(e)} * 3^H <= 1"
