@@ -188,6 +188,8 @@ def test_a_stochastic_row_shrinks_to_one_two_point_row():
 
 
 def test_float_mdp_shrinks():
-    m = find(mdps(), lambda m: m.n_actions >= 2 and float(m.r.max()) > 0)
+    m = find(mdps(), lambda m: m.n_actions >= 2)
     assert (m.n_states, m.n_actions) == (1, 2)
-    assert float(m.gamma) == 0.0
+    assert float(m.gamma) == 0.0 and (m.r == 0).all()
+    m = find(mdps(), lambda m: float(m.r.max()) > 0.5)
+    assert (m.n_states, m.n_actions) == (1, 1) and m.r[0, 0] == 1.0
