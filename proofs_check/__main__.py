@@ -22,7 +22,7 @@ import sys
 def _parser():
     p = argparse.ArgumentParser(prog="python -m proofs_check", description=__doc__.split("\n\n")[0])
     p.add_argument("--select", nargs="+", metavar="ID", help="statement ids, chapter letters or checker names")
-    p.add_argument("--modes", nargs="+", choices=["float", "exact", "symbolic"], help="restrict to these modes")
+    p.add_argument("--modes", nargs="+", choices=["float", "exact", "ball", "symbolic"], help="restrict to these modes")
     p.add_argument("--symbolic", action="store_true", help="run the symbolic proofs only (same as --modes symbolic)")
     p.add_argument("--cases", type=int, default=None, help="cases per statement and mode")
     p.add_argument("--thorough", action="store_true", help="many more cases")
