@@ -13,6 +13,11 @@ drawn.  Values are drawn lazily, so they shrink well:
 * exact rewards are multiples of ``1/reward_denominator``, exact discounts
   multiples of ``1/gamma_denominator``.
 
+Rows of ``P`` are drawn before the rewards, state by state.  A property that
+fails only because of one reward in a late state may therefore shrink to a
+small but not minimal number of states: the shrinker cannot move that reward
+to state 0 while deleting the states before it.
+
 Examples
 --------
 >>> from hypothesis import given
