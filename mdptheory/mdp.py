@@ -82,6 +82,9 @@ def _classify(x, name):
         raise InvalidMDPError(f"{name} has boolean dtype; probabilities and rewards must be numbers")
     if arr.dtype.kind == "c":
         raise InvalidMDPError(f"{name} has complex dtype {arr.dtype}")
+    if arr.dtype.kind in "US":
+        raise InvalidMDPError(f"{name} holds strings (dtype {arr.dtype}); use MDP.exact(...) to read strings "
+                              "such as '3/4' as rationals")
     if arr.dtype == object:
         kinds = set()
         for k, v in enumerate(arr.reshape(-1)):
@@ -195,7 +198,8 @@ class MDP:
             self._init_exact(P, r, gamma, rho)
         else:
             self._init_float(P, r, gamma, rho, atol)
-        for arr in (self._r, self._rho) + (() if sparse else (self._P,)):
+        stored = (self._P.data, self._P.indices, self._P.indptr) if sparse else (self._P,)
+        for arr in (self._r, self._rho) + stored:
             arr.flags.writeable = False
         self._frozen = True
 
@@ -267,12 +271,12 @@ class MDP:
                 k = int(np.argmax(bad))
                 row = int(np.searchsorted(Pm.indptr, k, side="right") - 1)
                 raise InvalidMDPError(
-                    f"P[{row // A}, {row % A}, {int(Pm.indices[k])}] = {data[k]!r} is not finite")
+                    f"P[{row // A}, {row % A}, {int(Pm.indices[k])}] = {_plain(data[k])!r} is not finite")
             if (data < 0).any():
                 k = int(np.argmax(data < 0))
                 row = int(np.searchsorted(Pm.indptr, k, side="right") - 1)
                 raise InvalidMDPError(
-                    f"P[{row // A}, {row % A}, {int(Pm.indices[k])}] = {data[k]!r} is negative")
+                    f"P[{row // A}, {row % A}, {int(Pm.indices[k])}] = {_plain(data[k])!r} is negative")
             sums = np.asarray(Pm.sum(axis=1)).ravel().reshape(S, A)
             self._check_sums(sums, atol)
             P_store = Pm

@@ -92,10 +92,10 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
         bad = ~np.isfinite(out)
         if bad.any():
             s, a = np.argwhere(bad)[0]
-            raise InvalidPolicyError(f"pi[{s}, {a}] = {out[s, a]!r} is not finite")
+            raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is not finite")
         if (out < 0).any():
             s, a = np.argwhere(out < 0)[0]
-            raise InvalidPolicyError(f"pi[{s}, {a}] = {out[s, a]!r} is negative")
+            raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is negative")
         sums = out.sum(axis=1)
         bad = ~(np.abs(sums - 1.0) <= atol)
         if bad.any():

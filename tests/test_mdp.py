@@ -165,7 +165,6 @@ def test_input_arrays_are_copied():
     assert m.P[0, 0, 0] == 1 / 3
 
 
-@pytest.mark.xfail(strict=True, reason="MDP does not yet freeze the data of a sparse P")
 def test_sparse_matrix_data_is_read_only():
     m = MDP(S3, R0, 0.9).to_sparse()
     with pytest.raises(ValueError):
