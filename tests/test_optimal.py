@@ -1,0 +1,234 @@
+"""Tests of mdptheory.optimal: exact references, invariants, agreement across
+representations, and brute force over all deterministic policies."""
+
+import itertools
+import warnings
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+
+from mdptheory import MDP, evaluate, uniform_policy, deterministic_policy
+from mdptheory.exceptions import ConvergenceWarning, InvalidParameterError
+from mdptheory.families import (chain, forest, garnet, gridworld, gridworld_5x5, random_mdp,
+                                vanishing_gradient_chain)
+from mdptheory.optimal import OptimalSolution, bellman_optimality_residual, q_from_v, solve
+
+FOREST_V_STAR = [F(6561, 250), F(7371, 250), F(8371, 250)]
+
+
+def brute_force_v_star(mdp):
+    """Pointwise max of V^pi over all A^S deterministic policies (exact)."""
+    S, A = mdp.n_states, mdp.n_actions
+    best = None
+    for acts in itertools.product(range(A), repeat=S):
+        V = evaluate(mdp, deterministic_policy(mdp, np.array(acts, dtype=np.int64))).V
+        best = V.copy() if best is None else np.array([max(a, b) for a, b in zip(best, V)], dtype=object)
+    return best
+
+
+# ------------------------------------------------------------ exact reference
+def test_forest_exact_reference():
+    m = forest(S=3, r1=4, r2=2, p=0.1, gamma=F(9, 10), exact=True)
+    sol = solve(m)
+    assert isinstance(sol, OptimalSolution)
+    assert sol.mode == "exact" and sol.success
+    assert sol.V.tolist() == FOREST_V_STAR
+    assert all(isinstance(v, F) for v in sol.V)
+    assert sol.actions.tolist() == [0, 0, 0]  # wait everywhere
+    assert sol.pi.tolist() == [[1, 0], [1, 0], [1, 0]]
+    assert sol.bellman_residual == 0 and isinstance(sol.bellman_residual, F)
+    assert sol.error_bound == 0
+
+
+def test_forest_float_and_sparse_agree_with_exact():
+    exact = np.array(FOREST_V_STAR, dtype=float)
+    for m in (forest(), forest(sparse=True), forest(exact=True).to_float()):
+        sol = solve(m)
+        assert sol.mode == "float" and sol.success
+        assert sol.actions.tolist() == [0, 0, 0]
+        err = np.max(np.abs(sol.V - exact))
+        assert err <= sol.error_bound
+        assert sol.error_bound < 1e-12
+
+
+def test_value_iteration_bound_holds_against_exact():
+    m = forest(exact=True)
+    for tol in (1e-2, 1e-6, 1e-10):
+        vi = solve(m.to_float(), method="value_iteration", tol=tol)
+        assert vi.success and vi.error_bound <= tol
+        err = max(abs(F(float(v)) - w) for v, w in zip(vi.V, FOREST_V_STAR))
+        assert err <= F(vi.error_bound)
+    # exact value iteration: the certified bound is an exact rational
+    vi = solve(m, method="value_iteration", tol=F(1, 1000))
+    assert vi.mode == "exact" and vi.error_bound <= F(1, 1000)
+    assert max(abs(v - w) for v, w in zip(vi.V, FOREST_V_STAR)) <= vi.error_bound
+
+
+def test_value_iteration_stops_near_v_star_unlike_span_rule():
+    # the stopping rule bounds ||V - V*||, not the span of V_{k+1} - V_k
+    m = forest(S=10, r1=4, r2=2, p=0.1)
+    exact = solve(m.to_exact()).V
+    vi = solve(m, method="value_iteration", tol=1e-3)
+    err = max(abs(F(float(v)) - w) for v, w in zip(vi.V, exact))
+    assert err <= F(vi.error_bound) <= F(1, 1000)
+
+
+def test_random_pi_vi_and_brute_force_agree():
+    for seed in range(6):
+        S, A = 2 + seed % 3, 2 + seed % 2
+        m = random_mdp(S, A, density=0.7, seed=seed, exact=True, gamma=F(4, 5))
+        vstar = brute_force_v_star(m)
+        sol = solve(m)
+        assert sol.V.tolist() == vstar.tolist()
+        assert bellman_optimality_residual(m, sol.V) == 0
+        # the returned deterministic policy attains V* exactly
+        assert evaluate(m, sol.pi).V.tolist() == vstar.tolist()
+        # max_a Q* = V* exactly, and Q* = r + gamma P V*
+        assert [max(row) for row in sol.Q] == vstar.tolist()
+        assert sol.Q.tolist() == q_from_v(m, vstar).tolist()
+        # float policy iteration and value iteration agree within their bounds
+        fsol = solve(m.to_float())
+        assert max(abs(F(float(v)) - w) for v, w in zip(fsol.V, vstar)) <= F(fsol.error_bound)
+        vi = solve(m.to_float(), method="value_iteration", tol=1e-8)
+        assert max(abs(F(float(v)) - w) for v, w in zip(vi.V, vstar)) <= F(vi.error_bound)
+
+
+def test_policy_iteration_start_policies():
+    m = random_mdp(4, 3, seed=11, exact=True)
+    ref = solve(m).V.tolist()
+    for pi0 in (np.zeros(4, dtype=np.int64), np.full(4, 2), uniform_policy(m),
+                deterministic_policy(m, np.array([1, 0, 2, 1]))):
+        sol = solve(m, pi0=pi0)
+        assert sol.V.tolist() == ref and sol.bellman_residual == 0
+    vi = solve(m.to_float(), method="value_iteration", pi0=uniform_policy(m.to_float()), tol=1e-9)
+    assert max(abs(F(float(v)) - w) for v, w in zip(vi.V, ref)) <= F(vi.error_bound)
+
+
+def test_ties_keep_current_action():
+    # both actions identical: every policy is optimal, PI keeps the start policy
+    P = np.zeros((2, 2, 2), dtype=np.int64)
+    P[:, :, 0] = 1
+    m = MDP(P, [[1, 1], [0, 0]], F(1, 2))
+    assert solve(m, pi0=np.array([1, 0])).actions.tolist() == [1, 0]
+    assert solve(m).actions.tolist() == [0, 0]  # default start: lowest index
+    assert solve(m.to_float(), pi0=np.array([1, 1])).actions.tolist() == [1, 1]
+
+
+def test_chain_closed_form():
+    for n in (1, 2, 5):
+        m = chain(n, gamma=F(3, 4), exact=True)
+        sol = solve(m)
+        g = F(3, 4)
+        assert sol.V.tolist() == [g ** (n - 1 - s) / (1 - g) for s in range(n)]
+
+
+def test_vanishing_gradient_chain_v_star():
+    for H in (1, 2, 5, 12):
+        for variant in ("left", "reset"):
+            m = vanishing_gradient_chain(H, variant=variant)
+            g = F(H, H + 1)
+            sol = solve(m)
+            assert sol.V[0] == g ** (H + 1) / (1 - g)
+            assert all(a == 0 for a in sol.actions)  # a1 everywhere
+
+
+def test_gridworld_5x5_optimal_value():
+    m = gridworld_5x5(exact=True)
+    sol = solve(m)
+    assert sol.bellman_residual == 0
+    book = [[22.0, 24.4, 22.0, 19.4, 17.5], [19.8, 22.0, 19.8, 17.8, 16.0],
+            [17.8, 19.8, 17.8, 16.0, 14.4], [16.0, 17.8, 16.0, 14.4, 13.0],
+            [14.4, 16.0, 14.4, 13.0, 11.7]]
+    got = np.array([float(v) for v in sol.V]).reshape(5, 5)
+    assert np.array_equal(np.round(got, 1), np.array(book))
+
+
+def test_sparse_dense_exact_agree_on_gridworld_and_garnet():
+    for m in (gridworld(6, 7, slip=F(1, 5), exact=True), garnet(12, 3, 3, seed=4, exact=True)):
+        ref = solve(m).V
+        for fm in (m.to_float(), m.to_sparse()):
+            for method in ("policy_iteration", "value_iteration"):
+                sol = solve(fm, method=method)
+                err = max(abs(F(float(v)) - w) for v, w in zip(sol.V, ref))
+                assert err <= F(sol.error_bound), (method, fm.is_sparse)
+
+
+def test_large_sparse_paths():
+    # forest(2000) dense goes through a sparse LU; a garnet through Krylov
+    sol = solve(forest(2000))
+    assert sol.success and sol.evaluation.solver == "splu"
+    assert np.all(sol.actions[:-1] >= 0) and sol.error_bound < 1e-9
+    assert bellman_optimality_residual(forest(2000, sparse=True), sol.V) <= sol.bellman_residual + 1e-12
+    g = garnet(3000, 3, 4, seed=0, sparse=True)
+    sol = solve(g)
+    assert sol.success and sol.evaluation.solver == "bicgstab"
+    vi = solve(g, method="value_iteration", tol=1e-6)
+    assert np.max(np.abs(vi.V - sol.V)) <= vi.error_bound + sol.error_bound
+
+
+def test_forest_2000_is_fast():
+    import time
+
+    m = forest(2000)
+    solve(m)  # first call builds the sparse copy once
+    t = time.perf_counter()
+    for _ in range(3):
+        solve(m)
+    assert (time.perf_counter() - t) / 3 < 0.5  # ~10 ms in practice; generous for shared CI
+
+
+def test_helpers():
+    m = forest(exact=True)
+    V = FOREST_V_STAR
+    assert bellman_optimality_residual(m, V) == 0
+    V_bad = [v + 1 for v in V]
+    # T(V + 1) = TV + gamma, so the residual is exactly 1 - gamma
+    assert bellman_optimality_residual(m, V_bad) == F(1, 10)
+    assert abs(bellman_optimality_residual(m.to_float(), [float(v) for v in V])) < 1e-12
+    Q = q_from_v(m, V)
+    assert [max(row) for row in Q] == V
+    Qs = q_from_v(forest(sparse=True), np.array([float(v) for v in V]))
+    assert np.allclose(Qs, np.array(Q, dtype=float), rtol=0, atol=1e-12)
+    with pytest.raises(InvalidParameterError, match="shape"):
+        q_from_v(m, [1, 2])
+    with pytest.raises(InvalidParameterError, match="not finite"):
+        bellman_optimality_residual(m.to_float(), [0.0, np.nan, 0.0])
+
+
+def test_bad_arguments():
+    m = forest(exact=True)
+    with pytest.raises(InvalidParameterError, match="method"):
+        solve(m, method="linear_programming")
+    with pytest.raises(InvalidParameterError, match="mode"):
+        solve(m, mode="ball")
+    with pytest.raises(InvalidParameterError, match="exact MDP"):
+        solve(forest(), mode="exact")
+    with pytest.raises(InvalidParameterError, match="no tolerance"):
+        solve(m, tol=1e-9)
+    with pytest.raises(InvalidParameterError, match="max_iter"):
+        solve(m, max_iter=0)
+    with pytest.raises(InvalidParameterError, match="tol"):
+        solve(forest(), method="value_iteration", tol=-1.0)
+    with pytest.raises(InvalidParameterError, match="pi0"):
+        solve(m, pi0=np.array([0, 5, 0]))
+    with pytest.raises(InvalidParameterError, match="pi0"):
+        solve(m, pi0=[[0.5, 0.5]] * 3)  # float policy in exact mode
+
+
+def test_max_iter_reached_is_reported():
+    m = forest(S=8)
+    with pytest.warns(ConvergenceWarning):
+        vi = solve(m, method="value_iteration", tol=1e-12, max_iter=3)
+    assert not vi.success and vi.n_iter == 3
+    exact = solve(m.to_exact()).V
+    assert max(abs(F(float(v)) - w) for v, w in zip(vi.V, exact)) <= F(vi.error_bound)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert solve(m, max_iter=100).success
+
+
+def test_float_mode_on_exact_mdp():
+    sol = solve(forest(exact=True), mode="float")
+    assert sol.mode == "float" and sol.V.dtype == float
+    assert np.max(np.abs(sol.V - np.array(FOREST_V_STAR, dtype=float))) <= sol.error_bound
