@@ -64,7 +64,7 @@ BAD_MDPS = [
     ("mixed inside P", lambda: MDP(_ex([[[F(1, 2), 0.5]], [[F(1), F(0)]]]), _ex([[F(0)], [F(0)]]), F(1, 2)),
      r"P mixes float and exact"),
     ("string entries", lambda: MDP(_ex([[["1"]]]), [[0]], F(1, 2)), r"P\[0, 0, 0\] is the string '1'; use MDP\.exact"),
-    ("string array", lambda: MDP([[["1"]]], [[0]], F(1, 2)), r"P has unsupported dtype"),
+    ("string array", lambda: MDP([[["1"]]], [[0]], F(1, 2)), r"P holds strings.*MDP.exact"),
     ("None entry", lambda: MDP(_ex([[[None]]]), [[0]], F(1, 2)), r"P\[0, 0, 0\] = None \(NoneType\)"),
     ("dict entry", lambda: MDP(_ex([[[{}]]]), [[0]], F(1, 2)), r"P\[0, 0, 0\] = \{\} \(dict\)"),
     ("complex object entry", lambda: MDP(_ex([[[1 + 0j]]]), [[0]], 0.5), r"P\[0, 0, 0\] = \(1\+0j\) \(complex\)"),
