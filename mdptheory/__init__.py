@@ -1,8 +1,12 @@
 """mdptheory: verified exact computation for finite Markov decision processes.
 
-Public names are re-exported here, one per line; see each module for the
-mathematics it implements.
+Public names are re-exported here, one per line; each module's docstring gives
+the mathematics it implements.  Submodules with heavier or optional
+dependencies (``strategies`` needs hypothesis, ``symbolic`` sympy) are imported
+on first use: ``mdptheory.symbolic`` works without an explicit import.
 """
+
+import importlib as _importlib
 
 from .exceptions import ConvergenceWarning
 from .exceptions import InvalidMDPError
@@ -18,8 +22,33 @@ from .policy import greedy_policy
 from .policy import uniform_policy
 from .evaluation import PolicyEvaluation
 from .evaluation import evaluate
+from .batch import BatchEvaluation
+from .batch import evaluate_batch
+from .batch import evaluate_policies
+from .optimal import OptimalSolution
+from .optimal import solve
+from .io import load_json
+from .io import save_json
+from .io import from_json
+from .io import to_json
+from .policies import Direct
+from .policies import EnergyPolicy
+from .policies import LogLinear
+from .policies import LogRational
+from .policies import NeuralSoftmax
+from .policies import TabularSoftmax
+from .gradients import value_gradient
+from .derivatives import value_hessian
+from .geometry import fisher
+from .geometry import natural_gradient
 
 __version__ = "0.1.0"
+
+_SUBMODULES = (
+    "algorithms", "batch", "conjectures", "derivatives", "estimators", "evaluation", "exceptions", "families",
+    "fields", "finite_diff", "geometry", "io", "kl", "lemmas", "mdp", "optimal", "policies", "policy",
+    "search", "strategies", "symbolic", "trajectories",
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -36,4 +65,29 @@ __all__ = [
     "uniform_policy",
     "PolicyEvaluation",
     "evaluate",
+    "BatchEvaluation",
+    "evaluate_batch",
+    "evaluate_policies",
+    "OptimalSolution",
+    "solve",
+    "load_json",
+    "save_json",
+    "from_json",
+    "to_json",
+    "Direct",
+    "EnergyPolicy",
+    "LogLinear",
+    "LogRational",
+    "NeuralSoftmax",
+    "TabularSoftmax",
+    "value_gradient",
+    "value_hessian",
+    "fisher",
+    "natural_gradient",
 ]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return _importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'mdptheory' has no attribute {name!r}")
