@@ -56,7 +56,7 @@ import numpy as np
 
 from .evaluation import evaluate
 from .exceptions import InvalidParameterError
-from .fields import EXACT, FLOAT, from_fmpq_mat, to_fmpq_mat
+from .fields import EXACT, FLOAT, fraction_from_fmpq, from_fmpq_mat, to_fmpq_mat
 from .policies.base import Parameterization
 from .policies.softmax import TabularSoftmax
 
@@ -108,14 +108,33 @@ def _prepare(mdp, param, theta, mode, *, evaluate_policy=True) -> _Setup:
     return _Setup(mdp, param, theta, mode, pi, ev)
 
 
+def _P_nonzeros(mdp):
+    """Nonzero entries of the exact ``P`` as (rows, cols, fmpq values) of the (S*A, S) matrix, cached."""
+    nz = mdp._cache.get("gradients.P_nonzeros")
+    if nz is None:
+        from flint import fmpq
+
+        Pm = mdp.P_matrix()
+        rows, cols = np.nonzero(Pm != 0)
+        vals = np.empty(rows.size, dtype=object)
+        vals[:] = [fmpq(x.numerator, x.denominator) for x in (Fraction(v) for v in Pm[rows, cols])]
+        nz = (rows, cols, vals)
+        mdp._cache["gradients.P_nonzeros"] = nz
+    return nz
+
+
 def _fmpq_P(mdp):
     """``P`` as an (S*A, S) ``fmpq_mat``, cached on the MDP."""
-    M = mdp._cache.get("fmpq_mat_P")  # the evaluation's cache entry, when present
+    M = mdp._cache.get("gradients.fmpq_mat_P")
     if M is None:
-        M = mdp._cache.get("gradients.fmpq_mat_P")
-        if M is None:
-            M = to_fmpq_mat(mdp.P_matrix())
-            mdp._cache["gradients.fmpq_mat_P"] = M
+        from flint import fmpq, fmpq_mat
+
+        S, A = mdp.n_states, mdp.n_actions
+        rows, cols, vals = _P_nonzeros(mdp)
+        entries = np.full(S * A * S, fmpq(0), dtype=object)
+        entries[rows * S + cols] = vals
+        M = fmpq_mat(S * A, S, list(entries))
+        mdp._cache["gradients.fmpq_mat_P"] = M
     return M
 
 
@@ -125,6 +144,17 @@ def _P_times(mdp, X, mode):
     X = np.asarray(X)
     tail = X.shape[1:]
     if mode == EXACT:
+        if X.ndim == 1:  # sparse product over the nonzeros of P, in FLINT's fmpq
+            from flint import fmpq
+
+            rows, cols, vals = _P_nonzeros(mdp)
+            Xq = np.empty(S, dtype=object)
+            Xq[:] = [fmpq(v.numerator, v.denominator) for v in (Fraction(x) for x in X)]
+            out = np.full(S * A, fmpq(0), dtype=object)
+            np.add.at(out, rows, vals * Xq[cols])
+            res = np.empty(S * A, dtype=object)
+            res[:] = [fraction_from_fmpq(v) for v in out]
+            return res.reshape(S, A)
         out = from_fmpq_mat(_fmpq_P(mdp) * to_fmpq_mat(X))
         return out.reshape((S, A) + tail)
     return np.asarray(mdp.P_matrix() @ X).reshape((S, A) + tail)
