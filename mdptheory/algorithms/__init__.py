@@ -32,8 +32,8 @@ from .trpo import trpo
 from .ppo import clipped_surrogate
 from .ppo import clipped_surrogate_gradient
 from .ppo import ppo
-# from .mirror import *
-# from .neural_ppo import *
+from .mirror import *  # noqa: F401,F403
+from .neural_ppo import *  # noqa: F401,F403
 
 __all__ = [
     "OptimizationResult",
@@ -52,4 +52,16 @@ __all__ = [
     "clipped_surrogate",
     "clipped_surrogate_gradient",
     "ppo",
+    "simplex_projection",
+    "pmd_step",
+    "pmd_step_sizes",
+    "policy_mirror_descent",
+    "ampo",
+    "ampo_target",
+    "stationary_distribution",
+    "ppo_schedule",
+    "ideal_energies",
+    "neural_ppo_objective",
+    "ideal_neural_ppo",
+    "neural_ppo",
 ]
