@@ -455,6 +455,8 @@ def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=False, exa
         indices = np.broadcast_to(dest[:, None, :], (S, A, 4)).reshape(-1)
         data = np.full((S, A, 4), w_move)
         data[:, np.arange(A), np.arange(A)] = w_intended
+        data[gi] = 0.0  # the goal's four moves all lead to the goal: one entry of exactly 1
+        data[gi, :, 0] = 1.0
         indptr = np.arange(0, S * A * 4 + 1, 4, dtype=np.int64)
         P = sp.csr_matrix((data.reshape(-1), indices, indptr), shape=(S * A, S))
         return MDP(P, r_num.astype(float), g)
@@ -466,6 +468,8 @@ def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=False, exa
     m_idx = np.tile(np.arange(4), S * A)
     vals = np.where(a_idx == m_idx, np.array(w_intended, dtype=dtype), np.array(w_move, dtype=dtype))
     np.add.at(P, (s_idx, a_idx, dest[s_idx, m_idx]), vals)
+    P[gi] = zero
+    P[gi, :, gi] = Fraction(1) if exact else 1.0
     return MDP(P, r_num if exact else r_num.astype(float), g)
 
 
