@@ -38,7 +38,16 @@ import numpy as np
 
 from .evaluation import evaluate
 from .exceptions import InvalidParameterError
-from .fields import EXACT, FLOAT, exact_array, float_array, from_fmpq_mat, is_exact_scalar, to_fmpq_mat
+from .fields import (
+    EXACT,
+    FLOAT,
+    exact_array,
+    float_array,
+    from_fmpq_mat,
+    is_exact_scalar,
+    to_fmpq_mat,
+    to_fraction,
+)
 from .policy import as_policy, policy_is_exact
 
 __all__ = [
@@ -62,6 +71,14 @@ def _is_exact_array(a) -> bool:
     if a.dtype.kind in "iu":
         return True
     return a.dtype == object and a.size > 0 and all(is_exact_scalar(x) for x in a.flat)
+
+
+def _exact_temperature(tau) -> Fraction:
+    """A temperature as an exact rational (a float is read as its shortest decimal, 1.0 -> 1)."""
+    try:
+        return to_fraction(tau, allow_float=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"temperature = {tau!r}: {exc}") from None
 
 
 def _resolve_mode(mdp, pi, mode):
@@ -390,17 +407,17 @@ def softmax_fisher_blocks(pi, d, *, temperature=1) -> BlockDiagonal:
     >>> softmax_fisher_blocks(pi, np.array([F(1)], dtype=object)).blocks[0].tolist()
     [[Fraction(1, 4), Fraction(-1, 4)], [Fraction(-1, 4), Fraction(1, 4)]]
     """
-    exact = _is_exact_array(pi) and _is_exact_array(d) and is_exact_scalar(temperature)
+    exact = _is_exact_array(pi) and _is_exact_array(d)
     if exact:
         pi = exact_array(pi, name="pi")
         d = exact_array(d, name="d")
-        tau = Fraction(temperature)
+        tau = _exact_temperature(temperature)
     else:
         pi = float_array(pi, name="pi")
         d = float_array(d, name="d")
         tau = float(temperature)
     if pi.ndim != 2 or d.shape != (pi.shape[0],):
-        raise InvalidParameterError(f"pi must be (S, A) and d (S,); got {pi.shape} and {d.shape}")
+        raise InvalidParameterError(f"pi must have shape (S, A) and d shape (S,); got {pi.shape} and {d.shape}")
     if not tau > 0:
         raise InvalidParameterError(f"temperature must be positive; got {temperature!r}")
     scale = 1 / (tau * tau)
@@ -523,7 +540,7 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
     g = _value_gradient(mdp, param, theta, pi, score, ev, rho, mode)
     if _is_tabular_softmax(param):
         tau = getattr(param, "temperature", 1)
-        F = softmax_fisher_blocks(pi, d, temperature=tau if mode == EXACT else float(tau))
+        F = softmax_fisher_blocks(pi, d, temperature=tau)
         return F.pinv_solve(g)
     S, A, n = score.shape
     nu = (d[:, None] * pi).reshape(-1)
@@ -568,9 +585,9 @@ def npg_closed_form(ev, *, temperature=1, d=None) -> np.ndarray:
     """
     A_ = ev.advantage
     S, nA = A_.shape
-    exact = ev.mode == EXACT and is_exact_scalar(temperature)
+    exact = ev.mode == EXACT
     if exact:
-        c = Fraction(temperature) / (1 - ev.mdp.gamma)
+        c = _exact_temperature(temperature) / (1 - ev.mdp.gamma)
         w = c * (A_ - (A_.sum(axis=1) / nA)[:, None])
         zero = Fraction(0)
     else:
@@ -679,7 +696,8 @@ def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=N
         Regress :math:`A^\pi` or :math:`Q^\pi`.
     features : array_like, shape (S, A, n), optional, keyword-only
         Regressors :math:`\phi(s, a)`; default the score :math:`\nabla\log\pi`
-        (the compatible features).
+        (the compatible features).  In exact mode float features are taken at
+        their exact binary value.
     mode : {"float", "exact"}, optional, keyword-only
 
     Returns
@@ -697,7 +715,12 @@ def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=N
         phi = np.asarray(features)
         if phi.ndim != 3 or phi.shape[:2] != (S, A):
             raise InvalidParameterError(f"features must have shape (S, A, n) with (S, A) = ({S}, {A}); got {phi.shape}")
-        phi = exact_array(phi, name="features") if exact else float_array(phi, name="features")
+        if exact:
+            if phi.dtype.kind == "f":  # floats are dyadic rationals: their exact binary value
+                phi = np.frompyfunc(lambda x: Fraction(float(x)), 1, 1)(phi)
+            phi = exact_array(phi, name="features")
+        else:
+            phi = float_array(phi, name="features")
     n = phi.shape[2]
     ev = _evaluation(mdp, pi, mode)
     d = ev.visitation(rho)
@@ -742,7 +765,9 @@ def q_npg_weights(mdp, param, theta, *, rho=None, mode=None) -> CompatibleFit:
     -------
     CompatibleFit
     """
-    phi = getattr(param, "features", None)
+    phi = getattr(param, "_phi_exact", None)  # LogLinear keeps rational features exactly
+    if phi is None:
+        phi = getattr(param, "features", None)
     if phi is None:
         raise InvalidParameterError("q_npg_weights needs a log-linear parameterization with a 'features' attribute")
     return compatible_fa(mdp, param, theta, rho=rho, target="q", features=phi, mode=mode)
