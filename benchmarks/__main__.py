@@ -56,7 +56,8 @@ def main(argv=None) -> int:
         parser.error(f"unknown section(s) {bad}; choose from {', '.join(SECTIONS)}")
     sections = args.sections or list(SECTIONS)
     print(f"mdptheory benchmarks, {datetime.date.today().isoformat()}, {os.cpu_count()} cores "
-          f"({platform.machine()}), {'quick' if args.quick else 'full'} run")
+          f"({platform.machine()}), {'quick' if args.quick else 'full'} run, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
     print(_versions())
     header = ("section", "case", "median", "baseline", "ratio", "anchor / note")
     lines = []
