@@ -40,7 +40,7 @@ from fractions import Fraction
 import numpy as np
 
 from .exceptions import ConvergenceWarning, InvalidParameterError, NumericalWarning
-from .fields import BALL, EXACT, FLOAT, MODES, exact_array, fraction_from_fmpq
+from .fields import BALL, EXACT, FLOAT, MODES, exact_array
 from .policy import as_policy, policy_is_exact
 
 __all__ = ["PolicyEvaluation", "evaluate", "policy_matrices", "DEFAULT_BALL_PREC"]
@@ -82,10 +82,6 @@ def _to_fmpq_array(a, exact_input: bool):
         return fmpq(x.numerator, x.denominator)
 
     return np.frompyfunc(q, 1, 1)(np.asarray(a, dtype=object))
-
-
-def _fractions(a):
-    return np.frompyfunc(fraction_from_fmpq, 1, 1)(a)
 
 
 if hasattr(Fraction, "_from_coprime_ints"):  # Python >= 3.12
