@@ -19,13 +19,15 @@ with the same factors.  The number field follows the inputs (see
 :mod:`mdptheory.fields`):
 
 * float MDP or float policy: float64.  Dense problems use LAPACK's LU
-  (``scipy.linalg.lu_factor``).  Sparse problems use a sparse LU when the
+  (``getrf``/``getrs`` called directly: about 2 us of overhead per
+  evaluation instead of about 25 us through ``scipy.linalg.lu_factor``).  Sparse problems use a sparse LU when the
   transition graph is banded (gridworlds) or small, and otherwise BiCGSTAB
   (GMRES as fallback): a direct LU fills in catastrophically on random
   transition graphs.  Iterative solves report the certified bound
   :math:`\|V - V^\pi\|_\infty \le \|r^\pi - (I - \gamma P^\pi) V\|_\infty / (1-\gamma)`.
-* exact MDP and exact policy: exact rationals (FLINT ``fmpq_mat``); no float
-  anywhere.
+* exact MDP and exact policy: exact rationals; no float anywhere.  The
+  system is cleared of denominators row by row into an integer matrix and
+  solved by FLINT; Q, A and P_pi (as Fractions) are built on first access.
 * ``mode="ball"``: FLINT ``arb`` ball arithmetic at ``prec`` bits; every
   entry is a ball certified to contain the exact value of the (float or
   exact) problem as given.
