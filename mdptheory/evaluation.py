@@ -20,8 +20,9 @@ with the same factors.  The number field follows the inputs (see
 
 * float MDP or float policy: float64.  Dense problems use LAPACK's LU
   (``getrf``/``getrs`` called directly: about 2 us of overhead per
-  evaluation instead of about 25 us through ``scipy.linalg.lu_factor``).  Sparse problems use a sparse LU when the
-  transition graph is banded (gridworlds) or small, and otherwise BiCGSTAB
+  evaluation instead of about 25 us through ``scipy.linalg.lu_factor``).
+  Sparse problems use a sparse LU when the transition graph is banded
+  (gridworlds) or small, and otherwise BiCGSTAB
   (GMRES as fallback): a direct LU fills in catastrophically on random
   transition graphs.  Iterative solves report the certified bound
   :math:`\|V - V^\pi\|_\infty \le \|r^\pi - (I - \gamma P^\pi) V\|_\infty / (1-\gamma)`.
