@@ -534,15 +534,29 @@ def _exp_to_symbols(expr):
 
 
 def _numerator_is_zero(expr) -> bool:
-    """Decide expr == 0 for a rational function of symbols (other atoms are generators)."""
+    """Decide expr == 0 for a rational function of symbols (other atoms are generators).
+
+    The numerator of the combined fraction is expanded in a sparse polynomial
+    ring over QQ (much faster than ``Poly`` on large expressions); expressions
+    with other atoms fall back to ``Poly`` with those atoms as generators.
+    """
     import sympy
+    from sympy import QQ
+    from sympy.polys.rings import ring
 
     num, _ = sympy.fraction(sympy.together(expr))
     if num == 0:
         return True
+    syms = sorted(num.free_symbols, key=str)
+    if not syms:
+        return sympy.simplify(num) == 0
     try:
-        return sympy.Poly(num, *sorted(num.free_symbols, key=str)).is_zero if num.free_symbols else \
-            sympy.simplify(num) == 0
+        R = ring(syms, QQ)[0]
+        return R(num) == 0
+    except (sympy.PolynomialError, sympy.CoercionFailed, ValueError, TypeError):
+        pass
+    try:
+        return sympy.Poly(num).is_zero
     except sympy.PolynomialError:
         return sympy.expand(num) == 0
 
