@@ -340,8 +340,11 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
     step1 : {"lstsq", "sgd"}, keyword-only
         ``"lstsq"``: the exact weighted least-squares minimiser (minimum norm)
         of the Gauss–Newton model :math:`f^\theta \approx f^{\theta_k} + J(\theta - \theta_k)`,
-        exact for energies linear in :math:`\theta` (required: otherwise use
-        ``"sgd"``).  ``"sgd"``: ``sgd_steps`` minibatch SGD steps on pairs
+        exact for energies linear in :math:`\theta`; required: the
+        parameterization must declare ``energy_is_linear`` (the two-layer ReLU
+        energy of :class:`~mdptheory.policies.NeuralSoftmax` does, being
+        piecewise linear and positively homogeneous: there one Gauss–Newton
+        step on its current activation pattern), otherwise use ``"sgd"``.  ``"sgd"``: ``sgd_steps`` minibatch SGD steps on pairs
         sampled from :math:`\mathcal D_k` (``seed``), warm-started at
         :math:`\theta_k`, projected if the parameterization has ``project``.
     weighting : {"uniform_actions", "occupancy"}, keyword-only
