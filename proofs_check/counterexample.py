@@ -1,0 +1,70 @@
+"""``python -m proofs_check counterexample``: run an entry of the catalogue of refuted conjectures.
+
+    python -m proofs_check counterexample --list
+    python -m proofs_check counterexample visitation_geq_rho
+    python -m proofs_check counterexample trpo_large_delta --save witness.json
+    python -m proofs_check counterexample visitation_geq_rho --true   # search the true counterpart
+
+Runs the search of :mod:`mdptheory.conjectures` with the entry's budget and
+seed and prints the witness (the MDP as exact JSON, its sizes, the evidence).
+Exit status: 0 when the expected outcome is reached (a counterexample for a
+refuted entry; none for an entry that holds, and none for ``--true``), 1
+otherwise, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main"]
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m proofs_check counterexample",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("name", nargs="?", help="catalogue entry")
+    p.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    p.add_argument("--save", metavar="PATH", help="write the witness as exact JSON")
+    p.add_argument("--true", action="store_true", help="search the true counterpart instead (expect none)")
+    p.add_argument("--budget", type=int, default=None, help="override the entry's budget")
+    p.add_argument("--seed", type=int, default=None, help="override the entry's seed")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    from mdptheory.conjectures import conjecture_names, get_conjecture
+    from mdptheory.exceptions import InvalidParameterError
+
+    if args.list:
+        for n in conjecture_names():
+            c = get_conjecture(n)
+            print(f"{n:<30} [{c.expected}] budget={c.search.get('budget')} seed={c.search.get('seed')}")
+            print(f"{'':<4}claim: {c.claim}")
+            print(f"{'':<4}true:  {c.true_claim}")
+        return 0
+    if not args.name:
+        print("error: give a catalogue entry NAME or --list", file=sys.stderr)
+        return 2
+    try:
+        c = get_conjecture(args.name)
+    except InvalidParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    over = {k: v for k, v in (("budget", args.budget), ("seed", args.seed)) if v is not None}
+    print(f"{c.name}: {c.true_claim if args.true else c.claim}")
+    ce = c.run_true(**over) if args.true else c.run(**over)
+    print(ce.summary())
+    if ce.found:
+        print(f"S = {ce.n_states}, A = {ce.n_actions}, exact = {ce.exact}")
+        ev = ce.evidence
+        print(str(ev) if hasattr(ev, "parts") else f"evidence: {ev!r}")
+        print(ce.to_json(indent=None))
+        if args.save:
+            ce.save(args.save)
+            print(f"witness saved to {args.save}", file=sys.stderr)
+    elif args.save:
+        print("nothing to save: no counterexample found", file=sys.stderr)
+    expect_found = (not args.true) and c.expected == "refuted"
+    return 0 if ce.found == expect_found else 1
