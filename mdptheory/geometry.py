@@ -130,24 +130,13 @@ def _weighted_gram(weights, X, Y=None, exact=False):
     return (X * weights[:, None]).T @ Y
 
 
-def _value_gradient(mdp, param, theta, pi, score, ev, rho, mode):
-    r"""``grad_theta V(rho)``: by implicit differentiation (:mod:`mdptheory.gradients`)
-    when that module is available, else by the Q-form of the policy gradient
-    theorem :math:`(1-\gamma)^{-1} E_{d_\rho} E_\pi[Q \nabla \log \pi]`."""
-    try:
-        from .gradients import value_gradient
-    except ImportError:
-        value_gradient = None
-    if value_gradient is not None:
-        g = np.asarray(value_gradient(mdp, param, theta, mu=rho, mode=mode)).reshape(-1)
-        return exact_array(g, name="grad V") if mode == EXACT else float_array(g, name="grad V")
-    S, A, n = score.shape
-    d = ev.visitation(rho)
-    nu = (d[:, None] * pi).reshape(-1)
-    Qs = ev.Q.reshape(-1)
-    G = score.reshape(S * A, n)
-    g = _weighted_gram(nu, G, Qs[:, None], exact=mode == EXACT)[:, 0]
-    return g / (1 - ev.mdp.gamma) if mode == EXACT else g / (1.0 - float(ev.mdp.gamma))
+def _value_gradient(mdp, param, theta, rho, mode):
+    r"""``grad_theta V(rho)`` by implicit differentiation of the Bellman system
+    (:func:`mdptheory.gradients.value_gradient`), in the field of ``mode``."""
+    from .gradients import value_gradient
+
+    g = np.asarray(value_gradient(mdp, param, theta, mu=rho, mode=mode)).reshape(-1)
+    return exact_array(g, name="grad V") if mode == EXACT else float_array(g, name="grad V")
 
 
 # ---------------------------------------------------------------- exact min-norm solves
@@ -537,7 +526,7 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
     pi, score, mode = _policy_and_score(mdp, param, theta, mode)
     ev = _evaluation(mdp, pi, mode)
     d = ev.visitation(rho)
-    g = _value_gradient(mdp, param, theta, pi, score, ev, rho, mode)
+    g = _value_gradient(mdp, param, theta, rho, mode)
     if _is_tabular_softmax(param):
         tau = getattr(param, "temperature", 1)
         F = softmax_fisher_blocks(pi, d, temperature=tau)
