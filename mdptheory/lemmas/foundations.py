@@ -222,11 +222,13 @@ def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, se
     zero = np.zeros(m.n_states, dtype=object if mode == "exact" else float)
     if mode == "exact":
         zero[:] = Fraction(0)
-    rep.identity("sum_a pi(a|s) A^pi(s,a) = 0", (pi * ev1.advantage).sum(axis=1), zero, tol=tol)
+    scale_A = None if mode == "exact" else float(np.max(np.abs(ev1.advantage)))
+    rep.identity("sum_a pi(a|s) A^pi(s,a) = 0", (pi * ev1.advantage).sum(axis=1), zero, tol=tol, scale=scale_A)
     opt = solve(m)
     A_star = opt.Q - opt.V[:, None]
     max_A = np.array([max(row) for row in A_star], dtype=object) if mode == "exact" else A_star.max(axis=1)
-    rep.identity("max_a A^{pi*}(s,a) = 0 (i.e. A^{pi*} <= 0)", max_A, zero, tol=tol)
+    rep.identity("max_a A^{pi*}(s,a) = 0 (i.e. A^{pi*} <= 0)", max_A, zero, tol=tol,
+                 scale=None if mode == "exact" else float(np.max(np.abs(opt.Q))))
     rep.details = {"lhs": lhs, "rhs": rhs}
     return rep
 

@@ -88,8 +88,14 @@ def _exact_max_abs(x):
     return max((abs(v) for v in a), default=Fraction(0))
 
 
-def compare_identity(lhs, rhs, *, mode: str, tol: float | None = None):
-    """Compare two independently computed sides of an identity.
+def compare_identity(lhs, rhs, *, mode: str, tol: float | None = None, scale: float | None = None):
+    r"""Compare two independently computed sides of an identity.
+
+    ``scale`` is the size of the quantities the sides are computed from (for
+    an identity ``x = 0`` such as :math:`\sum_a \pi A^\pi = 0`, the size of
+    the terms summed); by default the larger side.  In float mode a match is
+    only VERIFIED when ``scale`` exceeds the tolerance: otherwise rounding
+    alone could explain the agreement and the verdict is UNDECIDED.
 
     Returns
     -------
@@ -109,6 +115,8 @@ def compare_identity(lhs, rhs, *, mode: str, tol: float | None = None):
         return UNDECIDED, float("nan"), "non-finite values: rerun in exact or ball mode"
     res = float(np.max(np.abs(lf - rf))) if lf.size else 0.0
     size = float(max(np.max(np.abs(lf)) if lf.size else 0.0, np.max(np.abs(rf)) if rf.size else 0.0))
+    if scale is not None:
+        size = max(size, float(scale))
     if res <= tol:
         if size <= tol and res > 0:
             return UNDECIDED, res, "both sides are below the rounding tolerance"
@@ -226,9 +234,12 @@ class CheckReport:
     details: dict = field(default_factory=dict)
 
     # -- building
-    def identity(self, part: str, lhs, rhs, *, tol=None):
-        """Record the identity ``lhs == rhs`` as a sub-claim; returns its verdict."""
-        verdict, res, reason = compare_identity(lhs, rhs, mode=self._cmp_mode, tol=tol)
+    def identity(self, part: str, lhs, rhs, *, tol=None, scale=None):
+        """Record the identity ``lhs == rhs`` as a sub-claim; returns its verdict.
+
+        ``scale``: see :func:`compare_identity`.
+        """
+        verdict, res, reason = compare_identity(lhs, rhs, mode=self._cmp_mode, tol=tol, scale=scale)
         self.parts.append({"part": part, "kind": "identity", "verdict": verdict, "residual": res,
                            "tolerance": tol, "reason": reason})
         if self.residual is None or res > self.residual or (isinstance(res, float) and np.isnan(res)):
