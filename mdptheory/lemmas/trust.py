@@ -18,7 +18,7 @@ from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import from_fmpq_mat, is_exact_scalar, to_fmpq_mat
 from ._common import check_variant, new_report
-from .npg import _field, _gram, _matvec, _one, _param_case, _policy_score, _softmax_cases, _witness, _working_mdp
+from .npg import _field, _gram, _matvec, _one, _param_case, _policy_score, _witness, _working_mdp
 from .registry import Statement, register
 from .report import float_tolerance
 from .suite import case_rng, random_case_mdp, random_case_policy
