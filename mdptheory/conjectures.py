@@ -202,10 +202,13 @@ def value_concave_softmax() -> Conjecture:
     midpoint :math:`\log(u_1 u_2)` keeps every policy rational.  False (Mei et
     al. 2020, Prop. 1; THEORY B5): the sigmoid is not concave.
 
-    Shrunk witness (budget 100, seed 0): a bandit, ``S = 1``, ``A = 2``,
-    ``r = (0, 1)``; ``u = (1, 1)``, ``v = (3, 1)`` (so :math:`\pi_1 = (1/2, 1/2)`,
-    :math:`\pi_2 = (9/10, 1/10)`, midpoint :math:`(3/4, 1/4)`):
-    :math:`V_1 + V_2 = (1/2 + 1/10)/(1-\gamma) > 2 \cdot (1/4)/(1-\gamma)`.
+    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``, :math:`\gamma = 0`,
+    every transition to state 0, the only reward ``r(1, 0) = 1``; ``u = 1``,
+    ``v(1, \cdot) = (1, 2)``: in state 1, :math:`\pi_1 = (1/2, 1/2)`,
+    :math:`\pi_2 = (1/5, 4/5)`, midpoint :math:`(1/3, 2/3)`, and
+    :math:`V_1(1) + V_2(1) = 7/10 > 2/3 = 2V_{\rm mid}(1)`.  (State 0 is a
+    shrinking artefact: the reward sits in a later state, see
+    :mod:`mdptheory.strategies`; the same happens in a bandit.)
 
     True counterpart: a bandit in the direct parameterization is linear.
     """
@@ -240,12 +243,13 @@ def value_concave_direct() -> Conjecture:
     False (AJKS Lemma 9.5, THEORY B4): the value is multilinear, a product of
     the probabilities along a path.
 
-    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``; state 0 moves
-    to state 1 under action 1 and stays under action 0; state 1 pays reward 1
-    for action 1 only; :math:`\pi_1` takes action 0 everywhere, :math:`\pi_2`
-    action 1 everywhere: :math:`V^{\pi_2}(0) = \gamma/(1-\gamma)`,
-    :math:`V^{\pi_1}(0) = 0`, but the midpoint reaches and collects with
-    probability 1/2 each, giving less than half the sum.
+    Shrunk witness (budget 100, seed 0): ``S = 3``, ``A = 2``,
+    :math:`\gamma = 1/2`; every transition goes to state 0 (absorbing, no
+    reward) except action 1 in state 2, which pays 1 and stays in state 2
+    with probability 1/2.  :math:`\pi_1` takes action 0 everywhere,
+    :math:`\pi_2` action 1 in state 2; with :math:`p = \pi(1|2)`,
+    :math:`V(2) = p/(1 - p/4)` is strictly convex in :math:`p`:
+    :math:`V_1(2) + V_2(2) = 4/3 > 2 \cdot 4/7`.
 
     True counterpart: a bandit in the direct parameterization is linear.
     """
@@ -351,10 +355,14 @@ def small_gradient_point_mass() -> Conjecture:
     False: states that :math:`\pi` never visits contribute nothing to the
     gradient (vanishing gradient), whatever the constant.
 
-    Shrunk witness (budget 150, seed 0): ``S = 2``, ``A = 2``, :math:`\rho`
-    the point mass on state 0; :math:`\pi` never leaves state 0, where no
-    action has positive advantage, so :math:`G_\rho(\pi) = 0`, while the
-    reward available in the unvisited state 1 makes :math:`V^*(\rho) > V^\pi(\rho)`.
+    Searched over deterministic MDPs and policies (``max_successors`` unset,
+    ``deterministic=True``).  Shrunk witness (budget 300, seed 0): ``S = 3``,
+    ``A = 2``, :math:`\gamma = 1/2`, :math:`\rho = \delta_0`; in state 0
+    action 0 stays and action 1 moves to state 1; state 1 pays 1 for action 0
+    and returns to 0 under both actions.  :math:`\pi` stays in state 0 and
+    takes action 1 in state 1, so :math:`V^\pi = 0`, :math:`A^\pi(0,\cdot) = 0`
+    and :math:`G_\rho(\pi) = 0`, while
+    :math:`V^*(0) = \gamma/(1-\gamma^2) = 2/3`.
 
     True counterpart (gradient domination, AJKS Ch. 10; Agarwal et al. 2021
     Lemma 4): for :math:`\mu > 0`,
@@ -416,9 +424,11 @@ def approximate_greedy_improves() -> Conjecture:
     :math:`E \in \{-2, \dots, 2\}/16`; claimed :math:`V^{\pi'} \ge V^\pi`.
     False: an error smaller than an action gap flips the argmax.
 
-    Shrunk witness (budget 100, seed 0): ``S = 1``, ``A = 2``, a bandit with
-    rewards ``(1/8, 0)`` (or similar: one action better by less than the
-    error), :math:`\pi` the better action; :math:`\hat Q` prefers the worse one.
+    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``,
+    :math:`\gamma = 0`, state 1 pays ``(1/4, 1/2)``; :math:`\pi` takes the
+    better action 1 there, :math:`E(1,\cdot) = (1/8, -1/8)` makes
+    :math:`\hat Q(1,\cdot) = (3/8, 3/8)`, a tie broken toward action 0:
+    :math:`V^{\pi'}(1) = 1/4 < 1/2`.
 
     True counterpart: :math:`V^{\pi'} \ge V^\pi - 2\|E\|_\infty/(1-\gamma)`,
     by the performance difference lemma
@@ -487,10 +497,12 @@ def surrogate_equals_improvement() -> Conjecture:
     False: the surrogate uses the *old* state distribution; it is only a
     first-order approximation (the gap is what CPI and TRPO bound, AJKS Ch. 12).
 
-    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``; the new policy
-    changes the action in a state and thereby also which states are visited,
-    so :math:`d^{\pi_t} \ne d^{\pi}` on the states where
-    :math:`\mathbb E_\pi A^{\pi_t} \ne 0`.
+    Shrunk witness (budget 100, seed 0): ``S = 3``, ``A = 2``,
+    :math:`\gamma = 1/2`, uniform :math:`\rho`; every transition goes to the
+    reward-free absorbing state 0 except action 1 in state 2, which pays 1
+    and stays.  :math:`\pi_t` takes action 0 everywhere, :math:`\pi` action 1
+    in state 2: the true improvement is :math:`(1/3)\cdot 2 = 2/3`, the
+    surrogate :math:`d^{\pi_t}(2) A^{\pi_t}(2,1)/(1-\gamma) = (1/6)\cdot 1 \cdot 2 = 1/3`.
 
     True counterpart: the performance difference lemma (AJKS Lemma 1.16) with
     :math:`d_\rho^{\pi}` of the *new* policy, :func:`performance_difference`.
@@ -668,10 +680,13 @@ def trpo_large_delta() -> Conjecture:
     features :math:`\phi(s,a)\in\{-1,0,1\}`, :math:`\delta \in \{1/100, 1, 10, 100\}`.
     False: with shared features the linearisation fails for large steps.
 
-    Shrunk witness (budget 150, seed 0): see ``python -m proofs_check
-    counterexample trpo_large_delta`` (``S = 2``, ``A = 2``, one feature,
-    :math:`\delta = 100`): the step pushes the policy toward the action that
-    helps in the state with large :math:`d_\rho` weight but hurts elsewhere.
+    Shrunk witness (budget 150, seed 0): ``S = 2``, ``A = 3``,
+    :math:`\gamma = 0`, uniform :math:`\rho`, one feature with
+    :math:`\phi(1,\cdot) = (1, -1, 0)` (zero in state 0), rewards
+    :math:`r(1,\cdot) = (0, 1/4, 1)`, :math:`\theta_t = 0`, :math:`\delta = 1`.
+    The gradient is negative (action 0 is worst), and the step moves mass to
+    action 1, whose reward 1/4 is below the uniform policy's 5/12: the
+    feature cannot favour action 2 alone.
 
     True counterpart: for the tabular softmax the TRPO step is an NPG step
     :math:`\pi_{t+1}\propto\pi_t e^{\eta A/(1-\gamma)}` with
@@ -742,10 +757,10 @@ def greedy_on_visited_optimal() -> Conjecture:
     claimed :math:`V^\pi = V^*`.  False: the states never visited from
     :math:`\rho` can do anything.
 
-    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``, :math:`\rho`
-    the point mass on state 0, which state 1 cannot be reached from under
-    the greedy action; in state 1 the policy takes the worse action, so
-    :math:`V^\pi(1) < V^*(1)`.
+    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``,
+    :math:`\gamma = 0`, :math:`\rho = \delta_0`, every transition to state 0,
+    the only reward ``r(1, 1) = 1``; state 1 is never visited and the policy
+    takes action 0 there: :math:`V^\pi(1) = 0 < 1 = V^*(1)`.
 
     True counterparts: greedy in :math:`Q^*` everywhere gives :math:`V^* `
     (Bellman optimality), and greedy on the visited states already gives

@@ -433,7 +433,7 @@ def _encode(v):
     if isinstance(v, np.ndarray):
         if v.dtype.kind in "iu" or (v.dtype == object and all(is_exact_scalar(x) for x in v.flat)):
             s = np.frompyfunc(lambda x: str(to_fraction(x)), 1, 1)(v)
-            return {"kind": "exact", "shape": list(v.shape), "value": s.reshape(-1).tolist()}
+            return {"kind": "exact", "shape": list(v.shape), "value": np.asarray(s, dtype=object).reshape(-1).tolist()}
         return {"kind": "float", "shape": list(v.shape), "value": np.asarray(v, dtype=float).reshape(-1).tolist()}
     raise InvalidParameterError(f"cannot save a case value of type {type(v).__name__}")
 
