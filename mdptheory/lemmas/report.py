@@ -278,18 +278,21 @@ class CheckReport:
         """True when the verdict is VERIFIED."""
         return self.verdict == VERIFIED
 
-    def ratio(self) -> float | None:
-        """Worst residual over tolerance (float mode), for summaries."""
+    def ratio(self, kind: str = "identity") -> float | None:
+        """Float mode: worst residual over tolerance (``kind="identity"``), or the
+        smallest slack over tolerance (``kind="inequality"``; positive means
+        holding with margin).  None if no such part has a tolerance."""
         worst = None
         for p in self.parts:
             t = p.get("tolerance")
-            if not t:
+            if not t or p["kind"] != kind:
                 continue
-            v = p.get("residual")
-            if v is None:
-                v = -p.get("slack", 0.0)
-            r = float(v) / t
-            worst = r if worst is None else max(worst, r)
+            if kind == "identity":
+                r = float(p["residual"]) / t
+                worst = r if worst is None else max(worst, r)
+            else:
+                r = float(p["slack"]) / t
+                worst = r if worst is None else min(worst, r)
         return worst
 
     def to_dict(self) -> dict:

@@ -35,6 +35,7 @@ class StatementResult:
     cases: int = 0
     counts: dict = field(default_factory=lambda: {VERIFIED: 0, FALSIFIED: 0, UNDECIDED: 0, ERROR: 0})
     worst_ratio: float | None = None
+    min_slack_ratio: float | None = None
     worst_residual: object = None
     worst_slack: object = None
     seconds: float = 0.0
@@ -51,9 +52,12 @@ class StatementResult:
     def add(self, report):
         self.cases += 1
         self.counts[report.verdict] += 1
-        r = report.ratio()
+        r = report.ratio("identity")
         if r is not None and (self.worst_ratio is None or r > self.worst_ratio):
             self.worst_ratio = r
+        r = report.ratio("inequality")
+        if r is not None and (self.min_slack_ratio is None or r < self.min_slack_ratio):
+            self.min_slack_ratio = r
         if report.residual is not None and (self.worst_residual is None or report.residual > self.worst_residual):
             self.worst_residual = report.residual
         if report.slack is not None and (self.worst_slack is None or report.slack < self.worst_slack):
@@ -74,7 +78,8 @@ class StatementResult:
         return {
             "id": self.id, "name": self.name, "mode": self.mode, "text": self.text, "source": self.source,
             "variant": self.variant, "cases": self.cases, "verdict": self.verdict, "counts": self.counts,
-            "worst_residual_over_tolerance": self.worst_ratio, "worst_residual": _jsonable(self.worst_residual),
+            "worst_residual_over_tolerance": self.worst_ratio,
+            "min_slack_over_tolerance": self.min_slack_ratio, "worst_residual": _jsonable(self.worst_residual),
             "worst_slack": _jsonable(self.worst_slack), "seconds": round(self.seconds, 3),
             "notable": [n.to_dict() if hasattr(n, "to_dict") else n for n in self.notable],
         }
@@ -101,7 +106,8 @@ class SuiteResult:
     def table(self) -> str:
         """The summary table grouped by chapter (plain text)."""
         lines = []
-        head = f"{'id':<5} {'statement':<30} {'mode':<8} {'cases':>5}  {'worst res/tol':>13}  {'verdict':<10}"
+        head = (f"{'id':<5} {'statement':<30} {'mode':<8} {'cases':>5}  {'worst res/tol':>13}  "
+                f"{'min slack/tol':>13}  {'verdict':<10}")
         current = None
         for r in self.results:
             ch = r.id[0]
@@ -110,10 +116,10 @@ class SuiteResult:
                 lines.append(f"{ch}. {CHAPTERS.get(ch, '')}")
                 lines.append(head)
                 current = ch
-            ratio = "exact" if r.mode in ("exact", "symbolic") else (
-                f"{r.worst_ratio:.2e}" if r.worst_ratio is not None else "-")
+            ratio, slack = _ratios(r)
             name = r.name + (f" [{r.variant}]" if r.variant else "")
-            lines.append(f"{r.id:<5} {name[:30]:<30} {r.mode:<8} {r.cases:>5}  {ratio:>13}  {r.verdict:<10}")
+            lines.append(f"{r.id:<5} {name[:30]:<30} {r.mode:<8} {r.cases:>5}  {ratio:>13}  {slack:>13}  "
+                         f"{r.verdict:<10}")
         totals = {}
         for r in self.results:
             totals[r.verdict] = totals.get(r.verdict, 0) + 1
@@ -131,13 +137,22 @@ class SuiteResult:
             ch = r.id[0]
             if ch != current:
                 out += ["", f"## {ch}. {CHAPTERS.get(ch, '')}", "",
-                        "| id | statement | source | mode | cases | worst residual/tol | verdict |",
-                        "|---|---|---|---|---|---|---|"]
+                        "| id | statement | source | mode | cases | worst residual/tol | min slack/tol | verdict |",
+                        "|---|---|---|---|---|---|---|---|"]
                 current = ch
-            ratio = "exact" if r.mode in ("exact", "symbolic") else (
-                f"{r.worst_ratio:.2e}" if r.worst_ratio is not None else "-")
-            out.append(f"| {r.id} | {r.name} | {r.source} | {r.mode} | {r.cases} | {ratio} | **{r.verdict}** |")
+            ratio, slack = _ratios(r)
+            out.append(f"| {r.id} | {r.name} | {r.source} | {r.mode} | {r.cases} | {ratio} | {slack} | "
+                       f"**{r.verdict}** |")
         return "\n".join(out) + "\n"
+
+
+def _ratios(r):
+    """Table cells: worst residual/tol and smallest slack/tol ("exact" outside float mode)."""
+    if r.mode not in ("float",):
+        return "exact" if r.mode in ("exact", "symbolic") else "certified", "-"
+    ratio = f"{r.worst_ratio:.2e}" if r.worst_ratio is not None else "-"
+    slack = f"{r.min_slack_ratio:.2e}" if r.min_slack_ratio is not None else "-"
+    return ratio, slack
 
 
 def _run_cases(stmt, mode, seed, n, variant, indices=None):
