@@ -334,7 +334,7 @@ def _gradient_domination(case):
     coef = max(d_star / mu)
     gap = sol.evaluation.value(m.rho) - ev.value(m.rho)
     rep = _report("gradient_domination", "V*(rho) - V^pi(rho) <= ||d_rho^{pi*}/mu||_inf G_mu(pi)/(1-gamma) "
-                  "with mu uniform (> 0)", m, "AJKS Lemma 10.? (gradient domination, direct); Agarwal et al. 2021 "
+                  "with mu uniform (> 0)", m, "AJKS Ch. 10 (gradient domination, direct); Agarwal et al. 2021 "
                   "Lemma 4")
     rhs = coef * G / (1 - m.gamma)
     rep.inequality("gap <= mismatch * G_mu/(1-gamma)", _v(gap), _v(rhs), tol=_tol(m, _mag(gap, rhs), order=2))
