@@ -21,11 +21,32 @@ with the same factors.  The number field follows the inputs (see
 * float MDP or float policy: float64.  Dense problems use LAPACK's LU
   (``getrf``/``getrs`` called directly: about 2 us of overhead per
   evaluation instead of about 25 us through ``scipy.linalg.lu_factor``).
-  Sparse problems use a sparse LU when the transition graph is banded
-  (gridworlds) or small, and otherwise BiCGSTAB
-  (GMRES as fallback): a direct LU fills in catastrophically on random
-  transition graphs.  Iterative solves report the certified bound
-  :math:`\|V - V^\pi\|_\infty \le \|r^\pi - (I - \gamma P^\pi) V\|_\infty / (1-\gamma)`.
+  Sparse problems use a sparse LU when its estimated cost is below that of an
+  iterative solve (banded or hub-plus-band graphs: chains, forests, gridworlds
+  at large :math:`\gamma`), and otherwise BiCGSTAB (GMRES as fallback): a
+  direct LU fills in catastrophically on random transition graphs.  The
+  choice is made in one place, :func:`_prefers_direct`, shared with
+  :mod:`mdptheory.optimal`.
+* every float solve carries an a-posteriori certificate: with
+  :math:`\rho = \|P^\pi\|_\infty` (1 up to rounding),
+
+  .. math::
+
+      \|V - V^\pi\|_\infty \le \frac{\|r^\pi - (I - \gamma P^\pi)V\|_\infty}{1-\gamma\rho},
+      \qquad
+      \|d - d_\mu^\pi\|_1 \le \frac{(1-\gamma)\,\|\mu - (I - \gamma P^\pi)^\top y\|_1}{1-\gamma\rho}
+      + \varepsilon\|d\|_1,
+
+  where the residual is evaluated in float64 and enlarged by a bound on its
+  own rounding error and on the rounding in forming :math:`P^\pi, r^\pi`
+  (:math:`(k + A + 5)\,\varepsilon` times the absolute values of the terms,
+  :math:`k` the largest number of non-zeros in a row, or column, of
+  :math:`P^\pi`).  The first bound is ``ev.error_bound``, the second
+  ``ev.visitation_bound(mu)``.  When the bound on V exceeds
+  :data:`WARN_RELATIVE_ERROR` times :math:`\|V\|_\infty` (or the bound on
+  d exceeds :data:`WARN_RELATIVE_ERROR`), a
+  :class:`~mdptheory.exceptions.NumericalWarning` says so and suggests
+  ``mode="exact"`` or ``mode="ball"``.
 * exact MDP and exact policy: exact rationals; no float anywhere.  The
   system is cleared of denominators row by row into an integer matrix and
   solved by FLINT; Q, A and P_pi (as Fractions) are built on first access.
@@ -46,10 +67,31 @@ from .exceptions import ConvergenceWarning, InvalidParameterError, NumericalWarn
 from .fields import BALL, EXACT, FLOAT, MODES, exact_array
 from .policy import as_policy, policy_is_exact
 
-__all__ = ["PolicyEvaluation", "evaluate", "policy_matrices", "DEFAULT_BALL_PREC"]
+__all__ = [
+    "PolicyEvaluation",
+    "evaluate",
+    "policy_matrices",
+    "DEFAULT_BALL_PREC",
+    "WARN_RELATIVE_ERROR",
+]
 
 #: Default working precision (bits) of ball mode: about 50 decimal digits.
 DEFAULT_BALL_PREC = 170
+
+#: A float evaluation warns (NumericalWarning) when its certified bound exceeds
+#: this fraction of ``||V||_inf`` (V), or this much in l1 (the visitation).
+WARN_RELATIVE_ERROR = 1e-8
+
+_EPS = float(np.finfo(float).eps)
+#: A sparse LU is considered only when its estimated fill ``S (b + h + 1)``
+#: stays below this many entries (about 1.6 GB with indices).
+_DIRECT_MAX_FILL = 1e8
+#: Sparse LU below this (weighted) flop estimate is always used: it costs well under a millisecond.
+_DIRECT_ALWAYS_FLOPS = 1e6
+#: Relative accuracy assumed by the iteration-count estimate of the Krylov cost.
+_KRYLOV_COST_RTOL = 1e-10
+#: Sparse LU works at a fraction of peak speed: weight of its flop estimate.
+_DIRECT_FLOP_WEIGHT = 4.0
 
 
 # ---------------------------------------------------------------- helpers
@@ -206,6 +248,8 @@ class _DenseFactor:
 
 
 class _SparseDirect:
+    """SuperLU factors of ``I - gamma P_pi`` serving both ``M x = b`` and ``M^T y = b``."""
+
     def __init__(self, M):
         from scipy.sparse.linalg import splu
 
@@ -219,7 +263,12 @@ class _SparseDirect:
 
 
 class _SparseKrylov:
-    """BiCGSTAB (GMRES fallback) on ``I - gamma P_pi``; certified error bounds."""
+    """BiCGSTAB (GMRES fallback) on ``I - gamma P_pi``, one right-hand side at a time.
+
+    The stopping rule targets the certified bounds: ``||res||_inf <= tol (1 - gamma)``
+    for forward solves (so ``||x - x_true||_inf <= tol``) and an l1 residual of
+    ``1e-10`` for transposed ones (visitations, whose l1 norm is ``1/(1 - gamma)``).
+    """
 
     def __init__(self, M, gamma, tol, maxiter):
         self.M = M.tocsr()
@@ -227,13 +276,14 @@ class _SparseKrylov:
         self.gamma = float(gamma)
         self.tol = tol
         self.maxiter = maxiter
-        self.bounds = {}
 
     def _run(self, M, b, norm_ord, tol):
         from scipy.sparse.linalg import bicgstab, gmres
 
         b = np.asarray(b, dtype=float)
         target = tol * (1.0 - self.gamma)  # residual target for the certified bound
+        if not np.any(b):
+            return np.zeros_like(b)
         # bicgstab stops on ||res||_2 <= rtol ||b||_2; ||res||_inf <= ||res||_2 and
         # ||res||_1 <= sqrt(n) ||res||_2
         bnorm = max(float(np.linalg.norm(b)), 1e-300)
@@ -246,25 +296,23 @@ class _SparseKrylov:
                           restart=50, maxiter=self.maxiter)
             res2 = b - M @ x2
             if np.linalg.norm(res2, norm_ord) < np.linalg.norm(res, norm_ord) or not np.all(np.isfinite(x)):
-                x, res = x2, res2
-        rn = float(np.linalg.norm(res, norm_ord))
-        bound = rn / (1.0 - self.gamma)
-        if not bound <= tol:
-            warnings.warn(
-                f"sparse iterative solve reached a certified error bound {bound:.3g} > requested {tol:.3g}",
-                ConvergenceWarning, stacklevel=4)
-        return x, rn, bound
+                x = x2
+        return x
+
+    def _columns(self, M, B, norm_ord, tol):
+        B = np.asarray(B, dtype=float)
+        if B.ndim == 1:
+            return self._run(M, B, norm_ord, tol)
+        out = np.empty_like(B)
+        for k in range(B.shape[1]):  # Krylov methods take one right-hand side
+            out[:, k] = self._run(M, B[:, k], norm_ord, tol)
+        return out
 
     def solve(self, b):
-        x, rn, bound = self._run(self.M, b, np.inf, self.tol)
-        self.bounds["V"] = (rn, bound)
-        return x
+        return self._columns(self.M, b, np.inf, self.tol)
 
     def solve_T(self, b):
-        # x = mu^T (I - gamma P_pi)^{-1} has ||x||_1 = 1/(1-gamma): ask for 1e-10 relative
-        x, rn, bound = self._run(self.MT, b, 1, 1e-10 / (1.0 - self.gamma))
-        self.bounds["d"] = (rn, bound)
-        return x
+        return self._columns(self.MT, b, 1, 1e-10 / (1.0 - self.gamma))
 
 
 class _ExactFactor:
@@ -279,32 +327,45 @@ class _ExactFactor:
     carry the lcm of all row denominators (five times slower at S = 100).
     FLINT exposes no reusable LU for these matrices, so the transposed system
     is solved on demand and cached per start distribution by
-    :class:`PolicyEvaluation`.  Inputs and outputs are arrays of ``fmpq``.
+    :class:`PolicyEvaluation`.  Inputs and outputs are arrays of ``fmpq``
+    (shape (S,) or (S, k)).
     """
 
     def __init__(self, K, c):
         from flint import fmpq
 
         self.K = K
-        self.c = [fmpq(int(x)) for x in c]
+        self.c = np.array([fmpq(int(x)) for x in c], dtype=object)
         self._KT = None
 
+    @staticmethod
+    def _mat(b):
+        from flint import fmpq_mat
+
+        b = np.asarray(b, dtype=object)
+        B = b.reshape(b.shape[0], -1)
+        return fmpq_mat(B.shape[0], B.shape[1], list(B.reshape(-1))), b.shape
+
     def solve(self, b):
-        return self.solve_scaled([ci * bi for ci, bi in zip(self.c, b)])
+        b = np.asarray(b, dtype=object)
+        cb = b * (self.c if b.ndim == 1 else self.c[:, None])
+        return self.solve_scaled(cb)
 
     def solve_scaled(self, cb):
         """Solve ``K x = cb`` (the right-hand side already multiplied by ``c``)."""
         from flint import fmpq_mat
 
-        return np.array(fmpq_mat(self.K).solve(fmpq_mat(len(cb), 1, list(cb))).entries(), dtype=object)
+        B, shape = self._mat(cb)
+        return np.array(fmpq_mat(self.K).solve(B).entries(), dtype=object).reshape(shape)
 
     def solve_T(self, b):
         from flint import fmpq_mat
 
         if self._KT is None:
             self._KT = fmpq_mat(self.K.transpose())
-        z = self._KT.solve(fmpq_mat(len(b), 1, list(b))).entries()
-        return np.array([ci * zi for ci, zi in zip(self.c, z)], dtype=object)
+        B, shape = self._mat(b)
+        z = np.array(self._KT.solve(B).entries(), dtype=object).reshape(shape)
+        return z * (self.c if z.ndim == 1 else self.c[:, None])
 
 
 class _BallFactor:
@@ -316,13 +377,15 @@ class _BallFactor:
     def _solve(self, M, b):
         from flint import arb, arb_mat, ctx
 
+        b = np.asarray(b, dtype=object)
+        B = b.reshape(b.shape[0], -1)
         old = ctx.prec
         ctx.prec = self.prec
         try:
-            x = M.solve(arb_mat(len(b), 1, [arb(v) for v in b]))
+            x = M.solve(arb_mat(B.shape[0], B.shape[1], [arb(v) for v in B.reshape(-1)]))
         finally:
             ctx.prec = old
-        return np.array(x.entries(), dtype=object)
+        return np.array(x.entries(), dtype=object).reshape(b.shape)
 
     def solve(self, b):
         return self._solve(self.M, b)
@@ -331,6 +394,55 @@ class _BallFactor:
         if self._MT is None:
             self._MT = self.M.transpose()
         return self._solve(self._MT, b)
+
+
+def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1):
+    r"""Certified bound on the residual and on the error of ``X`` against the exact solve.
+
+    For ``transpose=False`` the system is ``(I - gamma P_pi) X = B`` and the
+    returned pair is ``(res, err)`` with ``res`` an upper bound on
+    :math:`\|B - (I - \gamma P^\pi)X\|_\infty` (per column, max over columns)
+    and ``err = res / (1 - gamma rho)`` a bound on :math:`\|X - X_{true}\|_\infty`;
+    ``transpose=True`` is the l1 version for :math:`(I - \gamma P^\pi)^\top`.
+    The float residual is enlarged by :math:`(k + A + 5)\varepsilon` times the
+    sum of the absolute values of its terms (``abs_terms`` adds the absolute
+    values behind ``B``, e.g. :math:`\sum_a\pi|r|`, for the rounding in forming
+    :math:`r^\pi` and :math:`P^\pi`); ``err`` is ``inf`` when
+    :math:`\gamma\rho \ge 1`.
+    """
+    sparse = not isinstance(P_pi, np.ndarray)
+    X = np.asarray(X, dtype=float)
+    B = np.asarray(B, dtype=float)
+    Xc = X.reshape(X.shape[0], -1)
+    Bc = B.reshape(B.shape[0], -1)
+    both = np.concatenate([Xc, np.abs(Xc)], axis=1)
+    if transpose:
+        PX = np.asarray(P_pi.T @ both)
+    else:
+        PX = np.asarray(P_pi @ both)
+    n = Xc.shape[1]
+    res = Bc - Xc + gamma * PX[:, :n]
+    mag = np.abs(Bc) + np.abs(Xc) + gamma * PX[:, n:]
+    if abs_terms is not None:
+        mag = mag + np.asarray(abs_terms, dtype=float).reshape(mag.shape[0], -1)
+    if sparse:
+        counts = np.diff(P_pi.tocsc().indptr) if transpose else np.diff(P_pi.indptr)
+        k = int(counts.max()) if counts.size else 0
+        rho = float(np.asarray(P_pi.sum(axis=1)).max()) if P_pi.shape[0] else 0.0  # P_pi >= 0
+    else:
+        k = int(np.count_nonzero(P_pi, axis=0 if transpose else 1).max()) if P_pi.size else 0
+        rho = float(P_pi.sum(axis=1).max()) if P_pi.size else 0.0
+    rho *= 1.0 + (k + A + 2) * _EPS
+    allow = (k + A + 5) * _EPS * mag
+    total = np.abs(res) + allow
+    if transpose:
+        rn = float(np.max(total.sum(axis=0))) if total.size else 0.0
+    else:
+        rn = float(np.max(total)) if total.size else 0.0
+    rn *= 1.0 + 4 * _EPS  # the reduction itself
+    denom = 1.0 - gamma * rho
+    err = rn / denom if denom > 0 else math.inf
+    return rn, err
 
 
 # ---------------------------------------------------------------- result
@@ -353,12 +465,21 @@ class PolicyEvaluation:
     solver : str
         ``"lapack-lu"``, ``"splu"``, ``"bicgstab"``, ``"flint-fmpq"`` or ``"flint-arb"``.
     residual : float or None
-        For iterative solves, ``||r_pi - (I - gamma P_pi) V||_inf``.
+        Float mode: a certified upper bound on
+        :math:`\|r^\pi - (I - \gamma P^\pi) V\|_\infty` (the float residual
+        plus a bound on its own rounding and on the rounding in forming
+        :math:`P^\pi, r^\pi`).  None in exact and ball modes.
     error_bound : float or None
-        For iterative solves, the certified ``||V - V^pi||_inf <= residual / (1 - gamma)``.
+        Float mode: the certified :math:`\|V - V^\pi\|_\infty \le
+        \text{residual} / (1 - \gamma\rho)`, :math:`\rho = \|P^\pi\|_\infty`
+        (one up to rounding), for the float MDP and policy as given.  None in
+        exact mode (no error) and ball mode (every entry is an enclosure).
+    visitation_error_bound : float or None
+        The certified l1 bound of the most recent :meth:`visitation` (float mode).
 
     Methods ``visitation(mu)``, ``occupancy(mu)`` and ``value(mu)`` reuse the
-    factorization.
+    factorization, as do ``solve(B)`` and ``solve_T(B)`` for any right-hand
+    sides; ``visitation_bound(mu)`` gives the certified l1 error of a visitation.
     """
 
     def __init__(self, mdp, pi, mode, P_pi, r_pi, V, Q, factor, solver, gamma_num, advantage=None):
@@ -382,9 +503,10 @@ class PolicyEvaluation:
         self._factor = factor
         self._gamma = gamma_num
         self._visits = {}
-        b = getattr(factor, "bounds", {}).get("V")
-        self.residual = None if b is None else b[0]
-        self.error_bound = None if b is None else b[1]
+        self._visit_bounds = {}
+        self.residual = None
+        self.error_bound = None
+        self.visitation_error_bound = None
         for arr in (self.V, self._Q, self._advantage):
             if isinstance(arr, np.ndarray):
                 arr.flags.writeable = False
@@ -472,9 +594,17 @@ class PolicyEvaluation:
             if d is not None:
                 return d
         if self.mode == FLOAT:
-            d = (1.0 - self._gamma) * self._factor.solve_T(mu_v)
-            if "d" in getattr(self._factor, "bounds", {}):
-                self.visitation_error_bound = (1.0 - self._gamma) * self._factor.bounds["d"][1]
+            y = self._factor.solve_T(mu_v)
+            d = (1.0 - self._gamma) * y
+            _, err_y = _certify(self.P_pi, self._gamma, y, mu_v, transpose=True, A=self.mdp.n_actions)
+            bound = (1.0 - self._gamma) * err_y * (1.0 + 2 * _EPS) + 2 * _EPS * float(np.abs(d).sum())
+            self._visit_bounds[key] = bound
+            self.visitation_error_bound = bound
+            if not bound <= WARN_RELATIVE_ERROR:
+                warnings.warn(
+                    f"the visitation's certified l1 error bound is {bound:.3g} > {WARN_RELATIVE_ERROR:g} "
+                    "(ill-conditioned I - gamma P_pi or an inaccurate iterative solve); use mode='exact' "
+                    "or mode='ball' for certified digits", NumericalWarning, stacklevel=2)
         elif self.mode == EXACT:
             from flint import fmpq
 
@@ -497,6 +627,106 @@ class PolicyEvaluation:
         self._visits[key] = d
         return d
 
+    def visitation_bound(self, mu=None) -> float | None:
+        r"""Certified :math:`\|d - d_\mu^\pi\|_1` of :meth:`visitation` ``(mu)`` (float mode).
+
+        .. math::
+
+            \|\hat d - d_\mu^\pi\|_1 \le \frac{(1-\gamma)\,\|\mu - (I - \gamma P^\pi)^\top \hat y\|_1}
+            {1 - \gamma\rho} + 2\varepsilon\|\hat d\|_1,
+            \qquad \hat d = (1-\gamma)\hat y,
+
+        since :math:`\|(I - \gamma P^\pi)^{-\top}\|_1 = \|(I - \gamma P^\pi)^{-1}\|_\infty
+        \le 1/(1-\gamma\rho)`; the residual carries its rounding allowance.
+        Returns None in exact mode (no error) and ball mode (enclosures).
+        """
+        if self.mode != FLOAT:
+            return None
+        d = self.visitation(mu)
+        for key, val in self._visits.items():
+            if val is d:
+                return self._visit_bounds.get(key)
+        return None  # pragma: no cover - the visitation was just cached
+
+    def solve(self, B):
+        r"""Solve :math:`(I - \gamma P^\pi) X = B` with the evaluation's factors.
+
+        Parameters
+        ----------
+        B : array_like, shape (S,) or (S, k)
+            Right-hand sides: floats in float mode; exact rationals in exact
+            mode (returned as Fractions); in ball mode exact or float entries
+            (returned as ``arb`` balls certified to contain the solution).
+
+        Returns
+        -------
+        ndarray, shape of ``B``
+
+        Notes
+        -----
+        Dense float: LAPACK ``getrs`` on the LU of :func:`evaluate` (all
+        columns at once); sparse direct: SuperLU's factors; Krylov: one
+        BiCGSTAB run per column to the evaluation's certified tolerance (check
+        any result with :meth:`residual_bound`).  Exact: FLINT on the integer
+        form of the system.  Ball: ``arb_mat.solve``.
+        """
+        return self._solve(B, transpose=False)
+
+    def solve_T(self, B):
+        r"""Solve :math:`(I - \gamma P^\pi)^\top Y = B` with the evaluation's factors.
+
+        The adjoint system: :math:`d_\mu^\pi = (1-\gamma) Y` for ``B = mu``.
+        Parameters, returns and fields as :meth:`solve`; Krylov runs stop on
+        an l1 residual of ``1e-10`` per column.
+        """
+        return self._solve(B, transpose=True)
+
+    def _solve(self, B, *, transpose):
+        S = self.mdp.n_states
+        if self.mode == FLOAT:
+            try:
+                Bv = np.asarray(B, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(f"B must be a real array: {exc}") from None
+        else:
+            Bv = np.asarray(B, dtype=object) if not isinstance(B, np.ndarray) else B
+        if Bv.ndim not in (1, 2) or Bv.shape[0] != S:
+            raise InvalidParameterError(f"B must have shape ({S},) or ({S}, k); got {Bv.shape}")
+        if Bv.ndim == 2 and Bv.shape[1] == 0:
+            return np.zeros((S, 0), dtype=float if self.mode == FLOAT else object)
+        fn = self._factor.solve_T if transpose else self._factor.solve
+        if self.mode == FLOAT:
+            if not np.all(np.isfinite(Bv)):
+                raise InvalidParameterError("B has non-finite entries")
+            X = np.asarray(fn(Bv))
+            return X.reshape(Bv.shape)
+        if self.mode == EXACT:
+            Bq = exact_array(Bv, name="B")
+            X = fn(_to_fmpq_array(Bq, True))
+            return _fractions_canonical(list(X.reshape(-1)), X.shape)
+        Bq = _to_fmpq_array(Bv, policy_is_exact(Bv))
+        return fn(Bq)
+
+    def residual_bound(self, X, B, *, transpose=False):
+        r"""Certified bound on the error of a float solution ``X`` of the evaluation's system.
+
+        .. math::
+
+            \|X - (I - \gamma P^\pi)^{-1}B\|_\infty \le
+            \frac{\|B - (I - \gamma P^\pi)X\|_\infty}{1 - \gamma\rho}
+
+        (l1 norms and the transposed system when ``transpose=True``), the
+        residual evaluated in float64 with a bound on its rounding added;
+        max over columns.  Float mode only.
+
+        Returns
+        -------
+        float
+        """
+        if self.mode != FLOAT:
+            raise InvalidParameterError("residual_bound is for float evaluations")
+        return _certify(self.P_pi, self._gamma, X, B, transpose=transpose, A=self.mdp.n_actions)[1]
+
     def occupancy(self, mu=None) -> np.ndarray:
         r"""State-action occupancy :math:`\nu(s, a) = d_\mu^\pi(s)\,\pi(a|s)`, shape (S, A)."""
         return self.visitation(mu)[:, None] * self.pi
@@ -513,11 +743,61 @@ class PolicyEvaluation:
 
 
 # ---------------------------------------------------------------- main
-def _bandwidth(M) -> int:
-    C = M.tocoo()
-    if C.nnz == 0:
-        return 0
-    return int(np.max(np.abs(C.row.astype(np.int64) - C.col.astype(np.int64))))
+def _sparse_structure(fm):
+    """``(b, h, nnz)`` of the state graph of a sparse float MDP, cached on the MDP.
+
+    Collapse the actions (row ``s*A + a`` of ``P`` belongs to state ``s``) and
+    set aside "hub" rows and columns, those with more than ``4 sqrt(S)``
+    entries (e.g. a reset state: each adds at most one dense column or row to
+    LU factors); ``h`` counts the hubs and ``b`` is the half-bandwidth of the
+    remaining entries.  ``nnz`` is the number of stored entries of ``P``.
+    """
+    c = fm._cache.get("sparse_structure")
+    if c is None:
+        S, A = fm.n_states, fm.n_actions
+        Pm = fm.P_matrix().tocsr()
+        rows = np.repeat(np.arange(S, dtype=np.int64), np.diff(Pm.indptr).reshape(S, A).sum(axis=1))
+        cols = Pm.indices.astype(np.int64)
+        limit = max(64, int(4 * math.sqrt(S)))
+        col_count = np.bincount(cols, minlength=S)
+        row_count = np.bincount(rows, minlength=S)
+        hub = (col_count[cols] > limit) | (row_count[rows] > limit * A)
+        h = int(np.count_nonzero(col_count > limit) + np.count_nonzero(row_count > limit * A))
+        keep = ~hub
+        b = int(np.max(np.abs(rows[keep] - cols[keep]))) if keep.any() else 0
+        c = (b, h, int(Pm.nnz))
+        fm._cache["sparse_structure"] = c
+    return c
+
+
+def _prefers_direct(fm, gamma=None) -> bool:
+    r"""Whether a sparse LU of :math:`I - \gamma P^\pi` is expected to beat Krylov.
+
+    With the structure ``(b, h, nnz)`` of :func:`_sparse_structure`, a sparse
+    LU (SuperLU, COLAMD ordering) fills in at most a band of width ``b + h``:
+    about :math:`S (b+h+1)^2` flops (weighted by _DIRECT_FLOP_WEIGHT, as
+    sparse LU runs far below peak) and :math:`S (b+h+1)` stored entries.  A
+    Krylov or :math:`\gamma`-contracting solve costs at most
+    :math:`n_{it}(2\,\mathrm{nnz} + 10 S)` flops with
+    :math:`n_{it} = \lceil \log(10^{-10}) / \log\gamma \rceil` (the
+    contraction count; BiCGSTAB usually needs far fewer).  The LU is used
+    when it is cheaper (or below _DIRECT_ALWAYS_FLOPS) and its fill stays
+    below _DIRECT_MAX_FILL.  Chains,
+    forests (a band plus a reset hub) and small problems go direct; random
+    graphs (garnets: ``b`` ~ S) go to Krylov; gridworlds (``b`` = number of
+    columns) go direct when :math:`\gamma` is close to 1 and the grid fits,
+    to Krylov otherwise.
+    """
+    b, h, nnz = _sparse_structure(fm)
+    S = fm.n_states
+    g = float(fm.gamma if gamma is None else gamma)
+    w = float(b + h + 1)
+    if S * w > _DIRECT_MAX_FILL:
+        return False
+    direct = _DIRECT_FLOP_WEIGHT * S * w * w
+    n_it = 1.0 if g <= 0 else math.ceil(math.log(_KRYLOV_COST_RTOL) / math.log(g))
+    krylov = n_it * (2.0 * nnz + 10.0 * S)
+    return direct <= max(krylov, _DIRECT_ALWAYS_FLOPS)
 
 
 def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: float | None = None,
@@ -542,10 +822,13 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
         "exact" requires both to be exact.  "ball" gives certified enclosures.
     method : {"auto", "dense", "direct", "krylov"}, keyword-only
         Float solver.  "auto": LAPACK for dense MDPs; for sparse ones a sparse
-        LU when the graph is small or banded, else BiCGSTAB/GMRES.
+        LU when its estimated cost is below that of the iterative solve
+        (chains, forests, small problems, gridworlds at large gamma; see
+        ``_prefers_direct``), else BiCGSTAB/GMRES.
     tol : float, keyword-only
         Krylov target for the certified bound on ``||V - V^pi||_inf`` (default
-        ``1e-10 * max(1, max|r| / (1 - gamma))``).
+        ``1e-10 * max(1, max|r| / (1 - gamma))``).  A given ``tol`` also
+        silences the NumericalWarning when the bound meets it.
     maxiter : int, keyword-only
         Krylov iteration cap.
     prec : int, keyword-only
@@ -561,6 +844,14 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
         If ``pi`` does not match the MDP or is not a policy.
     InvalidParameterError
         For an unknown mode or method, or an exact mode with float inputs.
+
+    Warns
+    -----
+    NumericalWarning
+        Float mode, when the certified bound ``error_bound`` exceeds
+        :data:`WARN_RELATIVE_ERROR` times ``max|V|`` (and ``tol``, if given).
+    ConvergenceWarning
+        When a Krylov solve ends with a certified bound above ``tol``.
 
     Examples
     --------
@@ -600,17 +891,17 @@ def _evaluate_float(mdp, pi, method, tol, maxiter):
         import scipy.sparse as sp
 
         M = (sp.identity(S, format="csr") - gamma * P_pi).tocsr()
-        use_direct = method == "direct" or (method in ("auto", "dense") and (
-            S <= 5000 or _bandwidth(M) <= max(64, int(4 * math.sqrt(S)))))
+        if tol is None:
+            scale = float(np.max(np.abs(fm.r))) / (1.0 - gamma) if fm.r.size else 0.0
+            tol_k = 1e-10 * max(1.0, scale)
+        else:
+            tol_k = tol
         if method == "dense":
             factor, solver = _DenseFactor(M.toarray()), "lapack-lu"
-        elif use_direct:
+        elif method == "direct" or (method == "auto" and _prefers_direct(fm)):
             factor, solver = _SparseDirect(M), "splu"
         else:
-            if tol is None:
-                scale = float(np.max(np.abs(fm.r))) / (1.0 - gamma) if fm.r.size else 0.0
-                tol = 1e-10 * max(1.0, scale)
-            factor, solver = _SparseKrylov(M, gamma, tol, maxiter), "bicgstab"
+            factor, solver = _SparseKrylov(M, gamma, tol_k, maxiter), "bicgstab"
         V = factor.solve(r_pi)
         Q = fm.r + gamma * (fm.P @ V).reshape(S, A)
     else:
@@ -619,7 +910,19 @@ def _evaluate_float(mdp, pi, method, tol, maxiter):
         factor, solver = _DenseFactor(M), "lapack-lu"
         V = factor.solve(r_pi)
         Q = fm.r + gamma * (fm.P.reshape(S * A, S) @ V).reshape(S, A)
-    return PolicyEvaluation(fm, pi, FLOAT, P_pi, r_pi, V, Q, factor, solver, gamma)
+    ev = PolicyEvaluation(fm, pi, FLOAT, P_pi, r_pi, V, Q, factor, solver, gamma)
+    res, err = _certify(P_pi, gamma, V, r_pi, transpose=False, abs_terms=(pi * np.abs(fm.r)).sum(axis=1), A=A)
+    ev.residual, ev.error_bound = res, err
+    if solver == "bicgstab" and not err <= tol_k:
+        warnings.warn(f"sparse iterative solve reached a certified error bound {err:.3g} > requested {tol_k:.3g}",
+                      ConvergenceWarning, stacklevel=3)
+    vmax = float(np.max(np.abs(V))) if V.size else 0.0
+    if not err <= WARN_RELATIVE_ERROR * vmax and not (tol is not None and err <= tol) and err > 0:
+        warnings.warn(
+            f"float evaluation: the certified error bound {err:.3g} on V exceeds {WARN_RELATIVE_ERROR:g} "
+            f"x max|V| = {vmax:.3g} (gamma = {gamma}, ill-conditioned I - gamma P_pi or cancellation); "
+            "use mode='exact' or mode='ball' for certified digits", NumericalWarning, stacklevel=3)
+    return ev
 
 
 def _evaluate_exact(mdp, pi):

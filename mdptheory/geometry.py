@@ -32,12 +32,13 @@ Parameterizations are objects with ``n_states``, ``n_actions``, ``n_params``,
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 
 import numpy as np
 
 from .evaluation import evaluate
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, NumericalWarning
 from .fields import (
     EXACT,
     FLOAT,
@@ -113,6 +114,20 @@ def _policy_and_score(mdp, param, theta, mode):
         pi = as_policy(mdp, np.asarray(float_array(pi, name="pi")), exact=False)
         score = float_array(score, name="score")
     return pi, score, mode
+
+
+def _policy_only(mdp, param, theta, mode):
+    """pi (S, A) of ``param`` at ``theta`` in the field of ``mode``, without the score."""
+    S, A = mdp.n_states, mdp.n_actions
+    if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
+        raise InvalidParameterError(
+            f"parameterization is for (S, A) = ({param.n_states}, {param.n_actions}); "
+            f"the MDP has ({S}, {A})")
+    pi = param.probs(theta)
+    mode = _resolve_mode(mdp, pi, mode)
+    if mode == EXACT:
+        return as_policy(mdp, pi, exact=True), mode
+    return as_policy(mdp, np.asarray(float_array(pi, name="pi")), exact=False), mode
 
 
 def _evaluation(mdp, pi, mode):
@@ -281,7 +296,7 @@ class BlockDiagonal:
             y = np.einsum("sab,sb->sa", self.blocks, xb)
         return y.reshape(shape)
 
-    def pinv_solve(self, g, *, rcond=None):
+    def pinv_solve(self, g, *, rcond=None, in_range=False):
         r"""The minimum-norm least-squares solution :math:`F^\dagger g`, block by block.
 
         For softmax blocks :math:`B = c\,d\,(\operatorname{diag}\pi - \pi\pi^\top)`
@@ -311,6 +326,14 @@ class BlockDiagonal:
         g : array_like, shape (S*A,) or (S, A)
         rcond : float, optional, keyword-only
             Float generic path only: relative eigenvalue cutoff (default ``A * eps``).
+        in_range : bool, optional, keyword-only
+            Softmax blocks, float: declare that :math:`\sum_{a\in T} g_a = 0` in
+            every state (true of the softmax gradient, THEORY D2), so the range
+            projection :math:`\bar g_T` is exactly 0.  Otherwise the float sum
+            is used unless it is within its own rounding; since it is divided
+            by :math:`\pi_a`, rounding noise in ``g`` is amplified by
+            :math:`1/\pi_a` when some :math:`\pi_a` is tiny (this is the
+            conditioning of :math:`F^\dagger`, not of the method).
 
         Returns
         -------
@@ -319,7 +342,7 @@ class BlockDiagonal:
         gb, shape = self._as_blocks(g, "g")
         S, A, _ = self.blocks.shape
         if self._pi is not None:
-            x = _softmax_block_pinv(self._pi, self._d, self._scale, gb, self.is_exact)
+            x = _softmax_block_pinv(self._pi, self._d, self._scale, gb, self.is_exact, in_range=in_range)
         elif self.is_exact:
             x = np.empty((S, A), dtype=object)
             for s in range(S):  # generic exact blocks: no closed form
@@ -338,11 +361,26 @@ class BlockDiagonal:
         return f"BlockDiagonal(S={S}, A={A}, exact={self.is_exact})"
 
 
-def _softmax_block_pinv(pi, d, scale, g, exact):
+def _softmax_block_pinv(pi, d, scale, g, exact, in_range=False):
+    r"""Closed-form :math:`B_s^\dagger g_s` for softmax blocks, vectorized over states.
+
+    Float mode divides first: :math:`u_a = g_a / (c\,d\,\pi_a)` on the support
+    :math:`T`, then :math:`y_a = u_a - \bar g_T / (c\,d\,\pi_a)` and
+    :math:`x = y - \operatorname{mean}_T y` (the same :math:`B^\dagger g` as
+    the docstring of :meth:`BlockDiagonal.pinv_solve`).  The range component
+    :math:`\bar g_T` is set to exactly 0 when ``in_range`` (the caller knows
+    :math:`\mathbf 1^\top g_T = 0`, as for a softmax gradient) or when the
+    float sum is within its own rounding, :math:`|\sum_T g| \le (m+2)\varepsilon\sum_T|g|`:
+    otherwise that rounding noise, divided by :math:`\pi_a`, swamps the
+    answer once some :math:`\pi_a \lesssim 10^{-16}`.  Actions whose
+    :math:`c\,d\,\pi_a` underflows below the smallest normal float cannot be
+    divided by reliably: they are treated as outside the support (x = 0 there)
+    with a NumericalWarning.
+    """
     S, A = pi.shape
     support = (pi > 0) & (d[:, None] > 0)
-    m = support.sum(axis=1)
     if exact:
+        m = support.sum(axis=1)
         zero = Fraction(0)
         m_obj = np.array([max(int(k), 1) for k in m], dtype=object)
         gs = np.where(support, g, zero)
@@ -351,11 +389,29 @@ def _softmax_block_pinv(pi, d, scale, g, exact):
         y = np.where(support, gh / den, zero)
         x = np.where(support, y - (y.sum(axis=1) / m_obj)[:, None], zero)
         return np.asarray(x, dtype=object)
+    den = scale * d[:, None] * pi
+    tiny = np.finfo(float).tiny
+    lost = support & ~(den >= tiny)
+    if lost.any():
+        s_, a_ = np.argwhere(lost)[0]
+        warnings.warn(
+            f"softmax Fisher pseudo-inverse: d(s) pi(a|s) / tau^2 underflows at {int(lost.sum())} entries "
+            f"(first at s={s_}, a={a_}: pi = {float(pi[s_, a_]):.3g}, d = {float(d[s_]):.3g}); they are "
+            "treated as outside the support; use mode='exact' for the exact pseudo-inverse",
+            NumericalWarning, stacklevel=4)
+        support = support & ~lost
+    m = support.sum(axis=1)
     mf = np.maximum(m, 1)[:, None]
     gs = np.where(support, g, 0.0)
-    gh = np.where(support, g - gs.sum(axis=1, keepdims=True) / mf, 0.0)
-    den = np.where(support, scale * d[:, None] * pi, 1.0)
-    y = np.where(support, gh / den, 0.0)
+    den = np.where(support, den, 1.0)
+    u = np.where(support, gs / den, 0.0)
+    if in_range:
+        y = u
+    else:
+        tot = gs.sum(axis=1)
+        noise = (m + 2) * np.finfo(float).eps * np.abs(gs).sum(axis=1)
+        gbar = np.where(np.abs(tot) <= noise, 0.0, tot / np.maximum(m, 1))
+        y = np.where(support, u - gbar[:, None] / den, 0.0)
     return np.where(support, y - y.sum(axis=1, keepdims=True) / mf, 0.0)
 
 
@@ -523,14 +579,21 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
         For the tabular softmax it equals :func:`npg_closed_form` on the states
         with :math:`d_\rho(s) > 0` and is 0 elsewhere.
     """
+    if _is_tabular_softmax(param):
+        # block form: no (S, A, S*A) score, memory O(S A^2) (sparse MDPs up to 10^6 states)
+        pi, mode = _policy_only(mdp, param, theta, mode)
+        ev = _evaluation(mdp, pi, mode)
+        d = ev.visitation(rho)
+        g = _value_gradient(mdp, param, theta, rho, mode)
+        tau = getattr(param, "temperature", 1)
+        F = softmax_fisher_blocks(pi, d, temperature=tau)
+        # sum_a dV/dtheta_{s,a} = 0 (adding a constant to theta_s leaves pi unchanged):
+        # g is in the range of F, so no rounding-level range component is divided by pi
+        return F.pinv_solve(g, in_range=True)
     pi, score, mode = _policy_and_score(mdp, param, theta, mode)
     ev = _evaluation(mdp, pi, mode)
     d = ev.visitation(rho)
     g = _value_gradient(mdp, param, theta, rho, mode)
-    if _is_tabular_softmax(param):
-        tau = getattr(param, "temperature", 1)
-        F = softmax_fisher_blocks(pi, d, temperature=tau)
-        return F.pinv_solve(g)
     S, A, n = score.shape
     nu = (d[:, None] * pi).reshape(-1)
     F = _weighted_gram(nu, score.reshape(S * A, n), exact=mode == EXACT)

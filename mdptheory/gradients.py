@@ -166,6 +166,7 @@ def _bellman_coefficients(st):
 
 
 def _system_matrix_exact(st):
+    """:math:`I - \gamma P^\pi` as an ``fmpq_mat`` (used by :mod:`mdptheory.derivatives`)."""
     from flint import fmpq_mat
 
     S = st.mdp.n_states
@@ -175,26 +176,16 @@ def _system_matrix_exact(st):
 
 
 def _solve_forward(st, B):
-    r"""Solve :math:`(I - \gamma P^\pi) X = B` for B of shape (S,) or (S, k)."""
+    r"""Solve :math:`(I - \gamma P^\pi) X = B` for B of shape (S,) or (S, k).
+
+    Uses the evaluation's factors through :meth:`PolicyEvaluation.solve`
+    (LAPACK/SuperLU for all columns at once, Krylov column by column, FLINT in
+    exact mode), so no second factorization is made.
+    """
     B = np.asarray(B)
     if st.mode == EXACT:
-        X = from_fmpq_mat(_system_matrix_exact(st).solve(to_fmpq_mat(B)))
-        return X[:, 0] if B.ndim == 1 else X
-    factor = getattr(st.ev, "_factor", None)  # reuse the evaluation's LU when it has one
-    if factor is not None:
-        try:
-            X = np.asarray(factor.solve(np.asarray(B, dtype=float)))
-            if X.shape == B.shape:
-                return X
-        except Exception:  # noqa: BLE001 - single-RHS solvers: fall back to columns
-            pass
-        if B.ndim == 2:
-            return np.column_stack([np.asarray(factor.solve(B[:, k].astype(float))) for k in range(B.shape[1])]) \
-                if B.shape[1] else np.zeros(B.shape)
-    S = st.mdp.n_states
-    P_pi = st.ev.P_pi
-    M = np.eye(S) - st.gamma * (P_pi.toarray() if hasattr(P_pi, "toarray") else P_pi)
-    return np.linalg.solve(M, B)
+        return st.ev.solve(np.asarray(B, dtype=object))
+    return st.ev.solve(np.asarray(B, dtype=float))
 
 
 def _adjoint_weights(st, mu):

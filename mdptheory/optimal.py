@@ -37,7 +37,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .evaluation import evaluate
+from .evaluation import _prefers_direct, evaluate
 from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError
 from .mdp import MDP
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
@@ -59,9 +59,6 @@ _EPS = float(np.finfo(float).eps)
 #: copy when at most _SPARSE_DENSITY of their transition entries are nonzero.
 _SPARSE_MIN_STATES = 256
 _SPARSE_DENSITY = 0.05
-#: Estimated flop count up to which sparse policy iteration uses a sparse LU
-#: rather than Krylov (see _state_graph_prefers_direct).
-_DIRECT_FLOPS = 5e8
 
 
 # ------------------------------------------------------------------ result
@@ -276,31 +273,6 @@ def bellman_optimality_residual(mdp, V):
     return float(np.max(np.abs(Q.max(axis=1) - _check_V(mdp, V, False))))
 
 
-def _state_graph_prefers_direct(Pm, S, A) -> bool:
-    """Whether a sparse LU of ``I - gamma P_pi`` is expected to beat Krylov.
-
-    Collapse the actions into the state graph and set aside "hub" rows and
-    columns (more than ``4 sqrt(S)`` entries, e.g. a reset state: each adds at
-    most one dense column or row to the factors).  If the remaining entries lie
-    in a band of half-width ``b`` and there are ``h`` hubs, the LU costs about
-    :math:`S (b + h)^2` flops; use it when that is below _DIRECT_FLOPS.
-    Forest- and chain-type graphs and small gridworlds pass; random graphs
-    (garnets), which fill in, and large gridworlds (``b`` = number of columns)
-    go to the Krylov solver.
-    """
-    C = Pm.tocoo()
-    rows = C.row.astype(np.int64) // A
-    cols = C.col.astype(np.int64)
-    limit = max(64, int(4 * math.sqrt(S)))
-    col_count = np.bincount(cols, minlength=S)
-    row_count = np.bincount(rows, minlength=S)
-    hub = (col_count[cols] > limit) | (row_count[rows] > limit * A)
-    h = int(np.count_nonzero(col_count > limit) + np.count_nonzero(row_count > limit * A))
-    keep = ~hub
-    b = int(np.max(np.abs(rows[keep] - cols[keep]))) if keep.any() else 0
-    return float(S) * float(b + h + 1) ** 2 <= _DIRECT_FLOPS
-
-
 def _sparse_copy_if_sparse(fm):
     """A CSR copy of a dense float MDP whose transitions are at most
     _SPARSE_DENSITY nonzero, else the MDP itself (one pass over ``P``)."""
@@ -336,7 +308,8 @@ def _float_work(mdp):
     if not fm.is_sparse and S >= _SPARSE_MIN_STATES:
         fm = _sparse_copy_if_sparse(fm)
     if fm.is_sparse:
-        method = "direct" if _state_graph_prefers_direct(fm.P, S, A) else "krylov"
+        # one cost model for evaluate() and solve(): mdptheory.evaluation._prefers_direct
+        method = "direct" if _prefers_direct(fm) else "krylov"
     else:
         method = "dense"
     c = (fm, method)
