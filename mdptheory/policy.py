@@ -76,29 +76,31 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
         if not is_exact:
             raise InvalidPolicyError("an exact policy was required but pi holds floats")
         out = exact_array(arr, name="pi")
-        for s in range(S):
-            row = out[s]
-            for a in range(A):
-                if row[a] < 0:
-                    raise InvalidPolicyError(f"pi[{s}, {a}] = {row[a]} is negative")
-            tot = sum(row, Fraction(0))
-            if tot != 1:
-                raise InvalidPolicyError(f"pi[{s}, :] sums to {tot}, must sum to 1")
+        neg = np.asarray(out < 0, dtype=bool)  # one elementwise comparison, no loop over states
+        if neg.any():
+            s, a = np.argwhere(neg)[0]
+            raise InvalidPolicyError(f"pi[{s}, {a}] = {out[s, a]} is negative")
+        sums = out.sum(axis=1)  # one reduction of Fractions per row, exact
+        bad = np.asarray(sums != 1, dtype=bool)
+        if bad.any():
+            s = int(np.argmax(bad))
+            raise InvalidPolicyError(f"pi[{s}, :] sums to {sums[s]}, must sum to 1")
     else:
         try:
             out = np.array(float_array(arr, name="pi"), dtype=np.float64, copy=True)
         except InvalidParameterError as exc:
             raise InvalidPolicyError(str(exc)) from None
-        bad = ~np.isfinite(out)
-        if bad.any():
-            s, a = np.argwhere(bad)[0]
-            raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is not finite")
-        if (out < 0).any():
-            s, a = np.argwhere(out < 0)[0]
-            raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is negative")
         sums = out.sum(axis=1)
-        bad = ~(np.abs(sums - 1.0) <= atol)
-        if bad.any():
+        # one combined test: a NaN or inf anywhere makes its row sum fail; details only on failure
+        if not (out.size == 0 or (out.min() >= 0 and bool(np.all(np.abs(sums - 1.0) <= atol)))):
+            bad = ~np.isfinite(out)
+            if bad.any():
+                s, a = np.argwhere(bad)[0]
+                raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is not finite")
+            if (out < 0).any():
+                s, a = np.argwhere(out < 0)[0]
+                raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is negative")
+            bad = ~(np.abs(sums - 1.0) <= atol)
             s = int(np.argmax(bad))
             raise InvalidPolicyError(f"pi[{s}, :] sums to {float(sums[s])!r}, must sum to 1 (tolerance {atol:g})")
     out.flags.writeable = False
