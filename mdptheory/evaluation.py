@@ -563,6 +563,18 @@ class PolicyEvaluation:
             if not np.all(np.isfinite(mu_arr)) or (mu_arr < 0).any() or abs(mu_arr.sum() - 1) > 1e-9:
                 raise InvalidParameterError("mu must be a probability distribution (finite, >= 0, summing to 1)")
             return mu_arr
+        if self.mode == BALL and not policy_is_exact(mu_arr):
+            # a float start distribution (e.g. a float MDP's rho): its exact binary values,
+            # which sum to one only up to rounding, as float mode accepts them
+            try:
+                mu_f = np.array([float(x) for x in mu_arr], dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(f"mu cannot be read as numbers: {exc}") from None
+            if not np.all(np.isfinite(mu_f)) or (mu_f < 0).any() or abs(mu_f.sum() - 1) > 1e-9:
+                raise InvalidParameterError("mu must be a probability distribution (finite, >= 0, summing to 1)")
+            out = np.empty(mu_f.size, dtype=object)
+            out[:] = [Fraction(x) for x in mu_f.tolist()]
+            return out
         mu_q = exact_array(mu_arr, name="mu", allow_float=self.mode == BALL or not mdp.is_exact)
         if any(x < 0 for x in mu_q) or sum(mu_q, Fraction(0)) != 1:
             raise InvalidParameterError(f"mu must be a probability distribution; got sum {sum(mu_q, Fraction(0))}")
