@@ -166,7 +166,7 @@ def _bellman_coefficients(st):
 
 
 def _system_matrix_exact(st):
-    """:math:`I - \gamma P^\pi` as an ``fmpq_mat`` (used by :mod:`mdptheory.derivatives`)."""
+    r""":math:`I - \gamma P^\pi` as an ``fmpq_mat`` (used by :mod:`mdptheory.derivatives`)."""
     from flint import fmpq_mat
 
     S = st.mdp.n_states
