@@ -202,13 +202,11 @@ def value_concave_softmax() -> Conjecture:
     midpoint :math:`\log(u_1 u_2)` keeps every policy rational.  False (Mei et
     al. 2020, Prop. 1; THEORY B5): the sigmoid is not concave.
 
-    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``, :math:`\gamma = 0`,
-    every transition to state 0, the only reward ``r(1, 0) = 1``; ``u = 1``,
-    ``v(1, \cdot) = (1, 2)``: in state 1, :math:`\pi_1 = (1/2, 1/2)`,
-    :math:`\pi_2 = (1/5, 4/5)`, midpoint :math:`(1/3, 2/3)`, and
-    :math:`V_1(1) + V_2(1) = 7/10 > 2/3 = 2V_{\rm mid}(1)`.  (State 0 is a
-    shrinking artefact: the reward sits in a later state, see
-    :mod:`mdptheory.strategies`; the same happens in a bandit.)
+    Shrunk witness (budget 100, seed 0): a two-armed bandit (``S = 1``,
+    ``A = 2``, :math:`\gamma = 0`) with rewards ``(0, 1)``; ``u = (1, 1)``,
+    ``v = (2, 1)``: :math:`\pi_1 = (1/2, 1/2)`, :math:`\pi_2 = (4/5, 1/5)`,
+    midpoint :math:`(2/3, 1/3)`, and
+    :math:`V_1 + V_2 = 7/10 > 2/3 = 2V_{\rm mid}` (slack :math:`-1/30`).
 
     True counterpart: a bandit in the direct parameterization is linear.
     """
@@ -358,11 +356,12 @@ def small_gradient_point_mass() -> Conjecture:
     Searched over deterministic MDPs and policies (``max_successors`` unset,
     ``deterministic=True``).  Shrunk witness (budget 300, seed 0): ``S = 3``,
     ``A = 2``, :math:`\gamma = 1/2`, :math:`\rho = \delta_0`; in state 0
-    action 0 stays and action 1 moves to state 1; state 1 pays 1 for action 0
-    and returns to 0 under both actions.  :math:`\pi` stays in state 0 and
-    takes action 1 in state 1, so :math:`V^\pi = 0`, :math:`A^\pi(0,\cdot) = 0`
-    and :math:`G_\rho(\pi) = 0`, while
-    :math:`V^*(0) = \gamma/(1-\gamma^2) = 2/3`.
+    action 0 stays and action 1 moves to state 1; in state 1 action 0 returns
+    to 0 and action 1 moves to state 2; state 2 returns to 0 and pays 1 for
+    action 1.  :math:`\pi` takes action 0 everywhere, so it stays in state 0:
+    :math:`V^\pi = 0`, :math:`A^\pi(0,\cdot) = 0` and :math:`G_\rho(\pi) = 0`,
+    while the cycle 0 → 1 → 2 → 0 gives
+    :math:`V^*(0) = \gamma^2/(1-\gamma^3) = 2/7`.
 
     True counterpart (gradient domination, AJKS Ch. 10; Agarwal et al. 2021
     Lemma 4): for :math:`\mu > 0`,
@@ -424,11 +423,10 @@ def approximate_greedy_improves() -> Conjecture:
     :math:`E \in \{-2, \dots, 2\}/16`; claimed :math:`V^{\pi'} \ge V^\pi`.
     False: an error smaller than an action gap flips the argmax.
 
-    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``,
-    :math:`\gamma = 0`, state 1 pays ``(1/4, 1/2)``; :math:`\pi` takes the
-    better action 1 there, :math:`E(1,\cdot) = (1/8, -1/8)` makes
-    :math:`\hat Q(1,\cdot) = (3/8, 3/8)`, a tie broken toward action 0:
-    :math:`V^{\pi'}(1) = 1/4 < 1/2`.
+    Shrunk witness (budget 100, seed 0): a two-armed bandit (``S = 1``,
+    :math:`\gamma = 0`) paying ``(0, 1/16)``; :math:`\pi` takes the better
+    action 1, :math:`E = (0, -1/16)` makes :math:`\hat Q = (0, 0)`, a tie
+    broken toward action 0: :math:`V^{\pi'} = 0 < 1/16 = V^\pi`.
 
     True counterpart: :math:`V^{\pi'} \ge V^\pi - 2\|E\|_\infty/(1-\gamma)`,
     by the performance difference lemma
@@ -680,13 +678,17 @@ def trpo_large_delta() -> Conjecture:
     features :math:`\phi(s,a)\in\{-1,0,1\}`, :math:`\delta \in \{1/100, 1, 10, 100\}`.
     False: with shared features the linearisation fails for large steps.
 
-    Shrunk witness (budget 150, seed 0): ``S = 2``, ``A = 3``,
-    :math:`\gamma = 0`, uniform :math:`\rho`, one feature with
-    :math:`\phi(1,\cdot) = (1, -1, 0)` (zero in state 0), rewards
-    :math:`r(1,\cdot) = (0, 1/4, 1)`, :math:`\theta_t = 0`, :math:`\delta = 1`.
-    The gradient is negative (action 0 is worst), and the step moves mass to
-    action 1, whose reward 1/4 is below the uniform policy's 5/12: the
-    feature cannot favour action 2 alone.
+    Shrunk witness (budget 150, seed 0): ``S = 3``, ``A = 2``,
+    :math:`\gamma = 1/2`, uniform :math:`\rho`, :math:`\theta_t = 0`,
+    :math:`\delta = 1`, one feature shared by action 1 in states 0 and 2
+    (:math:`\phi(0,1) = \phi(2,1) = 1`, zero elsewhere).  Transitions:
+    state 0 goes to 0 or 2 (1/2 each) under action 0 and to state 1 under
+    action 1; state 1 returns to 0; state 2 goes to 1 under action 0 and to 0
+    under action 1.  Rewards :math:`r(0,\cdot) = (1, 1)`,
+    :math:`r(1,\cdot) = (0, 0)`, :math:`r(2,\cdot) = (3/4, 1)`.  Action 1 is
+    better in state 2 but leads to the zero-reward state from state 0; the
+    shared parameter cannot separate them, and the full step overshoots:
+    :math:`V_{t+1}(\rho) < V_t(\rho)` by about 0.0167 (exact).
 
     True counterpart: for the tabular softmax the TRPO step is an NPG step
     :math:`\pi_{t+1}\propto\pi_t e^{\eta A/(1-\gamma)}` with
@@ -757,10 +759,11 @@ def greedy_on_visited_optimal() -> Conjecture:
     claimed :math:`V^\pi = V^*`.  False: the states never visited from
     :math:`\rho` can do anything.
 
-    Shrunk witness (budget 100, seed 0): ``S = 2``, ``A = 2``,
+    Shrunk witness (budget 100, seed 0): ``S = 4``, ``A = 2``,
     :math:`\gamma = 0`, :math:`\rho = \delta_0`, every transition to state 0,
-    the only reward ``r(1, 1) = 1``; state 1 is never visited and the policy
-    takes action 0 there: :math:`V^\pi(1) = 0 < 1 = V^*(1)`.
+    the only reward ``r(3, 1) = 1``; states 1–3 are never visited and the
+    policy takes action 0 in state 3: :math:`V^\pi(3) = 0 < 1 = V^*(3)`.
+    (Not minimal — two states suffice — but the shrinker stops here.)
 
     True counterparts: greedy in :math:`Q^*` everywhere gives :math:`V^* `
     (Bellman optimality), and greedy on the visited states already gives

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import math
+import contextlib
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -509,6 +510,38 @@ def _check_budget(budget, seed):
     return int(budget), int(seed)
 
 
+@contextlib.contextmanager
+def _without_local_constants():
+    """Hide the literals Hypothesis harvests from the caller's own modules.
+
+    Hypothesis (6.13x and later) mixes constants found in every locally
+    imported module into generation, so which modules happen to be imported
+    changes the search — the same seed would give different witnesses in a
+    notebook, a single test and a full test run.  For a reproducible search,
+    this context swaps in an empty pool (and an empty cache of it) and
+    restores both afterwards.  If a Hypothesis version lacks these internals,
+    nothing is changed.
+    """
+    try:
+        from hypothesis.internal.cache import LRUCache
+        from hypothesis.internal.conjecture import providers as _prov
+        from hypothesis.internal.floats import float_to_int
+        from sortedcontainers import SortedSet
+
+        empty = type(_prov._local_constants)(integers=SortedSet(), floats=SortedSet(key=float_to_int),
+                                              bytes=SortedSet(), strings=SortedSet())
+        saved = (_prov._get_local_constants, _prov.CONSTANTS_CACHE)
+    except Exception:  # internals moved: fall back to Hypothesis's own behaviour
+        yield
+        return
+    _prov._get_local_constants = lambda: empty
+    _prov.CONSTANTS_CACHE = LRUCache(1024)
+    try:
+        yield
+    finally:
+        _prov._get_local_constants, _prov.CONSTANTS_CACHE = saved
+
+
 def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), gamma=(0, 0.95),
                         exact: bool = False, budget: int = 200, seed: int = 0, search: str = "hypothesis",
                         strategy=None, policy: bool = True, deterministic: bool = False, min_prob=0,
@@ -592,7 +625,8 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
                    phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
     base = dict(budget=budget, seed=seed, search="hypothesis", name=name)
     try:
-        case = find(strategy, condition, settings=cfg, random=random.Random(seed))
+        with _without_local_constants():
+            case = find(strategy, condition, settings=cfg, random=random.Random(seed))
     except NoSuchExample:
         return Counterexample(found=False, n_examples=counter["calls"], n_calls=counter["calls"], **base)
     n_first, n_calls = counter["first"], counter["calls"]

@@ -12,14 +12,14 @@ from mdptheory.search import load_counterexample
 
 #: Largest shrunk witness (S, A) accepted per entry (the sizes found are in each docstring).
 MAX_SIZE = {
-    "value_concave_softmax": (2, 2),
+    "value_concave_softmax": (1, 2),
     "value_concave_direct": (3, 2),
     "visitation_geq_rho": (2, 1),
     "small_gradient_point_mass": (3, 2),
-    "approximate_greedy_improves": (2, 2),
+    "approximate_greedy_improves": (1, 2),
     "surrogate_equals_improvement": (3, 2),
-    "trpo_large_delta": (2, 3),
-    "greedy_on_visited_optimal": (2, 2),
+    "trpo_large_delta": (3, 2),
+    "greedy_on_visited_optimal": (4, 2),
 }
 REFUTED = [n for n in conjecture_names() if get_conjecture(n).expected == "refuted"]
 
