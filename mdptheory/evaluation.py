@@ -272,7 +272,7 @@ class _SparseKrylov:
 
     def __init__(self, M, gamma, tol, maxiter):
         self.M = M.tocsr()
-        self.MT = M.T.tocsr()
+        self._MT = None  # built on the first transposed solve
         self.gamma = float(gamma)
         self.tol = tol
         self.maxiter = maxiter
@@ -312,7 +312,9 @@ class _SparseKrylov:
         return self._columns(self.M, b, np.inf, self.tol)
 
     def solve_T(self, b):
-        return self._columns(self.MT, b, 1, 1e-10 / (1.0 - self.gamma))
+        if self._MT is None:
+            self._MT = self.M.T.tocsr()
+        return self._columns(self._MT, b, 1, 1e-10 / (1.0 - self.gamma))
 
 
 class _ExactFactor:
@@ -426,7 +428,9 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1):
     if abs_terms is not None:
         mag = mag + np.asarray(abs_terms, dtype=float).reshape(mag.shape[0], -1)
     if sparse:
-        counts = np.diff(P_pi.tocsc().indptr) if transpose else np.diff(P_pi.indptr)
+        P_pi = P_pi.tocsr()
+        counts = (np.bincount(P_pi.indices, minlength=P_pi.shape[1]) if transpose
+                  else np.diff(P_pi.indptr))
         k = int(counts.max()) if counts.size else 0
         rho = float(np.asarray(P_pi.sum(axis=1)).max()) if P_pi.shape[0] else 0.0  # P_pi >= 0
     else:
