@@ -64,7 +64,7 @@ from fractions import Fraction
 import numpy as np
 
 from .exceptions import ConvergenceWarning, InvalidParameterError, NumericalWarning
-from .fields import BALL, EXACT, FLOAT, MODES, exact_array
+from .fields import BALL, EXACT, FLOAT, MODES, exact_array, float_array
 from .policy import as_policy, policy_is_exact
 
 __all__ = [
@@ -701,8 +701,15 @@ class PolicyEvaluation:
         S = self.mdp.n_states
         if self.mode == FLOAT:
             try:
-                Bv = np.asarray(B, dtype=float)
+                Bv = np.asarray(B)
+                if Bv.dtype.kind not in "biuf":  # complex, strings or objects: not silently cast
+                    Bv = np.asarray(float_array(Bv, name="B"), dtype=float) if Bv.dtype == object else None
+                    if Bv is None:
+                        raise InvalidParameterError(f"B must be a real array; got dtype {np.asarray(B).dtype}")
+                Bv = Bv.astype(float, copy=False)
             except (TypeError, ValueError) as exc:
+                if isinstance(exc, InvalidParameterError):
+                    raise
                 raise InvalidParameterError(f"B must be a real array: {exc}") from None
         else:
             Bv = np.asarray(B, dtype=object) if not isinstance(B, np.ndarray) else B
@@ -720,8 +727,11 @@ class PolicyEvaluation:
             Bq = exact_array(Bv, name="B")
             X = fn(_to_fmpq_array(Bq, True))
             return _fractions_canonical(list(X.reshape(-1)), X.shape)
-        Bq = _to_fmpq_array(Bv, policy_is_exact(Bv))
-        return fn(Bq)
+        exact_B = policy_is_exact(Bv)
+        Bc = exact_array(Bv, name="B") if exact_B else np.asarray(float_array(Bv, name="B"), dtype=float)
+        if not exact_B and not np.all(np.isfinite(Bc)):
+            raise InvalidParameterError("B has non-finite entries")
+        return fn(_to_fmpq_array(Bc, exact_B))
 
     def residual_bound(self, X, B, *, transpose=False):
         r"""Certified bound on the error of a float solution ``X`` of the evaluation's system.

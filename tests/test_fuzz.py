@@ -174,6 +174,166 @@ def test_json_loader_truncated_files(cut):
     assert _accept_or_documented(from_json, _TEXT[:cut]) is None  # a truncated file is never accepted
 
 
+# ------------------------------------------------------------------ npz files
+def _npz_bytes(arrays):
+    import io as _io
+
+    buf = _io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _valid_npz_arrays():
+    import io as _io
+
+    import mdptheory.io as mio
+
+    buf = _io.BytesIO()
+    mio.save_npz(MDP(np.full((2, 2, 2), 0.5), np.ones((2, 2)), 0.5), buf)
+    buf.seek(0)
+    with np.load(buf, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+_NPZ_VALID = _valid_npz_arrays()
+
+
+@given(st.data())
+def test_npz_loader_fuzz_hostile_files(data):
+    import io as _io
+
+    from mdptheory.io import load_npz
+
+    COUNTS["load_npz (hostile files)"] += 1
+    arrays = dict(_NPZ_VALID)
+    kind = data.draw(st.sampled_from(["replace", "drop", "bytes", "truncate", "extra"]))
+    if kind == "bytes":
+        blob = data.draw(st.binary(max_size=64))
+    elif kind == "truncate":
+        blob = _npz_bytes(arrays)
+        blob = blob[: data.draw(st.integers(0, len(blob) - 1))]
+    else:
+        key = data.draw(st.sampled_from(sorted(arrays)))
+        if kind == "drop":
+            del arrays[key]
+        elif kind == "extra":
+            arrays["P_row"] = np.array([0, 1])
+        else:
+            shape = data.draw(st.sampled_from([(), (2,), (2, 2), (2, 2, 2), (3, 2, 2), (0,)]))
+            val = _odd_array(data.draw, shape)
+            if val.dtype == object:  # np.savez would pickle it: use strings instead
+                val = np.array([str(x) for x in val.reshape(-1)]).reshape(val.shape)
+            arrays[key] = val
+        blob = _npz_bytes(arrays)
+    m = _accept_or_documented(load_npz, _io.BytesIO(blob))
+    if m is not None:  # accepted: a valid MDP
+        assert 0 <= float(m.gamma) < 1
+        assert np.allclose(np.asarray(m.P_dense(), dtype=float).sum(axis=2), 1)
+
+
+# ------------------------------------------------------------------ gymnasium tables
+_transition = st.tuples(
+    st.one_of(st.floats(allow_nan=True, allow_infinity=True), odd_scalars),
+    st.one_of(st.integers(-2, 4), odd_scalars),
+    st.one_of(st.floats(allow_nan=True, allow_infinity=True), odd_scalars),
+    st.one_of(st.booleans(), odd_scalars),
+)
+
+
+@given(st.one_of(
+    st.dictionaries(st.integers(0, 2), st.dictionaries(st.integers(0, 1), st.lists(_transition, max_size=3),
+                                                       max_size=2), max_size=3),
+    st.lists(st.lists(st.lists(_transition, max_size=2), max_size=2), max_size=2),
+    odd_scalars,
+), st.one_of(st.floats(allow_nan=True, allow_infinity=True), odd_scalars))
+def test_gymnasium_table_fuzz(table, gamma):
+    from mdptheory.io import from_gymnasium
+
+    COUNTS["from_gymnasium (tables)"] += 1
+    m = _accept_or_documented(from_gymnasium, table, gamma=gamma)
+    if m is not None:
+        assert 0 <= float(m.gamma) < 1
+        assert np.allclose(np.asarray(m.P_dense(), dtype=float).sum(axis=2), 1)
+
+
+# ------------------------------------------------------------------ evaluate_batch
+@given(st.data())
+def test_evaluate_batch_fuzz(data):
+    from mdptheory.batch import evaluate_batch
+
+    COUNTS["evaluate_batch"] += 1
+    B, S, A = data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))
+    good = data.draw(st.booleans())
+    P = _odd_array(data.draw, (B, S, A, S) if good else data.draw(shapes))
+    if good and data.draw(st.booleans()) and P.dtype == float:
+        P = np.abs(np.nan_to_num(P)) + 1.0
+        P = P / P.sum(axis=-1, keepdims=True) if S else P
+    r = _odd_array(data.draw, (B, S, A) if data.draw(st.booleans()) else data.draw(shapes))
+    gamma = data.draw(st.one_of(st.floats(allow_nan=True, allow_infinity=True), odd_scalars))
+    pi = _odd_array(data.draw, (B, S, A) if data.draw(st.booleans()) else data.draw(shapes))
+    out = _accept_or_documented(evaluate_batch, P, r, gamma, pi)
+    if out is not None:
+        assert np.all(np.isfinite(np.asarray(out.V, dtype=float)))
+
+
+# ------------------------------------------------------------------ family constructors
+_FAMILIES = {
+    "random_mdp": lambda a, b, c, kw: __import__("mdptheory.families", fromlist=["x"]).random_mdp(a, b, **kw),
+    "garnet": lambda a, b, c, kw: __import__("mdptheory.families", fromlist=["x"]).garnet(a, b, c, **kw),
+    "chain": lambda a, b, c, kw: __import__("mdptheory.families", fromlist=["x"]).chain(a, **kw),
+    "gridworld": lambda a, b, c, kw: __import__("mdptheory.families", fromlist=["x"]).gridworld(a, b, **kw),
+    "forest": lambda a, b, c, kw: __import__("mdptheory.families", fromlist=["x"]).forest(a, **kw),
+}
+_size = st.one_of(st.integers(-3, 12), st.sampled_from([None, 2.5, "3", True, Fraction(3, 2), np.int64(4), 1j]))
+_fam_kw = st.fixed_dictionaries({}, optional={
+    "gamma": st.one_of(st.floats(allow_nan=True, allow_infinity=True), odd_scalars),
+    "seed": st.one_of(st.integers(-5, 2**64), odd_scalars),
+    "exact": st.one_of(st.booleans(), odd_scalars),
+    "sparse": st.one_of(st.booleans(), odd_scalars),
+})
+
+
+@given(st.sampled_from(sorted(_FAMILIES)), _size, _size, _size, _fam_kw)
+def test_family_constructor_fuzz(name, a, b, c, kw):
+    COUNTS["families (constructor arguments)"] += 1
+    if name in ("chain", "forest"):
+        kw.pop("sparse", None) if name == "chain" else None
+        kw.pop("seed", None)
+    if name == "gridworld":
+        kw.pop("seed", None)
+    m = _accept_or_documented(_FAMILIES[name], a, b, c, kw)
+    if m is not None:
+        assert 0 <= float(m.gamma) < 1
+        P = m.P_matrix()
+        sums = np.asarray(P.sum(axis=1)).reshape(-1) if m.is_sparse else np.asarray(
+            m.P_dense(), dtype=float).sum(axis=2)
+        assert np.allclose(np.asarray(sums, dtype=float), 1)
+
+
+@pytest.mark.xfail(strict=True, reason="families: sizes beyond memory raise ValueError/MemoryError, "
+                                       "not a documented error (families._check_int has no upper bound)")
+def test_family_constructors_reject_sizes_beyond_memory():
+    from mdptheory.families import chain, garnet
+
+    for fn, args in ((garnet, (10**30, 2, 2)), (chain, (10**12,))):
+        with pytest.raises(MDPTheoryError):
+            fn(*args)
+
+
+# ------------------------------------------------------------------ PolicyEvaluation.solve
+@given(st.data())
+def test_evaluation_solve_fuzz(data):
+    COUNTS["PolicyEvaluation.solve / solve_T"] += 1
+    exact = data.draw(st.booleans())
+    m = MDP.exact([[["1/2", "1/2"]], [[0, 1]]], [[1], [0]], "1/2")
+    ev = evaluate(m, [[1], [1]]) if exact else evaluate(m.to_float(), [[1.0], [1.0]])
+    B = _odd_array(data.draw, data.draw(st.sampled_from([(2,), (2, 3), (2, 0), (3,), (), (2, 2, 2)])))
+    for fn in (ev.solve, ev.solve_T):
+        X = _accept_or_documented(fn, B)
+        if X is not None:
+            assert X.shape == B.shape
+
+
 def test_report_counts(capsys):
     # runs last in this module (pytest keeps file order): print the counts for the record
     with capsys.disabled():
