@@ -1,4 +1,13 @@
-"""Shared plumbing of the algorithms: distributions, the exact optimum, KL moved, option checks."""
+r"""Shared plumbing of the algorithms: distributions, the exact optimum, KL moved, option checks.
+
+Inputs are validated once, when a run starts (:func:`check_T`,
+:func:`check_positive`, :func:`distribution`, :func:`softmax_theta0`); the
+per-iteration helpers below (:func:`visitation_from`, :func:`kl_trace`,
+:func:`softmax_rows`) take arrays the run has already checked or computed
+itself and skip the public functions' re-validation, which at
+:math:`S = 100, A = 5` would cost as much as the evaluation each iteration
+does.
+"""
 
 from __future__ import annotations
 
@@ -48,11 +57,11 @@ def distribution(mdp, x, name, *, exact):
     if exact:
         out = exact_array(arr, name=name)
         total = sum(out, Fraction(0))
-        bad = [s for s in range(S) if out[s] < 0]
-        if bad or total != 1:
-            s = bad[0] if bad else None
+        bad = np.flatnonzero(np.asarray(out < 0, dtype=bool))
+        if bad.size or total != 1:
+            s = int(bad[0]) if bad.size else None
             raise InvalidParameterError(
-                f"{name} must be a distribution: " + (f"{name}[{s}] = {out[s]} < 0" if bad else f"sums to {total}"))
+                f"{name} must be a distribution: " + (f"{name}[{s}] = {out[s]} < 0" if bad.size else f"sums to {total}"))
         return out
     out = float_array(arr, name=name)
     bad = np.flatnonzero(~(out >= 0))
@@ -99,14 +108,96 @@ def evaluate_float(mdp, pi):
 
 
 def kl_moved(pi_next, pi, d):
-    r"""``(E_{s~d} KL(pi_next_s || pi_s), max_s KL(pi_next_s || pi_s))`` in float64."""
-    from ..kl import kl_policy
+    r"""``(E_{s~d} KL(pi_next_s || pi_s), max_s KL(pi_next_s || pi_s))`` in float64, from any field."""
+    return kl_trace(np.asarray(float_array(pi_next), dtype=float), np.asarray(float_array(pi), dtype=float),
+                    np.asarray(float_array(d), dtype=float))
 
-    kl = np.asarray(kl_policy(np.asarray(float_array(pi_next)), np.asarray(float_array(pi)), mode="float"),
-                    dtype=float)
-    d = np.asarray(float_array(d), dtype=float)
+
+def kl_trace(pi_next, pi, d):
+    r"""The KL moved by one step, for float arrays the run has already validated.
+
+    .. math::
+
+        \Big(\sum_{s:\,d(s)>0} d(s)\,\mathrm{KL}(\pi_{t+1}(\cdot|s)\,\|\,\pi_t(\cdot|s)),\quad
+        \max_s \mathrm{KL}(\pi_{t+1}(\cdot|s)\,\|\,\pi_t(\cdot|s))\Big)
+
+    per state :math:`\sum_a \pi_{t+1}\log(\pi_{t+1}/\pi_t)` with :math:`0\log 0 = 0`
+    (the float route of :func:`mdptheory.kl.kl_policy`, without its checks).
+    """
+    from scipy.special import rel_entr
+
+    kl = rel_entr(pi_next, pi).sum(axis=1)
     pos = d > 0
     return float(np.dot(d[pos], kl[pos])), float(np.max(kl))
+
+
+def visitation_from(ev, mu, gamma):
+    r""":math:`d_\mu^\pi = (1-\gamma)(I-\gamma P^\pi)^{-\top}\mu` from the factors of a float evaluation.
+
+    The same transposed solve as :meth:`PolicyEvaluation.visitation` (the
+    same digits), for a ``mu`` validated when the run started, without the
+    certified error bound: used only for the KL trace, which does not steer
+    the iterates.
+    """
+    return (1.0 - gamma) * ev.solve_T(mu)
+
+
+def compatible_fit(ev, X, d, *, target):
+    r"""The regression of :func:`mdptheory.geometry.compatible_fa` on an evaluation the run already has.
+
+    .. math::
+
+        w^* = M^\dagger b,\qquad M = \sum_{s,a}\nu(s,a)\,\phi(s,a)\phi(s,a)^\top,\qquad
+        b = \sum_{s,a}\nu(s,a)\,\phi(s,a)\,y(s,a),\qquad \nu = d(s)\pi(a|s),
+
+    with :math:`y = A^\pi` (``target="advantage"``) or :math:`Q^\pi` (``"q"``)
+    (AJKS Lemmas 11.1-11.2; THEORY F1-F3).  The same operations as
+    ``compatible_fa`` (hence the same digits), reusing the factorization of
+    ``ev`` instead of evaluating the policy a second time.
+
+    Parameters
+    ----------
+    ev : PolicyEvaluation
+        Float evaluation of the current policy.
+    X : ndarray, shape (S*A, n)
+        Validated float features (the score for NPG, :math:`\phi` for Q-NPG).
+    d : ndarray, shape (S,)
+        :math:`d_\mu^\pi` from ``ev``.
+    target : {"advantage", "q"}, keyword-only
+
+    Returns
+    -------
+    mdptheory.geometry.CompatibleFit
+    """
+    from ..geometry import CompatibleFit, pinv_solve
+
+    y = (ev.advantage if target == "advantage" else ev.Q).reshape(-1)
+    nu = (d[:, None] * ev.pi).reshape(-1)
+    WX = X * nu[:, None]
+    M = WX.T @ X
+    b = (WX.T @ y[:, None])[:, 0]
+    w = pinv_solve(M, b)
+    res = y - X @ w
+    return CompatibleFit(w, float(nu @ (res * res)), M, b, target, "float")
+
+
+def softmax_rows(param, theta):
+    r"""``(pi, log pi)`` of the tabular softmax at temperature 1, for a float ``theta`` of the run.
+
+    .. math::
+
+        \log\pi_\theta(a|s) = \theta_{s,a} - \log\sum_b e^{\theta_{s,b}},
+
+    the same digits as ``param.probs`` / ``param.log_probs`` (one log-sum-exp
+    for both); a non-finite ``theta`` is handed to ``param.probs``, which
+    raises the parameterization's error.
+    """
+    from ..policies.softmax import log_softmax
+
+    if not np.isfinite(theta).all():
+        param.probs(theta)  # raises, naming the entry
+    logp = log_softmax(theta.reshape(param.n_states, param.n_actions))
+    return np.exp(logp), logp
 
 
 def softmax_theta0(mdp, theta0, n_params):

@@ -42,8 +42,8 @@ import numpy as np
 
 from ..exceptions import InvalidParameterError
 from ..policies import TabularSoftmax
-from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved,
-                      softmax_theta0, v_star)
+from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, kl_trace,
+                      softmax_rows, softmax_theta0, v_star, visitation_from)
 from .result import OptimizationResult
 
 __all__ = ["softmax_policy_gradient", "log_barrier_policy_gradient", "softmax_beta",
@@ -81,7 +81,7 @@ def log_barrier_beta(gamma, lam, n_states) -> float:
 def _gradient(mdp, param, theta, ev, d_mu, gradient, mu):
     """Gradient of V(mu) at theta: Lemma 10.2 on the evaluation, or implicit differentiation."""
     if gradient == "closed_form":
-        g = d_mu[:, None] * ev.pi * ev.advantage / (1.0 - float(mdp.gamma))
+        g = d_mu[:, None] * ev.pi * ev.advantage / (1.0 - float(mdp.gamma))  # Lemma 10.2
         return g.reshape(-1)
     from ..gradients import value_gradient
 
@@ -103,7 +103,9 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
     res.extras["value_mu"] = []
     if lam is not None:
         res.extras["objective"] = []
-    pi = param.probs(theta)
+    g = float(mdp.gamma)
+    same_rho = np.array_equal(mu, rho)  # then the KL trace reuses d_mu
+    pi, logp = softmax_rows(param, theta)
     ev = evaluate_float(fm, pi)
     stop = f"completed T = {T} iterations"
     for t in range(T + 1):
@@ -114,7 +116,7 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
         grad = _gradient(fm, param, theta, ev, d_mu, gradient, mu)
         if lam is not None:
             grad = grad + (lam / S) * (1.0 / A - pi).reshape(-1)
-            res.extras["objective"].append(v_mu + lam / (S * A) * float(np.sum(param.log_probs(theta))))
+            res.extras["objective"].append(v_mu + lam / (S * A) * float(np.sum(logp)))
         gnorm = float(np.linalg.norm(grad))
         if not np.all(np.isfinite(grad)):
             return res.finish(False, f"non-finite gradient at iteration {t}")
@@ -126,8 +128,8 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
             stop = f"gradient norm {gnorm:.3e} <= gtol = {gtol:.3e} at iteration {t}"
             break
         theta = theta + eta * grad
-        pi_next = param.probs(theta)
-        kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
+        pi_next, logp = softmax_rows(param, theta)
+        kl, kl_max = kl_trace(pi_next, pi, d_mu if same_rho else visitation_from(ev, rho, g))
         res.record_step(grad_norm=gnorm, step_size=eta, kl=kl, kl_max=kl_max)
         pi = pi_next
         ev = evaluate_float(fm, pi)

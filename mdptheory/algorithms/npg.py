@@ -39,10 +39,10 @@ import numpy as np
 
 from ..exceptions import InvalidParameterError
 from ..fields import float_array
-from ..geometry import compatible_fa, natural_gradient, npg_update, q_npg_weights
+from ..geometry import natural_gradient
 from ..policies import LogLinear, TabularSoftmax
-from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved,
-                      softmax_theta0, v_star)
+from ._common import (check_T, check_positive, compatible_fit, distribution, evaluate_float, float_mdp,
+                      kl_trace, softmax_theta0, v_star, visitation_from)
 from .result import OptimizationResult
 
 __all__ = ["natural_policy_gradient", "loglinear_npg", "npg_log_normalizer"]
@@ -74,6 +74,28 @@ def npg_log_normalizer(pi, A, eta, gamma) -> np.ndarray:
         logits = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)) + x, -np.inf)
     m = logits.max(axis=1, keepdims=True)
     return (m + np.log(np.exp(logits - m).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def _npg_step(pi, Adv, eta, one_minus_gamma):
+    r"""One closed-form NPG step and its log-normalisers from one log-sum-exp.
+
+    .. math::
+
+        \ell(s,a) = \log\pi_t(a|s) + \eta A^{(t)}(s,a)/(1-\gamma),\qquad
+        \pi_{t+1} = e^{\ell - \log Z_t},\qquad
+        \log Z_t(s) = \log\sum_a e^{\ell(s,a)},
+
+    the same operations, hence the same digits, as
+    :func:`mdptheory.geometry.npg_update` and :func:`npg_log_normalizer`, for
+    the validated float arrays of a run (no re-validation, one exponential).
+    """
+    x = eta * Adv / one_minus_gamma
+    with np.errstate(divide="ignore"):
+        logits = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)) + x, -np.inf)
+    m = logits.max(axis=1, keepdims=True)
+    w = np.exp(logits - m)
+    z = w.sum(axis=1, keepdims=True)
+    return w / z, (m + np.log(z))[:, 0]
 
 
 def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None, mu=None, rho=None,
@@ -140,21 +162,23 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
                              v_star=v_star(mdp, rho, exact=False), exact=False, progress=progress)
     pi = param.probs(theta)
     ev = evaluate_float(fm, pi)
+    c = 1.0 - g
     for t in range(T + 1):
         res.record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         Adv = ev.advantage
-        w_min = (Adv - Adv.mean(axis=1, keepdims=True)) / (1.0 - g)
-        log_Z = npg_log_normalizer(pi, Adv, eta, g)
+        # minimum-norm direction (1 - gamma)^{-1} (A - mean_a A) (Lemma 10.6), for the trace only
+        w_min = (Adv - Adv.sum(axis=1, keepdims=True) / A) / c
+        pi_closed, log_Z = _npg_step(pi, Adv, eta, c)
         if via == "closed_form":
-            theta = theta + eta * (Adv / (1.0 - g)).reshape(-1)
-            pi_next = npg_update(pi, Adv, eta, g)
+            theta = theta + eta * (Adv / c).reshape(-1)
+            pi_next = pi_closed
         else:
             w = np.asarray(natural_gradient(fm, param, theta, rho=mu, mode="float"), dtype=float)
             theta = theta + eta * w
             pi_next = param.probs(theta)
-        kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
+        kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g))
         res.record_step(grad_norm=float(np.linalg.norm(w_min)), step_size=eta, kl=kl, kl_max=kl_max,
                         log_Z=log_Z)
         pi = pi_next
@@ -218,20 +242,23 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
                "theta0": "zeros" if theta0 is None else "given"}
     res = OptimizationResult("loglinear_npg", options=options, rho=rho, v_star=v_star(mdp, rho, exact=False),
                              exact=False, progress=progress)
+    g = float(mdp.gamma)
+    S, A, n = param.n_states, param.n_actions, param.n_params
+    if variant == "q_npg":  # the raw features, fixed for the run
+        phi = float_array(param.features, name="features").reshape(S * A, n)
     pi = param.probs(theta)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
         res.record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
-        if variant == "npg":
-            fit = compatible_fa(fm, param, theta, rho=mu, mode="float")
-        else:
-            fit = q_npg_weights(fm, param, theta, rho=mu, mode="float")
+        # compatible_fa / q_npg_weights on this iteration's evaluation (no second solve)
+        X = (float_array(param.score(theta), name="score").reshape(S * A, n) if variant == "npg" else phi)
+        fit = compatible_fit(ev, X, ev.visitation(mu), target="advantage" if variant == "npg" else "q")
         w = np.asarray(fit.w, dtype=float)
         theta = theta + eta * w
         pi_next = param.probs(theta)
-        kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
+        kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g))
         wn = float(np.linalg.norm(w))
         res.record_step(grad_norm=wn, step_size=eta, kl=kl, kl_max=kl_max, w=w, w_norm=wn,
                         fit_error=float(fit.error))
