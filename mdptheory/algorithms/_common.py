@@ -113,6 +113,17 @@ def kl_moved(pi_next, pi, d):
                     np.asarray(float_array(d), dtype=float))
 
 
+def kl_rows(p, q):
+    r"""Per-state :math:`\mathrm{KL}(p_s\,\|\,q_s) = \sum_a p(a|s)\log(p(a|s)/q(a|s))` of validated float policies.
+
+    :math:`0\log 0 = 0` and :math:`+\infty` where :math:`q = 0 < p`: the float
+    route of :func:`mdptheory.kl.kl_policy` (the same digits), without its checks.
+    """
+    from scipy.special import rel_entr
+
+    return rel_entr(p, q).sum(axis=1)
+
+
 def kl_trace(pi_next, pi, d):
     r"""The KL moved by one step, for float arrays the run has already validated.
 
@@ -124,9 +135,7 @@ def kl_trace(pi_next, pi, d):
     per state :math:`\sum_a \pi_{t+1}\log(\pi_{t+1}/\pi_t)` with :math:`0\log 0 = 0`
     (the float route of :func:`mdptheory.kl.kl_policy`, without its checks).
     """
-    from scipy.special import rel_entr
-
-    kl = rel_entr(pi_next, pi).sum(axis=1)
+    kl = kl_rows(pi_next, pi)
     pos = d > 0
     return float(np.dot(d[pos], kl[pos])), float(np.max(kl))
 

@@ -32,7 +32,6 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
-from ..fields import float_array
 from ..policy import as_policy, greedy_policy, uniform_policy
 from ._common import check_T, distribution, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
@@ -131,6 +130,7 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
                              progress=progress)
     res.extras["value_mu"] = []
     zero = Fraction(0) if exact else 0.0
+    states = np.arange(m.n_states)
     ev = evaluate(m, pi)
     message = f"completed T = {T} iterations"
     for t in range(T + 1):
@@ -140,9 +140,9 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
             break
         Adv = ev.advantage
         greedy = greedy_policy(m, Adv)
-        actions = np.argmax(float_array(greedy), axis=1)
-        best = np.array([Adv[s, a] for s, a in enumerate(actions)], dtype=object if exact else float)
-        if all(b <= zero for b in best):
+        actions = np.argmax(greedy, axis=1)  # the 1 of each deterministic row
+        best = Adv[states, actions]
+        if np.asarray(best <= zero, dtype=bool).all():
             message = f"optimal at iteration {t}: max_a A(s, a) = 0 on every state"
             break
         d_mu = ev.visitation(mu)
@@ -151,9 +151,11 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
         if a_t <= zero:
             message = f"advantage gap 0 on the support of d_mu at iteration {t}"
             break
+        # a mixture of two policies is a policy (exact rows sum to 1 exactly): no re-validation;
+        # evaluate() checks it again anyway
         pi_next = (1 - a_t) * pi + a_t * greedy
-        pi_next = as_policy(m, pi_next, exact=exact)
-        kl, kl_max = kl_moved(pi_next, pi, float_array(ev.visitation(rho)))
+        pi_next.flags.writeable = False
+        kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
         res.record_step(grad_norm=adv_gap, step_size=a_t, kl=kl, kl_max=kl_max, advantage_gap=adv_gap,
                         greedy=actions)
         pi = pi_next

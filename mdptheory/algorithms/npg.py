@@ -90,8 +90,11 @@ def _npg_step(pi, Adv, eta, one_minus_gamma):
     the validated float arrays of a run (no re-validation, one exponential).
     """
     x = eta * Adv / one_minus_gamma
-    with np.errstate(divide="ignore"):
-        logits = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)) + x, -np.inf)
+    if pi.min() > 0:  # the usual case for a softmax: no masking needed
+        logits = np.log(pi) + x
+    else:  # actions with pi_t = 0 stay at 0
+        with np.errstate(divide="ignore"):
+            logits = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)) + x, -np.inf)
     m = logits.max(axis=1, keepdims=True)
     w = np.exp(logits - m)
     z = w.sum(axis=1, keepdims=True)

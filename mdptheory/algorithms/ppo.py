@@ -24,7 +24,8 @@ import numpy as np
 
 from ..exceptions import InvalidParameterError
 from ..fields import float_array
-from ._common import check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved, softmax_theta0, v_star
+from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, kl_trace, softmax_theta0,
+                      v_star, visitation_from)
 from .result import OptimizationResult
 
 __all__ = ["ppo", "clipped_surrogate", "clipped_surrogate_gradient"]
@@ -33,6 +34,11 @@ __all__ = ["ppo", "clipped_surrogate", "clipped_surrogate_gradient"]
 def _ratio(pi_new, pi_old):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pi_old > 0, pi_new / np.where(pi_old > 0, pi_old, 1.0), 1.0)
+
+
+def _surrogate_value(r, pi_old, A, d, eps):
+    term = np.minimum(r * A, np.clip(r, 1.0 - eps, 1.0 + eps) * A)
+    return float(d @ (pi_old * term).sum(axis=1))
 
 
 def clipped_surrogate(pi_new, pi_old, advantage, d, *, eps=0.2):
@@ -62,9 +68,7 @@ def clipped_surrogate(pi_new, pi_old, advantage, d, *, eps=0.2):
     """
     pi_new, pi_old = float_array(pi_new, name="pi_new"), float_array(pi_old, name="pi_old")
     A, d = float_array(advantage, name="advantage"), float_array(d, name="d")
-    r = _ratio(pi_new, pi_old)
-    term = np.minimum(r * A, np.clip(r, 1.0 - eps, 1.0 + eps) * A)
-    return float(d @ (pi_old * term).sum(axis=1))
+    return _surrogate_value(_ratio(pi_new, pi_old), pi_old, A, d, eps)
 
 
 def clipped_active(ratio, advantage, *, eps):
@@ -92,6 +96,15 @@ def clipped_surrogate_gradient(param, theta, pi_old, advantage, d, *, eps=0.2):
     active = clipped_active(_ratio(pi_new, pi_old), A, eps=eps)
     C = np.where(active | (pi_old == 0), 0.0, d[:, None] * A)
     return np.asarray(param.jacobian_vjp(theta, C), dtype=float).reshape(-1), active
+
+
+def _surrogate_gradient(param, theta, pi_old, pos, pi_old_safe, A, dA, eps):
+    """:func:`clipped_surrogate_gradient` for the validated arrays of a run: ``pos = pi_old > 0``,
+    ``pi_old_safe`` = ``pi_old`` with 1 off its support, ``dA = d[:, None] * A`` (same digits)."""
+    pi_new = np.asarray(param.probs(theta), dtype=float)
+    active = clipped_active(np.where(pos, pi_new / pi_old_safe, 1.0), A, eps=eps)
+    C = np.where(active | ~pos, 0.0, dA)
+    return np.asarray(param.jacobian_vjp(theta, C), dtype=float).reshape(-1)
 
 
 def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, mu=None, rho=None,
@@ -143,6 +156,8 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
                "theta0": "zeros" if theta0 is None else "given"}
     res = OptimizationResult("ppo", options=options, rho=rho, v_star=v_star(mdp, rho, exact=False), exact=False,
                              progress=progress)
+    g = float(mdp.gamma)
+    same_rho = np.array_equal(mu, rho)  # then the KL trace reuses d_mu
     pi = np.asarray(param.probs(theta), dtype=float)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
@@ -151,20 +166,23 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
             break
         d = ev.visitation(mu)
         Adv = ev.advantage
+        pos = pi > 0
+        pi_safe = np.where(pos, pi, 1.0)
+        dA = d[:, None] * Adv
         th = theta
         g0 = None
         for _ in range(K):
-            grad, _ = clipped_surrogate_gradient(param, th, pi, Adv, d, eps=eps)
+            grad = _surrogate_gradient(param, th, pi, pos, pi_safe, Adv, dA, eps)
             if g0 is None:
                 g0 = float(np.linalg.norm(grad))
             th = th + lr * grad
         pi_next = np.asarray(param.probs(th), dtype=float)
-        r = _ratio(pi_next, pi)
+        r = np.where(pos, pi_next / pi_safe, 1.0)
         act = clipped_active(r, Adv, eps=eps)
-        supp = (d[:, None] > 0) & (pi > 0)
-        kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
+        supp = (d[:, None] > 0) & pos
+        kl, kl_max = kl_trace(pi_next, pi, d if same_rho else visitation_from(ev, rho, g))
         res.record_step(grad_norm=g0, step_size=lr, kl=kl, kl_max=kl_max,
-                        surrogate=clipped_surrogate(pi_next, pi, Adv, d, eps=eps),
+                        surrogate=_surrogate_value(r, pi, Adv, d, eps),
                         clipped_fraction=float((d[:, None] * pi * act).sum()),
                         max_ratio=float(r[supp].max()), min_ratio=float(r[supp].min()))
         theta, pi = th, pi_next

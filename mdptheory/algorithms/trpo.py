@@ -29,9 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..exceptions import InvalidParameterError
-from ..geometry import compatible_fa, trpo_step
-from ..kl import kl_policy
-from ._common import check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved, softmax_theta0, v_star
+from ..fields import float_array
+from ..geometry import trpo_step
+from ._common import (check_T, check_positive, compatible_fit, distribution, evaluate_float, float_mdp, kl_rows,
+                      kl_trace, softmax_theta0, v_star, visitation_from)
 from .result import OptimizationResult
 
 __all__ = ["trpo"]
@@ -73,7 +74,10 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
         ``grad_norms[t]`` is :math:`\|\nabla V^{(t)}(\mu)\|_2`; ``step_sizes[t]``
         the step length :math:`\|\Delta_t\|_2`; ``extras["quadratic_kl"]`` the
         model :math:`\tfrac12\Delta^\top F\Delta` and ``extras["true_kl"]`` the
-        true :math:`\mathbb{E}_{d_\mu^{(t)}}\mathrm{KL}(\pi_t\|\pi_{t+1})`.
+        true :math:`\mathbb{E}_{d_\mu^{(t)}}\mathrm{KL}(\pi_t\|\pi_{t+1})`.  If a
+        step overflows (past the optimum, where :math:`g` is rounding noise and
+        the normalised step grows without bound), the run stops there with
+        ``success = False`` and says so in ``message``.
     """
     delta = check_positive(delta, "delta")
     T = check_T(T)
@@ -88,6 +92,7 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
                "param": type(param).__name__, "theta0": "zeros" if theta0 is None else "given"}
     res = OptimizationResult("trpo", options=options, rho=rho, v_star=v_star(mdp, rho, exact=False), exact=False,
                              progress=progress)
+    S, A, n = mdp.n_states, mdp.n_actions, int(param.n_params)
     pi = np.asarray(param.probs(theta), dtype=float)
     ev = evaluate_float(fm, pi)
     radius = delta if convention == "half" else delta / 2.0
@@ -95,26 +100,37 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
         res.record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
-        fit = compatible_fa(fm, param, theta, rho=mu, mode="float")
+        # compatible_fa on this iteration's evaluation: F (the Gram of the score) and (1 - gamma) grad V
+        d_mu = ev.visitation(mu)
+        fit = compatible_fit(ev, float_array(param.score(theta), name="score").reshape(S * A, n), d_mu,
+                             target="advantage")
         F = np.asarray(fit.gram, dtype=float)
         g = np.asarray(fit.moment, dtype=float) / (1.0 - g_)
         step = np.asarray(trpo_step(g, F, delta, convention=convention), dtype=float)
-        d_mu = ev.visitation(mu)
+        if not np.all(np.isfinite(step)):
+            # at the optimum g is rounding noise and the normalised step sqrt(2 delta / g'F^+g) F^+g
+            # can overflow; stop rather than step to a non-finite theta
+            return res.finish(False, f"non-finite trust-region step at iteration {t} "
+                                     f"(gradient norm {float(np.linalg.norm(g)):.3e})")
         v_mu = float(mu @ ev.V)
         new_theta = theta + step
         pi_next = np.asarray(param.probs(new_theta), dtype=float)
+        ev_next = None
         if line_search:
             for _ in range(int(max_backtracks)):
-                true_kl = float(d_mu @ np.asarray(kl_policy(pi, pi_next, mode="float"), dtype=float))
-                if true_kl <= radius and float(mu @ evaluate_float(fm, pi_next).V) >= v_mu:
-                    break
+                true_kl = float(d_mu @ kl_rows(pi, pi_next))
+                if true_kl <= radius:
+                    ev_next = evaluate_float(fm, pi_next)
+                    if float(mu @ ev_next.V) >= v_mu:
+                        break
+                ev_next = None
                 step = step / 2.0
                 new_theta = theta + step
                 pi_next = np.asarray(param.probs(new_theta), dtype=float)
-        true_kl = float(d_mu @ np.asarray(kl_policy(pi, pi_next, mode="float"), dtype=float))
-        kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
+        true_kl = float(d_mu @ kl_rows(pi, pi_next))
+        kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g_))
         res.record_step(grad_norm=float(np.linalg.norm(g)), step_size=float(np.linalg.norm(step)), kl=kl,
                         kl_max=kl_max, quadratic_kl=0.5 * float(step @ F @ step), true_kl=true_kl)
         theta, pi = new_theta, pi_next
-        ev = evaluate_float(fm, pi)
+        ev = ev_next if ev_next is not None else evaluate_float(fm, pi)
     return res.finish(True, f"completed T = {T} iterations")
