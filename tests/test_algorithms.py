@@ -201,3 +201,194 @@ def test_bad_options_other():
         cpi(m, T=1, alpha=1.5)
     with pytest.raises(InvalidParameterError):
         ppo(m, TabularSoftmax(1, 2), T=1, lr=1.0, eps=1.5)
+
+
+# ---------------------------------------------------------------- the per-iteration fast paths
+# Every run validates its inputs once and then works on unchecked arrays, one evaluation per
+# iteration.  The traces must equal what the public, validating functions give on the recorded
+# iterates.
+
+def _count_evaluations(monkeypatch):
+    """Count every PolicyEvaluation built, by any route (algorithms, geometry, gradients)."""
+    from mdptheory import PolicyEvaluation
+
+    calls = []
+    real = PolicyEvaluation.__init__
+
+    def counting(self, *args, **kw):
+        calls.append(1)
+        real(self, *args, **kw)
+
+    monkeypatch.setattr(PolicyEvaluation, "__init__", counting)
+    return calls
+
+
+def test_npg_trace_matches_public_routes(small):
+    from mdptheory.geometry import npg_closed_form, npg_update
+    from mdptheory.kl import kl_policy
+    from mdptheory.algorithms import npg_log_normalizer
+
+    rho2 = np.array([0.1, 0.2, 0.3, 0.4])
+    eta, g = 0.7, small.gamma
+    res = natural_policy_gradient(small, eta=eta, T=4, rho=rho2)
+    for t in range(4):
+        pi, nxt = res.policies[t], res.policies[t + 1]
+        ev = evaluate(small, pi)
+        np.testing.assert_allclose(nxt, npg_update(pi, ev.advantage, eta, g), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(res.extras["log_Z"][t], npg_log_normalizer(pi, ev.advantage, eta, g), atol=1e-14)
+        kl = np.asarray(kl_policy(nxt, pi, mode="float"), dtype=float)
+        assert res.kl_moved[t] == pytest.approx(float(ev.visitation(rho2) @ kl), rel=1e-12, abs=1e-300)
+        assert res.kl_moved_max[t] == pytest.approx(float(kl.max()), rel=1e-12)
+        assert res.grad_norms[t] == pytest.approx(float(np.linalg.norm(npg_closed_form(ev))), rel=1e-12)
+        # theta moves by eta A / (1 - gamma) (Lemma 10.6)
+        np.testing.assert_allclose(res.thetas[t + 1] - res.thetas[t], eta * ev.advantage.reshape(-1) / (1 - g),
+                                   atol=1e-12)
+
+
+def test_npg_closed_form_keeps_zero_actions_at_zero(small):
+    from mdptheory.geometry import npg_update
+
+    pi0 = np.array([[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.0, 0.0, 1.0], [0.2, 0.3, 0.5]])
+    theta0 = np.log(np.where(pi0 > 0, pi0, 1e-300)).reshape(-1)  # pi = 0 only up to 1e-300
+    res = natural_policy_gradient(small, eta=1.0, T=2, theta0=theta0)
+    ev = evaluate(small, res.policies[0])
+    np.testing.assert_allclose(res.policies[1], npg_update(res.policies[0], ev.advantage, 1.0, small.gamma),
+                               atol=1e-15)
+
+
+def test_softmax_pg_trace_matches_public_routes(small):
+    from mdptheory.gradients import value_gradient
+    from mdptheory.kl import kl_policy
+
+    mu = np.array([0.4, 0.3, 0.2, 0.1])
+    rho2 = np.full(4, 0.25)
+    param = TabularSoftmax(4, 3)
+    res = softmax_policy_gradient(small, T=4, eta=2.0, mu=mu, rho=rho2)
+    lam = 0.2
+    lb = log_barrier_policy_gradient(small, lam=lam, T=3, mu=mu)
+    for t in range(4):
+        th = res.thetas[t]
+        np.testing.assert_allclose(res.policies[t], param.probs(th), rtol=0, atol=1e-16)
+        grad = np.asarray(value_gradient(small, param, th, mu=mu, mode="float"), dtype=float)
+        np.testing.assert_allclose(res.thetas[t + 1] - th, 2.0 * grad, atol=1e-12)
+        assert res.grad_norms[t] == pytest.approx(float(np.linalg.norm(grad)), rel=1e-10)
+        kl = np.asarray(kl_policy(res.policies[t + 1], res.policies[t], mode="float"), dtype=float)
+        d = evaluate(small, res.policies[t]).visitation(rho2)
+        assert res.kl_moved[t] == pytest.approx(float(d @ kl), rel=1e-12)
+    for t in range(4):
+        th = lb.thetas[t]
+        v_mu = float(mu @ evaluate(small, param.probs(th)).V)
+        assert lb.extras["objective"][t] == pytest.approx(v_mu + lam / 12 * float(param.log_probs(th).sum()),
+                                                          rel=1e-13)
+
+
+def test_loglinear_npg_weights_match_compatible_fa(small):
+    from mdptheory.geometry import compatible_fa, q_npg_weights
+    from mdptheory.policies import LogLinear
+
+    phi = np.random.default_rng(4).normal(size=(4, 3, 3))
+    param = LogLinear(phi)
+    mu = np.array([0.4, 0.3, 0.2, 0.1])
+    for variant, ref in (("npg", compatible_fa), ("q_npg", q_npg_weights)):
+        res = loglinear_npg(small, phi, eta=0.5, T=3, variant=variant, mu=mu)
+        for t in range(3):
+            fit = ref(small, param, res.thetas[t], rho=mu, mode="float")
+            np.testing.assert_allclose(res.extras["w"][t], fit.w, rtol=1e-10, atol=1e-13)
+            assert res.extras["fit_error"][t] == pytest.approx(float(fit.error), rel=1e-9, abs=1e-15)
+
+
+def test_trpo_trace_matches_public_routes(small):
+    from mdptheory.geometry import compatible_fa
+    from mdptheory.kl import kl_policy
+
+    mu = np.array([0.4, 0.3, 0.2, 0.1])
+    param = TabularSoftmax(4, 3)
+    for line_search in (False, True):
+        res = trpo(small, param, delta=0.5, T=4, mu=mu, line_search=line_search)
+        for t in range(4):
+            fit = compatible_fa(small, param, res.thetas[t], rho=mu, mode="float")
+            g = np.asarray(fit.moment, dtype=float) / (1 - small.gamma)
+            assert res.grad_norms[t] == pytest.approx(float(np.linalg.norm(g)), rel=1e-10)
+            d = evaluate(small, res.policies[t]).visitation(mu)
+            kl = np.asarray(kl_policy(res.policies[t], res.policies[t + 1], mode="float"), dtype=float)
+            assert res.extras["true_kl"][t] == pytest.approx(float(d @ kl), rel=1e-12)
+        if line_search:
+            assert all(k <= 0.5 + 1e-12 for k in res.extras["true_kl"])
+            vm = [float(mu @ evaluate(small, p).V) for p in res.policies]
+            assert all(b >= a - 1e-15 for a, b in zip(vm, vm[1:]))
+
+
+def test_trpo_stops_on_an_overflowing_step():
+    # pi(a_2) = e^-720 is subnormal: g and F are at rounding level, and the normalised step
+    # sqrt(2 delta / g'F^+g) F^+g overflows; the run stops and says so instead of raising
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = trpo(bandit([1.0, 0.0]), TabularSoftmax(1, 2), delta=0.1, T=3, theta0=[0.0, -720.0])
+    assert not res.success and "non-finite" in res.message
+    assert res.n_iter == 0 and len(res.policies) == 1
+
+
+def test_ppo_trace_matches_public_surrogate(small):
+    mu = np.array([0.4, 0.3, 0.2, 0.1])
+    param = TabularSoftmax(4, 3)
+    res = ppo(small, param, lr=2.0, T=3, inner_steps=4, mu=mu)
+    for t in range(3):
+        pi, nxt = res.policies[t], res.policies[t + 1]
+        ev = evaluate(small, pi)
+        d = ev.visitation(mu)
+        assert res.extras["surrogate"][t] == pytest.approx(
+            clipped_surrogate(nxt, pi, ev.advantage, d, eps=0.2), rel=1e-12, abs=1e-15)
+        g0, _ = clipped_surrogate_gradient(param, res.thetas[t], pi, ev.advantage, d, eps=0.2)
+        assert res.grad_norms[t] == pytest.approx(float(np.linalg.norm(g0)), rel=1e-12)
+
+
+def test_cpi_steps_are_mixtures_with_the_greedy_policy():
+    from mdptheory.policy import greedy_policy
+
+    m = random_mdp(4, 3, gamma=0.8, seed=7)
+    res = cpi(m, T=5, alpha=0.3)
+    for t in range(res.n_iter):
+        ev = evaluate(m, res.policies[t])
+        G = greedy_policy(m, ev.advantage)
+        np.testing.assert_allclose(res.policies[t + 1], 0.7 * res.policies[t] + 0.3 * G, atol=1e-15)
+        best = ev.advantage.max(axis=1)
+        assert res.extras["advantage_gap"][t] == pytest.approx(float(ev.visitation() @ best), rel=1e-12)
+    me = random_mdp(3, 2, gamma=Fraction(1, 2), seed=2, exact=True)
+    ex = cpi(me, T=3, alpha=Fraction(1, 3))
+    for p in ex.policies:
+        assert all(isinstance(x, Fraction) for x in p.flat)
+        assert all(sum(row, Fraction(0)) == 1 for row in p)
+
+
+@pytest.mark.parametrize("name", ["npg", "ga", "loglinear", "trpo", "trpo_ls", "ppo"])
+def test_one_evaluation_per_iteration(small, monkeypatch, name):
+    from mdptheory.policies import LogLinear
+
+    calls = _count_evaluations(monkeypatch)
+    T = 4
+    run = {
+        "npg": lambda: natural_policy_gradient(small, eta=1.0, T=T),
+        "ga": lambda: softmax_policy_gradient(small, T=T, mu=np.full(4, 0.25)),
+        "loglinear": lambda: loglinear_npg(small, np.eye(12).reshape(4, 3, 12), eta=0.5, T=T),
+        "trpo": lambda: trpo(small, TabularSoftmax(4, 3), delta=0.05, T=T),
+        # accepted on the first try (small radius): the line search's evaluation is reused
+        "trpo_ls": lambda: trpo(small, TabularSoftmax(4, 3), delta=1e-4, T=T, line_search=True),
+        "ppo": lambda: ppo(small, TabularSoftmax(4, 3), lr=1.0, T=T, inner_steps=3),
+    }[name]
+    res = run()
+    assert res.n_iter == T
+    assert len(calls) == T + 1
+
+
+def test_result_as_dict_keeps_huge_rationals():
+    big = Fraction(1, 7**6000)  # a 5,000-digit denominator: beyond str(int)'s default limit
+    res = OptimizationResult("x", exact=True, v_star=big, rho=np.array([Fraction(1)], dtype=object))
+    res.record_iterate(np.array([[Fraction(1)]], dtype=object), big)
+    from flint import fmpz
+
+    d = res.as_dict()
+    s = json.dumps(d)
+    num, den = d["values"][0].split("/")
+    assert Fraction(int(fmpz(num)), int(fmpz(den))) == big and d["gaps"][0] == 0 and len(s) > 5000

@@ -36,8 +36,6 @@ solve, the visitations).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..exceptions import InvalidParameterError

@@ -46,7 +46,13 @@ def _plain(x):
     if x is None or isinstance(x, (bool, int, float, str)):
         return x
     if isinstance(x, Fraction):
-        return str(x) if x.denominator != 1 else int(x)
+        if x.denominator == 1:
+            return int(x)
+        # FLINT's decimal conversion has no digit limit (str(int) stops at 4300 digits, which
+        # exact CPI runs exceed after a few adaptive steps)
+        from flint import fmpz
+
+        return f"{fmpz(x.numerator).str()}/{fmpz(x.denominator).str()}"
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, np.ndarray):

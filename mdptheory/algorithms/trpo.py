@@ -106,12 +106,13 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
                              target="advantage")
         F = np.asarray(fit.gram, dtype=float)
         g = np.asarray(fit.moment, dtype=float) / (1.0 - g_)
-        step = np.asarray(trpo_step(g, F, delta, convention=convention), dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = np.asarray(trpo_step(g, F, delta, convention=convention), dtype=float)
         if not np.all(np.isfinite(step)):
             # at the optimum g is rounding noise and the normalised step sqrt(2 delta / g'F^+g) F^+g
             # can overflow; stop rather than step to a non-finite theta
             return res.finish(False, f"non-finite trust-region step at iteration {t} "
-                                     f"(gradient norm {float(np.linalg.norm(g)):.3e})")
+                                     f"(max |grad V| = {float(np.max(np.abs(g))):.3e})")
         v_mu = float(mu @ ev.V)
         new_theta = theta + step
         pi_next = np.asarray(param.probs(new_theta), dtype=float)
