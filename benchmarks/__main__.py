@@ -18,7 +18,7 @@ import time
 
 from . import SECTIONS
 
-_MODULES = {"import": "import_time"}
+_MODULES = {"import": "import_time", "algorithms": "bench_algorithms"}
 
 
 def _fmt_time(seconds, per):

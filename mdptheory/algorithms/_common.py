@@ -180,14 +180,24 @@ def compatible_fit(ev, X, d, *, target):
     """
     from ..geometry import CompatibleFit, pinv_solve
 
-    y = (ev.advantage if target == "advantage" else ev.Q).reshape(-1)
-    nu = (d[:, None] * ev.pi).reshape(-1)
-    WX = X * nu[:, None]
-    M = WX.T @ X
-    b = (WX.T @ y[:, None])[:, 0]
+    M, b, y, nu = gram_moment(ev, X, d, target=target)
     w = pinv_solve(M, b)
     res = y - X @ w
     return CompatibleFit(w, float(nu @ (res * res)), M, b, target, "float")
+
+
+def gram_moment(ev, X, d, *, target):
+    r"""The normal equations of :func:`compatible_fit`: :math:`M = \sum\nu\phi\phi^\top`, :math:`b = \sum\nu\phi y`.
+
+    Returns ``(M, b, y, nu)`` (``y`` the regression target and ``nu = d pi``
+    flattened to (S*A,)).  With the score as features, ``M`` is the Fisher
+    matrix :math:`F_\mu` and :math:`b = (1-\gamma)\nabla V(\mu)` (AJKS Lemma 11.1),
+    all TRPO needs.
+    """
+    y = (ev.advantage if target == "advantage" else ev.Q).reshape(-1)
+    nu = (d[:, None] * ev.pi).reshape(-1)
+    WX = X * nu[:, None]
+    return WX.T @ X, (WX.T @ y[:, None])[:, 0], y, nu
 
 
 def softmax_rows(param, theta):

@@ -31,7 +31,7 @@ import numpy as np
 from ..exceptions import InvalidParameterError
 from ..fields import float_array
 from ..geometry import trpo_step
-from ._common import (check_T, check_positive, compatible_fit, distribution, evaluate_float, float_mdp, kl_rows,
+from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, gram_moment, kl_rows,
                       kl_trace, softmax_theta0, v_star, visitation_from)
 from .result import OptimizationResult
 
@@ -102,10 +102,9 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
             break
         # compatible_fa on this iteration's evaluation: F (the Gram of the score) and (1 - gamma) grad V
         d_mu = ev.visitation(mu)
-        fit = compatible_fit(ev, float_array(param.score(theta), name="score").reshape(S * A, n), d_mu,
-                             target="advantage")
-        F = np.asarray(fit.gram, dtype=float)
-        g = np.asarray(fit.moment, dtype=float) / (1.0 - g_)
+        F, b, _, _ = gram_moment(ev, float_array(param.score(theta), name="score").reshape(S * A, n), d_mu,
+                                 target="advantage")
+        g = b / (1.0 - g_)
         with np.errstate(over="ignore", invalid="ignore"):
             step = np.asarray(trpo_step(g, F, delta, convention=convention), dtype=float)
         if not np.all(np.isfinite(step)):
