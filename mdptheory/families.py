@@ -54,12 +54,27 @@ _EXACT_REWARD_DEN = 10
 
 
 # ------------------------------------------------------------------ checks
-def _check_int(value, name, *, minimum=1):
+#: Largest size argument accepted (states, actions, rows...): beyond it no MDP fits in memory.
+MAX_SIZE = 10**8
+#: Largest number of stored transition entries (dense S*A*S, or sparse S*A*successors).
+MAX_ENTRIES = 10**9
+
+
+def _check_int(value, name, *, minimum=1, maximum=MAX_SIZE):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise InvalidParameterError(f"{name} must be an integer; got {value!r}")
     if value < minimum:
         raise InvalidParameterError(f"{name} must be >= {minimum}; got {value!r}")
+    if value > maximum:
+        raise InvalidParameterError(f"{name} = {value!r} exceeds {maximum:g}: no such MDP fits in memory")
     return int(value)
+
+
+def _check_entries(n_entries, what):
+    """Refuse constructions whose transition storage cannot fit in memory."""
+    if n_entries > MAX_ENTRIES:
+        raise InvalidParameterError(f"{what} would store {n_entries:.3g} transition entries "
+                                    f"(limit {MAX_ENTRIES:g}); use sparse=True or a smaller size")
 
 
 def _check_bool(value, name):
@@ -225,6 +240,7 @@ def random_mdp(S, A, *, gamma=0.9, density=1.0, seed=None, exact=False, sparse=F
     A = _check_int(A, "A")
     d = float(_check_real(density, "density", lo=0, hi=1, lo_open=True))
     k = min(S, max(1, int(round(d * S))))
+    _check_entries(S * A * (k if sparse else S), "random_mdp")
     return _random_instance(S, A, k, gamma=gamma, seed=seed, exact=exact, sparse=sparse, name="random_mdp")
 
 
@@ -268,6 +284,7 @@ def garnet(S, A, branching, *, gamma=0.9, seed=None, exact=False, sparse=False) 
     b = _check_int(branching, "branching")
     if b > S:
         raise InvalidParameterError(f"branching = {b} exceeds the number of states S = {S}")
+    _check_entries(S * A * (b if sparse else S), "garnet")
     return _random_instance(S, A, b, gamma=gamma, seed=seed, exact=exact, sparse=sparse, name="garnet")
 
 
@@ -302,6 +319,7 @@ def chain(n, *, gamma=0.9, slip=0, exact=False) -> MDP:
     [Fraction(0, 1), Fraction(1, 1), Fraction(0, 1)]
     """
     n = _check_int(n, "n")
+    _check_entries(2 * n * n, "chain (dense)")
     exact = _check_bool(exact, "exact")
     g = _gamma(gamma, exact)
     q = _prob(slip, "slip", exact)
@@ -425,6 +443,7 @@ def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=False, exa
     nrows = _check_int(nrows, "nrows")
     ncols = _check_int(ncols, "ncols")
     sparse = _check_bool(sparse, "sparse")
+    _check_entries(4 * nrows * ncols * (5 if sparse else nrows * ncols), "gridworld")
     exact = _check_bool(exact, "exact")
     if exact and sparse:
         raise InvalidParameterError("gridworld: exact=True and sparse=True cannot be combined "
@@ -516,6 +535,7 @@ def forest(S=3, r1=4, r2=2, p=0.1, *, gamma=0.9, exact=False, sparse=False) -> M
     S = _check_int(S, "S", minimum=2)
     exact = _check_bool(exact, "exact")
     sparse = _check_bool(sparse, "sparse")
+    _check_entries(2 * S * (2 if sparse else S), "forest")
     if exact and sparse:
         raise InvalidParameterError("forest: exact=True and sparse=True cannot be combined "
                                     "(sparse MDPs are float only)")

@@ -310,8 +310,6 @@ def test_family_constructor_fuzz(name, a, b, c, kw):
         assert np.allclose(np.asarray(sums, dtype=float), 1)
 
 
-@pytest.mark.xfail(strict=True, reason="families: sizes beyond memory raise ValueError/MemoryError, "
-                                       "not a documented error (families._check_int has no upper bound)")
 def test_family_constructors_reject_sizes_beyond_memory():
     from mdptheory.families import chain, garnet
 
