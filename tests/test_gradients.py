@@ -116,6 +116,11 @@ def test_float_gradient_routes_agree_within_conditioning_tolerance(seed):
             assert np.max(np.abs(g - other)) <= tol
         if isinstance(param, TabularSoftmax):
             assert np.max(np.abs(g - softmax_gradient_closed_form(mdp, param, th))) <= tol
+        if isinstance(param, NeuralSoftmax):
+            # ReLU units: V is only piecewise smooth in alpha and a difference stencil can
+            # straddle a kink, so finite differences are no reference here (the three
+            # analytic routes above are)
+            continue
         fd = value_gradient_fd(mdp, param, th)
         assert np.all(np.abs(g - fd.derivative) <= 10 * fd.error_estimate + tol)
 
