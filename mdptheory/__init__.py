@@ -22,6 +22,7 @@ from .policy import greedy_policy
 from .policy import uniform_policy
 from .evaluation import PolicyEvaluation
 from .evaluation import evaluate
+from .evaluation import WARN_RELATIVE_ERROR
 from .batch import BatchEvaluation
 from .batch import evaluate_batch
 from .batch import evaluate_policies
@@ -65,6 +66,7 @@ __all__ = [
     "uniform_policy",
     "PolicyEvaluation",
     "evaluate",
+    "WARN_RELATIVE_ERROR",
     "BatchEvaluation",
     "evaluate_batch",
     "evaluate_policies",
