@@ -31,6 +31,11 @@ Log-linear NPG and Q-NPG (AJKS §11.2; THEORY F3, F4): for
 with the exact (minimum-norm) regression of :func:`mdptheory.geometry.compatible_fa`
 and :func:`mdptheory.geometry.q_npg_weights`.  All of these are float64 (the
 update exponentiates).
+
+Every iteration costs one evaluation (one LU factorization of
+:math:`I-\gamma P^{\pi_t}`), whose factors also give the visitations of the
+regression and of the KL trace; options and distributions are validated once,
+when the run starts.
 """
 
 from __future__ import annotations
