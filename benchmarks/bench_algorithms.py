@@ -12,7 +12,9 @@ inner gradient steps) and CPI (alpha = 0.1) are listed for comparison: their
 iterations do more than one evaluation's worth of work by design.
 
 Run as a section, ``python -m benchmarks algorithms [--quick]``, or alone,
-``python -m benchmarks.bench_algorithms [--quick]``.
+``python -m benchmarks.bench_algorithms [--quick]``.  Each row's baseline is
+timed alternately with the algorithm (the ratio is robust to a drifting load
+on a shared machine).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ._common import Row, median_time
+from ._common import Row
 
 __all__ = ["run", "main"]
 
@@ -51,8 +53,30 @@ def _cases(m, S, A, T):
     return cases
 
 
+def _interleaved(fn_a, fn_b, repeat):
+    """Medians of ``fn_a()`` and ``fn_b()`` timed alternately (one warm-up each), so that a
+    drifting machine load affects both alike."""
+    import gc
+    import statistics
+    import time
+
+    fn_a(), fn_b()
+    ta, tb = [], []
+    for _ in range(repeat):
+        for fn, out in ((fn_a, ta), (fn_b, tb)):
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
+
+
 def run(quick: bool) -> list[Row]:
-    """Rows of the ``algorithms`` section: seconds per iteration, ratio to one evaluation."""
+    """Rows of the ``algorithms`` section: seconds per iteration, ratio to one evaluation.
+
+    Each algorithm is timed alternately with as many evaluations as it has
+    iterations, and its ratio uses that baseline.
+    """
     from mdptheory import evaluate
     from mdptheory.families import random_mdp
     from mdptheory.optimal import solve
@@ -66,23 +90,21 @@ def run(quick: bool) -> list[Row]:
         T = 3 if big else 20
         repeat = 3 if big else 7
         rng = np.random.default_rng(0)
-
-        def evaluations():
-            # fresh policies, as the algorithms see them (no cached factorization)
-            for _ in range(T):
-                pi = rng.random((S, A)) + 0.1
-                evaluate(m, pi / pi.sum(axis=1, keepdims=True)).visitation()
-
-        t_eval = median_time(evaluations, repeat=repeat) / T
         tag = f"(S={S}, A={A})"
-        rows.append(Row(f"evaluate + visitation {tag}", t_eval, note="baseline: one evaluation"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. TRPO's steps near the optimum; not what is timed
             for name, fn, n_iter, note in _cases(m, S, A, T):
-                t = median_time(fn, repeat=repeat) / n_iter
-                rows.append(Row(f"{name} iteration {tag}", t, "one evaluation", t_eval,
-                                anchor=note if note.startswith("target") else "",
-                                note="" if note.startswith("target") else note))
+
+                def evaluations(n_iter=n_iter):
+                    # fresh policies, as the algorithms see them (no cached factorization)
+                    for _ in range(n_iter):
+                        pi = rng.random((S, A)) + 0.1
+                        evaluate(m, pi / pi.sum(axis=1, keepdims=True)).visitation()
+
+                t_eval, t = _interleaved(evaluations, fn, repeat)
+                target = note.startswith("target")
+                rows.append(Row(f"{name} iteration {tag}", t / n_iter, "evaluate + visitation", t_eval / n_iter,
+                                anchor=note if target else "", note="" if target else note))
     return rows
 
 
