@@ -392,3 +392,11 @@ def test_result_as_dict_keeps_huge_rationals():
     s = json.dumps(d)
     num, den = d["values"][0].split("/")
     assert Fraction(int(fmpz(num)), int(fmpz(den))) == big and d["gaps"][0] == 0 and len(s) > 5000
+
+
+def test_bad_exact_distribution_names_the_entry():
+    m = random_mdp(3, 2, gamma=Fraction(1, 2), seed=2, exact=True)
+    with pytest.raises(InvalidParameterError, match=r"mu\[1\] = -1/4 < 0"):
+        cpi(m, T=1, mu=[Fraction(1), Fraction(-1, 4), Fraction(1, 4)])
+    with pytest.raises(InvalidParameterError, match="sums to 7/8"):
+        cpi(m, T=1, rho=[Fraction(1, 2), Fraction(1, 4), Fraction(1, 8)])
