@@ -53,6 +53,9 @@ assert all(rep.verdict != lemmas.FALSIFIED for rep in reports), "a statement was
 '''
 
 
+NOTEBOOKS = {}
+
+
 def md(text):
     return new_markdown_cell(textwrap.dedent(text).strip("\n"))
 
@@ -254,7 +257,283 @@ NB01 = notebook(
     ],
 )
 
-NOTEBOOKS = {"01_policy_gradients": NB01}
+NOTEBOOKS["01_policy_gradients"] = NB01
+
+
+
+# ---------------------------------------------------------------------------
+# 02: global optimality and NPG (AJKS Ch. 10)
+# ---------------------------------------------------------------------------
+
+NOTEBOOKS["02_global_optimality_npg"] = notebook(
+    "Global optimality and the natural policy gradient (AJKS Ch. 10)",
+    r"""
+    Gradient ascent on a softmax policy converges to a global optimum (Thm 10.3), but can be very slow:
+    on the chain of Prop. 10.1 the gradient at a uniform-ish start is exponentially small in the horizon.
+    This notebook draws that chain's gradient norm in exact and certified ball arithmetic, then runs
+    softmax gradient ascent, log-barrier gradient ascent (Thm 10.4) and the natural policy gradient
+    (Thm 10.7) on the same MDP with the theoretical bounds drawn over the runs.
+    """,
+    [
+        md(r"""
+        ## The vanishing-gradient chain (Prop. 10.1)
+
+        States $s_0,\dots,s_{H+1}$, $\gamma = H/(H+1)$, four actions, only $a_1$ moves right, the reward
+        sits at $s_{H+1}$. Under the direct parameterisation with $\pi(a_1|s) = 1/5 < 1/4$ everywhere,
+        $\|\nabla_\theta V(s_0)\|_2 \le (1/3)^{H/4}$ — for $H \ge 562$ that is the proposition's stated
+        range, for smaller $H$ an illustration. The norms are far below the float64 range, so
+        `chain_gradient_norm` returns an exact rational squared norm (small $H$) or a certified arb
+        enclosure; we plot $\log_{10}$ of the enclosure's midpoint.
+        """),
+        code(r'''
+        from flint import arb
+        from mdptheory import derivatives, families
+        from mdptheory.policies import Direct
+
+        Hs = [4, 8, 16, 32, 64, 128, 256, 600] if SMALL else [4, 8, 16, 32, 64, 128, 256, 400, 600, 800, 1000]
+        log10 = lambda x: float((x.log() / arb(10).log()).mid())
+        rows = []
+        for H in Hs:
+            res = derivatives.chain_gradient_norm(H, "1/5", prec=None if H <= 64 else 256)
+            rows.append((H, res.mode, log10(res.norm), log10(res.bound), res.below_bound, res.in_stated_range))
+            print(f"H = {H:5d} ({res.mode:5s}): log10 ||grad|| = {rows[-1][2]:9.2f}   log10 (1/3)^(H/4) = {rows[-1][3]:8.2f}"
+                  f"   below: {res.below_bound}   in the stated range: {res.in_stated_range}")
+
+        # suboptimality at the same policy, by exact policy evaluation, against (H+1)/8 - (H+1)^2/3^H
+        H_gap = list(range(4, 25 if SMALL else 41, 2))
+        gaps, lower = [], []
+        for H in H_gap:
+            chain = families.vanishing_gradient_chain(H)
+            pi = Direct(H + 2, 4).probs(np.full((H + 2) * 3, Fraction(1, 5), dtype=object))
+            v = mt.evaluate(chain, pi).value()
+            v_star = chain.gamma ** (H + 1) / (1 - chain.gamma)
+            gaps.append(v_star - v)
+            lower.append(Fraction(H + 1, 8) - Fraction((H + 1) ** 2, 3 ** H))
+        '''),
+        code(r'''
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        H_arr = np.array([r[0] for r in rows])
+        axes[0].plot(H_arr, [r[2] for r in rows], "o-", label=r"$\log_{10}\|\nabla_\theta V(s_0)\|_2$ (exact / arb)")
+        axes[0].plot(H_arr, [r[3] for r in rows], "--", label=r"$\log_{10}(1/3)^{H/4}$")
+        axes[0].axvspan(562, max(H_arr.max(), 600), color="grey", alpha=0.2, label=r"stated range $H \geq 562$")
+        axes[0].set_xlabel("horizon $H$")
+        axes[0].set_ylabel(r"$\log_{10}$ of the gradient norm")
+        axes[0].set_title(r"Chain MDP at $\pi(a_1|s) = 1/5$")
+        axes[0].legend(fontsize=8)
+        axes[1].plot(H_gap, [float(g) for g in gaps], "o-", label=r"$V^*(s_0) - V^\pi(s_0)$ (exact)")
+        axes[1].plot(H_gap, [float(b) for b in lower], "--", label=r"$(H+1)/8 - (H+1)^2/3^H$")
+        axes[1].set_xlabel("horizon $H$")
+        axes[1].set_ylabel("suboptimality")
+        axes[1].set_title("Suboptimality stays large")
+        axes[1].legend()
+        fig.tight_layout()
+        plt.show()
+        '''),
+        code(r'''
+        theta_chain = lambda H: [[Fraction(1, 5)] * 3] * (H + 2)
+        check(lemmas.vanishing_gradients(8, theta_chain(8), derivative_H=600))
+        if not SMALL:
+            check(lemmas.vanishing_gradients(16, theta_chain(16), derivative_H=1000, derivative_order=2, mode="ball"));
+        '''),
+        md(r"""
+        ## Gradient ascent, log-barrier ascent and NPG on one MDP
+
+        A random MDP with $\gamma = 1/2$ and uniform $\mu = \rho$, all methods from $\theta_0 = 0$:
+
+        * softmax gradient ascent with $\eta = 1/\beta$, $\beta = 8/(1-\gamma)^3$: Lemma 9.6 bounds
+          $\min_{t<T}\|\nabla V_t\|^2 \le 2\beta(V^*(\mu) - V_0(\mu))/T$, and Mei et al. (2020) give
+          $V^* - V_t \le 16S\|d_\mu^{\pi^*}/\mu\|_\infty^2\|1/\mu\|_\infty / (c^2(1-\gamma)^6 t)$ with
+          $c = \min_{k\le t}\min_s\pi_k(a^*(s)|s)$ (constants unconfirmed, see THEORY D7);
+        * log-barrier ascent on $L_\lambda$ (Thm 10.4): once $\|\nabla L_\lambda\| \le \lambda/(2|S||A|)$,
+          $V^*(\rho) - V(\rho) \le 2\lambda\|d_\rho^{\pi^*}/\mu\|_\infty/(1-\gamma)$;
+        * NPG with step $\eta$ (Thm 10.7): $V^*(\rho) - V_T(\rho) \le \log|A|/(\eta T) + 1/((1-\gamma)^2 T)$.
+        """),
+        code(r'''
+        from mdptheory import algorithms as alg
+
+        m = families.random_mdp(4, 3, gamma=0.5, seed=3)
+        S, A = m.n_states, m.n_actions
+        gamma, mu = float(m.gamma), np.asarray(m.rho, dtype=float)
+        opt = mt.solve(m)
+        d_star = mt.evaluate(m, opt.pi).visitation(mu)
+        C = float(np.max(np.asarray(d_star, dtype=float) / mu))           # ||d_rho^{pi*} / mu||_inf
+        T_pg = 600 if SMALL else 4000
+        lam, eta_npg = 0.3, 1.0
+
+        res_pg = alg.softmax_policy_gradient(m, T=T_pg)
+        res_lb = alg.log_barrier_policy_gradient(m, lam=lam, T=T_pg)
+        res_npg = alg.natural_policy_gradient(m, eta=eta_npg, T=40)
+        res_fast = alg.softmax_policy_gradient(m, T=T_pg, eta=1.0)      # a step size outside the theory
+        runs = {name: r.as_dict() for name, r in
+                [("gradient ascent", res_pg), ("log-barrier ascent", res_lb), ("NPG", res_npg),
+                 (r"gradient ascent, $\eta = 1$", res_fast)]}
+        for name, r in runs.items():
+            print(f"{name:20s} {r['n_iter']:5d} iterations, final gap {r['gaps'][-1]:.3e}")
+        '''),
+        code(r'''
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+        ax = axes[0]
+        for name, r in runs.items():
+            ax.loglog(np.arange(1, r["n_iter"] + 2), r["gaps"], label=name)
+        t = np.arange(1, 41)
+        ax.loglog(t, np.log(A) / (eta_npg * t) + 1 / ((1 - gamma) ** 2 * t), "k--", label="NPG bound (Thm 10.7)")
+        pol = np.array(runs["gradient ascent"]["policies"])                # (T+1, S, A)
+        a_star = np.asarray(opt.actions)
+        c_t = np.minimum.accumulate(pol[:, np.arange(S), a_star].min(axis=1))
+        t_pg = np.arange(1, T_pg + 1)
+        mei = 16 * S * C ** 2 * np.max(1 / mu) / (c_t[1:] ** 2 * (1 - gamma) ** 6 * t_pg)
+        ax.loglog(t_pg + 1, mei, "C0:", label="Mei et al. rate for GA (D7)")
+        ax.set_ylim(1e-8, 1e4)
+        ax.set_xlabel("iteration $t + 1$")
+        ax.set_ylabel(r"$V^*(\rho) - V^{(t)}(\rho)$")
+        ax.set_title("Optimality gaps")
+        ax.legend(fontsize=8)
+
+        ax = axes[1]
+        g2 = np.array(runs["gradient ascent"]["grad_norms"]) ** 2
+        beta = alg.softmax_beta(gamma)
+        ax.loglog(t_pg, np.minimum.accumulate(g2[:T_pg]), label=r"$\min_{t<T}\|\nabla V_t(\mu)\|^2$")
+        ax.loglog(t_pg, 2 * beta * runs["gradient ascent"]["gaps"][0] / t_pg, "k--", label=r"$2\beta(V^* - V_0)/T$ (Lemma 9.6)")
+        ax.set_xlabel("$T$")
+        ax.set_ylabel("squared gradient norm")
+        ax.set_title(r"Gradient ascent, $\eta = (1-\gamma)^3/8$")
+        ax.legend(fontsize=8)
+
+        ax = axes[2]
+        r = runs["log-barrier ascent"]
+        ax.semilogy(r["grad_norms"], label=r"$\|\nabla L_\lambda(\theta_t)\|_2$")
+        ax.axhline(lam / (2 * S * A), color="C0", ls="--", label=r"threshold $\lambda/(2|S||A|)$")
+        ax.semilogy(r["gaps"], label=r"$V^*(\rho) - V^{(t)}(\rho)$")
+        ax.axhline(2 * lam * C / (1 - gamma), color="C1", ls="--", label=r"$2\lambda\|d^{\pi^*}_\rho/\mu\|_\infty/(1-\gamma)$")
+        ax.set_xlabel("iteration $t$")
+        ax.set_title(rf"Log-barrier ascent, $\lambda$ = {lam}")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        plt.show()
+        '''),
+        md(r"""
+        With the step sizes the theorems assume ($\eta = (1-\gamma)^3/8$ and $1/\beta_\lambda$) both
+        gradient methods move slowly and sit far inside their bounds; NPG, whose update does not depend on
+        the parameterisation's geometry, converges linearly here, well below its $O(1/T)$ guarantee.
+        A larger, unguaranteed step ($\eta = 1$) shows that the slowness is mostly the conservative step.
+        """),
+        code(r'''
+        from mdptheory.policies import LogRational, TabularSoftmax
+        check(lemmas.gradient_ascent_rate(m, T=30))
+        check(lemmas.softmax_pg_monotone(m, T=30))
+        check(lemmas.log_barrier_stationarity(m, lam=lam, T=600 if SMALL else 3000))
+        check(lemmas.log_barrier_corollary(m))
+        check(lemmas.npg_improvement(m, eta=eta_npg))
+        check(lemmas.npg_rate(m, eta=eta_npg))
+        check(lemmas.npg_closed_form_check(m.to_exact(), TabularSoftmax(S, A),
+                                           LogRational(np.arange(1, S * A + 1)), mode="exact"));
+        '''),
+    ],
+)
+# ---------------------------------------------------------------------------
+# 03: function approximation (AJKS Ch. 11)
+# ---------------------------------------------------------------------------
+
+NOTEBOOKS["03_function_approximation"] = notebook(
+    "Function approximation: compatible features and Q-NPG (AJKS Ch. 11)",
+    r"""
+    With a log-linear policy $\pi_\theta(a|s)\propto\exp(\theta^\top\phi(s,a))$ the natural gradient is a
+    regression: NPG regresses the advantage on the centred features $\nabla\log\pi = \phi - \mathbb E_\pi\phi$
+    (compatible function approximation, Lemmas 11.1–11.2), Q-NPG regresses $Q$ on the raw features (§11.2).
+    When the features cannot represent the target, the regression error limits what the iterations reach
+    (Lemma 11.3). Everything below is computed with exact policy evaluation and exact least squares.
+    """,
+    [
+        md(r"""
+        ## Compatible function approximation (Lemmas 11.1, 11.2)
+
+        $w^\star = \arg\min_w \mathbb E_{s\sim d_\rho,a\sim\pi}(A^\pi(s,a) - w\cdot\nabla\log\pi(a|s))^2$ gives
+        $\nabla V(\rho) = (1-\gamma)^{-1}\mathbb E[\nabla\log\pi\,(w^\star\cdot\nabla\log\pi)]$ and, for the
+        minimum-norm minimiser, $F_\rho^\dagger\nabla V(\rho) = w^\star/(1-\gamma)$: the NPG direction is the
+        regression's answer.
+        """),
+        code(r'''
+        from mdptheory import families, geometry, gradients
+        from mdptheory import algorithms as alg
+        from mdptheory.policies import LogLinear
+
+        S, A = (5, 3) if SMALL else (8, 3)
+        m = families.garnet(S, A, 2, gamma=0.9, seed=4)
+        rng = np.random.default_rng(0)
+        phi_all = rng.normal(size=(S, A, S * A))            # random features; the first d are used
+        param = LogLinear(phi_all[:, :, :4])
+        theta = rng.normal(size=param.n_params)
+
+        fit = geometry.compatible_fa(m, param, theta)
+        npg_dir = geometry.natural_gradient(m, param, theta)
+        grad = gradients.value_gradient(m, param, theta)
+        F = geometry.fisher(m, param, theta)
+        print("compatible error E(A - w*.score)^2 =", fit.error)
+        print("max |F^+ grad V - w*/(1-gamma)|   =", np.max(np.abs(npg_dir - fit.w / (1 - m.gamma))))
+        print("max |grad V - F w*/(1-gamma)|     =", np.max(np.abs(grad - F @ fit.w / (1 - m.gamma))))
+
+        fig, ax = plt.subplots(figsize=(6, 3.8))
+        k = np.arange(param.n_params)
+        ax.bar(k - 0.2, npg_dir, 0.4, label=r"$F_\rho^\dagger\nabla V(\rho)$ (Fisher pseudo-inverse)")
+        ax.bar(k + 0.2, fit.w / (1 - m.gamma), 0.4, label=r"$w^\star/(1-\gamma)$ (compatible regression)")
+        ax.set_xlabel("feature index")
+        ax.set_ylabel("component")
+        ax.set_title("The NPG direction is the compatible regression")
+        ax.legend(fontsize=8)
+        plt.show()
+        '''),
+        code(r'''
+        check(lemmas.compatible_gradient(m, param, theta))
+        check(lemmas.npg_compatible_weights(m, param, theta))
+        check(lemmas.loglinear_npg(m, param, theta));
+        '''),
+        md(r"""
+        ## NPG and Q-NPG as the features get richer
+
+        Runs of log-linear NPG and Q-NPG from $\theta_0 = 0$ with the first $d$ random features, for several
+        $d$. With $d = |S||A|$ random features span every table, so both regressions are exact and the runs
+        behave like tabular NPG. With fewer features Q-NPG stalls at a floor that grows with its regression
+        error; for NPG the compatible error measured on the run's own distribution is only part of the
+        story (Lemma 11.3 charges a transfer error against a comparator policy), so its relation to the
+        gap is looser. In the small setting the runs are short and not yet converged.
+        """),
+        code(r'''
+        dims = [2, 4, 8, S * A] if SMALL else [2, 3, 4, 6, 8, 12, 16, S * A]
+        T_npg, eta = (30, 0.5) if SMALL else (100, 0.5)
+        runs = {}
+        for variant in ("npg", "q_npg"):
+            for d in dims:
+                res = alg.loglinear_npg(m, phi_all[:, :, :d], eta=eta, T=T_npg, variant=variant)
+                runs[variant, d] = res.as_dict(policies=False)
+
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+        for ax, variant in zip(axes[:2], ("npg", "q_npg")):
+            for d in dims:
+                ax.semilogy(runs[variant, d]["gaps"], label=f"d = {d}")
+            ax.set_xlabel("iteration $t$")
+            ax.set_ylabel(r"$V^*(\rho) - V^{(t)}(\rho)$")
+            ax.set_title({"npg": "log-linear NPG (regress A on centred features)",
+                          "q_npg": "Q-NPG (regress Q on raw features)"}[variant], fontsize=10)
+            ax.legend(fontsize=8)
+        for variant, marker in (("npg", "o"), ("q_npg", "s")):
+            err = [np.mean(runs[variant, d]["extras"]["fit_error"]) for d in dims]
+            gap = [min(runs[variant, d]["gaps"]) for d in dims]
+            axes[2].loglog(np.maximum(err, 1e-16), gap, marker, label=variant)
+            for d, e, g in zip(dims, err, gap):
+                axes[2].annotate(f"d={d}", (max(e, 1e-16), g), fontsize=7)
+        axes[2].set_xlabel("mean regression error of the run (floored at 1e-16)")
+        axes[2].set_ylabel(r"best gap $\min_t V^* - V^{(t)}$")
+        axes[2].set_title("Approximation error against the gap reached")
+        axes[2].legend()
+        fig.tight_layout()
+        plt.show()
+        '''),
+        code(r'''
+        check(lemmas.npg_regret(m, features=phi_all[:, :, :4], eta=eta, T=20))
+        check(lemmas.npg_regret(m, features=phi_all[:, :, :S * A], eta=eta, T=20));
+        '''),
+    ],
+)
 
 
 # ---------------------------------------------------------------------------
