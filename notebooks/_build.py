@@ -537,6 +537,173 @@ NOTEBOOKS["03_function_approximation"] = notebook(
 
 
 # ---------------------------------------------------------------------------
+# 04: trust regions (AJKS Ch. 12)
+# ---------------------------------------------------------------------------
+
+NOTEBOOKS["04_trust_regions"] = notebook(
+    "Trust regions: Fisher, TRPO and PPO (AJKS Ch. 12)",
+    r"""
+    TRPO limits each step by the KL divergence between successive policies; to second order that KL is
+    the Fisher quadratic form, so the trust-region step is a rescaled natural gradient (§12.3). PPO
+    replaces the constraint by a clipped surrogate (§12.4). This notebook checks the second-order picture,
+    compares TRPO with NPG, draws PPO's clipped objective and runs PPO.
+    """,
+    [
+        md(r"""
+        ## The Fisher matrix is the Hessian of the KL divergence
+
+        For a direction $\Delta$, $\mathbb E_{s\sim d_\rho}\mathrm{KL}(\pi_\theta(\cdot|s)\,\|\,\pi_{\theta+t\Delta}(\cdot|s))
+        = \tfrac{t^2}{2}\Delta^\top F_\rho(\theta)\Delta + O(t^3)$ with
+        $F_\rho = \mathbb E_{d_\rho}\mathbb E_\pi[\nabla\log\pi\nabla\log\pi^\top]$. Over whole trajectories of length
+        $H$ the Hessian of $\mathrm{KL}(\Pr^{\theta_t}\|\Pr^\theta)$ at $\theta_t$ is
+        $\sum_{h<H}\mathbb E[\nabla\log\pi\nabla\log\pi^\top]$ (Claim 12.5).
+        """),
+        code(r'''
+        from mdptheory import families, geometry, kl
+        from mdptheory import algorithms as alg
+        from mdptheory.policies import TabularSoftmax, LogLinear, LogRational
+
+        S, A = (4, 3) if SMALL else (6, 3)
+        m = families.garnet(S, A, 2, gamma=0.9, seed=5)
+        param = TabularSoftmax(S, A)
+        rng = np.random.default_rng(1)
+        theta = rng.normal(size=param.n_params)
+        Delta = rng.normal(size=param.n_params)
+        F = geometry.fisher(m, param, theta)
+        d = mt.evaluate(m, param.probs(theta)).visitation()
+        ts = np.logspace(-3, 0.5, 30)
+        kl_true = np.array([kl.weighted_kl(d, param.probs(theta), param.probs(theta + t * Delta)) for t in ts])
+        kl_quad = 0.5 * ts ** 2 * (Delta @ F @ Delta)
+
+        H = 3
+        hess = kl.trajectory_kl_hessian(m, param, theta, H=H)
+        traj_fisher = kl.trajectory_fisher(m, param, theta, H)
+        print(f"max |Hessian of trajectory KL - sum of Fishers| (H = {H}):", np.max(np.abs(hess - traj_fisher)))
+
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        axes[0].loglog(ts, kl_true, "o", ms=4, label=r"$\mathbb{E}_{d_\rho}\mathrm{KL}(\pi_\theta\|\pi_{\theta+t\Delta})$")
+        axes[0].loglog(ts, kl_quad, "-", label=r"$\frac{t^2}{2}\Delta^\top F_\rho\Delta$")
+        axes[0].set_xlabel("step length $t$")
+        axes[0].set_ylabel("divergence")
+        axes[0].set_title("KL against its Fisher quadratic model")
+        axes[0].legend()
+        axes[1].loglog(ts, np.abs(kl_true - kl_quad) / kl_quad, "o-", label="relative error of the model")
+        axes[1].loglog(ts, ts * np.abs(kl_true[0] - kl_quad[0]) / kl_quad[0] / ts[0], "--", label="slope $t$ (third order)")
+        axes[1].set_xlabel("step length $t$")
+        axes[1].set_ylabel("relative error")
+        axes[1].set_title("The model is exact to second order")
+        axes[1].legend()
+        fig.tight_layout()
+        plt.show()
+        '''),
+        code(r'''
+        check(lemmas.fisher_block_form(m, param, theta))
+        m_exact = families.garnet(2, 2, 2, gamma=Fraction(1, 2), seed=6, exact=True)
+        check(lemmas.trajectory_kl_fisher(m_exact, TabularSoftmax(2, 2), LogRational([1, 2, 3, 1]), H=2, mode="exact"));
+        '''),
+        md(r"""
+        ## TRPO against NPG
+
+        The step $\Delta = \sqrt{2\delta/(g^\top F^\dagger g)}\,F^\dagger g$ solves
+        $\max\langle g,\Delta\rangle$ subject to $\tfrac12\Delta^\top F\Delta\le\delta$: it points along the
+        natural gradient and only its length differs. Runs of TRPO (a few radii $\delta$) and of tabular NPG
+        on the same MDP; the KL actually moved by each TRPO step is compared with the radius.
+        """),
+        code(r'''
+        g = mt.value_gradient(m, param, theta)
+        step = geometry.trpo_step(g, F, 0.01)
+        w = mt.natural_gradient(m, param, theta)
+        cos = step @ w / np.linalg.norm(step) / np.linalg.norm(w)
+        print("cosine between the TRPO step and the NPG direction:", cos)
+        print("1/2 Delta^T F Delta =", 0.5 * step @ F @ step, "(radius 0.01)")
+
+        T_tr = 20 if SMALL else 60
+        deltas = [0.001, 0.01, 0.1]
+        trpo_runs = {dl: alg.trpo(m, param, delta=dl, T=T_tr).as_dict(policies=False) for dl in deltas}
+        npg_run = alg.natural_policy_gradient(m, eta=1.0, T=T_tr).as_dict(policies=False)
+
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for dl, r in trpo_runs.items():
+            axes[0].semilogy(r["gaps"], label=f"TRPO, $\\delta$ = {dl}")
+            axes[1].semilogy(r["extras"]["true_kl"], label=f"true KL, $\\delta$ = {dl}")
+            axes[1].axhline(dl, ls=":", color=axes[1].lines[-1].get_color())
+        axes[0].semilogy(npg_run["gaps"], "k--", label=r"NPG, $\eta$ = 1")
+        axes[0].set_xlabel("iteration $t$")
+        axes[0].set_ylabel(r"$V^*(\rho) - V^{(t)}(\rho)$")
+        axes[0].set_title("TRPO and NPG")
+        axes[0].legend(fontsize=8)
+        axes[1].set_xlabel("iteration $t$")
+        axes[1].set_ylabel(r"$\mathbb{E}_{d}\mathrm{KL}(\pi_t\|\pi_{t+1})$")
+        axes[1].set_title("KL moved per step (dotted: radius $\\delta$)")
+        axes[1].legend(fontsize=8)
+        fig.tight_layout()
+        plt.show()
+        '''),
+        code(r'''
+        check(lemmas.trpo_is_npg(m, param, theta, delta=0.01))
+        check(lemmas.trpo_is_npg(m_exact, TabularSoftmax(2, 2), LogRational([1, 2, 3, 1]), delta=Fraction(1, 50), mode="exact"))
+        check(lemmas.cpi_improvement(m_exact, alpha=Fraction(1, 10), mode="exact"));
+        '''),
+        md(r"""
+        ## PPO's clipped objective
+
+        $L^{\mathrm{clip}}(r) = \min(rA, \operatorname{clip}(r, 1-\epsilon, 1+\epsilon)A)$ as a function of the
+        probability ratio $r = \pi_{\mathrm{new}}(a|s)/\pi_{\mathrm{old}}(a|s)$, computed with
+        `clipped_surrogate` on a one-state problem whose other action has advantage 0. The objective is flat
+        only on the *active* clipped branch ($r > 1+\epsilon$ for $A > 0$, $r < 1-\epsilon$ for $A < 0$);
+        on the other side it follows $rA$.
+        """),
+        code(r'''
+        eps = 0.2
+        ratios = np.linspace(0.0, 2.0, 201)
+        pi_old = np.array([[0.5, 0.5]])
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+        for ax, adv in zip(axes, (1.0, -1.0)):
+            L = [alg.clipped_surrogate(np.array([[0.5 * r, 1 - 0.5 * r]]), pi_old, np.array([[adv, 0.0]]),
+                                       np.array([1.0]), eps=eps) / 0.5 for r in ratios]
+            ax.plot(ratios, L, lw=2, label=r"$L^{\mathrm{clip}}(r)$")
+            ax.plot(ratios, ratios * adv, "--", label="$rA$ (unclipped)")
+            ax.axvspan(1 - eps, 1 + eps, color="grey", alpha=0.15, label=r"$[1-\epsilon, 1+\epsilon]$")
+            ax.set_xlabel(r"ratio $r = \pi_{\mathrm{new}}/\pi_{\mathrm{old}}$")
+            ax.set_ylabel("objective")
+            ax.set_title(f"A = {adv:+g}, $\\epsilon$ = {eps}")
+            ax.legend()
+        fig.tight_layout()
+        plt.show()
+        grid_r = np.array([Fraction(k, 4) for k in range(1, 9)] * 2, dtype=object)     # 1/4, ..., 2, twice
+        grid_A = np.array([1] * 8 + [-1] * 8, dtype=object)
+        check(lemmas.ppo_clipping(grid_r, grid_A, Fraction(1, 5), mode="exact"));
+        '''),
+        md(r"""
+        ## PPO runs
+
+        Exact PPO: each outer iteration evaluates $\pi_t$ exactly and takes several gradient steps on the
+        exact clipped surrogate. Larger $\epsilon$ lets each iteration move further.
+        """),
+        code(r'''
+        T_ppo = 20 if SMALL else 80
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for eps_run in (0.05, 0.2, 0.5):
+            r = alg.ppo(m, param, T=T_ppo, lr=1.0, eps=eps_run, inner_steps=10).as_dict(policies=False)
+            axes[0].semilogy(r["gaps"], label=f"$\\epsilon$ = {eps_run}")
+            axes[1].plot(r["extras"]["clipped_fraction"], label=f"$\\epsilon$ = {eps_run}")
+        axes[0].semilogy(npg_run["gaps"][:T_ppo + 1], "k--", label=r"NPG, $\eta$ = 1")
+        axes[0].set_xlabel("iteration $t$")
+        axes[0].set_ylabel(r"$V^*(\rho) - V^{(t)}(\rho)$")
+        axes[0].set_title("PPO with the exact clipped surrogate")
+        axes[0].legend()
+        axes[1].set_xlabel("iteration $t$")
+        axes[1].set_ylabel(r"$d\pi_t$-mass on the clipped branch")
+        axes[1].set_title("How much of the surrogate is clipped")
+        axes[1].legend()
+        fig.tight_layout()
+        plt.show()
+        '''),
+    ],
+)
+
+
+# ---------------------------------------------------------------------------
 
 
 def strip(nb):
