@@ -856,6 +856,8 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
         plt.show()
         '''),
         md(r"""
+        The theorem bounds the gap from above; it does not say a sampled run trails the ideal one. The
+        network steps' errors are not adversarial, and a run may be ahead of or behind the ideal iterates.
         The measured evaluation and improvement errors of one run (exact expectations under the model's
         distributions, seed 000's $\epsilon'_k$ and $\epsilon_{k+1}$):
         """),
@@ -880,6 +882,108 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
                mt.deterministic_policy(me, [1] * me.n_states), mt.deterministic_policy(me, [0, 1] * (me.n_states // 2))]
         check(lemmas.ppo_schedule_identity(me, beta=1, K=4, pis=pis, mode="exact"))
         check(lemmas.stationary_performance_difference(m.to_exact(), mt.uniform_policy(m.to_exact()), mode="exact"));
+        '''),
+    ],
+)
+
+
+# ---------------------------------------------------------------------------
+# 07: counterexamples
+# ---------------------------------------------------------------------------
+
+NOTEBOOKS["07_counterexamples"] = notebook(
+    "Counterexamples, found and shrunk live",
+    r"""
+    `mdptheory.conjectures` is a catalogue of plausible-sounding claims that are false, each with the true
+    statement it is often confused with. `run_conjecture` searches random small MDPs with Hypothesis,
+    shrinks the first violation to a minimal case, rationalises it and re-checks it in exact arithmetic;
+    `check_true_counterpart` runs the same search against the true statement and should find nothing.
+    Two entries are run here.
+    """,
+    [
+        code(r'''
+        from mdptheory import conjectures
+
+        for name in conjectures.conjecture_names():
+            c = conjectures.get_conjecture(name)
+            print(f"{name:30s} {c.claim}")
+        '''),
+        md(r"""
+        ## 1. "The discounted visitation dominates the start distribution": $d_\rho^\pi \ge \rho$
+
+        The true statement is $d_\rho^\pi \ge (1-\gamma)\rho$ (THEORY A2).
+        """),
+        code(r'''
+        name = "visitation_geq_rho"
+        ce = conjectures.run_conjecture(name)
+        print("found:", ce.found, "| confirmed exactly:", ce.exact, "|", ce.note)
+        print(f"examples until the first violation: {ce.n_examples}, property calls incl. shrinking: {ce.n_calls}")
+        w = ce.case
+        print("shrunk witness:", w.mdp, "\nP =", w.mdp.P.tolist(), "\nr =", w.mdp.r.tolist(), "\nrho =", w.mdp.rho.tolist(),
+              "\npi =", None if w.pi is None else w.pi.tolist())
+        d = mt.evaluate(w.mdp, w.pi).visitation()
+        print("d_rho^pi =", d.tolist(), " rho =", w.mdp.rho.tolist())
+        true = conjectures.check_true_counterpart(name)
+        print("true counterpart: counterexample found?", true.found, f"({true.n_examples} cases)")
+        check(lemmas.visitation_identities(w.mdp, w.pi, mode="exact"));
+        '''),
+        code(r'''
+        S_w = w.mdp.n_states
+        fig, ax = plt.subplots(figsize=(5.5, 3.6))
+        xs = np.arange(S_w)
+        ax.bar(xs - 0.25, [float(x) for x in w.mdp.rho], 0.25, label=r"$\rho$")
+        ax.bar(xs, [float(x) for x in d], 0.25, label=r"$d_\rho^\pi$")
+        ax.bar(xs + 0.25, [float((1 - w.mdp.gamma) * x) for x in w.mdp.rho], 0.25, label=r"$(1-\gamma)\rho$")
+        ax.set_xticks(xs)
+        ax.set_xlabel("state $s$")
+        ax.set_ylabel("probability")
+        ax.set_title(r"Witness: $d_\rho^\pi \not\geq \rho$, but $d_\rho^\pi \geq (1-\gamma)\rho$")
+        ax.legend()
+        plt.show()
+        '''),
+        md(r"""
+        ## 2. "The value is concave in the direct parameters $\pi(a|s)$"
+
+        The value is a rational function of the table $\pi$ and need not be concave once there are several
+        states; the true counterpart is that for a bandit ($S = 1$) the value is linear in $\pi$.
+        """),
+        code(r'''
+        name = "value_concave_direct"
+        c = conjectures.get_conjecture(name)
+        print(c.claim, "\n  true:", c.true_claim, "\n  source:", c.source)
+        ce2 = conjectures.run_conjecture(name)
+        print("found:", ce2.found, "| confirmed exactly:", ce2.exact, "|", ce2.note)
+        print(f"examples until the first violation: {ce2.n_examples}, property calls incl. shrinking: {ce2.n_calls}")
+        w2 = ce2.case
+        print("shrunk witness:", w2.mdp, "| data:", {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in w2.data.items()})
+        print("evidence:", ce2.evidence)
+        true2 = conjectures.check_true_counterpart(name)
+        print("true counterpart: counterexample found?", true2.found, f"({true2.n_examples} cases)")
+        '''),
+        md(r"""
+        Along the segment between the witness's two policies (direct parameters interpolated entrywise),
+        the exact value against the chord: a concave function would stay above it. The performance difference
+        lemma, which does hold, is checked exactly on the same two policies.
+        """),
+        code(r'''
+        pis = [np.asarray(v) for v in w2.data.values() if np.shape(v) == (w2.mdp.n_states, w2.mdp.n_actions)]
+        if w2.pi is not None and len(pis) < 2:
+            pis = [np.asarray(w2.pi)] + pis
+        print(f"{len(pis)} policies in the witness")
+        if len(pis) >= 2:
+            p0, p1 = pis[0], pis[1]
+            ts = [Fraction(k, 20) for k in range(21)]
+            vals = [mt.evaluate(w2.mdp, (1 - t) * p0 + t * p1).value() for t in ts]
+            chord = [(1 - t) * vals[0] + t * vals[-1] for t in ts]
+            fig, ax = plt.subplots(figsize=(5.5, 3.6))
+            ax.plot([float(t) for t in ts], [float(v) for v in vals], "o-", label=r"$V^{\pi_t}(\rho)$ (exact)")
+            ax.plot([float(t) for t in ts], [float(v) for v in chord], "--", label="chord")
+            ax.set_xlabel(r"$t$ in $\pi_t = (1-t)\pi_0 + t\pi_1$")
+            ax.set_ylabel(r"value $V(\rho)$")
+            ax.set_title("Value along a segment of direct parameters")
+            ax.legend()
+            plt.show()
+            check(lemmas.performance_difference(w2.mdp, p0, p1, mode="exact"))
         '''),
     ],
 )
