@@ -281,16 +281,24 @@ def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "con
 
 
 # ---------------------------------------------------------------- AMPO
-def ampo_target(Q, pi, eta) -> np.ndarray:
+def ampo_target(Q, pi, eta, *, log_pi=None) -> np.ndarray:
     r"""The regression target of AMPO's Step I (seed 001; THEORY H3).
 
     .. math::
 
         y_k(s,a) = Q^{\pi_k}(s,a) + \eta_k^{-1}\big(\log\pi_k(a|s) + 1\big)
 
-    (float; actions with :math:`\pi_k(a|s) = 0` are refused, since
-    :math:`\log 0` has no finite target).
+    (float).  Pass ``log_pi`` (e.g. a log-softmax of the energies) when
+    probabilities may underflow: with only ``pi``, actions with
+    :math:`\pi_k(a|s) = 0` are refused, since :math:`\log 0` has no finite
+    target.
     """
+    if log_pi is not None:
+        lp = float_array(log_pi, name="log_pi")
+        if not np.all(np.isfinite(lp)):
+            s, a = np.argwhere(~np.isfinite(lp))[0]
+            raise InvalidParameterError(f"log_pi[{s}, {a}] = {lp[s, a]!r} is not finite")
+        return float_array(Q, name="Q") + (lp + 1.0) / float(eta)
     pf = float_array(pi, name="pi")
     if np.any(pf <= 0):
         s, a = np.argwhere(pf <= 0)[0]
@@ -400,13 +408,14 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
                                               "seed": seed if isinstance(seed, (int, type(None))) else "generator"},
                              rho=rho, v_star=v_star(mdp, rho, exact=False), exact=False, progress=progress)
     pi = np.asarray(param.probs(theta), dtype=float)
+    log_pi = np.asarray(param.log_probs(theta), dtype=float)  # kept in log space: pi may underflow to 0
     ev = evaluate_float(fm, pi)
     for k in range(T + 1):
         res.record_iterate(pi, float(rho @ ev.V), theta=theta)
         if k == T:
             break
         eta = etas[k]
-        y = ampo_target(ev.Q, pi, eta)
+        y = ampo_target(ev.Q, pi, eta, log_pi=log_pi)
         W = _fit_weights(np.asarray(ev.visitation(mu), dtype=float), pi, S, A, weighting)
         if step1 == "lstsq":
             J = np.asarray(param.energy_jacobian(theta), dtype=float).reshape(S * A, n)
@@ -425,10 +434,13 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
                     theta_next = param.project(theta_next)
         f_next = np.asarray(param.energy(theta_next), dtype=float)
         err = float(np.sum(W * (f_next - y) ** 2))
-        pi_next = np.exp(log_softmax(eta * f_next))
+        log_pi_next = log_softmax(eta * f_next)
+        if not np.all(np.isfinite(log_pi_next)):
+            return res.finish(False, f"stopped at iteration {k}: the energies eta_k f are no longer finite")
+        pi_next = np.exp(log_pi_next)
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
         res.record_step(grad_norm=float(np.linalg.norm(theta_next - theta)), step_size=eta, kl=kl, kl_max=kl_max,
                         approx_error=err)
-        theta, pi = theta_next, pi_next
+        theta, pi, log_pi = theta_next, pi_next, log_pi_next
         ev = evaluate_float(fm, pi)
     return res.finish(True, f"completed T = {T} iterations")

@@ -116,8 +116,8 @@ def clipped_objective_derivative(ratio, A, eps, *, side="right"):
 
 
 def _ppo_inputs(ratio, A, eps):
-    r = np.asarray(ratio, dtype=object)
-    a = np.asarray(A, dtype=object)
+    r = np.atleast_1d(np.asarray(ratio, dtype=object))  # scalars are checked as 1-element arrays
+    a = np.atleast_1d(np.asarray(A, dtype=object))
     exact = all(is_exact_scalar(x) for x in list(r.flat) + list(a.flat)) and is_exact_scalar(eps)
     if exact:
         r = np.vectorize(Fraction, otypes=[object])(r) if r.size else r
