@@ -421,7 +421,19 @@ def _a_priori_fine(S, A, gamma, vmax, rmax):
     return est <= 0.01 * WARN_RELATIVE_ERROR * vmax
 
 
-def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1):
+def _row_sum_bound(mdp):
+    """Largest row sum of ``P`` (cached on the MDP), rounded up; every row of any
+    ``P_pi`` is a convex combination of these rows."""
+    c = mdp._cache.get("evaluation.row_sum_bound")
+    if c is None:
+        P = mdp.P_matrix()
+        sums = np.asarray(P.sum(axis=1)).ravel() if P.shape[0] else np.zeros(1)
+        c = float(sums.max()) * (1.0 + (P.shape[1] + 2) * _EPS)
+        mdp._cache["evaluation.row_sum_bound"] = c
+    return c
+
+
+def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1, rho_bound=None):
     r"""Certified bound on the residual and on the error of ``X`` against the exact solve.
 
     For ``transpose=False`` the system is ``(I - gamma P_pi) X = B`` and the
@@ -433,7 +445,10 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1):
     sum of the absolute values of its terms (``abs_terms`` adds the absolute
     values behind ``B``, e.g. :math:`\sum_a\pi|r|`, for the rounding in forming
     :math:`r^\pi` and :math:`P^\pi`); ``err`` is ``inf`` when
-    :math:`\gamma\rho \ge 1`.
+    :math:`\gamma\rho \ge 1`.  For dense ``P_pi`` pass ``rho_bound`` (an upper
+    bound on its row sums, e.g. :func:`_row_sum_bound`): the nonzero count per
+    row is then bounded by ``S`` and the bound needs a single product with
+    ``P_pi``, no further pass over it.
     """
     sparse = not isinstance(P_pi, np.ndarray)
     X = np.asarray(X, dtype=float)
@@ -456,6 +471,9 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1):
                   else np.diff(P_pi.indptr))
         k = int(counts.max()) if counts.size else 0
         rho = float(np.asarray(P_pi.sum(axis=1)).max()) if P_pi.shape[0] else 0.0  # P_pi >= 0
+    elif rho_bound is not None:
+        k = P_pi.shape[0]
+        rho = float(rho_bound)
     else:
         k = int(np.count_nonzero(P_pi, axis=0 if transpose else 1).max()) if P_pi.size else 0
         rho = float(P_pi.sum(axis=1).max()) if P_pi.size else 0.0
@@ -665,7 +683,8 @@ class PolicyEvaluation:
             g, nA = self._gamma, self.mdp.n_actions
 
             def bound_d(y=y, mu_v=mu_v, d=d):
-                _, err_y = _certify(self.P_pi, g, y, mu_v, transpose=True, A=nA)
+                _, err_y = _certify(self.P_pi, g, y, mu_v, transpose=True, A=nA,
+                                    rho_bound=None if self.mdp.is_sparse else _row_sum_bound(self.mdp))
                 return (1.0 - g) * err_y * (1.0 + 2 * _EPS) + 2 * _EPS * float(np.abs(d).sum())
 
             self._last_visit_key = key
@@ -809,7 +828,8 @@ class PolicyEvaluation:
         """
         if self.mode != FLOAT:
             raise InvalidParameterError("residual_bound is for float evaluations")
-        return _certify(self.P_pi, self._gamma, X, B, transpose=transpose, A=self.mdp.n_actions)[1]
+        return _certify(self.P_pi, self._gamma, X, B, transpose=transpose, A=self.mdp.n_actions,
+                        rho_bound=None if self.mdp.is_sparse else _row_sum_bound(self.mdp))[1]
 
     def occupancy(self, mu=None) -> np.ndarray:
         r"""State-action occupancy :math:`\nu(s, a) = d_\mu^\pi(s)\,\pi(a|s)`, shape (S, A)."""
@@ -997,7 +1017,8 @@ def _evaluate_float(mdp, pi, method, tol, maxiter):
     ev = PolicyEvaluation(fm, pi, FLOAT, P_pi, r_pi, V, Q, factor, solver, gamma)
 
     def certificate():
-        return _certify(P_pi, gamma, V, r_pi, transpose=False, abs_terms=(pi * np.abs(fm.r)).sum(axis=1), A=A)
+        return _certify(P_pi, gamma, V, r_pi, transpose=False, abs_terms=(pi * np.abs(fm.r)).sum(axis=1), A=A,
+                        rho_bound=None if fm.is_sparse else _row_sum_bound(fm))
 
     vmax = float(np.max(np.abs(V))) if V.size else 0.0
     if solver == "lapack-lu" and _a_priori_fine(S, A, gamma, vmax, float(np.max(np.abs(fm.r)))):
