@@ -203,6 +203,14 @@ def policy_matrices(mdp, pi):
     P = mdp.P
     if P.dtype == object or np.asarray(pi).dtype == object:
         return np.einsum("sat,sa->st", P, pi), (pi * mdp.r).sum(axis=1)
+    S = P.shape[0]
+    if S >= 64:
+        # deterministic policies (policy iteration, greedy steps): P_pi is a gather of rows,
+        # bit-identical to the product (one term 1.0 * p, the others 0.0 * p)
+        actions = np.argmax(pi, axis=1)
+        if np.all(pi[np.arange(S), actions] == 1.0):
+            P_pi = P[np.arange(S), actions]
+            return P_pi + 0.0, mdp.r[np.arange(S), actions] + 0.0  # fresh arrays (+0.0 turns -0.0 into 0.0)
     # batched row-vector times matrix: pi[s] @ P[s]
     return np.matmul(pi[:, None, :], P)[:, 0, :], np.einsum("sa,sa->s", pi, mdp.r)
 
