@@ -209,8 +209,8 @@ def policy_matrices(mdp, pi):
         # bit-identical to the product (one term 1.0 * p, the others 0.0 * p)
         actions = np.argmax(pi, axis=1)
         if np.all(pi[np.arange(S), actions] == 1.0):
-            P_pi = P[np.arange(S), actions]
-            return P_pi + 0.0, mdp.r[np.arange(S), actions] + 0.0  # fresh arrays (+0.0 turns -0.0 into 0.0)
+            rows = np.arange(S)
+            return P[rows, actions], mdp.r[rows, actions]  # fancy indexing returns fresh arrays
     # batched row-vector times matrix: pi[s] @ P[s]
     return np.matmul(pi[:, None, :], P)[:, 0, :], np.einsum("sa,sa->s", pi, mdp.r)
 
