@@ -41,9 +41,9 @@ Is the discounted visitation at least the start distribution?  No:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-import contextlib
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -54,6 +54,7 @@ import numpy as np
 from .exceptions import InvalidParameterError, MalformedFileError, MDPTheoryError
 from .fields import is_exact_scalar, to_fraction
 from .mdp import MDP
+from .policies.softmax import log_softmax
 
 __all__ = [
     "Case",
@@ -658,12 +659,6 @@ def _short(v):
 
 
 # ------------------------------------------------------------------ margin search
-def _softmax_rows(z):
-    z = z - z.max(axis=-1, keepdims=True)
-    w = np.exp(z)
-    return w / w.sum(axis=-1, keepdims=True)
-
-
 def margin_search(margin_fn: Callable, *, mdp: MDP | None = None, param=None, theta0=None, over: str = "theta",
                   states=2, actions=2, gamma=0.9, policy=None, n_restarts: int = 10, scale: float = 2.0,
                   method: str = "Nelder-Mead", max_iter: int = 400, seed: int = 0, name: str = "",
@@ -743,7 +738,7 @@ def margin_search(margin_fn: Callable, *, mdp: MDP | None = None, param=None, th
 
     def build(x):
         if n_mdp:
-            P = _softmax_rows(x[:S * A * S].reshape(S, A, S))
+            P = np.exp(log_softmax(x[:S * A * S].reshape(S, A, S)))
             r = 1.0 / (1.0 + np.exp(-x[S * A * S:n_mdp].reshape(S, A)))
             m = MDP(P, r, g)
         else:
