@@ -16,15 +16,11 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ._common import check_variant, new_report
-from .npg import _field, _gram, _matvec, _one, _policy_score, _softmax_cases, _value_gradient, _witness, _working_mdp
+from .npg import _field, _gram, _matvec, _one, _param_setup, _softmax_cases, _value_gradient, _witness
 from .registry import Statement, register
 from .report import float_tolerance
 
 __all__ = ["compatible_gradient", "npg_compatible_weights", "loglinear_npg"]
-
-
-def _mode_of(mdp, param, theta, mode):
-    return mode or ("exact" if mdp.is_exact and param.is_exact_point(theta) else "float")
 
 
 def _cond_tolerance(m, M, scale, order=2):
@@ -81,9 +77,7 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
 
     stmt = _F1
     check_variant(variant, stmt.variants)
-    mode = _mode_of(mdp, param, theta, mode)
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
+    mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     rho = _field(m.rho, mode, "rho")
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
@@ -155,9 +149,7 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
 
     stmt = _F2
     check_variant(variant, stmt.variants)
-    mode = _mode_of(mdp, param, theta, mode)
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
+    mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     rho = _field(m.rho, mode, "rho")
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
@@ -229,9 +221,7 @@ def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=
     phi_attr = getattr(param, "features", None)
     if phi_attr is None:
         raise InvalidParameterError("loglinear_npg needs a log-linear parameterization (with features)")
-    mode = _mode_of(mdp, param, theta, mode)
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
+    mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     phi = _field(param._phi_exact if mode == "exact" else phi_attr, mode, "features")
     rho = _field(m.rho, mode, "rho")

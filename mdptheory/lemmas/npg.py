@@ -134,6 +134,16 @@ def _value_gradient(m, param, theta, rho, mode):
 
 
 # ---------------------------------------------------------------------- E1
+def _param_setup(mdp, param, theta, mode):
+    """Common prologue of the parameterized checkers: the mode (exact when the MDP
+    and the parameter point are exact), the MDP in that field, the policy and its
+    score (S, A, n)."""
+    mode = mode or ("exact" if mdp.is_exact and param.is_exact_point(theta) else "float")
+    m = _working_mdp(mdp, mode)
+    pi, score = _policy_score(param, theta, mode)
+    return mode, m, pi, score
+
+
 def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
     r"""Check the block-diagonal form of the tabular-softmax Fisher matrix (THEORY E1; AJKS §10.3).
 
@@ -160,9 +170,7 @@ def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
 
     stmt = _E1
     check_variant(variant, stmt.variants)
-    mode = mode or ("exact" if mdp.is_exact and param.is_exact_point(theta) else "float")
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
+    mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     rho = _field(m.rho, mode, "rho")
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
@@ -253,9 +261,7 @@ def npg_closed_form_check(mdp, param, theta, *, rho2=None, mode=None, variant=No
 
     stmt = _E2
     check_variant(variant, stmt.variants)
-    mode = mode or ("exact" if mdp.is_exact and param.is_exact_point(theta) else "float")
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
+    mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     rho = _field(m.rho, mode, "rho")
     rho2 = _field(rho2, mode, "rho2") if rho2 is not None else None

@@ -18,7 +18,7 @@ from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import from_fmpq_mat, is_exact_scalar, to_fmpq_mat
 from ._common import check_variant, new_report
-from .npg import _field, _gram, _matvec, _one, _param_case, _policy_score, _witness, _working_mdp
+from .npg import _field, _gram, _matvec, _one, _param_case, _param_setup, _witness
 from .registry import Statement, register
 from .report import float_tolerance
 from .suite import case_rng, random_case_mdp, random_case_policy
@@ -333,9 +333,7 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
 
     stmt = _G3
     check_variant(variant, stmt.variants)
-    mode = mode or ("exact" if mdp.is_exact and param.is_exact_point(theta) else "float")
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
+    mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     rho = _field(m.rho, mode, "rho")
     delta = Fraction(delta) if mode == "exact" else float(delta)
@@ -479,9 +477,7 @@ def trajectory_kl_fisher(mdp, param, theta, *, H, mode=None, variant=None, seed=
 
     stmt = _G2
     check_variant(variant, stmt.variants)
-    mode = mode or ("exact" if mdp.is_exact and param.is_exact_point(theta) else "float")
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
+    mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     mu = _field(m.rho, mode, "mu")
     rep = new_report(stmt, mode, _witness(m, param, theta, mu=mu, H=H, seed=seed), variant)
