@@ -87,7 +87,7 @@ def stationary_distribution(mdp, pi, *, start=None, mode=None) -> np.ndarray:
     -------
     ndarray, shape (S,)
     """
-    from ..lemmas._common import resolve_mode, solve_linear
+    from ..lemmas.framework.prologue import resolve_mode, solve_linear
 
     mode = resolve_mode(mdp, pi, mode=mode)
     exact = mode == "exact"

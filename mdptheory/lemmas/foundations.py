@@ -14,10 +14,10 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ._common import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
-from .registry import Statement, register
-from .report import float_tolerance
-from .suite import case_rng, policy_cases, random_case_mdp
+from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
+from .framework.registry import Statement, register
+from .framework.report import float_tolerance
+from .framework.suite import case_rng, policy_cases, random_case_mdp
 
 __all__ = ["bellman_equations", "visitation_identities", "performance_difference", "optimality"]
 

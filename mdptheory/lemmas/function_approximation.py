@@ -4,7 +4,8 @@ F1 checks Lemma 11.1 (the gradient is the best linear fit of the advantage in
 the score features), F2 Lemma 11.2 (the NPG direction is the *minimum-norm*
 compatible weight), F3 the log-linear facts behind NPG and Q-NPG.  All run
 exactly on rational MDPs at rational points :math:`\theta = \log q` of
-tabular-softmax and log-linear policies with integer features.
+tabular-softmax and log-linear policies with integer features.  F4 checks the
+regret bound of log-linear NPG at every iterate (:mod:`mdptheory.lemmas.framework.rates`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,21 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
-from ._common import check_variant, new_report
-from .npg import _field, _gram, _matvec, _one, _param_setup, _softmax_cases, _value_gradient, _witness
-from .registry import Statement, register
-from .report import float_tolerance
+from ..policies import LogLinear
+from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup, _softmax_cases, _value_gradient,
+    _witness)
+from .framework.prologue import check_variant, new_report
+from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
+from .framework.registry import Statement, register
+from .framework.report import float_tolerance
+from .framework.suite import case_rng
 
-__all__ = ["compatible_gradient", "npg_compatible_weights", "loglinear_npg"]
+__all__ = [
+    "compatible_gradient",
+    "npg_compatible_weights",
+    "loglinear_npg",
+    "npg_regret",
+]
 
 
 def _cond_tolerance(m, M, scale, order=2):
@@ -280,8 +290,8 @@ def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=
 
 
 def _loglinear_cases(seed, n, mode):
-    from .npg import _param_case
-    from .suite import case_rng
+    from .framework.parameterized import _param_case
+    from .framework.suite import case_rng
 
     for i in range(n):
         rng = case_rng(seed, "F3", i)
@@ -313,3 +323,87 @@ _F3 = register(Statement(
     source="AJKS §11.1-11.2 (log-linear NPG, Q-NPG)", check=loglinear_npg, cases=_loglinear_cases,
     variants={"uncentred_score": "score taken as the raw features phi",
               "uniform_mean": "features centred by the unweighted action mean instead of E_pi"}))
+
+
+# ------------------------------------------------------------------ convergence
+def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
+    r"""The NPG regret lemma for log-linear policies (AJKS Lemma 11.3; THEORY F4).
+
+    For :math:`\theta^{(t+1)} = \theta^{(t)} + \eta w_t` from :math:`\theta^{(0)} = 0`
+    (uniform :math:`\pi_0`), with :math:`\log\pi_\theta` :math:`\beta`-smooth
+    (log-linear: :math:`\beta = B^2`, :math:`B = \max_{s,a}\|\phi(s,a)\|_2`, since
+    :math:`\nabla^2\log\pi = -\mathrm{Cov}_\pi(\phi)`) and
+    :math:`W = \max_{t<T}\|w_t\|_2`, for every :math:`T`:
+
+    .. math::
+
+        \min_{t<T}\big(V^{\tilde\pi}(\rho) - V^{(t)}(\rho)\big) \le \frac{1}{1-\gamma}
+        \Big(\frac{\log|A|}{\eta T} + \frac{\eta\beta W^2}{2} + \frac1T\sum_{t<T}\mathrm{err}_t\Big),
+
+        \mathrm{err}_t = \mathbb{E}_{s\sim d_\rho^{\tilde\pi}}\mathbb{E}_{a\sim\tilde\pi(\cdot|s)}
+            \big[A^{(t)}(s,a) - w_t\cdot\nabla_\theta\log\pi^{(t)}(a|s)\big]
+
+    (AJKS's definition: the signed transfer error under the comparator's
+    distribution, which is what the proof's telescoping uses).  Comparator
+    :math:`\tilde\pi = \pi^\star`; :math:`w_t` from log-linear NPG
+    (:func:`mdptheory.algorithms.loglinear_npg`, exact regression under the
+    MDP's start distribution); features random with fewer dimensions than
+    state-action pairs, so that :math:`\mathrm{err}_t \ne 0`.  Independent
+    routes: :math:`\mathrm{err}_t` from fresh evaluations and the policy's score,
+    the gaps from the run, :math:`V^\star` from exact policy iteration.
+
+    Broken variant ``"drop_smoothness_term"``: the bound without
+    :math:`\eta\beta W^2/2` (the price of the step size; dropping it claims
+    the tabular rate for any feature map).
+    """
+    stmt = _F4
+    check_variant(variant, stmt.variants)
+    from ..algorithms import loglinear_npg
+
+    m = _fm(mdp)
+    A = m.n_actions
+    g = float(m.gamma)
+    rep = new_report(stmt, "float", {"mdp": m, "features": features, "eta": eta, "T": T, "seed": seed}, variant)
+    param = LogLinear(features)
+    res = loglinear_npg(m, param, eta=eta, T=T, variant="npg")
+    sol = _optimum(m)
+    pi_star = np.asarray(sol.pi, dtype=float)
+    rho = np.asarray(m.rho, dtype=float)
+    d_star = evaluate(m, pi_star).visitation(rho)
+    nu_star = d_star[:, None] * pi_star
+    errs = []
+    for t in range(T):
+        ev = evaluate(m, np.asarray(res.policies[t], dtype=float))
+        score = np.asarray(param.score(res.thetas[t]), dtype=float)
+        w = np.asarray(res.extras["w"][t], dtype=float)
+        errs.append(float((nu_star * (ev.advantage - score @ w)).sum()))
+    errs = np.array(errs)
+    B2 = float(np.max(np.sum(np.asarray(features, dtype=float) ** 2, axis=2)))
+    W = np.maximum.accumulate(np.asarray(res.extras["w_norm"], dtype=float))
+    Ts = np.arange(1, T + 1)
+    gaps = res.float_gaps()[:T]
+    lhs = np.minimum.accumulate(gaps)
+    smooth_term = eta * B2 * W**2 / 2 if variant != "drop_smoothness_term" else 0.0
+    rhs = (np.log(A) / (eta * Ts) + smooth_term + np.cumsum(errs) / Ts) / (1 - g)
+    tol = _tol(rep, m, (_rmax(m) / (1 - g)) * (1 + B2 * float(W[-1] ** 2)), order=2)
+    rep.inequality("min_{t<T} (V*(rho) - V_t(rho)) <= (log|A|/(eta T) + eta beta W^2/2 + mean err_t)/(1-gamma)",
+                   lhs, rhs, tol=tol)
+    rep.details = {"beta": B2, "W": float(W[-1]), "err": errs.tolist(), "gaps": gaps.tolist(),
+                   "measured_log_gap_slope": _log_slope(gaps)}
+    return rep
+
+
+def _f4_extra(rng, mdp, exact, i):
+    S, A = mdp.n_states, mdp.n_actions
+    d = max(1, min(3, S * A - 2))
+    return {"features": rng.normal(size=(S, A, d)).round(3), "eta": [0.1, 0.5, 1.0][int(rng.integers(3))]}
+
+
+# --------------------------------------------------- registration (convergence)
+_F4 = register(Statement(
+    id="F4", name="npg_regret",
+    text="log-linear NPG from theta_0 = 0: min_{t<T}(V^pi~ - V_t)(rho) <= (log|A|/(eta T) + eta beta W^2/2 + "
+         "mean_t err_t)/(1-gamma), beta = B^2",
+    source="AJKS Lemma 11.3", check=npg_regret,
+    cases=_cases("F4", gammas=(_HALF, _NINE), extra=_f4_extra), modes=("float",),
+    variants={"drop_smoothness_term": "bound without eta beta W^2 / 2"}, cost=3.0))

@@ -23,10 +23,10 @@ from ..evaluation import evaluate
 from ..fields import float_array
 from ..policies import LogLinear, TabularSoftmax
 from ..policy import uniform_policy
-from ._common import check_variant, dot, new_report, prepare_policy, resolve_mode
-from .registry import Statement, register
-from .report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
-from .suite import GAMMAS, case_rng, random_case_mdp, random_case_policy
+from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode
+from .framework.registry import Statement, register
+from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
+from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy
 
 __all__ = ["pmd_step_improvement", "pmd_linear_convergence", "ampo_reduction"]
 

@@ -6,8 +6,10 @@ against an exact minimum-norm solve of the Fisher system.  Both run exactly on
 rational MDPs at rational softmax points :math:`\theta = \log q`
 (:class:`~mdptheory.policies.LogRational`), where every quantity is rational.
 
-The helpers :func:`_param_case` and :func:`_gram` are shared with the checkers
-of sections F and G.
+E3 and E4 check the improvement lemma and the rate of tabular NPG at every
+iterate (:mod:`mdptheory.lemmas.framework.rates`).  The helpers shared with
+the checkers of sections F and G are in
+:mod:`mdptheory.lemmas.framework.parameterized`.
 """
 
 from __future__ import annotations
@@ -17,131 +19,21 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ..fields import exact_array, float_array, from_fmpq_mat, to_fmpq_mat
-from ._common import check_variant, new_report
-from .registry import Statement, register
-from .report import float_tolerance
-from .suite import case_rng, random_case_mdp, random_distribution
+from ..fields import to_fmpq_mat
+from ..kl import kl_policy
+from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup, _softmax_cases, _value_gradient,
+    _witness, _zeros)
+from .framework.prologue import check_variant, new_report
+from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
+from .framework.registry import Statement, register
+from .framework.report import float_tolerance
 
-__all__ = ["fisher_block_form", "npg_closed_form_check"]
-
-
-# ------------------------------------------------------------------ shared helpers
-def _working_mdp(mdp, mode):
-    return mdp if mode == "exact" else (mdp.to_float() if mdp.is_exact else mdp)
-
-
-def _field(x, mode, name="array"):
-    return exact_array(np.asarray(x, dtype=object), name=name) if mode == "exact" else float_array(x, name=name)
-
-
-def _gram(weights, X, mode, Y=None):
-    r""":math:`\sum_i w_i X_i Y_i^\top` for X (N, n), Y (N, m), exactly with FLINT or in float."""
-    Y = X if Y is None else Y
-    if mode == "exact":
-        return from_fmpq_mat(to_fmpq_mat(weights[:, None] * X).transpose() * to_fmpq_mat(Y))
-    return (X * weights[:, None]).T @ Y
-
-
-def _matvec(M, x, mode):
-    if mode == "exact":
-        return from_fmpq_mat(to_fmpq_mat(M) * to_fmpq_mat(np.asarray(x, dtype=object).reshape(-1)),
-                             (M.shape[0],))
-    return M @ x
-
-
-def _zeros(shape, mode):
-    return np.full(shape, Fraction(0), dtype=object) if mode == "exact" else np.zeros(shape)
-
-
-def _one(mode):
-    return Fraction(1) if mode == "exact" else 1.0
-
-
-def _param_case(rng, mode, *, kind="softmax", max_states=3, max_actions=3, n_features=None):
-    r"""A small MDP with a full-support start distribution and a parameter point.
-
-    ``kind="softmax"``: :class:`~mdptheory.policies.TabularSoftmax` at
-    :math:`\theta = \log q`, ``q`` integers in 1..4 (exact) or a Gaussian
-    ``theta`` (float).  ``kind="loglinear"``: :class:`~mdptheory.policies.LogLinear`
-    with integer features in -2..2 of dimension ``n_features`` (random if None),
-    at :math:`\theta = \log q` (rational policy, since the features are integers).
-    ``kind="onehot"``: log-linear with random features followed by the one-hot
-    features of the pairs (s, a), so that every function of (s, a) is linear in
-    the features (zero approximation error).
-    """
-    from ..policies import LogRational, TabularSoftmax
-
-    exact = mode == "exact"
-    mdp = random_case_mdp(rng, exact=exact, max_states=max_states, max_actions=max_actions, rho="positive")
-    S, A = mdp.n_states, mdp.n_actions
-    if kind == "softmax":
-        # an exact temperature (1, not 1.0) keeps every derived quantity rational
-        param = TabularSoftmax(S, A, temperature=1 if exact else 1.0)
-    else:
-        from ..policies import LogLinear
-
-        k = int(n_features) if n_features is not None else int(rng.integers(1, 4))
-        phi = rng.integers(-2, 3, size=(S, A, k))
-        if kind == "onehot":
-            phi = np.concatenate([phi, np.eye(S * A, dtype=np.int64).reshape(S, A, S * A)], axis=2)
-        param = LogLinear(phi.astype(object) * Fraction(1) if exact else phi.astype(float),
-                          temperature=1 if exact else 1.0)
-    n = param.n_params
-    if exact:
-        theta = LogRational(rng.integers(1, 4, size=n))
-    else:
-        theta = rng.normal(size=n) * 0.7
-    return mdp, param, theta
-
-
-def _policy_score(param, theta, mode):
-    pi = _field(param.probs(theta), mode, "pi")
-    score = _field(param.score(theta), mode, "score")
-    return pi, score
-
-
-def _witness(m, param, theta, **extra):
-    feats = getattr(param, "features", None)
-    w = {"mdp": m, "parameterization": type(param).__name__, "theta": theta if not hasattr(theta, "q") else
-         {"log_q": theta.q}}
-    if feats is not None:
-        w["features"] = np.asarray(feats)
-    w.update(extra)
-    return w
-
-
-def _softmax_cases(statement_id, *, kinds=("softmax",), max_states=3, max_actions=3, with_rho2=False):
-    def cases(seed, n, mode):
-        for i in range(n):
-            rng = case_rng(seed, statement_id, i)
-            kind = kinds[i % len(kinds)]
-            mdp, param, theta = _param_case(rng, mode, kind=kind, max_states=max_states, max_actions=max_actions)
-            case = {"mdp": mdp, "param": param, "theta": theta}
-            if with_rho2:
-                case["rho2"] = random_distribution(rng, mdp.n_states, exact=mode == "exact", positive=True)
-            case["seed"] = (seed, i)
-            yield case
-
-    return cases
-
-
-def _value_gradient(m, param, theta, rho, mode):
-    """grad V(rho) by implicit differentiation of the Bellman system (:mod:`mdptheory.gradients`)."""
-    from ..gradients import value_gradient
-
-    return _field(np.asarray(value_gradient(m, param, theta, mu=rho, mode=mode)).reshape(-1), mode, "grad V")
-
-
-# ---------------------------------------------------------------------- E1
-def _param_setup(mdp, param, theta, mode):
-    """Common prologue of the parameterized checkers: the mode (exact when the MDP
-    and the parameter point are exact), the MDP in that field, the policy and its
-    score (S, A, n)."""
-    mode = mode or ("exact" if mdp.is_exact and param.is_exact_point(theta) else "float")
-    m = _working_mdp(mdp, mode)
-    pi, score = _policy_score(param, theta, mode)
-    return mode, m, pi, score
+__all__ = [
+    "fisher_block_form",
+    "npg_closed_form_check",
+    "npg_improvement",
+    "npg_rate",
+]
 
 
 def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
@@ -339,3 +231,151 @@ _E2 = register(Statement(
     variants={"pi_weighted_shift": "the lecture's (1-gamma)^-1 A (pi-weighted shift) instead of the minimum-norm one",
               "uniform_fisher": "Fisher matrix weighted uniformly over states instead of by d_rho^pi",
               "drop_horizon": "the 1/(1-gamma) factor dropped"}))
+
+
+# ------------------------------------------------------------------ convergence
+def npg_improvement(mdp, *, eta, T=4, mode=None, variant=None, seed=None):
+    r"""NPG improvement lemma and the per-step identity (AJKS Lemma 10.8; THEORY E3).
+
+    With :math:`Z_t(s) = \sum_a\pi_t(a|s)\exp(\eta A^{(t)}(s,a)/(1-\gamma))` (the
+    normalisation of the update :math:`\pi_{t+1} = \pi_t e^{\eta A^{(t)}/(1-\gamma)}/Z_t`),
+    the performance difference lemma and
+    :math:`A^{(t)} = \frac{1-\gamma}{\eta}(\log\frac{\pi_{t+1}}{\pi_t} + \log Z_t)` give,
+    for every state :math:`s` (hence, by linearity, every :math:`\mu`):
+
+    .. math::
+
+        V^{(t+1)}(s) - V^{(t)}(s) = \frac1\eta\,\mathbb{E}_{s'\sim d_s^{\pi_{t+1}}}
+           \big[\mathrm{KL}(\pi_{t+1,s'}\|\pi_{t,s'}) + \log Z_t(s')\big]
+           \ \ge\ \frac{1-\gamma}{\eta}\log Z_t(s) \ \ge 0,
+
+    (using :math:`d_s \ge (1-\gamma)e_s` and :math:`\log Z_t \ge 0`), where
+    :math:`\log Z_t(s) = \mathrm{KL}(\pi_{t,s}\|\pi_{t+1,s})` (checked as an identity:
+    nonnegativity is Gibbs' inequality, and the identity is not tight near
+    convergence as the inequality would be), and, with
+    :math:`d^\star = d_\rho^{\pi^\star}` (the comparator's visitation; no extra
+    :math:`1-\gamma` factor),
+
+    .. math::
+
+        V^\star(\rho) - V^{(t)}(\rho) = \frac1\eta\,\mathbb{E}_{s\sim d^\star}
+           \big[\mathrm{KL}(\pi^\star_s\|\pi_{t,s}) - \mathrm{KL}(\pi^\star_s\|\pi_{t+1,s}) + \log Z_t(s)\big]
+
+    for :math:`\rho` = every point mass.  Run: :func:`mdptheory.algorithms.natural_policy_gradient`
+    from :math:`\theta^{(0)} = 0`.  Independent routes: value differences from
+    separate evaluations; right sides from visitations (transposed solves), KL
+    divergences (:func:`mdptheory.kl.kl_policy`) and the recorded :math:`\log Z_t`.
+
+    Broken variants: ``"wrong_visitation"`` (the second identity with
+    :math:`d_\rho^{\pi_t}` in place of :math:`d_\rho^{\pi^\star}`),
+    ``"drop_one_minus_gamma"`` (the improvement bound :math:`\frac1\eta\log Z_t(s)`).
+    """
+    stmt = _E3
+    check_variant(variant, stmt.variants)
+    from ..algorithms import natural_policy_gradient
+
+    m = _fm(mdp)
+    S = m.n_states
+    g = float(m.gamma)
+    rep = new_report(stmt, "float", {"mdp": m, "eta": eta, "T": T, "seed": seed}, variant)
+    res = natural_policy_gradient(m, eta=eta, T=T)
+    sol = _optimum(m)
+    pi_star = np.asarray(sol.pi, dtype=float)
+    Vs = np.asarray(sol.V, dtype=float)
+    E = np.eye(S)
+    ev_star = evaluate(m, pi_star)
+    D_star = np.array([ev_star.visitation(E[s]) for s in range(S)])  # row s: d_{e_s}^{pi*}
+    tol = _tol(rep, m, (_rmax(m) / (1 - g)) * (1 + 1 / eta), order=2)
+    evs = [evaluate(m, np.asarray(p, dtype=float)) for p in res.policies]
+    worst_ratio = []
+    for t in range(res.n_iter):
+        logZ = np.asarray(res.extras["log_Z"][t], dtype=float)
+        kl_step = np.asarray(kl_policy(res.policies[t + 1], res.policies[t], mode="float"), dtype=float)
+        D_next = np.array([evs[t + 1].visitation(E[s]) for s in range(S)])
+        dV = evs[t + 1].V - evs[t].V
+        rep.identity(f"t={t}: V_(t+1)(s) - V_t(s) = (1/eta) E_(d_s^(t+1)) [KL(pi_(t+1)||pi_t) + log Z_t]", dV,
+                     D_next @ (kl_step + logZ) / eta, tol=tol)
+        c = (1 - g) if variant != "drop_one_minus_gamma" else 1.0
+        rep.inequality(f"t={t}: ((1-gamma)/eta) log Z_t(s) <= V_(t+1)(s) - V_t(s)", c * logZ / eta, dV, tol=tol)
+        kl_back = np.asarray(kl_policy(res.policies[t], res.policies[t + 1], mode="float"), dtype=float)
+        rep.identity(f"t={t}: log Z_t(s) = KL(pi_t||pi_(t+1))(s) (>= 0 by Gibbs)", logZ, kl_back, tol=tol)
+        kl_t = np.asarray(kl_policy(pi_star, res.policies[t], mode="float"), dtype=float)
+        kl_t1 = np.asarray(kl_policy(pi_star, res.policies[t + 1], mode="float"), dtype=float)
+        D = D_star if variant != "wrong_visitation" else np.array([evs[t].visitation(E[s]) for s in range(S)])
+        rep.identity(f"t={t}: V*(s) - V_t(s) = (1/eta) E_(d_s^*)[KL(pi*||pi_t) - KL(pi*||pi_(t+1)) + log Z_t]",
+                     Vs - evs[t].V, D @ (kl_t - kl_t1 + logZ) / eta, tol=tol)
+        worst_ratio.append(float(np.max(c * logZ / eta / np.maximum(dV, 1e-300))))
+    gaps = res.float_gaps()
+    rep.details = {"gaps": gaps.tolist(), "measured_log_gap_slope": _log_slope(gaps),
+                   "max_bound_over_improvement": max(worst_ratio) if worst_ratio else None}
+    return rep
+
+
+def _eta_extra(etas):
+    def extra(rng, mdp, exact, i):
+        return {"eta": etas[int(rng.integers(len(etas)))]}
+
+    return extra
+
+
+def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
+    r"""NPG's :math:`O(1/T)` rate (AJKS Thm 10.7; THEORY E4).
+
+    For rewards in :math:`[0, 1]`, from :math:`\theta^{(0)} = 0` and any :math:`\eta > 0`,
+    for every :math:`T \ge 1` and (checked) every point mass :math:`\rho = e_s`:
+
+    .. math::
+
+        V^{(T)}(\rho) \ge V^\star(\rho) - \frac{\log|A|}{\eta T} - \frac{1}{(1-\gamma)^2 T}.
+
+    Rewards of the suite MDP are rescaled to :math:`[0, 1]`.  ``details``
+    reports the measured :math:`\max_T T\cdot\text{gap}_T` and the slope of
+    :math:`\log\text{gap}_t` (NPG with exact advantages converges linearly in
+    practice).  Independent routes: the gaps from the run's evaluations and
+    :math:`V^\star` from exact policy iteration.
+
+    Broken variant ``"bound_over_4"``: both terms divided by 4 (on the suite the
+    measured :math:`T\cdot\text{gap}_T` reaches about 0.4 of :math:`\log|A|/\eta`
+    for small :math:`\eta`, so a quarter of the bound fails).
+    """
+    stmt = _E4
+    check_variant(variant, stmt.variants)
+    from ..algorithms import natural_policy_gradient
+
+    m = _fm(mdp)
+    S, A = m.n_states, m.n_actions
+    g = float(m.gamma)
+    rep = new_report(stmt, "float", {"mdp": m, "eta": eta, "T": T, "seed": seed}, variant)
+    res = natural_policy_gradient(m, eta=eta, T=T)
+    Vs = np.asarray(_optimum(m).V, dtype=float)
+    gaps = np.array([Vs - evaluate(m, np.asarray(p, dtype=float)).V for p in res.policies[1:]])  # (T, S)
+    Ts = np.arange(1, T + 1)
+    bound = np.log(A) / (eta * Ts) + 1.0 / ((1 - g) ** 2 * Ts)
+    if variant == "bound_over_4":
+        bound = bound / 4
+    tol = _tol(rep, m, 1.0 / (1 - g), order=2)
+    rep.inequality("V*(s) - V_T(s) <= log|A|/(eta T) + 1/((1-gamma)^2 T), every s and T", gaps,
+                   np.broadcast_to(bound[:, None], gaps.shape), tol=tol)
+    worst = gaps.max(axis=1)
+    rep.details = {"measured_max_T_gap": float(np.max(Ts * worst)),
+                   "theoretical_T_gap": float(np.log(A) / eta + 1 / (1 - g) ** 2),
+                   "measured_log_gap_slope": _log_slope(np.concatenate([[float(np.max(Vs - evaluate(
+                       m, np.asarray(res.policies[0], dtype=float)).V))], worst]))}
+    return rep
+
+
+# --------------------------------------------------- registration (convergence)
+_E3 = register(Statement(
+    id="E3", name="npg_improvement",
+    text="V_(t+1)(s) - V_t(s) = (1/eta) E_(d_s^(t+1))[KL + log Z_t] >= ((1-gamma)/eta) log Z_t(s) >= 0; "
+         "V*(rho) - V_t(rho) = (1/eta) E_(d_rho^pi*)[KL(pi*||pi_t) - KL(pi*||pi_(t+1)) + log Z_t]",
+    source="AJKS Lemma 10.8", check=npg_improvement,
+    cases=_cases("E3", gammas=(_HALF, _NINE), extra=_eta_extra([0.1, 0.5])), modes=("float",),
+    variants={"wrong_visitation": "d_rho^(pi_t) in place of d_rho^(pi*)",
+              "drop_one_minus_gamma": "improvement bound (1/eta) log Z_t(s)"}, cost=2.0))
+_E4 = register(Statement(
+    id="E4", name="npg_rate",
+    text="r in [0,1], theta_0 = 0, any eta: V_T(rho) >= V*(rho) - log|A|/(eta T) - 1/((1-gamma)^2 T)",
+    source="AJKS Thm 10.7", check=npg_rate,
+    cases=_cases("E4", gammas=(_HALF, _NINE), unit_rewards=True, extra=_eta_extra([0.05, 0.5, 5.0])),
+    modes=("float",), variants={"bound_over_4": "both terms of the bound divided by 4"}, cost=2.0))

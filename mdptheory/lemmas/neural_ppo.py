@@ -23,10 +23,10 @@ from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..mdp import MDP
 from ..policies.softmax import log_softmax
-from ._common import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
-from .registry import Statement, register
-from .report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
-from .suite import GAMMAS, case_rng, random_case_mdp, random_case_policy, random_distribution
+from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
+from .framework.registry import Statement, register
+from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
+from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy, random_distribution
 
 __all__ = ["kl_regularized_improvement", "ppo_schedule_identity", "stationary_performance_difference",
            "neural_ppo_rate"]

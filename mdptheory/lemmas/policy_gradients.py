@@ -1,4 +1,4 @@
-r"""THEORY section B: policy-gradient expressions (AJKS Ch. 9).
+r"""THEORY section B: policy-gradient expressions and the rate of gradient ascent (AJKS Ch. 9).
 
 B1 (policy gradient theorem), B2 (baselines), B3 (REINFORCE with reward to
 go) compare the derivative of the Bellman linear system (implicit
@@ -8,12 +8,14 @@ REINFORCE forms have an infinite sum; they are checked on the horizon-``T``
 truncation by exact enumeration of trajectories
 (:mod:`mdptheory.trajectories`), against the derivative of the truncated value
 :math:`\nabla V_T` computed by differentiating the finite sum.  Monte Carlo
-REINFORCE with confidence intervals belongs to the sampled estimators, not
-here.
+REINFORCE is checked statistically (B1mc–B3mc): the exact truncated gradient
+must lie in Bonferroni-corrected confidence intervals of the sampled estimator
+(:mod:`mdptheory.lemmas.framework.sampling`).
 
 B4 and B5 are the named non-concavity witnesses, checked exactly
 (:func:`mdptheory.families.nonconcave_tree`,
-:func:`mdptheory.families.bandit_mei`).
+:func:`mdptheory.families.bandit_mei`).  B6 checks the rate of softmax gradient
+ascent at every iterate (:mod:`mdptheory.lemmas.framework.rates`).
 """
 
 from __future__ import annotations
@@ -22,15 +24,31 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..estimators import reinforce_samples
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
-from ._common import check_variant, new_report
-from .registry import Statement, register
-from .report import float_tolerance
-from .suite import GAMMAS, case_rng, random_case_mdp, random_distribution
+from ..mdp import MDP
+from ..policies import Direct, LogRational, TabularSoftmax
+from ..trajectories import truncated_value_gradient
+from .framework.prologue import check_variant, new_report, resolve_mode
+from .framework.rates import _HALF, _NINE, _cases, _fm, _optimum, _rmax, _tol
+from .framework.registry import Statement, register
+from .framework.report import float_tolerance
+from .framework.sampling import MC_CONFIDENCE, _ci_verdict
+from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_distribution
 
-__all__ = ["policy_gradient_theorem", "baselines", "reinforce_reward_to_go", "nonconcavity_tree",
-           "bandit_nonconcavity"]
+__all__ = [
+    "policy_gradient_theorem",
+    "baselines",
+    "reinforce_reward_to_go",
+    "nonconcavity_tree",
+    "bandit_nonconcavity",
+    "reinforce_monte_carlo",
+    "baseline_monte_carlo",
+    "reward_to_go_monte_carlo",
+    "MC_CONFIDENCE",
+    "gradient_ascent_rate",
+]
 
 
 def _log_rational_or_float(q, mode):
@@ -329,7 +347,6 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
     return rep
 
 
-
 # --------------------------------------------------------------------- B4
 def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None, seed=None):
     r"""Check the non-concavity witness of AJKS Lemma 9.5 on the tree MDP (THEORY B4).
@@ -566,3 +583,211 @@ _B5 = register(Statement(
     source="Mei et al. (2020) Prop. 1", check=bandit_nonconcavity, cases=_bandit_cases,
     variants={"concave_claim": "the concavity inequality V(0) + V(far) <= 2 V(mid)",
               "probability_midpoint": "midpoint taken in the probabilities instead of theta"}))
+
+
+# ------------------------------------------------------ Monte Carlo (B1mc-B3mc)
+def _mc_setup(mdp, param, theta, mode):
+    if mode not in (None, "float"):
+        raise InvalidParameterError(f"Monte-Carlo checks run in float mode; got mode={mode!r}")
+    if param not in ("softmax", "direct"):
+        raise InvalidParameterError(f"param must be 'softmax' or 'direct'; got {param!r}")
+    m = mdp.to_float() if mdp.is_exact else mdp
+    S, A = m.n_states, m.n_actions
+    prm = TabularSoftmax(S, A) if param == "softmax" else Direct(S, A)
+    th = prm.float_theta(theta)
+    return m, prm, th
+
+
+def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
+    r"""Monte-Carlo REINFORCE against the exact truncated gradient (THEORY B1; AJKS Thm 9.4).
+
+    .. math::
+
+        \mathbb E\Big[\Big(\sum_{t<T}\gamma^t r_t\Big)\sum_{t<T}\nabla\log\pi(a_t|s_t)\Big] = \nabla V_T(\mu),
+
+    checked statistically (module docstring): the exact right side must lie in
+    the Bonferroni-corrected 99.99% intervals of the sample mean of ``n``
+    trajectories drawn with the case's seed.
+
+    Broken variant: ``"missing_discount"`` (the return without :math:`\gamma^t`).
+    """
+    stmt = _B1mc
+    check_variant(variant, stmt.variants)
+    m, prm, th = _mc_setup(mdp, param, theta, mode)
+    mu = m.rho if mu is None else np.asarray(mu, dtype=float)
+    rep = new_report(stmt, "float", {"mdp": m, "param": param, "theta": th, "mu": mu, "T": T, "n": n,
+                                     "seed": seed}, variant)
+    rng_seed = [0] + list(np.atleast_1d(seed if seed is not None else 0))
+    samples, _ = reinforce_samples(m, prm, th, n=n, T=T, mu=mu, estimator="total",
+                                   discount=variant != "missing_discount", seed=rng_seed)
+    g = np.asarray(truncated_value_gradient(m, prm, th, T, mu=mu, mode="float"), dtype=float)
+    est, worst = _ci_verdict(rep, f"exact grad V_T in the CI of Monte-Carlo REINFORCE (N = {n}, T = {T})", samples,
+                             g, m)
+    rep.details = {"mean": est.mean, "stderr": est.stderr, "grad_V_T": g, "worst_abs_z": worst}
+    return rep
+
+
+def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
+    r"""Monte-Carlo REINFORCE with a value baseline against the exact gradient (THEORY B2; AJKS Lemma 9.9).
+
+    .. math::
+
+        \mathbb E\Big[\sum_{t<T}\nabla\log\pi(a_t|s_t)\Big(\sum_{u=t}^{T-1}\gamma^u r_u - \gamma^t b_t(s_t)\Big)\Big]
+            = \nabla V_T(\mu),\qquad b_t(s) = V_{T-t}(s)
+
+    (the exact finite-horizon value to go; any state- and time-dependent
+    baseline is unbiased).  Checked statistically on the same trajectories as
+    the plain reward-to-go estimator; the variance reduction
+    :math:`\sum_i\mathrm{Var}[\hat g_{b,i}]/\sum_i\mathrm{Var}[\hat g_i]` is
+    reported in ``details`` (not a claim: Lemma 9.9 promises no reduction).
+
+    Broken variant: ``"action_dependent_baseline"`` (the table
+    :math:`b_t(s,a) = V_{T-t}(s) + a`, which depends on the action).
+    """
+    stmt = _B2mc
+    check_variant(variant, stmt.variants)
+    m, prm, th = _mc_setup(mdp, param, theta, mode)
+    mu = m.rho if mu is None else np.asarray(mu, dtype=float)
+    rep = new_report(stmt, "float", {"mdp": m, "param": param, "theta": th, "mu": mu, "T": T, "n": n,
+                                     "seed": seed}, variant)
+    rng_seed = [1] + list(np.atleast_1d(seed if seed is not None else 0))
+    plain, tr = reinforce_samples(m, prm, th, n=n, T=T, mu=mu, estimator="reward_to_go", seed=rng_seed)
+    if variant == "action_dependent_baseline":
+        from ..estimators import _baseline_table
+
+        pi = np.asarray(prm.probs(th), dtype=float)
+        b = _baseline_table(m, pi, "value", m.n_states, m.n_actions, T) + np.arange(m.n_actions)[None, None, :]
+        G = tr.rewards_to_go() - tr.gamma ** np.arange(T)[None, :] * b[np.arange(T)[None, :], tr.states, tr.actions]
+        sc = np.asarray(prm.score(th), dtype=float)[tr.states, tr.actions]
+        based = np.einsum("ntk,nt->nk", sc, G)
+    else:
+        based, _ = reinforce_samples(m, prm, th, n=n, T=T, mu=mu, estimator="baseline", baseline="value",
+                                     trajectories=tr)
+    g = np.asarray(truncated_value_gradient(m, prm, th, T, mu=mu, mode="float"), dtype=float)
+    est, worst = _ci_verdict(rep, f"exact grad V_T in the CI of baseline REINFORCE (N = {n}, T = {T})", based, g, m)
+    v0, v1 = plain.var(axis=0, ddof=1).sum(), based.var(axis=0, ddof=1).sum()
+    rep.details = {"mean": est.mean, "stderr": est.stderr, "grad_V_T": g, "worst_abs_z": worst,
+                   "variance_plain": float(v0), "variance_baseline": float(v1),
+                   "variance_ratio": float(v1 / v0) if v0 > 0 else None}
+    return rep
+
+
+def reward_to_go_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None,
+                             seed=None):
+    r"""Monte-Carlo REINFORCE with reward to go against the exact gradient (THEORY B3; AJKS Lemma 9.7).
+
+    .. math::
+
+        \mathbb E\Big[\sum_{t<T}\nabla\log\pi(a_t|s_t)\sum_{u=t}^{T-1}\gamma^u r_u\Big] = \nabla V_T(\mu),
+
+    checked statistically (module docstring).
+
+    Broken variant: ``"restart_discount"`` (rewards to go discounted from
+    :math:`t`, :math:`\gamma^{u-t}`: the :math:`\gamma^t` factor missing).
+    """
+    stmt = _B3mc
+    check_variant(variant, stmt.variants)
+    m, prm, th = _mc_setup(mdp, param, theta, mode)
+    mu = m.rho if mu is None else np.asarray(mu, dtype=float)
+    rep = new_report(stmt, "float", {"mdp": m, "param": param, "theta": th, "mu": mu, "T": T, "n": n,
+                                     "seed": seed}, variant)
+    rng_seed = [2] + list(np.atleast_1d(seed if seed is not None else 0))
+    samples, tr = reinforce_samples(m, prm, th, n=n, T=T, mu=mu, estimator="reward_to_go", seed=rng_seed)
+    if variant == "restart_discount":
+        G = tr.rewards_to_go() / tr.gamma ** np.arange(T)[None, :] if tr.gamma > 0 else tr.rewards
+        sc = np.asarray(prm.score(th), dtype=float)[tr.states, tr.actions]
+        samples = np.einsum("ntk,nt->nk", sc, G)
+    g = np.asarray(truncated_value_gradient(m, prm, th, T, mu=mu, mode="float"), dtype=float)
+    est, worst = _ci_verdict(rep, f"exact grad V_T in the CI of reward-to-go REINFORCE (N = {n}, T = {T})",
+                             samples, g, m)
+    rep.details = {"mean": est.mean, "stderr": est.stderr, "grad_V_T": g, "worst_abs_z": worst}
+    return rep
+
+
+def _mc_cases(sid):
+    def cases(seed, n, mode):
+        for i in range(n):
+            rng = case_rng(seed, sid, i)
+            m = random_case_mdp(rng, exact=False, max_states=3, gamma=GAMMAS[i % 2])
+            S, A = m.n_states, m.n_actions
+            kind = "softmax" if i % 2 == 0 else "direct"
+            w = rng.integers(1, 7, size=(S, A)) + rng.random((S, A))
+            theta = (rng.normal(scale=1.5, size=S * A) if kind == "softmax"
+                     else (w / w.sum(axis=1, keepdims=True))[:, :-1].reshape(-1))
+            yield {"mdp": m, "theta": theta, "param": kind,
+                   "mu": random_distribution(rng, S, exact=False, positive=True), "T": 3, "n": 20000,
+                   "seed": (seed, i)}
+
+    return cases
+
+
+_B1mc = register(Statement(
+    id="B1mc", name="reinforce_monte_carlo",
+    text="Monte Carlo: E[R_T sum_{t<T} grad log pi(a_t|s_t)] = grad V_T; the exact value lies in the "
+         "Bonferroni-corrected 99.99% CI (false-alarm probability 1e-4 per case, fixed seed)",
+    source="AJKS Thm 9.4 (statistical check)", check=reinforce_monte_carlo, cases=_mc_cases("B1mc"),
+    modes=("float",), variants={"missing_discount": "the return without gamma^t"}))
+_B2mc = register(Statement(
+    id="B2mc", name="baseline_monte_carlo",
+    text="Monte Carlo: the baseline estimator with b_t(s) = V_(T-t)(s) is unbiased for grad V_T (CI check); "
+         "variance reduction reported",
+    source="AJKS Lemma 9.9 (statistical check)", check=baseline_monte_carlo, cases=_mc_cases("B2mc"),
+    modes=("float",), variants={"action_dependent_baseline": "a baseline V_(T-t)(s) + a that depends on the action"}))
+_B3mc = register(Statement(
+    id="B3mc", name="reward_to_go_monte_carlo",
+    text="Monte Carlo: E[sum_{t<T} grad log pi(a_t|s_t) sum_(u>=t) gamma^u r_u] = grad V_T (CI check)",
+    source="AJKS Lemma 9.7 (statistical check)", check=reward_to_go_monte_carlo, cases=_mc_cases("B3mc"),
+    modes=("float",), variants={"restart_discount": "rewards to go discounted from t (gamma^(u-t))"}))
+
+
+# ------------------------------------------------------------------ convergence
+def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
+    r"""Exact gradient ascent on a :math:`\beta`-smooth objective (AJKS Lemma 9.6; THEORY B6).
+
+    .. math::
+
+        \min_{t<T}\|\nabla_\theta V^{(t)}(\mu)\|_2^2 \le \frac{2\beta\,(V^\star(\mu) - V^{(0)}(\mu))}{T}
+        \quad\text{for every } T,
+
+    for softmax policy gradient with :math:`\eta = 1/\beta`,
+    :math:`\beta = 8/(1-\gamma)^3` (the softmax smoothness constant, THEORY D4),
+    :math:`\mu` = the MDP's start distribution, from :math:`\theta^{(0)} = 0`.
+    The lemma needs an upper bound on the objective: :math:`V^\star(\mu)`.
+    Independent routes: gradient norms by implicit differentiation of the
+    Bellman system (:func:`mdptheory.gradients.value_gradient`) inside the run;
+    :math:`V^\star` by exact policy iteration.
+
+    Broken variant ``"beta_inverted"``: the bound :math:`2(V^\star - V^{(0)})/(\beta T)`.
+    """
+    stmt = _B6
+    check_variant(variant, stmt.variants)
+    from ..algorithms import softmax_beta, softmax_policy_gradient
+
+    mode = resolve_mode(mdp, mode=mode) if mode is None else mode
+    m = _fm(mdp)
+    rep = new_report(stmt, "float", {"mdp": m, "T": T, "seed": seed}, variant)
+    beta = softmax_beta(m.gamma)
+    res = softmax_policy_gradient(m, eta=1.0 / beta, T=T, mu=m.rho, rho=m.rho, gradient="implicit")
+    g2 = np.asarray(res.grad_norms, dtype=float) ** 2
+    sol = _optimum(m)
+    gap0 = float(m.rho @ np.asarray(sol.V, dtype=float)) - res.extras["value_mu"][0]
+    Ts = np.arange(1, T + 1)
+    lhs = np.minimum.accumulate(g2)
+    rhs = 2 * beta * gap0 / Ts if variant != "beta_inverted" else 2 * gap0 / (beta * Ts)
+    tol = _tol(rep, m, (_rmax(m) / (1 - float(m.gamma))) ** 2 + float(np.max(rhs)), order=2)
+    rep.inequality("min_{t<T} ||grad V_t||^2 <= 2 beta (V*(mu) - V_0(mu)) / T for T = 1..T_max", lhs, rhs, tol=tol)
+    rep.details = {"beta": beta, "eta": 1.0 / beta, "gap0": gap0,
+                   "measured_T_times_min_grad_sq": float(T * lhs[-1]),
+                   "theoretical_T_times_min_grad_sq": 2 * beta * gap0,
+                   "grad_sq": g2.tolist()}
+    return rep
+
+
+# --------------------------------------------------- registration (convergence)
+_B6 = register(Statement(
+    id="B6", name="gradient_ascent_rate",
+    text="softmax PG with eta = 1/beta, beta = 8/(1-gamma)^3: min_{t<T} ||grad V_t(mu)||^2 <= "
+         "2 beta (V*(mu) - V_0(mu))/T for every T",
+    source="AJKS Lemma 9.6", check=gradient_ascent_rate,
+    cases=_cases("B6", gammas=(_HALF, _NINE)), modes=("float",),
+    variants={"beta_inverted": "bound 2 (V* - V_0)/(beta T)"}, cost=3.0))

@@ -1,6 +1,6 @@
-r"""THEORY section G: trust regions — the trajectory KL (Claim 12.5), TRPO = NPG, PPO clipping.
+r"""THEORY section G: trust regions — CPI, the trajectory KL (Claim 12.5), TRPO = NPG, PPO clipping.
 
-G2 checks that the Hessian of the trajectory KL at :math:`\theta_t` is the
+G1 checks the conservative policy iteration bounds at every iterate, G2 checks that the Hessian of the trajectory KL at :math:`\theta_t` is the
 summed Fisher information, G3 that the trust-region step is the natural
 gradient with a self-normalised step (optimality by the KKT conditions and by
 Cauchy–Schwarz), G4 the derivative of PPO's clipped surrogate.  Everything is
@@ -17,11 +17,12 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import from_fmpq_mat, is_exact_scalar, to_fmpq_mat
-from ._common import check_variant, new_report
-from .npg import _field, _gram, _matvec, _one, _param_case, _param_setup, _witness
-from .registry import Statement, register
-from .report import float_tolerance
-from .suite import case_rng, random_case_mdp, random_case_policy
+from .framework.parameterized import _field, _gram, _matvec, _one, _param_case, _param_setup, _witness
+from .framework.prologue import check_variant, new_report, resolve_mode
+from .framework.rates import _HALF, _NINE, _cases, _fm, _tol
+from .framework.registry import Statement, register
+from .framework.report import float_tolerance
+from .framework.suite import case_rng, random_case_mdp, random_case_policy
 
 __all__ = [
     "clipped_objective",
@@ -29,6 +30,7 @@ __all__ = [
     "trajectory_kl_fisher",
     "trpo_is_npg",
     "ppo_clipping",
+    "cpi_improvement",
 ]
 
 
@@ -543,3 +545,82 @@ _G4 = register(Statement(
     source="AJKS §12.4; Schulman et al. (2017), PPO", check=ppo_clipping, cases=_ppo_cases,
     variants={"vanish_outside_interval": "the lecture's reading: zero derivative whenever r is outside [1-eps, 1+eps]",
               "max_instead_of_min": "the optimistic max of the two terms"}))
+
+
+# ------------------------------------------------------------------ convergence
+def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
+    r"""CPI's conservative-update bounds (AJKS Lemma 12.1, Thm 12.2; THEORY G1).
+
+    For :math:`\pi_{t+1} = (1-\alpha)\pi_t + \alpha\pi'_t`, :math:`\pi'_t` greedy in
+    :math:`A^{\pi_t}`, :math:`r\in[0,1]`, :math:`d^t = d_\mu^{\pi_t}`, at every step:
+
+    .. math::
+
+        \|\pi_{t+1}(\cdot|s) - \pi_t(\cdot|s)\|_1 \le 2\alpha, \qquad
+        \|d^{t+1} - d^t\|_1 \le \frac{2\alpha\gamma}{1-\gamma},
+
+        V^{(t+1)}(\mu) - V^{(t)}(\mu) \ge \frac{\alpha}{1-\gamma}\Big(\mathbb{A}_t - \frac{2\alpha\gamma}{(1-\gamma)^2}\Big),
+        \quad \mathbb{A}_t = \mathbb{E}_{s\sim d^t}A^{\pi_t}(s, \pi'_t(s)).
+
+    Exact in rationals (the run is :func:`mdptheory.algorithms.cpi`, which is
+    exact on exact MDPs).  Independent routes: the visitations and values of
+    :math:`\pi_t, \pi_{t+1}` from separate solves; :math:`\mathbb{A}_t` from the run.
+
+    Broken variant ``"pi_shift_alpha"``: :math:`\|\pi_{t+1}(\cdot|s) - \pi_t(\cdot|s)\|_1 \le \alpha`
+    (false as soon as :math:`\|\pi'_t(\cdot|s) - \pi_t(\cdot|s)\|_1 > 1`, e.g. from the
+    uniform policy with three actions).
+    """
+    stmt = _G1
+    check_variant(variant, stmt.variants)
+    from ..algorithms import cpi
+
+    mode = resolve_mode(mdp, mode=mode)
+    exact = mode == "exact"
+    m = mdp if exact else _fm(mdp)
+    a = Fraction(alpha) if exact else float(alpha)
+    rep = new_report(stmt, mode, {"mdp": m, "alpha": alpha, "T": T, "seed": seed}, variant)
+    res = cpi(m, T=T, alpha=a, exact=exact)
+    g = m.gamma
+    mu = m.rho
+    tol = None if exact else _tol(rep, m, 1.0 / (1 - float(g)), order=2)
+    evs = [evaluate(m, p) for p in res.policies]
+    ds = [ev.visitation(mu) for ev in evs]
+    ratios = []
+    for t in range(res.n_iter):
+        dp = np.abs(res.policies[t + 1] - res.policies[t]).sum(axis=1)
+        c_pi = 2 * a if variant != "pi_shift_alpha" else a
+        rep.inequality(f"t={t}: ||pi_(t+1)(.|s) - pi_t(.|s)||_1 <= 2 alpha", dp, np.array([c_pi] * m.n_states,
+                       dtype=object if exact else float), tol=tol)
+        shift = np.abs(ds[t + 1] - ds[t]).sum()
+        bound = 2 * a * g / (1 - g)
+        rep.inequality(f"t={t}: ||d^(t+1) - d^t||_1 <= 2 alpha gamma/(1-gamma)", _vec(shift, exact), _vec(bound, exact),
+                       tol=tol)
+        dV = (mu * evs[t + 1].V).sum() - (mu * evs[t].V).sum()
+        AA = res.extras["advantage_gap"][t]
+        low = a / (1 - g) * (AA - 2 * a * g / (1 - g) ** 2)
+        rep.inequality(f"t={t}: Delta V(mu) >= alpha/(1-gamma) (AA - 2 alpha gamma/(1-gamma)^2)", _vec(low, exact),
+                       _vec(dV, exact), tol=tol)
+        ratios.append(float(shift) / float(bound) if bound else 0.0)
+    rep.details = {"n_steps": res.n_iter, "max_shift_over_bound": max(ratios) if ratios else None,
+                   "gaps": [float(x) for x in res.gaps], "message": res.message}
+    return rep
+
+
+def _vec(x, exact):
+    return np.array([x], dtype=object if exact else float)
+
+
+def _g1_extra(rng, mdp, exact, i):
+    alphas = [Fraction(1, 10), Fraction(1, 4), Fraction(1, 2)]
+    a = alphas[int(rng.integers(len(alphas)))]
+    return {"alpha": a if exact else float(a)}
+
+
+# --------------------------------------------------- registration (convergence)
+_G1 = register(Statement(
+    id="G1", name="cpi_improvement",
+    text="CPI: ||pi_(t+1)(.|s) - pi_t(.|s)||_1 <= 2 alpha; ||d^(t+1) - d^t||_1 <= 2 alpha gamma/(1-gamma); "
+         "Delta V(mu) >= alpha/(1-gamma) (AA - 2 alpha gamma/(1-gamma)^2), r in [0,1]",
+    source="AJKS Lemma 12.1, Thm 12.2", check=cpi_improvement,
+    cases=_cases("G1", gammas=(_HALF, _NINE), unit_rewards=True, extra=_g1_extra), modes=("float", "exact"),
+    variants={"pi_shift_alpha": "||pi_(t+1)(.|s) - pi_t(.|s)||_1 <= alpha"}, cost=2.0))

@@ -32,10 +32,10 @@ from fractions import Fraction
 import numpy as np
 
 from ..exceptions import InvalidParameterError
-from ._common import check_variant, new_report
-from .registry import Statement, register
-from .report import FALSIFIED, UNDECIDED, VERIFIED
-from .suite import case_rng
+from .framework.prologue import check_variant, new_report
+from .framework.registry import Statement, register
+from .framework.report import FALSIFIED, UNDECIDED, VERIFIED
+from .framework.suite import case_rng
 
 __all__ = ["vanishing_gradients", "derivative_order_range", "chain_region_theta"]
 

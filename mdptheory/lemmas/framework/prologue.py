@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
-from ..fields import from_fmpq_mat, to_fmpq_mat
-from ..policy import as_policy, policy_is_exact
+from ...exceptions import InvalidParameterError
+from ...fields import from_fmpq_mat, to_fmpq_mat
+from ...policy import as_policy, policy_is_exact
 from .report import CheckReport
 
 __all__ = ["resolve_mode", "solve_linear", "new_report", "prepare_policy", "check_variant", "dot"]

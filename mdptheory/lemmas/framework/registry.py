@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..exceptions import InvalidParameterError
+from ...exceptions import InvalidParameterError
 
 __all__ = ["Statement", "register", "statements", "get_statement", "CHAPTERS"]
 
@@ -84,16 +84,17 @@ def register(statement: Statement) -> Statement:
 
 
 def _load_all():
-    """Import every checker module of this package (importing registers its statements)."""
+    """Import every statement module of the lemmas package (importing registers its statements).
+
+    The modules are named by ``mdptheory.lemmas.STATEMENT_MODULES``; the
+    framework imports them by name only, so it never depends on them statically.
+    """
     import importlib
-    import pkgutil
 
-    from . import foundations  # noqa: F401
-
-    pkg = importlib.import_module(__package__)
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_") and info.name not in ("registry", "report", "runner", "suite"):
-            importlib.import_module(f"{__package__}.{info.name}")
+    package = __package__.rpartition(".")[0]
+    lemmas = importlib.import_module(package)
+    for name in lemmas.STATEMENT_MODULES:
+        importlib.import_module(f"{package}.{name}")
 
 
 def statements(select=None) -> list:

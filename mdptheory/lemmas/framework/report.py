@@ -177,7 +177,7 @@ def _jsonable(x):
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if type(x).__name__ == "MDP":
-        from ..io import mdp_to_dict
+        from ...io import mdp_to_dict
 
         return mdp_to_dict(x)
     if isinstance(x, (str, int, bool)) or x is None:

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..mdp import MDP
+from ...mdp import MDP
 
 __all__ = [
     "GAMMAS",
