@@ -1,4 +1,5 @@
-"""Deprecated alias of :mod:`mdptheory.lemmas.framework.prologue` (formerly ``mdptheory.lemmas._common``)."""
+"""Deprecated alias of :mod:`mdptheory.lemmas.framework.prologue` (formerly ``mdptheory.lemmas._common``).
+"""
 
 import warnings
 
@@ -13,4 +14,5 @@ __all__ = [
     "dot",
 ]
 
-warnings.warn("mdptheory.lemmas._common is deprecated; use mdptheory.lemmas.framework.prologue", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas._common is deprecated; use mdptheory.lemmas.framework.prologue",
+              DeprecationWarning, stacklevel=2)

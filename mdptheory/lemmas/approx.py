@@ -1,4 +1,5 @@
-"""Deprecated alias of :mod:`mdptheory.lemmas.function_approximation` (formerly ``mdptheory.lemmas.approx``)."""
+"""Deprecated alias of :mod:`mdptheory.lemmas.function_approximation` (formerly ``mdptheory.lemmas.approx``).
+"""
 
 import warnings
 
@@ -11,4 +12,5 @@ __all__ = [
     "loglinear_npg",
 ]
 
-warnings.warn("mdptheory.lemmas.approx is deprecated; use mdptheory.lemmas.function_approximation", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.approx is deprecated; use mdptheory.lemmas.function_approximation",
+              DeprecationWarning, stacklevel=2)

@@ -1,4 +1,6 @@
-"""Deprecated alias: ``mdptheory.lemmas.convergence`` was split into the section modules (policy_gradients, softmax, natural_gradient, function_approximation, trust_regions) and framework.rates."""
+"""Deprecated alias: ``mdptheory.lemmas.convergence`` was split into the section modules (policy_gradients,
+softmax, natural_gradient, function_approximation, trust_regions) and framework.rates.
+"""
 
 import warnings
 
@@ -23,4 +25,6 @@ __all__ = [
     "cpi_improvement",
 ]
 
-warnings.warn("mdptheory.lemmas.convergence is deprecated; use the section modules (policy_gradients, softmax, natural_gradient, function_approximation, trust_regions) and framework.rates", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.convergence is deprecated; use the section modules (policy_gradients, "
+              "softmax, natural_gradient, function_approximation, trust_regions) and framework.rates",
+              DeprecationWarning, stacklevel=2)

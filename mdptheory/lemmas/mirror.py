@@ -12,4 +12,5 @@ __all__ = [
     "ampo_reduction",
 ]
 
-warnings.warn("mdptheory.lemmas.mirror is deprecated; use mdptheory.lemmas.mirror_descent", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.mirror is deprecated; use mdptheory.lemmas.mirror_descent",
+              DeprecationWarning, stacklevel=2)

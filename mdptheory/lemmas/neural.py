@@ -13,4 +13,5 @@ __all__ = [
     "neural_ppo_rate",
 ]
 
-warnings.warn("mdptheory.lemmas.neural is deprecated; use mdptheory.lemmas.neural_ppo", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.neural is deprecated; use mdptheory.lemmas.neural_ppo",
+              DeprecationWarning, stacklevel=2)

@@ -11,4 +11,5 @@ __all__ = [
     "npg_closed_form_check",
 ]
 
-warnings.warn("mdptheory.lemmas.npg is deprecated; use mdptheory.lemmas.natural_gradient", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.npg is deprecated; use mdptheory.lemmas.natural_gradient",
+              DeprecationWarning, stacklevel=2)

@@ -14,4 +14,5 @@ __all__ = [
     "bandit_nonconcavity",
 ]
 
-warnings.warn("mdptheory.lemmas.pg is deprecated; use mdptheory.lemmas.policy_gradients", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.pg is deprecated; use mdptheory.lemmas.policy_gradients",
+              DeprecationWarning, stacklevel=2)

@@ -1,4 +1,5 @@
-"""Deprecated alias of :mod:`mdptheory.lemmas.framework.registry` (formerly ``mdptheory.lemmas.registry``)."""
+"""Deprecated alias of :mod:`mdptheory.lemmas.framework.registry` (formerly ``mdptheory.lemmas.registry``).
+"""
 
 import warnings
 
@@ -13,4 +14,5 @@ __all__ = [
     "CHAPTERS",
 ]
 
-warnings.warn("mdptheory.lemmas.registry is deprecated; use mdptheory.lemmas.framework.registry", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.registry is deprecated; use mdptheory.lemmas.framework.registry",
+              DeprecationWarning, stacklevel=2)

@@ -15,4 +15,5 @@ __all__ = [
     "THOROUGH_CASES",
 ]
 
-warnings.warn("mdptheory.lemmas.runner is deprecated; use mdptheory.lemmas.framework.runner", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.runner is deprecated; use mdptheory.lemmas.framework.runner",
+              DeprecationWarning, stacklevel=2)

@@ -1,4 +1,6 @@
-"""Deprecated alias: ``mdptheory.lemmas.sampling`` was split into policy_gradients (the checkers) and framework.sampling (the statistics)."""
+"""Deprecated alias: ``mdptheory.lemmas.sampling`` was split into policy_gradients (the checkers) and
+framework.sampling (the statistics).
+"""
 
 import warnings
 
@@ -13,4 +15,6 @@ __all__ = [
     "MC_CONFIDENCE",
 ]
 
-warnings.warn("mdptheory.lemmas.sampling is deprecated; use policy_gradients (the checkers) and framework.sampling (the statistics)", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.sampling is deprecated; use policy_gradients (the checkers) and "
+              "framework.sampling (the statistics)",
+              DeprecationWarning, stacklevel=2)

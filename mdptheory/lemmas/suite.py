@@ -14,4 +14,5 @@ __all__ = [
     "policy_cases",
 ]
 
-warnings.warn("mdptheory.lemmas.suite is deprecated; use mdptheory.lemmas.framework.suite", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.suite is deprecated; use mdptheory.lemmas.framework.suite",
+              DeprecationWarning, stacklevel=2)

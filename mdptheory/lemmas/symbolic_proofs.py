@@ -1,4 +1,6 @@
-"""Deprecated alias: ``mdptheory.lemmas.symbolic_proofs`` was split into the <section>_symbolic modules and framework.symbolic."""
+"""Deprecated alias: ``mdptheory.lemmas.symbolic_proofs`` was split into the <section>_symbolic modules and
+framework.symbolic.
+"""
 
 import warnings
 
@@ -27,4 +29,6 @@ __all__ = [
     "trajectory_kl_symbolic",
 ]
 
-warnings.warn("mdptheory.lemmas.symbolic_proofs is deprecated; use the <section>_symbolic modules and framework.symbolic", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.symbolic_proofs is deprecated; use the <section>_symbolic modules and "
+              "framework.symbolic",
+              DeprecationWarning, stacklevel=2)

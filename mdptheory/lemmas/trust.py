@@ -14,4 +14,5 @@ __all__ = [
     "ppo_clipping",
 ]
 
-warnings.warn("mdptheory.lemmas.trust is deprecated; use mdptheory.lemmas.trust_regions", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.trust is deprecated; use mdptheory.lemmas.trust_regions",
+              DeprecationWarning, stacklevel=2)

@@ -1,4 +1,5 @@
-"""Deprecated alias of :mod:`mdptheory.lemmas.vanishing_gradients` (formerly ``mdptheory.lemmas.vanishing``)."""
+"""Deprecated alias of :mod:`mdptheory.lemmas.vanishing_gradients` (formerly ``mdptheory.lemmas.vanishing``).
+"""
 
 import warnings
 
@@ -12,4 +13,5 @@ __all__ = [
     "chain_region_theta",
 ]
 
-warnings.warn("mdptheory.lemmas.vanishing is deprecated; use mdptheory.lemmas.vanishing_gradients", DeprecationWarning, stacklevel=2)
+warnings.warn("mdptheory.lemmas.vanishing is deprecated; use mdptheory.lemmas.vanishing_gradients",
+              DeprecationWarning, stacklevel=2)
