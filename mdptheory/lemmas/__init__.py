@@ -21,22 +21,6 @@ symbolic proofs; the registry, reports, runner, case suites and shared helpers
 are in :mod:`mdptheory.lemmas.framework`.
 """
 
-#: The statement modules, by section letter (the registry imports these to register every statement).
-SECTION_MODULES = {
-    "A": "foundations",
-    "B": "policy_gradients",
-    "C": "vanishing_gradients",
-    "D": "softmax",
-    "E": "natural_gradient",
-    "F": "function_approximation",
-    "G": "trust_regions",
-    "H": "mirror_descent",
-    "I": "neural_ppo",
-}
-#: Every statement module: the section modules and their symbolic proofs.
-STATEMENT_MODULES = tuple(SECTION_MODULES.values()) + tuple(
-    f"{SECTION_MODULES[s]}_symbolic" for s in "ABDEFG")
-
 from .framework.report import FALSIFIED
 from .framework.report import UNDECIDED
 from .framework.report import VERIFIED
@@ -99,6 +83,22 @@ from .softmax_symbolic import softmax_gradient_symbolic
 from .softmax_symbolic import softmax_score_symbolic
 from .trust_regions_symbolic import trajectory_kl_symbolic
 from .foundations_symbolic import visitation_symbolic
+
+#: The statement modules, by section letter (the registry imports these to register every statement).
+SECTION_MODULES = {
+    "A": "foundations",
+    "B": "policy_gradients",
+    "C": "vanishing_gradients",
+    "D": "softmax",
+    "E": "natural_gradient",
+    "F": "function_approximation",
+    "G": "trust_regions",
+    "H": "mirror_descent",
+    "I": "neural_ppo",
+}
+#: Every statement module: the section modules and their symbolic proofs.
+STATEMENT_MODULES = tuple(SECTION_MODULES.values()) + tuple(
+    f"{SECTION_MODULES[s]}_symbolic" for s in "ABDEFG")
 
 __all__ = [
     "SECTION_MODULES",

@@ -4,8 +4,8 @@ G1 checks the bounds of conservative policy iteration at every iterate
 (:mod:`mdptheory.lemmas.framework.rates`), G2 that the Hessian of the
 trajectory KL at :math:`\theta_t` is the summed Fisher information, G3 that
 the trust-region step is the natural gradient with a self-normalised step
-(optimality by the KKT conditions and by Cauchy–Schwarz), G4 the derivative of PPO's clipped surrogate.  Everything is
-exact on rational inputs; the PPO helpers :func:`clipped_objective` and
+(optimality by the KKT conditions and by Cauchy–Schwarz), G4 the derivative
+of PPO's clipped surrogate.  Everything is exact on rational inputs; the PPO helpers :func:`clipped_objective` and
 :func:`clipped_objective_derivative` live here.
 """
 
