@@ -16,10 +16,10 @@ from .exceptions import MalformedFileError
 from .exceptions import MDPTheoryError
 from .exceptions import NumericalWarning
 from .mdp import MDP
-from .policy import as_policy
-from .policy import deterministic_policy
-from .policy import greedy_policy
-from .policy import uniform_policy
+from .policies.tabular import as_policy
+from .policies.tabular import deterministic_policy
+from .policies.tabular import greedy_policy
+from .policies.tabular import uniform_policy
 from .evaluation import PolicyEvaluation
 from .evaluation import evaluate
 from .evaluation import WARN_RELATIVE_ERROR

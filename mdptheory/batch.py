@@ -55,7 +55,7 @@ from .evaluation import _lapack, evaluate
 from .exceptions import InvalidMDPError, InvalidParameterError, InvalidPolicyError
 from .fields import EXACT, FLOAT, exact_array, format_index, is_exact_scalar
 from .mdp import DEFAULT_ROW_SUM_ATOL
-from .policy import DEFAULT_POLICY_ATOL, policy_is_exact
+from .policies.tabular import DEFAULT_POLICY_ATOL, policy_is_exact
 
 __all__ = [
     "BATCH_REFACTOR_MAX_STATES",

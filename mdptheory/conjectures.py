@@ -51,7 +51,7 @@ from .evaluation import evaluate
 from .exceptions import InvalidParameterError, MDPTheoryError
 from .lemmas.report import CheckReport, float_tolerance
 from .optimal import solve
-from .policy import greedy_policy
+from .policies.tabular import greedy_policy
 from .search import Counterexample, find_counterexample, rational_policy
 
 __all__ = [

@@ -65,7 +65,7 @@ import numpy as np
 
 from .exceptions import ConvergenceWarning, InvalidParameterError, NumericalWarning
 from .fields import BALL, EXACT, FLOAT, MODES, exact_array, float_array
-from .policy import as_policy, policy_is_exact
+from .policies.tabular import as_policy, policy_is_exact
 
 __all__ = [
     "PolicyEvaluation",
@@ -928,7 +928,7 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
     ----------
     mdp : MDP
     pi : array_like, shape (S, A)
-        Rows on the simplex (validated; see :func:`mdptheory.policy.as_policy`).
+        Rows on the simplex (validated; see :func:`mdptheory.policies.tabular.as_policy`).
     mode : {"float", "exact", "ball"}, optional
         Default: "exact" if the MDP and the policy are both exact, else "float".
         "exact" requires both to be exact.  "ball" gives certified enclosures.

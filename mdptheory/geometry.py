@@ -49,7 +49,7 @@ from .fields import (
     to_fmpq_mat,
     to_fraction,
 )
-from .policy import as_policy, policy_is_exact
+from .policies.tabular import as_policy, policy_is_exact
 
 __all__ = [
     "BlockDiagonal",

@@ -57,7 +57,7 @@ import numpy as np
 from .exceptions import InvalidMDPError, InvalidPolicyError, MalformedFileError
 from .fields import to_fraction
 from .mdp import MDP
-from .policy import as_policy, policy_is_exact
+from .policies.tabular import as_policy, policy_is_exact
 
 __all__ = [
     "FORMAT_TAG",

@@ -41,7 +41,7 @@ from .evaluation import _prefers_direct, evaluate
 from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError
 from .mdp import MDP
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
-from .policy import as_policy, deterministic_policy
+from .policies.tabular import as_policy, deterministic_policy
 
 __all__ = [
     "OptimalSolution",

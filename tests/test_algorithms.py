@@ -345,7 +345,7 @@ def test_ppo_trace_matches_public_surrogate(small):
 
 
 def test_cpi_steps_are_mixtures_with_the_greedy_policy():
-    from mdptheory.policy import greedy_policy
+    from mdptheory.policies import greedy_policy
 
     m = random_mdp(4, 3, gamma=0.8, seed=7)
     res = cpi(m, T=5, alpha=0.3)

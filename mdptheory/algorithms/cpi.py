@@ -32,7 +32,7 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
-from ..policy import as_policy, greedy_policy, uniform_policy
+from ..policies.tabular import as_policy, greedy_policy, uniform_policy
 from ._common import check_T, distribution, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
 

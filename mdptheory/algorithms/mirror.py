@@ -51,7 +51,7 @@ from ..exceptions import InvalidParameterError
 from ..fields import exact_array, float_array, is_exact_scalar
 from ..geometry import npg_update
 from ..policies.softmax import log_softmax
-from ..policy import as_policy, policy_is_exact, uniform_policy
+from ..policies.tabular import as_policy, policy_is_exact, uniform_policy
 from ._common import check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
 

@@ -50,7 +50,7 @@ from ..exceptions import InvalidParameterError
 from ..fields import exact_array, float_array, is_exact_scalar
 from ..policies import NeuralSoftmax
 from ..policies.softmax import log_softmax
-from ..policy import as_policy
+from ..policies.tabular import as_policy
 from ._common import check_T, check_positive, distribution, float_mdp, kl_moved, optimum
 from .result import OptimizationResult
 
