@@ -46,9 +46,11 @@ from .geometry import natural_gradient
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "algorithms", "batch", "conjectures", "derivatives", "estimators", "evaluation", "exceptions", "families",
-    "fields", "finite_diff", "geometry", "io", "kl", "lemmas", "mdp", "optimal", "policies", "policy",
-    "search", "strategies", "symbolic", "trajectories",
+    "algorithms", "batch", "counterexamples", "derivatives", "estimators", "evaluation", "exceptions",
+    "families", "fields", "finite_diff", "geometry", "io", "kl", "lemmas", "mdp", "optimal", "policies",
+    "strategies", "symbolic", "trajectories",
+    # deprecated aliases (import warns): policy -> policies, search/conjectures -> counterexamples
+    "conjectures", "policy", "search",
 )
 
 __all__ = [

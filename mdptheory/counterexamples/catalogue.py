@@ -1,8 +1,8 @@
 r"""A catalogue of plausible conjectures about finite MDPs, refuted by search, with their true counterparts.
 
 Each entry is a :class:`Conjecture`: the (false) claim as a property of a
-:class:`~mdptheory.search.Case`, the search space, budget and seed with which
-:func:`~mdptheory.search.find_counterexample` refutes it **from scratch**, and
+:class:`~mdptheory.counterexamples.Case`, the search space, budget and seed with which
+:func:`~mdptheory.counterexamples.find_counterexample` refutes it **from scratch**, and
 the true statement it is usually confused with, as a second property together
 with the setting where theory says it holds (searching there finds nothing).
 Every property returns a :class:`~mdptheory.lemmas.CheckReport`, so float
@@ -47,11 +47,11 @@ from typing import Callable
 import numpy as np
 from hypothesis import strategies as st
 
-from .evaluation import evaluate
-from .exceptions import InvalidParameterError, MDPTheoryError
-from .lemmas.report import CheckReport, float_tolerance
-from .optimal import solve
-from .policies.tabular import greedy_policy
+from ..evaluation import evaluate
+from ..exceptions import InvalidParameterError, MDPTheoryError
+from ..lemmas.report import CheckReport, float_tolerance
+from ..optimal import solve
+from ..policies.tabular import greedy_policy
 from .search import Counterexample, find_counterexample, rational_policy
 
 __all__ = [
@@ -191,7 +191,7 @@ def _bandit_direct_linear(case):
 
 
 def _two_policies(mdp):
-    from .strategies import policies
+    from ..strategies import policies
 
     return policies(mdp)
 
@@ -526,7 +526,7 @@ _STEP_SIZES = (Fraction(1, 2), Fraction(1), Fraction(4), Fraction(32))
 
 
 def _softmax_point(case, q):
-    from .policies import LogRational, TabularSoftmax
+    from ..policies import LogRational, TabularSoftmax
 
     param = TabularSoftmax(case.n_states, case.n_actions)
     if case.exact:
@@ -550,8 +550,8 @@ def _improvement_report(name, text, case, pi_t, pi_new_float, extra_witness):
 
 
 def _uniform_fisher_step(case, *, uniform):
-    from .geometry import pinv_solve, softmax_fisher_blocks
-    from .gradients import value_gradient
+    from ..geometry import pinv_solve, softmax_fisher_blocks
+    from ..gradients import value_gradient
 
     m = case.mdp
     param, theta, theta_f = _softmax_point(case, case.data["q"])
@@ -625,8 +625,8 @@ _DELTAS = (Fraction(1, 100), Fraction(1), Fraction(10), Fraction(100))
 
 
 def _trpo_step(case, param, theta, theta_f):
-    from .geometry import fisher, trpo_step
-    from .gradients import value_gradient
+    from ..geometry import fisher, trpo_step
+    from ..gradients import value_gradient
 
     m = case.mdp
     delta = _DELTAS[int(case.data["k"])]
@@ -638,7 +638,7 @@ def _trpo_step(case, param, theta, theta_f):
 
 
 def _loglinear_point(case):
-    from .policies import LogLinear, LogRational
+    from ..policies import LogLinear, LogRational
 
     phi = np.asarray(case.data["phi"], dtype=object if case.exact else float)
     if case.exact:

@@ -51,10 +51,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .exceptions import InvalidParameterError, MalformedFileError, MDPTheoryError
-from .fields import is_exact_scalar, to_fraction
-from .mdp import MDP
-from .policies.softmax import log_softmax
+from ..exceptions import InvalidParameterError, MalformedFileError, MDPTheoryError
+from ..fields import is_exact_scalar, to_fraction
+from ..mdp import MDP
+from ..policies.softmax import log_softmax
 
 __all__ = [
     "Case",
@@ -229,7 +229,7 @@ def cases(*, states=(1, 4), actions=(1, 3), gamma=(0, 0.95), exact: bool = False
     """
     from hypothesis import strategies as st
 
-    from .strategies import mdps, policies
+    from ..strategies import mdps, policies
 
     (s_lo, s_hi), (a_lo, a_hi) = _size_range("states", states), _size_range("actions", actions)
     mdp_st = mdps(min_states=s_lo, max_states=s_hi, min_actions=a_lo, max_actions=a_hi, gamma=gamma,
@@ -379,7 +379,7 @@ class Counterexample:
     # -- files
     def to_dict(self) -> dict:
         """Plain JSON data: the MDP in mdptheory's JSON format, policy, parameters, data and evidence."""
-        from .io import mdp_to_dict, policy_to_json_data
+        from ..io import mdp_to_dict, policy_to_json_data
 
         if self.case is None:
             raise InvalidParameterError("no witness to save: the search found no counterexample")
@@ -401,7 +401,7 @@ class Counterexample:
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """:meth:`to_dict` as JSON text (exact numbers as ``"p/q"`` strings)."""
-        from .io import to_json
+        from ..io import to_json
 
         if self.case is None:
             raise InvalidParameterError("no witness to save: the search found no counterexample")
@@ -415,7 +415,7 @@ class Counterexample:
 
 
 def _evidence_json(ev):
-    from .lemmas.report import _jsonable
+    from ..lemmas.report import _jsonable
 
     if hasattr(ev, "to_dict"):
         return ev.to_dict()
@@ -448,7 +448,7 @@ def _decode(obj, where):
     kind, val = obj["kind"], obj["value"]
     try:
         if kind == "logq":
-            from .policies import LogRational
+            from ..policies import LogRational
 
             return LogRational([to_fraction(x) for x in val])
         if kind == "json":
@@ -484,7 +484,7 @@ def load_counterexample(path) -> Counterexample:
     MalformedFileError
         If the file is not a saved counterexample.
     """
-    from .io import load_json
+    from ..io import load_json
 
     mdp, pi, extra = load_json(path, with_extras=True)
     if not isinstance(extra, dict) or extra.get("format") != COUNTEREXAMPLE_FORMAT:
