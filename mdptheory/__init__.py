@@ -40,15 +40,15 @@ from .policies import NeuralSoftmax
 from .policies import TabularSoftmax
 from .gradients import value_gradient
 from .derivatives import value_hessian
-from .geometry import fisher
-from .geometry import natural_gradient
+from .fisher_information import fisher
+from .natural_gradients import natural_gradient
 
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "algorithms", "batch", "counterexamples", "derivatives", "estimators", "evaluation", "exceptions",
-    "families", "fields", "finite_diff", "geometry", "io", "kl", "lemmas", "mdp", "optimal", "policies",
-    "strategies", "symbolic", "trajectories",
+    "algorithms", "batch", "compatible_fa", "counterexamples", "derivatives", "estimators", "evaluation",
+    "exceptions", "families", "fields", "finite_diff", "fisher_information", "geometry", "io", "kl",
+    "lemmas", "mdp", "natural_gradients", "optimal", "policies", "strategies", "symbolic", "trajectories",
     # deprecated aliases (import warns): policy -> policies, search/conjectures -> counterexamples
     "conjectures", "policy", "search",
 )

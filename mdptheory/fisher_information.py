@@ -1,8 +1,7 @@
-r"""Information geometry of parameterized policies: Fisher matrices, natural gradients,
-compatible function approximation and the TRPO step.
+r"""The Fisher information of a parameterized policy and minimum-norm solves with it.
 
 For a parameterized policy :math:`\pi_\theta` and a start distribution
-:math:`\rho`, the Fisher information is
+:math:`\rho`,
 
 .. math::
 
@@ -10,23 +9,16 @@ For a parameterized policy :math:`\pi_\theta` and a start distribution
     \mathbb{E}_{a \sim \pi_\theta(\cdot|s)}
     \left[\nabla_\theta \log \pi_\theta(a|s)\, \nabla_\theta \log \pi_\theta(a|s)^\top\right]
 
-(AJKS Ch. 10; THEORY E1), and the natural policy gradient direction is the
-minimum-norm solution :math:`F_\rho^\dagger \nabla_\theta V^{\pi_\theta}(\rho)`.
-For the tabular softmax :math:`F_\rho` is block diagonal with one
-:math:`A \times A` block per state (:func:`softmax_fisher_blocks`), and
-:math:`F^\dagger \nabla V` has the closed form of AJKS Lemma 10.6
-(:func:`npg_closed_form`, THEORY E2).  Compatible function approximation
-(AJKS Lemmas 11.1 and 11.2, THEORY F1–F3) is :func:`compatible_fa` and
-:func:`q_npg_weights`; the trust-region step of TRPO (THEORY G3) is
-:func:`trpo_step`.
+(AJKS Ch. 10) is :func:`fisher`.  For the tabular softmax :math:`F_\rho` is
+block diagonal with one :math:`A \times A` block per state
+(:func:`softmax_fisher_blocks`, a :class:`BlockDiagonal`), and
+:func:`pinv_solve` gives the minimum-norm solution :math:`F^\dagger g`.
 
 Every function computes in the field of its inputs: exact rationals (object
 arrays of :class:`fractions.Fraction`, linear algebra in FLINT's ``fmpq_mat``,
 no tolerance and no float anywhere) when the MDP and the policy are exact, and
-float64 otherwise.
-
-Parameterizations are objects with ``n_states``, ``n_actions``, ``n_params``,
-``probs(theta) -> (S, A)`` and ``score(theta) -> (S, A, n_params)`` (see
+float64 otherwise.  Parameterizations are objects with ``n_states``,
+``n_actions``, ``n_params``, ``probs(theta)`` and ``score(theta)`` (see
 :mod:`mdptheory.policies`); ``theta`` is a flat vector.
 """
 
@@ -37,121 +29,28 @@ from fractions import Fraction
 
 import numpy as np
 
-from .evaluation import evaluate
+from ._geometry_common import (
+    _evaluation,
+    _exact_temperature,
+    _is_exact_array,
+    _policy_and_score,
+    _weighted_gram,
+)
 from .exceptions import InvalidParameterError, NumericalWarning
 from .fields import (
     EXACT,
-    FLOAT,
     exact_array,
     float_array,
     from_fmpq_mat,
-    is_exact_scalar,
     to_fmpq_mat,
-    to_fraction,
 )
-from .policies.tabular import as_policy, policy_is_exact
 
 __all__ = [
     "BlockDiagonal",
-    "CompatibleFit",
     "fisher",
     "softmax_fisher_blocks",
     "pinv_solve",
-    "natural_gradient",
-    "npg_closed_form",
-    "npg_update",
-    "compatible_fa",
-    "q_npg_weights",
-    "trpo_step",
 ]
-
-
-# ---------------------------------------------------------------- helpers
-def _is_exact_array(a) -> bool:
-    a = np.asarray(a, dtype=object) if not isinstance(a, np.ndarray) else a
-    if a.dtype.kind in "iu":
-        return True
-    return a.dtype == object and a.size > 0 and all(is_exact_scalar(x) for x in a.flat)
-
-
-def _exact_temperature(tau) -> Fraction:
-    """A temperature as an exact rational (a float is read as its shortest decimal, 1.0 -> 1)."""
-    try:
-        return to_fraction(tau, allow_float=True)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"temperature = {tau!r}: {exc}") from None
-
-
-def _resolve_mode(mdp, pi, mode):
-    if mode is not None and mode not in (FLOAT, EXACT):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {mode!r}")
-    exact_inputs = mdp.is_exact and policy_is_exact(pi)
-    if mode is None:
-        return EXACT if exact_inputs else FLOAT
-    if mode == EXACT and not exact_inputs:
-        which = "the MDP" if not mdp.is_exact else "the policy given by theta"
-        raise InvalidParameterError(f"mode='exact' needs exact inputs, but {which} holds floats")
-    return mode
-
-
-def _policy_and_score(mdp, param, theta, mode):
-    """pi (S, A) and score (S, A, n) of ``param`` at ``theta``, in the field of ``mode``."""
-    S, A = mdp.n_states, mdp.n_actions
-    if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
-        raise InvalidParameterError(
-            f"parameterization is for (S, A) = ({param.n_states}, {param.n_actions}); "
-            f"the MDP has ({S}, {A})")
-    pi = param.probs(theta)
-    mode = _resolve_mode(mdp, pi, mode)
-    score = np.asarray(param.score(theta))
-    n = int(getattr(param, "n_params", score.shape[-1]))
-    if score.shape != (S, A, n):
-        raise InvalidParameterError(f"score must have shape (S, A, n_params) = ({S}, {A}, {n}); got {score.shape}")
-    if mode == EXACT:
-        pi = as_policy(mdp, pi, exact=True)
-        score = exact_array(score, name="score")
-    else:
-        pi = as_policy(mdp, np.asarray(float_array(pi, name="pi")), exact=False)
-        score = float_array(score, name="score")
-    return pi, score, mode
-
-
-def _policy_only(mdp, param, theta, mode):
-    """pi (S, A) of ``param`` at ``theta`` in the field of ``mode``, without the score."""
-    S, A = mdp.n_states, mdp.n_actions
-    if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
-        raise InvalidParameterError(
-            f"parameterization is for (S, A) = ({param.n_states}, {param.n_actions}); "
-            f"the MDP has ({S}, {A})")
-    pi = param.probs(theta)
-    mode = _resolve_mode(mdp, pi, mode)
-    if mode == EXACT:
-        return as_policy(mdp, pi, exact=True), mode
-    return as_policy(mdp, np.asarray(float_array(pi, name="pi")), exact=False), mode
-
-
-def _evaluation(mdp, pi, mode):
-    if mode == FLOAT and mdp.is_exact:
-        mdp = mdp.to_float()
-    return evaluate(mdp, pi, mode=mode)
-
-
-def _weighted_gram(weights, X, Y=None, exact=False):
-    r"""``sum_i weights[i] X[i] Y[i]^T`` for X (N, n), Y (N, m), weights (N,)."""
-    Y = X if Y is None else Y
-    if exact:
-        WX = to_fmpq_mat((weights[:, None] * X))
-        return from_fmpq_mat(WX.transpose() * to_fmpq_mat(Y))
-    return (X * weights[:, None]).T @ Y
-
-
-def _value_gradient(mdp, param, theta, rho, mode):
-    r"""``grad_theta V(rho)`` by implicit differentiation of the Bellman system
-    (:func:`mdptheory.gradients.value_gradient`), in the field of ``mode``."""
-    from .gradients import value_gradient
-
-    g = np.asarray(value_gradient(mdp, param, theta, mu=rho, mode=mode)).reshape(-1)
-    return exact_array(g, name="grad V") if mode == EXACT else float_array(g, name="grad V")
 
 
 # ---------------------------------------------------------------- exact min-norm solves
@@ -540,374 +439,3 @@ def pinv_solve(F, g, *, rcond=None) -> np.ndarray:
     if exact:
         return _exact_pinv_solve_sym(F, g)
     return _float_pinv_solve_sym(F, g, rcond)
-
-
-def _is_tabular_softmax(param) -> bool:
-    try:
-        from .policies import TabularSoftmax
-    except ImportError:
-        return False
-    return isinstance(param, TabularSoftmax)
-
-
-def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
-    r"""The natural policy gradient direction :math:`F_\rho(\theta)^\dagger\nabla_\theta V^{\pi_\theta}(\rho)`.
-
-    .. math::
-
-        w = F_\rho^\dagger\, \nabla_\theta V^{\pi_\theta}(\rho)
-
-    (AJKS §10.3; THEORY E2).  The gradient comes from implicit differentiation
-    of the Bellman system (:func:`mdptheory.gradients.value_gradient`).  For
-    :class:`~mdptheory.policies.TabularSoftmax` the block-diagonal Fisher and its
-    closed-form pseudo-inverse are used (never the dense matrix); for other
-    parameterizations the dense :func:`fisher` and :func:`pinv_solve`.  In exact
-    mode the pseudo-inverse is exact (rational null-space projection).
-
-    Parameters
-    ----------
-    mdp : MDP
-    param : parameterization
-    theta : array_like, shape (n_params,)
-    rho : array_like, shape (S,), optional, keyword-only
-        Used both for the visitation in :math:`F_\rho` and for :math:`V(\rho)`.
-    mode : {"float", "exact"}, optional, keyword-only
-
-    Returns
-    -------
-    ndarray, shape (n_params,)
-        For the tabular softmax it equals :func:`npg_closed_form` on the states
-        with :math:`d_\rho(s) > 0` and is 0 elsewhere.
-    """
-    if _is_tabular_softmax(param):
-        # block form: no (S, A, S*A) score, memory O(S A^2) (sparse MDPs up to 10^6 states)
-        pi, mode = _policy_only(mdp, param, theta, mode)
-        ev = _evaluation(mdp, pi, mode)
-        d = ev.visitation(rho)
-        g = _value_gradient(mdp, param, theta, rho, mode)
-        tau = getattr(param, "temperature", 1)
-        F = softmax_fisher_blocks(pi, d, temperature=tau)
-        # sum_a dV/dtheta_{s,a} = 0 (adding a constant to theta_s leaves pi unchanged):
-        # g is in the range of F, so no rounding-level range component is divided by pi
-        return F.pinv_solve(g, in_range=True)
-    pi, score, mode = _policy_and_score(mdp, param, theta, mode)
-    ev = _evaluation(mdp, pi, mode)
-    d = ev.visitation(rho)
-    g = _value_gradient(mdp, param, theta, rho, mode)
-    S, A, n = score.shape
-    nu = (d[:, None] * pi).reshape(-1)
-    F = _weighted_gram(nu, score.reshape(S * A, n), exact=mode == EXACT)
-    return pinv_solve(F, g)
-
-
-def npg_closed_form(ev, *, temperature=1, d=None) -> np.ndarray:
-    r"""The tabular-softmax NPG direction in closed form (AJKS Lemma 10.6; THEORY E2).
-
-    .. math::
-
-        F_\rho^\dagger \nabla_\theta V(\rho)
-        = \frac{\tau}{1-\gamma}\left(A^\pi(s, a) - \frac{1}{|A|}\sum_{a'} A^\pi(s, a')\right)
-
-    With :math:`\nabla_{\theta_{s,a}} V = \tau^{-1}(1-\gamma)^{-1} d(s)\pi(a|s)A(s,a)`
-    (Lemma 10.2) and the blocks of :func:`softmax_fisher_blocks`, the equation
-    :math:`F w = \nabla V` reads, state by state,
-    :math:`(\operatorname{diag}\pi_s - \pi_s\pi_s^\top) w_s = \tau\pi_s A_s/(1-\gamma)`
-    (when :math:`d(s) > 0`), whose solutions are
-    :math:`w_s = \tau A_s/(1-\gamma) + c_s\mathbf 1` for any :math:`c_s`
-    (:math:`\ker = \operatorname{span}\mathbf 1` when :math:`\pi_s > 0`, and
-    :math:`\pi_s^\top A_s = 0`).  The lecture states the lemma as
-    :math:`(1-\gamma)^{-1}A` (the :math:`\pi`-weighted shift :math:`c_s = 0`);
-    the *minimum-norm* solution :math:`F^\dagger\nabla V` removes the plain
-    unweighted mean, :math:`c_s = -\tau\,\overline{A_s}/(1-\gamma)`.  Both give
-    the same NPG update, since a per-state constant cancels in the softmax.
-
-    Parameters
-    ----------
-    ev : PolicyEvaluation
-        From :func:`mdptheory.evaluate`.
-    temperature : number, keyword-only
-        :math:`\tau` of the softmax.
-    d : ndarray, shape (S,), optional, keyword-only
-        If given, states with ``d[s] == 0`` get 0 (as :math:`F^\dagger\nabla V` does).
-
-    Returns
-    -------
-    ndarray, shape (S, A)
-        Exact when ``ev`` is exact and ``temperature`` rational.
-    """
-    A_ = ev.advantage
-    S, nA = A_.shape
-    exact = ev.mode == EXACT
-    if exact:
-        c = _exact_temperature(temperature) / (1 - ev.mdp.gamma)
-        w = c * (A_ - (A_.sum(axis=1) / nA)[:, None])
-        zero = Fraction(0)
-    else:
-        Af = float_array(A_, name="A")
-        w = float(temperature) / (1.0 - float(ev.mdp.gamma)) * (Af - Af.mean(axis=1, keepdims=True))
-        zero = 0.0
-    if d is not None:
-        d = np.asarray(d)
-        if d.shape != (S,):
-            raise InvalidParameterError(f"d must have shape ({S},); got {d.shape}")
-        w = np.where((d > 0)[:, None], w, zero)
-    return w
-
-
-def npg_update(pi, A, eta, gamma) -> np.ndarray:
-    r"""The tabular NPG policy update (AJKS Lemma 10.6 / eq. (0.5); THEORY E2).
-
-    .. math::
-
-        \pi_{t+1}(a|s) = \frac{\pi_t(a|s)\exp(\eta A_t(s,a)/(1-\gamma))}{Z_t(s)}
-
-    computed in log space with the per-state maximum subtracted (no overflow
-    for large :math:`\eta A/(1-\gamma)`; actions with :math:`\pi_t = 0` stay at 0).
-    The update is in float64 (it is transcendental); ``gamma`` and ``eta`` may be
-    exact numbers.
-
-    Parameters
-    ----------
-    pi : array_like, shape (S, A)
-    A : array_like, shape (S, A)
-        Advantages :math:`A^{\pi_t}` (any per-state shift gives the same result).
-    eta : float
-        Step size.
-    gamma : float
-        Discount factor.
-
-    Returns
-    -------
-    ndarray, shape (S, A)
-    """
-    pi = float_array(pi, name="pi")
-    A = float_array(A, name="A")
-    if pi.shape != A.shape or pi.ndim != 2:
-        raise InvalidParameterError(f"pi and A must both be (S, A); got {pi.shape} and {A.shape}")
-    g = float(Fraction(gamma)) if is_exact_scalar(gamma) else float(gamma)
-    e = float(Fraction(eta)) if is_exact_scalar(eta) else float(eta)
-    if not 0 <= g < 1:
-        raise InvalidParameterError(f"gamma must lie in [0, 1); got {gamma!r}")
-    with np.errstate(divide="ignore"):
-        logits = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)) + e * A / (1.0 - g), -np.inf)
-    logits -= logits.max(axis=1, keepdims=True)
-    w = np.exp(logits)
-    return w / w.sum(axis=1, keepdims=True)
-
-
-# ---------------------------------------------------------------- compatible function approximation
-class CompatibleFit:
-    r"""Result of a weighted least-squares fit :math:`w^* = \arg\min_w \mathbb{E}_{\nu}(y - w\cdot\phi)^2`.
-
-    Attributes
-    ----------
-    w : ndarray, shape (n,)
-        The minimum-norm minimiser :math:`M^\dagger b`.
-    error : Fraction or float
-        :math:`\mathbb{E}_{s\sim d, a\sim\pi}(y(s,a) - w^*\cdot\phi(s,a))^2`.
-    gram : ndarray, shape (n, n)
-        :math:`M = \mathbb{E}_\nu[\phi\phi^\top]` (the Fisher matrix when
-        :math:`\phi` is the score).
-    moment : ndarray, shape (n,)
-        :math:`b = \mathbb{E}_\nu[\phi\, y]`.
-    target : str
-        ``"advantage"`` or ``"q"``.
-    mode : str
-    """
-
-    def __init__(self, w, error, gram, moment, target, mode):
-        self.w, self.error, self.gram, self.moment = w, error, gram, moment
-        self.target, self.mode = target, mode
-
-    def __repr__(self):
-        return f"CompatibleFit(n={self.w.shape[0]}, target={self.target!r}, error={self.error!r}, mode={self.mode!r})"
-
-
-def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=None, mode=None) -> CompatibleFit:
-    r"""Compatible function approximation (AJKS Lemmas 11.1, 11.2; THEORY F1, F2).
-
-    .. math::
-
-        w^* = \arg\min_w \mathbb{E}_{s\sim d_\rho^{\pi_\theta}}\mathbb{E}_{a\sim\pi_\theta}
-        \left(A^{\pi_\theta}(s,a) - w\cdot\nabla_\theta\log\pi_\theta(a|s)\right)^2
-
-    taken as the minimum-norm minimiser :math:`w^* = F_\rho^\dagger\, \mathbb{E}[\nabla\log\pi\, A]`.
-    Since :math:`\mathbb{E}[\nabla\log\pi\,A] = (1-\gamma)\nabla V(\rho)` (policy
-    gradient theorem), Lemma 11.1 gives
-    :math:`\nabla V(\rho) = (1-\gamma)^{-1}\mathbb{E}[\nabla\log\pi\,(w^*\cdot\nabla\log\pi)]`
-    and Lemma 11.2 :math:`F_\rho^\dagger\nabla V(\rho) = w^*/(1-\gamma)` (for the
-    minimum-norm minimiser; any minimiser satisfies :math:`F w^* = (1-\gamma)\nabla V`).
-
-    Parameters
-    ----------
-    mdp : MDP
-    param : parameterization
-    theta : array_like, shape (n_params,)
-    rho : array_like, shape (S,), optional, keyword-only
-    target : {"advantage", "q"}, keyword-only
-        Regress :math:`A^\pi` or :math:`Q^\pi`.
-    features : array_like, shape (S, A, n), optional, keyword-only
-        Regressors :math:`\phi(s, a)`; default the score :math:`\nabla\log\pi`
-        (the compatible features).  In exact mode float features are taken at
-        their exact binary value.
-    mode : {"float", "exact"}, optional, keyword-only
-
-    Returns
-    -------
-    CompatibleFit
-    """
-    if target not in ("advantage", "q"):
-        raise InvalidParameterError(f"target must be 'advantage' or 'q'; got {target!r}")
-    pi, score, mode = _policy_and_score(mdp, param, theta, mode)
-    exact = mode == EXACT
-    S, A = pi.shape
-    if features is None:
-        phi = score
-    else:
-        phi = np.asarray(features)
-        if phi.ndim != 3 or phi.shape[:2] != (S, A):
-            raise InvalidParameterError(f"features must have shape (S, A, n) with (S, A) = ({S}, {A}); got {phi.shape}")
-        if exact:
-            if phi.dtype.kind == "f":  # floats are dyadic rationals: their exact binary value
-                phi = np.frompyfunc(lambda x: Fraction(float(x)), 1, 1)(phi)
-            phi = exact_array(phi, name="features")
-        else:
-            phi = float_array(phi, name="features")
-    n = phi.shape[2]
-    ev = _evaluation(mdp, pi, mode)
-    d = ev.visitation(rho)
-    y = (ev.advantage if target == "advantage" else ev.Q).reshape(-1)
-    nu = (d[:, None] * pi).reshape(-1)
-    X = phi.reshape(S * A, n)
-    M = _weighted_gram(nu, X, exact=exact)
-    b = _weighted_gram(nu, X, y[:, None], exact=exact)[:, 0]
-    w = pinv_solve(M, b)
-    if exact:
-        res = y - (X * w[None, :]).sum(axis=1) if n else y
-        err = sum((v * r * r for v, r in zip(nu, res)), Fraction(0))
-    else:
-        res = y - X @ w
-        err = float(nu @ (res * res))
-    return CompatibleFit(w, err, M, b, target, mode)
-
-
-def q_npg_weights(mdp, param, theta, *, rho=None, mode=None) -> CompatibleFit:
-    r"""Q-NPG weights for a log-linear policy (AJKS §11.2; THEORY F3).
-
-    .. math::
-
-        w^* = \arg\min_w \mathbb{E}_{s\sim d_\rho^{\pi_\theta}}\mathbb{E}_{a\sim\pi_\theta}
-        \left(Q^{\pi_\theta}(s,a) - w\cdot\phi(s,a)\right)^2
-
-    on the raw features :math:`\phi` (minimum-norm minimiser); the update is
-    :math:`\theta \leftarrow \theta + \eta w^*`, i.e.
-    :math:`\pi \leftarrow \pi\exp(\eta\, w^*\cdot\phi)/Z`.  NPG instead regresses
-    :math:`A` on the centred features :math:`\phi - \mathbb{E}_\pi\phi = \nabla\log\pi`
-    (:func:`compatible_fa`); the two updates coincide when the compatible error is 0.
-
-    Parameters
-    ----------
-    mdp : MDP
-    param : parameterization with ``features`` of shape (S, A, d)
-        A :class:`~mdptheory.policies.LogLinear` policy.
-    theta : array_like, shape (d,)
-    rho, mode : as in :func:`compatible_fa`
-
-    Returns
-    -------
-    CompatibleFit
-    """
-    phi = getattr(param, "_phi_exact", None)  # LogLinear keeps rational features exactly
-    if phi is None:
-        phi = getattr(param, "features", None)
-    if phi is None:
-        raise InvalidParameterError("q_npg_weights needs a log-linear parameterization with a 'features' attribute")
-    return compatible_fa(mdp, param, theta, rho=rho, target="q", features=phi, mode=mode)
-
-
-# ---------------------------------------------------------------- TRPO
-def trpo_step(g, F, delta, *, convention="half") -> np.ndarray:
-    r"""The trust-region step (THEORY G3, AJKS §12.3).
-
-    Solves :math:`\max_\Delta \langle g, \Delta\rangle` subject to
-    :math:`\tfrac12\Delta^\top F\Delta \le \delta` (``convention="half"``, the
-    second-order expansion of the KL; the default) or
-    :math:`\Delta^\top F\Delta \le \delta` (``convention="lecture"``):
-
-    .. math::
-
-        \Delta = \sqrt{\frac{2\delta}{g^\top F^\dagger g}}\, F^\dagger g
-        \quad\text{("half")}, \qquad
-        \Delta = \sqrt{\frac{\delta}{g^\top F^\dagger g}}\, F^\dagger g
-        \quad\text{("lecture")}.
-
-    The constraint is then active: :math:`\tfrac12\Delta^\top F\Delta = \delta`
-    (resp. :math:`\Delta^\top F\Delta = \delta`).  The problem is bounded only
-    when :math:`g \in \operatorname{range} F` (always so for
-    :math:`g = \nabla V` and the Fisher matrix of the same :math:`\rho`);
-    otherwise :class:`InvalidParameterError` is raised.
-
-    Parameters
-    ----------
-    g : array_like, shape (n,)
-    F : ndarray (n, n) or BlockDiagonal
-        Symmetric positive semidefinite.
-    delta : number
-        Trust-region radius, > 0.
-    convention : {"half", "lecture"}, keyword-only
-
-    Returns
-    -------
-    ndarray, shape (n,)
-        float64 for float inputs.  For exact inputs the entries are exact
-        ``sympy`` numbers (rationals times :math:`\sqrt{q}`), so that the
-        constraint holds with exact equality.  ``g = 0`` gives the zero step.
-
-    Raises
-    ------
-    InvalidParameterError
-        For a bad convention or radius, or ``g`` outside the range of ``F``.
-    """
-    if convention not in ("half", "lecture"):
-        raise InvalidParameterError(f"convention must be 'half' or 'lecture'; got {convention!r}")
-    Fd = F.to_dense() if isinstance(F, BlockDiagonal) else F
-    exact = _is_exact_array(Fd) and _is_exact_array(g) and is_exact_scalar(delta)
-    if exact:
-        g = exact_array(g, name="g").reshape(-1)
-        delta = Fraction(delta)
-    else:
-        g = float_array(g, name="g").reshape(-1)
-        delta = float(delta)
-    if not delta > 0:
-        raise InvalidParameterError(f"delta must be positive; got {delta!r}")
-    x = pinv_solve(F if isinstance(F, BlockDiagonal) else Fd, g)
-    x = np.asarray(x).reshape(-1)
-    Fx = (F @ x) if isinstance(F, BlockDiagonal) else (exact_array(Fd) if exact else float_array(Fd)) @ x
-    q = (g * x).sum()
-    if exact:
-        off = [i for i in range(g.size) if Fx[i] != g[i]]
-        if off:
-            i = off[0]
-            raise InvalidParameterError(
-                f"g is not in the range of F (component {i}: (F F^+ g)[{i}] = {Fx[i]} != g[{i}] = {g[i]}); "
-                "the trust-region problem is unbounded")
-        if q == 0:
-            return np.array([Fraction(0)] * g.size, dtype=object)
-        import sympy
-
-        c2 = (2 * delta if convention == "half" else delta) / q
-        c = sympy.sqrt(sympy.Rational(c2.numerator, c2.denominator))
-        return np.array([c * sympy.Rational(v.numerator, v.denominator) for v in x], dtype=object)
-    # F x - g is the component of g in the (numerical) null space of F; a
-    # backward-stable eigensolver leaves a residual of order n eps (||F|| ||x|| + ||g||)
-    Fnorm = float(np.max(np.abs(F.blocks).sum(axis=2))) if isinstance(F, BlockDiagonal) else float(np.linalg.norm(Fd, 1))
-    tol = 100.0 * g.size * np.finfo(float).eps * (Fnorm * float(np.linalg.norm(x)) + float(np.linalg.norm(g)))
-    resid = float(np.linalg.norm(Fx - g))
-    if resid > tol:
-        raise InvalidParameterError(
-            f"g is not in the range of F (||F F^+ g - g|| = {resid:.3g} > {tol:.3g}, the rounding level); "
-            "the trust-region problem is unbounded")
-    if q <= 0:
-        return np.zeros_like(g)
-    c = np.sqrt((2.0 * delta if convention == "half" else delta) / q)
-    return c * x
