@@ -51,7 +51,8 @@ import re
 
 import numpy as np
 
-from .evaluation import _lapack, evaluate
+from .evaluation import evaluate
+from .evaluation.dense import _lapack
 from .exceptions import InvalidMDPError, InvalidParameterError, InvalidPolicyError
 from .fields import EXACT, FLOAT, exact_array, format_index, is_exact_scalar
 from .mdp import DEFAULT_ROW_SUM_ATOL
