@@ -1,4 +1,4 @@
-"""Private helpers shared by :mod:`mdptheory.fisher_information`,
+r"""Private helpers shared by :mod:`mdptheory.fisher_information`,
 :mod:`mdptheory.natural_gradients` and :mod:`mdptheory.compatible_fa`: the field
 (``"exact"`` or ``"float"``) of a computation, a parameterization's policy and
 score at ``theta`` in that field, the policy evaluation, weighted Gram matrices
