@@ -51,11 +51,12 @@ import re
 
 import numpy as np
 
-from .evaluation import _lapack, evaluate
+from .evaluation import evaluate
+from .evaluation.dense import _lapack
 from .exceptions import InvalidMDPError, InvalidParameterError, InvalidPolicyError
 from .fields import EXACT, FLOAT, exact_array, format_index, is_exact_scalar
 from .mdp import DEFAULT_ROW_SUM_ATOL
-from .policy import DEFAULT_POLICY_ATOL, policy_is_exact
+from .policies.tabular import DEFAULT_POLICY_ATOL, policy_is_exact
 
 __all__ = [
     "BATCH_REFACTOR_MAX_STATES",

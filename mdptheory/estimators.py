@@ -32,7 +32,7 @@ import numpy as np
 from .evaluation import evaluate
 from .exceptions import InvalidParameterError
 from .fields import float_array
-from .policy import as_policy
+from .policies.tabular import as_policy
 
 __all__ = [
     "Trajectories",
@@ -136,7 +136,7 @@ def sample_trajectories(mdp, pi, *, n: int, T: int, mu=None, seed=None) -> Traje
     Examples
     --------
     >>> from mdptheory.families import chain
-    >>> from mdptheory.policy import uniform_policy
+    >>> from mdptheory.policies import uniform_policy
     >>> m = chain(3)
     >>> tr = sample_trajectories(m, uniform_policy(m), n=5, T=4, seed=0)
     >>> tr.states.shape, tr.rewards.shape

@@ -39,7 +39,7 @@ import numpy as np
 from .evaluation import DEFAULT_BALL_PREC, policy_matrices
 from .exceptions import InvalidParameterError
 from .fields import BALL, EXACT, FLOAT, exact_array, float_array, from_fmpq_mat, is_exact_scalar, to_fmpq_mat
-from .policy import as_policy, policy_is_exact
+from .policies.tabular import as_policy, policy_is_exact
 
 __all__ = [
     "kl_policy",

@@ -37,11 +37,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from .evaluation import _prefers_direct, evaluate
+from .evaluation import evaluate
+from .evaluation.sparse import _prefers_direct
 from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError
 from .mdp import MDP
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
-from .policy import as_policy, deterministic_policy
+from .policies.tabular import as_policy, deterministic_policy
 
 __all__ = [
     "OptimalSolution",
@@ -308,7 +309,7 @@ def _float_work(mdp):
     if not fm.is_sparse and S >= _SPARSE_MIN_STATES:
         fm = _sparse_copy_if_sparse(fm)
     if fm.is_sparse:
-        # one cost model for evaluate() and solve(): mdptheory.evaluation._prefers_direct
+        # one cost model for evaluate() and solve(): mdptheory.evaluation.sparse._prefers_direct
         method = "direct" if _prefers_direct(fm) else "krylov"
     else:
         method = "dense"

@@ -894,7 +894,7 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
 NOTEBOOKS["07_counterexamples"] = notebook(
     "Counterexamples, found and shrunk live",
     r"""
-    `mdptheory.conjectures` is a catalogue of plausible-sounding claims that are false, each with the true
+    `mdptheory.counterexamples` holds a catalogue of plausible-sounding claims that are false, each with the true
     statement it is often confused with. `run_conjecture` searches random small MDPs with Hypothesis,
     shrinks the first violation to a minimal case, rationalises it and re-checks it in exact arithmetic;
     `check_true_counterpart` runs the same search against the true statement and should find nothing.
@@ -902,7 +902,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
     """,
     [
         code(r'''
-        from mdptheory import conjectures
+        from mdptheory.counterexamples import catalogue as conjectures
 
         for name in conjectures.conjecture_names():
             c = conjectures.get_conjecture(name)

@@ -107,7 +107,7 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
     ev = evaluate_float(fm, pi)
     stop = f"completed T = {T} iterations"
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         v_mu = float(mu @ ev.V)
         res.extras["value_mu"].append(v_mu)
         d_mu = ev.visitation(mu)
@@ -117,7 +117,7 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
             res.extras["objective"].append(v_mu + lam / (S * A) * float(np.sum(logp)))
         gnorm = float(np.linalg.norm(grad))
         if not np.all(np.isfinite(grad)):
-            return res.finish(False, f"non-finite gradient at iteration {t}")
+            return res._finish(False, f"non-finite gradient at iteration {t}")
         if t == T:
             res.extras.setdefault("final_grad_norm", []).append(gnorm)
             break
@@ -128,10 +128,10 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
         theta = theta + eta * grad
         pi_next, logp = softmax_rows(param, theta)
         kl, kl_max = kl_trace(pi_next, pi, d_mu if same_rho else visitation_from(ev, rho, g))
-        res.record_step(grad_norm=gnorm, step_size=eta, kl=kl, kl_max=kl_max)
+        res._record_step(grad_norm=gnorm, step_size=eta, kl=kl, kl_max=kl_max)
         pi = pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, stop)
+    return res._finish(True, stop)
 
 
 def softmax_policy_gradient(mdp, *, T: int, eta=None, theta0=None, mu=None, rho=None, gradient="closed_form",

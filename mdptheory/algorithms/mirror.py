@@ -51,7 +51,7 @@ from ..exceptions import InvalidParameterError
 from ..fields import exact_array, float_array, is_exact_scalar
 from ..geometry import npg_update
 from ..policies.softmax import log_softmax
-from ..policy import as_policy, policy_is_exact, uniform_policy
+from ..policies.tabular import as_policy, policy_is_exact, uniform_policy
 from ._common import check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
 
@@ -266,7 +266,7 @@ def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "con
     ev = evaluate(m, pi, mode=mode) if exact else evaluate_float(m, pi)
     zero = Fraction(0) if exact else 0.0
     for k in range(T + 1):
-        res.record_iterate(pi, sum((x * y for x, y in zip(rho, ev.V)), zero) if exact else float(rho @ ev.V))
+        res._record_iterate(pi, sum((x * y for x, y in zip(rho, ev.V)), zero) if exact else float(rho @ ev.V))
         if k == T:
             break
         pi_next = pmd_step(pi, ev.Q, etas[k], mirror=mirror)
@@ -274,10 +274,10 @@ def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "con
         kl = kl_max = None
         if mirror == "kl":
             kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
-        res.record_step(grad_norm=moved, step_size=etas[k], kl=kl, kl_max=kl_max, V=ev.V)
+        res._record_step(grad_norm=moved, step_size=etas[k], kl=kl, kl_max=kl_max, V=ev.V)
         pi = pi_next
         ev = evaluate(m, pi, mode=mode) if exact else evaluate_float(m, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")
 
 
 # ---------------------------------------------------------------- AMPO
@@ -411,7 +411,7 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
     log_pi = np.asarray(param.log_probs(theta), dtype=float)  # kept in log space: pi may underflow to 0
     ev = evaluate_float(fm, pi)
     for k in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if k == T:
             break
         eta = etas[k]
@@ -436,11 +436,11 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
         err = float(np.sum(W * (f_next - y) ** 2))
         log_pi_next = log_softmax(eta * f_next)
         if not np.all(np.isfinite(log_pi_next)):
-            return res.finish(False, f"stopped at iteration {k}: the energies eta_k f are no longer finite")
+            return res._finish(False, f"stopped at iteration {k}: the energies eta_k f are no longer finite")
         pi_next = np.exp(log_pi_next)
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
-        res.record_step(grad_norm=float(np.linalg.norm(theta_next - theta)), step_size=eta, kl=kl, kl_max=kl_max,
+        res._record_step(grad_norm=float(np.linalg.norm(theta_next - theta)), step_size=eta, kl=kl, kl_max=kl_max,
                         approx_error=err)
         theta, pi, log_pi = theta_next, pi_next, log_pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")

@@ -48,9 +48,10 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import exact_array, float_array, is_exact_scalar
+from ..modes import resolve_mode, solve_linear
 from ..policies import NeuralSoftmax
 from ..policies.softmax import log_softmax
-from ..policy import as_policy
+from ..policies.tabular import as_policy
 from ._common import check_T, check_positive, distribution, float_mdp, kl_moved, optimum
 from .result import OptimizationResult
 
@@ -87,8 +88,6 @@ def stationary_distribution(mdp, pi, *, start=None, mode=None) -> np.ndarray:
     -------
     ndarray, shape (S,)
     """
-    from ..lemmas.framework.prologue import resolve_mode, solve_linear
-
     mode = resolve_mode(mdp, pi, mode=mode)
     exact = mode == "exact"
     m = mdp if exact else float_mdp(mdp)
@@ -269,16 +268,16 @@ def ideal_neural_ppo(mdp, *, beta, K: int, start=None, progress=None) -> Optimiz
     pi = np.full((S, A), 1.0 / A)
     for k in range(K + 1):
         ev = evaluate(fm, pi, mode="float")
-        res.record_iterate(pi, (1.0 - float(fm.gamma)) * float(nu @ ev.V))
+        res._record_iterate(pi, (1.0 - float(fm.gamma)) * float(nu @ ev.V))
         if k == K:
             break
         Q = _normalised_Q(ev, fm.gamma)
         f = taus[k + 1] * (Q / betas[k] + f / taus[k])
         pi_next = np.exp(log_softmax(f / taus[k + 1]))
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(nu))
-        res.record_step(step_size=betas[k], kl=kl, kl_max=kl_max, Q=Q, f=f, tau=taus[k + 1])
+        res._record_step(step_size=betas[k], kl=kl, kl_max=kl_max, Q=Q, f=f, tau=taus[k + 1])
         pi = pi_next
-    return res.finish(True, f"completed K = {K} iterations")
+    return res._finish(True, f"completed K = {K} iterations")
 
 
 def _sample_index(rng, cdf_rows):
@@ -408,7 +407,7 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
     pi = pi0.copy()
     for k in range(K + 1):
         ev = evaluate(fm, pi, mode="float")
-        res.record_iterate(pi, (1.0 - g) * float(nu_star @ ev.V), theta=theta_k)
+        res._record_iterate(pi, (1.0 - g) * float(nu_star @ ev.V), theta=theta_k)
         if k == K:
             break
         Q_true = _normalised_Q(ev, g)
@@ -459,8 +458,8 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
         ideal_error = float(np.sum(sigma_tilde * (f_next - ideal_target) ** 2))
         pi_next = np.exp(log_softmax(f_next / tau_next))
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(nu_star))
-        res.record_step(grad_norm=float(np.linalg.norm(theta_next - f_net.theta0)), step_size=beta_k, kl=kl,
+        res._record_step(grad_norm=float(np.linalg.norm(theta_next - f_net.theta0)), step_size=beta_k, kl=kl,
                         kl_max=kl_max, eval_error=eval_error, improvement_error=impr_error,
                         ideal_improvement_error=ideal_error, tau=tau_next)
         f_k, tau_k, theta_k, pi = f_next, tau_next, theta_next, pi_next
-    return res.finish(True, f"completed K = {K} iterations")
+    return res._finish(True, f"completed K = {K} iterations")

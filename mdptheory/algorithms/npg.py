@@ -172,7 +172,7 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
     ev = evaluate_float(fm, pi)
     c = 1.0 - g
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         Adv = ev.advantage
@@ -187,11 +187,11 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
             theta = theta + eta * w
             pi_next = param.probs(theta)
         kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g))
-        res.record_step(grad_norm=float(np.linalg.norm(w_min)), step_size=eta, kl=kl, kl_max=kl_max,
+        res._record_step(grad_norm=float(np.linalg.norm(w_min)), step_size=eta, kl=kl, kl_max=kl_max,
                         log_Z=log_Z)
         pi = pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")
 
 
 def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=None, rho=None,
@@ -257,7 +257,7 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
     pi = param.probs(theta)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         # compatible_fa / q_npg_weights on this iteration's evaluation (no second solve)
@@ -268,8 +268,8 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
         pi_next = param.probs(theta)
         kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g))
         wn = float(np.linalg.norm(w))
-        res.record_step(grad_norm=wn, step_size=eta, kl=kl, kl_max=kl_max, w=w, w_norm=wn,
+        res._record_step(grad_norm=wn, step_size=eta, kl=kl, kl_max=kl_max, w=w, w_norm=wn,
                         fit_error=float(fit.error))
         pi = pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")

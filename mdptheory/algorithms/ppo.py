@@ -161,7 +161,7 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
     pi = np.asarray(param.probs(theta), dtype=float)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         d = ev.visitation(mu)
@@ -181,10 +181,10 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
         act = clipped_active(r, Adv, eps=eps)
         supp = (d[:, None] > 0) & pos
         kl, kl_max = kl_trace(pi_next, pi, d if same_rho else visitation_from(ev, rho, g))
-        res.record_step(grad_norm=g0, step_size=lr, kl=kl, kl_max=kl_max,
+        res._record_step(grad_norm=g0, step_size=lr, kl=kl, kl_max=kl_max,
                         surrogate=_surrogate_value(r, pi, Adv, d, eps),
                         clipped_fraction=float((d[:, None] * pi * act).sum()),
                         max_ratio=float(r[supp].max()), min_ratio=float(r[supp].min()))
         theta, pi = th, pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")

@@ -7,7 +7,7 @@ Every checker is importable as ``mdptheory.lemmas.<name>``, takes a ``mode``
 ``python -m proofs_check`` runs.
 
 >>> from mdptheory.families import forest
->>> from mdptheory.policy import uniform_policy
+>>> from mdptheory.policies import uniform_policy
 >>> m = forest(3, exact=True)
 >>> bellman_equations(m, uniform_policy(m)).verdict
 'VERIFIED'

@@ -1,7 +1,7 @@
 r"""THEORY section A: Bellman equations, visitation, performance difference, optimality.
 
 Each checker computes both sides of its statement by independent routes and
-returns a :class:`~mdptheory.lemmas.report.CheckReport`.  ``variant`` selects
+returns a :class:`~mdptheory.lemmas.framework.report.CheckReport`.  ``variant`` selects
 a deliberately broken version of the statement (used by the negative tests and
 ``python -m proofs_check --broken``): a correct checker must report it
 FALSIFIED.
@@ -251,7 +251,7 @@ def optimality(mdp, *, mode=None, variant=None, seed=None):
     Broken variant: ``"min_backup"`` (the backup with :math:`\min_a`).
     """
     from ..optimal import solve
-    from ..policy import deterministic_policy
+    from ..policies.tabular import deterministic_policy
 
     stmt = _A4
     check_variant(variant, stmt.variants)

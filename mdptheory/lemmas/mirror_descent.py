@@ -22,7 +22,7 @@ from ..algorithms.mirror import ampo, pmd_step, pmd_step_sizes, policy_mirror_de
 from ..evaluation import evaluate
 from ..fields import float_array
 from ..policies import LogLinear, TabularSoftmax
-from ..policy import uniform_policy
+from ..policies.tabular import uniform_policy
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance

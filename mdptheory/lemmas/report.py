@@ -1,8 +1,6 @@
-"""Deprecated alias of :mod:`mdptheory.lemmas.framework.report` (formerly ``mdptheory.lemmas.report``).
+"""Deprecated alias of :mod:`mdptheory.lemmas.framework.report` (formerly ``mdptheory.lemmas.report``)."""
 
-Kept without a warning while modules of the package still import it; import from
-:mod:`mdptheory.lemmas.framework.report` instead.
-"""
+import warnings
 
 from .framework.report import (VERIFIED, FALSIFIED, UNDECIDED, FALSIFY_FACTOR, float_tolerance, _to_float_array,
     _exact_max_abs, compare_identity, compare_inequality, combine_verdicts, _jsonable, CheckReport)  # noqa: F401
@@ -17,3 +15,6 @@ __all__ = [
     "compare_inequality",
     "combine_verdicts",
 ]
+
+warnings.warn("mdptheory.lemmas.report is deprecated; use mdptheory.lemmas.framework.report",
+              DeprecationWarning, stacklevel=2)
