@@ -60,7 +60,7 @@ class CompatibleFit:
 
 
 def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=None, mode=None) -> CompatibleFit:
-    r"""Compatible function approximation (AJKS Lemmas 11.1, 11.2; THEORY F1, F2).
+    r"""Compatible function approximation (AJKS Lemmas 11.1, 11.2; statement F1, F2).
 
     .. math::
 
@@ -128,7 +128,7 @@ def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=N
 
 
 def q_npg_weights(mdp, param, theta, *, rho=None, mode=None) -> CompatibleFit:
-    r"""Q-NPG weights for a log-linear policy (AJKS §11.2; THEORY F3).
+    r"""Q-NPG weights for a log-linear policy (AJKS §11.2; statement F3).
 
     .. math::
 

@@ -227,7 +227,7 @@ class BlockDiagonal:
             Float generic path only: relative eigenvalue cutoff (default ``A * eps``).
         in_range : bool, optional, keyword-only
             Softmax blocks, float: declare that :math:`\sum_{a\in T} g_a = 0` in
-            every state (true of the softmax gradient, THEORY D2), so the range
+            every state (true of the softmax gradient, statement D2), so the range
             projection :math:`\bar g_T` is exactly 0.  Otherwise the float sum
             is used unless it is within its own rounding; since it is divided
             by :math:`\pi_a`, rounding noise in ``g`` is amplified by
@@ -315,11 +315,11 @@ def _softmax_block_pinv(pi, d, scale, g, exact, in_range=False):
 
 
 def softmax_fisher_blocks(pi, d, *, temperature=1) -> BlockDiagonal:
-    r"""The tabular-softmax Fisher matrix in block-diagonal form (THEORY E1).
+    r"""The tabular-softmax Fisher matrix in block-diagonal form (statement E1).
 
     For :math:`\pi_\theta(a|s) \propto \exp(\theta_{s,a}/\tau)` the score is
     :math:`\partial_{\theta_{s',a'}} \log\pi(a|s) = \tau^{-1} 1[s = s'](1[a = a'] - \pi(a'|s))`
-    (THEORY D1 divided by :math:`\tau`), so
+    (statement D1 divided by :math:`\tau`), so
     :math:`\mathbb{E}_{a\sim\pi_s}[\nabla\log\pi\nabla\log\pi^\top]` restricted to
     state :math:`s` is :math:`\tau^{-2}(\operatorname{diag}\pi_s - \pi_s\pi_s^\top)`
     and, weighting by the visitation,
@@ -376,7 +376,7 @@ def softmax_fisher_blocks(pi, d, *, temperature=1) -> BlockDiagonal:
 
 # ---------------------------------------------------------------- dense Fisher
 def fisher(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
-    r"""The Fisher information matrix of a parameterized policy (THEORY E1).
+    r"""The Fisher information matrix of a parameterized policy (statement E1).
 
     .. math::
 

@@ -60,7 +60,7 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
 
         w = F_\rho^\dagger\, \nabla_\theta V^{\pi_\theta}(\rho)
 
-    (AJKS §10.3; THEORY E2).  The gradient comes from implicit differentiation
+    (AJKS §10.3; statement E2).  The gradient comes from implicit differentiation
     of the Bellman system (:func:`mdptheory.gradients.value_gradient`).  For
     :class:`~mdptheory.policies.TabularSoftmax` the block-diagonal Fisher and its
     closed-form pseudo-inverse are used (never the dense matrix); for other
@@ -104,7 +104,7 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
 
 
 def npg_closed_form(ev, *, temperature=1, d=None) -> np.ndarray:
-    r"""The tabular-softmax NPG direction in closed form (AJKS Lemma 10.6; THEORY E2).
+    r"""The tabular-softmax NPG direction in closed form (AJKS Lemma 10.6; statement E2).
 
     .. math::
 
@@ -158,7 +158,7 @@ def npg_closed_form(ev, *, temperature=1, d=None) -> np.ndarray:
 
 
 def npg_update(pi, A, eta, gamma) -> np.ndarray:
-    r"""The tabular NPG policy update (AJKS Lemma 10.6 / eq. (0.5); THEORY E2).
+    r"""The tabular NPG policy update (AJKS Lemma 10.6 / eq. (0.5); statement E2).
 
     .. math::
 
@@ -202,7 +202,7 @@ def npg_update(pi, A, eta, gamma) -> np.ndarray:
 
 # ---------------------------------------------------------------- TRPO
 def trpo_step(g, F, delta, *, convention="half") -> np.ndarray:
-    r"""The trust-region step (THEORY G3, AJKS §12.3).
+    r"""The trust-region step (statement G3, AJKS §12.3).
 
     Solves :math:`\max_\Delta \langle g, \Delta\rangle` subject to
     :math:`\tfrac12\Delta^\top F\Delta \le \delta` (``convention="half"``, the

@@ -22,7 +22,7 @@ it terminates with an optimal policy after finitely many improvements) or
 iteration works in exact rationals throughout — every evaluation is an exact
 solve by :func:`mdptheory.evaluate`, every comparison is exact — and returns
 :math:`V^*`, :math:`Q^*` and a deterministic :math:`\pi^*` with Bellman
-optimality residual exactly 0, which is checked (THEORY A4).
+optimality residual exactly 0, which is checked (statement A4).
 
 References: M. L. Puterman (1994), *Markov Decision Processes*, Wiley, §6.3–6.4;
 A. Agarwal, N. Jiang, S. Kakade, W. Sun, *Reinforcement Learning: Theory and
@@ -208,7 +208,7 @@ def q_from_v(mdp, V) -> np.ndarray:
 
         Q(s, a) = r(s, a) + \gamma \sum_{s'} P(s'|s, a)\, V(s')
 
-    (AJKS Ch. 1; for :math:`V = V^\pi` this is :math:`Q^\pi`, THEORY A1).  Exact
+    (AJKS Ch. 1; for :math:`V = V^\pi` this is :math:`Q^\pi`, statement A1).  Exact
     rationals when the MDP and ``V`` are exact, float64 otherwise; sparse MDPs
     use their CSR matrix.
 

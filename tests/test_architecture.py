@@ -155,3 +155,30 @@ def test_no_import_cycles():
 def test_the_check_sees_imports(module):
     # the check is not vacuous: these modules do import from the package
     assert imports(module)
+
+
+def test_no_citation_of_files_outside_the_repository():
+    # the project documents its statements itself (docs/statements.md); a reader of the package
+    # has no other statement list, no slide extractions and no shared folder
+    pattern = __import__("re").compile(r"THEORY\.md|THEORY [A-I][0-9]|\bseed 00[0-9]\b|shared/seeds|\.\./shared")
+    hits = []
+    for path in sorted(ROOT.rglob("*")):
+        if ".git" in path.parts or path.suffix not in {".py", ".md", ".ipynb", ".toml", ".txt"}:
+            continue
+        if path.resolve() == pathlib.Path(__file__).resolve():
+            continue
+        for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if pattern.search(line):
+                hits.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()[:100]}")
+    assert not hits, "citations of files outside the repository:\n" + "\n".join(hits)
+
+
+def test_architecture_document_names_every_layer_and_module():
+    # docs/architecture.md is the map a newcomer reads: it names every module the layer check knows
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    deprecated = {"policy", "search", "conjectures"}
+    missing = [p for _, prefixes in LAYERS for p in prefixes
+               if p not in deprecated and f"`{p.split('.')[-1]}" not in text and f"`{p}" not in text]
+    assert not missing, f"modules missing from docs/architecture.md: {missing}"
+    for name, _ in LAYERS:
+        assert f"| {name} |" in text, name

@@ -1,4 +1,4 @@
-"""Focused tests of the compatible-function-approximation checkers (THEORY F1-F3)."""
+"""Focused tests of the compatible-function-approximation checkers (statement F1-F3)."""
 
 from fractions import Fraction as F
 

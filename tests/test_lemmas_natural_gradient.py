@@ -1,4 +1,4 @@
-"""Focused tests of the NPG checkers (THEORY E1, E2)."""
+"""Focused tests of the NPG checkers (statement E1, E2)."""
 
 from fractions import Fraction as F
 

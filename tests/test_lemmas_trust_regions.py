@@ -1,4 +1,4 @@
-"""Focused tests of the trust-region checkers (THEORY G2-G4) and the PPO helpers."""
+"""Focused tests of the trust-region checkers (statement G2-G4) and the PPO helpers."""
 
 from fractions import Fraction as F
 

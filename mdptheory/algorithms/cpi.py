@@ -1,4 +1,4 @@
-r"""Conservative policy iteration (Kakade & Langford 2002; AJKS §12.1, Lemma 12.1, Thm 12.2; THEORY G1).
+r"""Conservative policy iteration (Kakade & Langford 2002; AJKS §12.1, Lemma 12.1, Thm 12.2; statement G1).
 
 .. math::
 
@@ -40,7 +40,7 @@ __all__ = ["cpi", "cpi_step_size"]
 
 
 def cpi_step_size(advantage_gap, gamma, reward_range=1):
-    r"""The step size maximising the CPI improvement bound (AJKS Thm 12.2; THEORY G1).
+    r"""The step size maximising the CPI improvement bound (AJKS Thm 12.2; statement G1).
 
     .. math::
 
@@ -57,7 +57,7 @@ def cpi_step_size(advantage_gap, gamma, reward_range=1):
 
 def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=None,
         progress=None) -> OptimizationResult:
-    r"""Conservative policy iteration with exact advantages (AJKS Lemma 12.1, Thm 12.2; THEORY G1).
+    r"""Conservative policy iteration with exact advantages (AJKS Lemma 12.1, Thm 12.2; statement G1).
 
     .. math::
 

@@ -1,4 +1,4 @@
-r"""Neural PPO / TRPO (Liu, Cai, Yang, Wang 2019; seed 000; THEORY I1–I4).
+r"""Neural PPO / TRPO (Liu, Cai, Yang, Wang 2019; statement I1–I4).
 
 Energy-based policies :math:`\pi_{\theta_k}\propto\exp(\tau_k^{-1}f_{\theta_k})` whose
 energy :math:`f_\theta = \mathrm{NN}(\theta; m_f)` and critic
@@ -25,7 +25,7 @@ and the projection).  Iteration :math:`k` of Algorithm 1:
 5. :math:`\pi_{\theta_{k+1}}\propto\exp(\tau_{k+1}^{-1}f_{\theta_{k+1}})`.
 
 The step is the closed form of the KL-regularised improvement (Proposition 3.1;
-THEORY I1): :math:`\arg\max_\pi\mathbb E_{\nu_k}[\langle Q,\pi\rangle - \beta_k\mathrm{KL}(\pi\|\pi_{\theta_k})]
+statement I1): :math:`\arg\max_\pi\mathbb E_{\nu_k}[\langle Q,\pi\rangle - \beta_k\mathrm{KL}(\pi\|\pi_{\theta_k})]
 \propto\exp(\beta_k^{-1}Q + \tau_k^{-1}f_{\theta_k})`.
 
 Conventions (the paper's): :math:`\nu_\pi` is the *stationary* state
@@ -61,7 +61,7 @@ __all__ = ["stationary_distribution", "ppo_schedule", "ideal_energies", "neural_
 
 # ---------------------------------------------------------------- stationary distributions
 def stationary_distribution(mdp, pi, *, start=None, mode=None) -> np.ndarray:
-    r"""A stationary distribution :math:`\nu = \nu P^\pi` of the chain of ``pi`` (seed 000's :math:`\nu_\pi`).
+    r"""A stationary distribution :math:`\nu = \nu P^\pi` of the chain of ``pi`` (Liu et al. (2019)'s :math:`\nu_\pi`).
 
     .. math::
 
@@ -119,7 +119,7 @@ def stationary_distribution(mdp, pi, *, start=None, mode=None) -> np.ndarray:
 
 # ---------------------------------------------------------------- schedules and ideal energies
 def ppo_schedule(beta, K: int):
-    r"""Penalties and temperatures of Neural PPO (seed 000, Algorithm 1; THEORY I2).
+    r"""Penalties and temperatures of Neural PPO (Liu et al. 2019, Algorithm 1; statement I2).
 
     .. math::
 
@@ -144,7 +144,7 @@ def ppo_schedule(beta, K: int):
 
 
 def ideal_energies(Qs, *, beta, K: int) -> list:
-    r"""Energies of the ideal update, by the recursion of Algorithm 1 (seed 000; THEORY I2).
+    r"""Energies of the ideal update, by the recursion of Algorithm 1 (Liu et al. 2019; statement I2).
 
     .. math::
 
@@ -183,7 +183,7 @@ def _normalised_Q(ev, gamma):
 
 
 def neural_ppo_objective(mdp, *, start=None):
-    r"""The objective of seed 000: :math:`\pi\mapsto\mathcal L(\pi) = \mathbb E_{s\sim\nu^*}\tilde V^\pi(s)`.
+    r"""The objective of Liu et al. 2019: :math:`\pi\mapsto\mathcal L(\pi) = \mathbb E_{s\sim\nu^*}\tilde V^\pi(s)`.
 
     .. math::
 
@@ -238,7 +238,7 @@ def _trpo_beta(Q, log_pi, nu, delta, lo, hi):
 
 
 def ideal_neural_ppo(mdp, *, beta, K: int, start=None, progress=None) -> OptimizationResult:
-    r"""Neural PPO with exact policy evaluation and exact improvement (seed 000; THEORY I2, I4).
+    r"""Neural PPO with exact policy evaluation and exact improvement (Liu et al. 2019; statement I2, I4).
 
     .. math::
 
@@ -290,7 +290,7 @@ def _sample_index(rng, cdf_rows):
 def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = None, K: int = 10, beta=1.0,
                R=1.0, R_q=None, td_steps: int = 200, sgd_steps: int = 200, td_lr=None, sgd_lr=None,
                variant: str = "ppo", delta=0.1, start=None, seed=None, progress=None) -> OptimizationResult:
-    r"""Neural PPO/TRPO, Algorithm 1 of Liu, Cai, Yang, Wang (2019) (seed 000; THEORY I4).
+    r"""Neural PPO/TRPO, Algorithm 1 of Liu, Cai, Yang, Wang (2019) (Liu et al. 2019; statement I4).
 
     .. math::
 
@@ -356,9 +356,9 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
         :math:`\beta_k`, ``grad_norms`` :math:`\|\theta_{k+1} - \theta(0)\|_2`.
         ``extras``: ``"eval_error"`` — the policy-evaluation error
         :math:`\mathbb E_{\sigma_k}(Q_{\omega_k} - \tilde Q^{\pi_{\theta_k}})^2`
-        (seed 000's :math:`\epsilon'_k`); ``"improvement_error"`` —
+        (Liu et al. (2019)'s :math:`\epsilon'_k`); ``"improvement_error"`` —
         :math:`\mathbb E_{\tilde\sigma_k}(f_{\theta_{k+1}} - \tau_{k+1}(\beta_k^{-1}Q_{\omega_k}
-        + \tau_k^{-1}f_{\theta_k}))^2` (seed 000's :math:`\epsilon_{k+1}`);
+        + \tau_k^{-1}f_{\theta_k}))^2` (Liu et al. (2019)'s :math:`\epsilon_{k+1}`);
         ``"ideal_improvement_error"`` — the same against the exact
         :math:`\tilde Q^{\pi_{\theta_k}}`; ``"tau"`` — :math:`\tau_{k+1}`;
         all expectations exact (the model's distributions), not sampled.

@@ -1,6 +1,6 @@
 r"""Natural policy gradient: tabular softmax (closed form and through :math:`F^\dagger`) and log-linear NPG / Q-NPG.
 
-Tabular softmax NPG (AJKS §10.3, Lemma 10.6, Thm 10.7; THEORY E2–E4):
+Tabular softmax NPG (AJKS §10.3, Lemma 10.6, Thm 10.7; statement E2–E4):
 
 .. math::
 
@@ -15,7 +15,7 @@ is :math:`(1-\gamma)^{-1}A` up to a per-state constant, which cancels in the
 softmax).  The closed-form update does not involve :math:`\mu` at all, so the
 iterates are the same for every start distribution.
 
-Log-linear NPG and Q-NPG (AJKS §11.2; THEORY F3, F4): for
+Log-linear NPG and Q-NPG (AJKS §11.2; statement F3, F4): for
 :math:`\pi_\theta(a|s)\propto\exp(\theta^\top\phi(s,a))`,
 
 .. math::
@@ -54,7 +54,7 @@ __all__ = ["natural_policy_gradient", "loglinear_npg", "npg_log_normalizer"]
 
 
 def npg_log_normalizer(pi, A, eta, gamma) -> np.ndarray:
-    r"""Per-state log-normaliser of the NPG update (AJKS Lemma 10.8; THEORY E3).
+    r"""Per-state log-normaliser of the NPG update (AJKS Lemma 10.8; statement E3).
 
     .. math::
 
@@ -108,7 +108,7 @@ def _npg_step(pi, Adv, eta, one_minus_gamma):
 
 def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None, mu=None, rho=None,
                             progress=None) -> OptimizationResult:
-    r"""Tabular softmax NPG with exact advantages (AJKS Lemma 10.6, Thm 10.7; THEORY E2–E4).
+    r"""Tabular softmax NPG with exact advantages (AJKS Lemma 10.6, Thm 10.7; statement E2–E4).
 
     .. math::
 
@@ -196,7 +196,7 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
 
 def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=None, rho=None,
                   progress=None) -> OptimizationResult:
-    r"""NPG or Q-NPG for a log-linear policy with exact regression (AJKS §11.2, Lemma 11.3; THEORY F3, F4).
+    r"""NPG or Q-NPG for a log-linear policy with exact regression (AJKS §11.2, Lemma 11.3; statement F3, F4).
 
     .. math::
 

@@ -1,4 +1,4 @@
-r"""PPO with the exact clipped surrogate (Schulman et al. 2017; AJKS §12.4; THEORY G4).
+r"""PPO with the exact clipped surrogate (Schulman et al. 2017; AJKS §12.4; statement G4).
 
 At iteration :math:`t`, with :math:`d = d_\mu^{\pi_t}`, :math:`A_t = A^{\pi_t}` and
 the ratio :math:`\rho_\theta(s,a) = \pi_\theta(a|s)/\pi_t(a|s)`, PPO maximises
@@ -12,7 +12,7 @@ by ``inner_steps`` exact gradient-ascent steps from :math:`\theta^{(t)}`.  Every
 expectation is an exact sum (no sampling).  The min picks the clipped branch
 exactly when :math:`\rho > 1+\epsilon` with :math:`A > 0`, or :math:`\rho < 1-\epsilon`
 with :math:`A < 0`; there the term is constant in :math:`\theta` and its gradient
-vanishes (THEORY G4).  Elsewhere the gradient of the term is
+vanishes (statement G4).  Elsewhere the gradient of the term is
 :math:`d(s)A_t(s,a)\nabla_\theta\pi_\theta(a|s)`.  At the kink (:math:`\rho = 1\pm\epsilon`
 exactly) the one-sided gradient of the unclipped branch is used when it points
 back inside, i.e. the clipped set is open.
@@ -42,7 +42,7 @@ def _surrogate_value(r, pi_old, A, d, eps):
 
 
 def clipped_surrogate(pi_new, pi_old, advantage, d, *, eps=0.2):
-    r"""The exact PPO clipped surrogate (THEORY G4).
+    r"""The exact PPO clipped surrogate (statement G4).
 
     .. math::
 
@@ -77,7 +77,7 @@ def clipped_active(ratio, advantage, *, eps):
 
 
 def clipped_surrogate_gradient(param, theta, pi_old, advantage, d, *, eps=0.2):
-    r"""Exact gradient of :func:`clipped_surrogate` in :math:`\theta` (THEORY G4).
+    r"""Exact gradient of :func:`clipped_surrogate` in :math:`\theta` (statement G4).
 
     .. math::
 
@@ -109,7 +109,7 @@ def _surrogate_gradient(param, theta, pi_old, pos, pi_old_safe, A, dA, eps):
 
 def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, mu=None, rho=None,
         progress=None) -> OptimizationResult:
-    r"""PPO with the exact clipped surrogate and several inner ascent steps (THEORY G4).
+    r"""PPO with the exact clipped surrogate and several inner ascent steps (statement G4).
 
     .. math::
 

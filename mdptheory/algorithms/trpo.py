@@ -1,4 +1,4 @@
-r"""TRPO with its exact trust region (Schulman et al. 2015; AJKS §12.3; THEORY G2, G3).
+r"""TRPO with its exact trust region (Schulman et al. 2015; AJKS §12.3; statement G2, G3).
 
 Each iteration solves the quadratic model of TRPO exactly,
 
@@ -16,7 +16,7 @@ exact (:func:`mdptheory.geometry.compatible_fa`: ``gram`` is :math:`F_\mu` and
 the KL divergence, :math:`\mathbb{E}_{d}\mathrm{KL}(\pi_t\|\pi_{\theta_t+\Delta}) = \tfrac12\Delta^\top F\Delta + O(\|\Delta\|^3)`
 (the lecture writes the constraint without the ½, i.e. radius ``δ/2`` here;
 ``convention="lecture"`` selects it).  The step is NPG with an adaptive step size
-(THEORY G3).
+(statement G3).
 
 With ``line_search=True`` the step is halved (at most ``max_backtracks``
 times) until the *true* constraint
@@ -40,7 +40,7 @@ __all__ = ["trpo"]
 
 def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, convention="half", line_search=False,
          max_backtracks: int = 20, progress=None) -> OptimizationResult:
-    r"""TRPO with the exact Fisher trust region (THEORY G3).
+    r"""TRPO with the exact Fisher trust region (statement G3).
 
     .. math::
 

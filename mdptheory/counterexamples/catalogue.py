@@ -207,7 +207,7 @@ def value_concave_softmax() -> Conjecture:
     Checked at midpoints: :math:`V(\theta_1) + V(\theta_2) \le 2V(\tfrac{\theta_1+\theta_2}{2})`
     with :math:`\theta_i = 2\log u_i` (integer :math:`u_i \in [1, 9]`), whose
     midpoint :math:`\log(u_1 u_2)` keeps every policy rational.  False (Mei et
-    al. 2020, Prop. 1; THEORY B5): the sigmoid is not concave.
+    al. 2020, Prop. 1; statement B5): the sigmoid is not concave.
 
     Shrunk witness (budget 100, seed 0): a two-armed bandit (``S = 1``,
     ``A = 2``, :math:`\gamma = 0`) with rewards ``(0, 1)``; ``u = (1, 1)``,
@@ -226,7 +226,7 @@ def value_concave_softmax() -> Conjecture:
                             "v": lambda m: _int_array((m.n_states, m.n_actions), 1, 9)}),
         true_claim=_TRUE_CONCAVE, true_property=_bandit_direct_linear,
         true_search=dict(states=1, actions=(1, 3), budget=60, seed=0, extras={"pi2": _two_policies}),
-        source="Mei et al. 2020, Prop. 1; AJKS Lemma 9.5; THEORY B4, B5",
+        source="Mei et al. 2020, Prop. 1; AJKS Lemma 9.5; statement B4, B5",
         doc=value_concave_softmax.__doc__ or "")
 
 
@@ -245,7 +245,7 @@ def _concave_direct(case):
 def value_concave_direct() -> Conjecture:
     r"""Conjecture: :math:`V^{\pi}(s)` is concave in the direct parameters :math:`\pi(a|s)`.
 
-    False (AJKS Lemma 9.5, THEORY B4): the value is multilinear, a product of
+    False (AJKS Lemma 9.5, statement B4): the value is multilinear, a product of
     the probabilities along a path.
 
     Shrunk witness (budget 100, seed 0): ``S = 3``, ``A = 2``,
@@ -265,7 +265,7 @@ def value_concave_direct() -> Conjecture:
         search=dict(states=(1, 3), actions=(1, 2), budget=100, seed=0, extras={"pi2": _two_policies}),
         true_claim=_TRUE_CONCAVE, true_property=_bandit_direct_linear,
         true_search=dict(states=1, actions=(1, 3), budget=60, seed=0, extras={"pi2": _two_policies}),
-        source="AJKS Lemma 9.5; THEORY B4", doc=value_concave_direct.__doc__ or "")
+        source="AJKS Lemma 9.5; statement B4", doc=value_concave_direct.__doc__ or "")
 
 
 # ------------------------------------------------------------------ 3. visitation
@@ -280,7 +280,7 @@ def _visitation_geq_rho(case):
 def _visitation_lower_bound(case):
     d = evaluate(case.mdp, case.pi).visitation()
     rep = _report("visitation_lower_bound", "d_rho^pi >= (1 - gamma) rho componentwise", case.mdp,
-                  "AJKS Ch. 1; THEORY A2")
+                  "AJKS Ch. 1; statement A2")
     rep.inequality("(1-gamma) rho <= d", (1 - case.mdp.gamma) * case.mdp.rho, d, tol=_tol(case.mdp, 1.0))
     return rep
 
@@ -295,16 +295,16 @@ def visitation_geq_rho() -> Conjecture:
     transition to state 0, zero rewards, :math:`\gamma = 1/2`, uniform
     :math:`\rho`: :math:`d = (3/4, 1/4)`, and :math:`d(1) = 1/4 < 1/2 = \rho(1)`.
 
-    True counterpart (THEORY A2): :math:`d_\rho^\pi \ge (1-\gamma)\rho`, since
+    True counterpart (statement A2): :math:`d_\rho^\pi \ge (1-\gamma)\rho`, since
     the :math:`t = 0` term of :math:`(1-\gamma)\sum_t\gamma^t\Pr(s_t = s)` is
     :math:`(1-\gamma)\rho(s)`; here :math:`1/4 \ge 1/4`, tight.
     """
     return Conjecture(
         name="visitation_geq_rho", claim="d_rho^pi >= rho componentwise",
         property=_visitation_geq_rho, search=dict(budget=100, seed=0),
-        true_claim="d_rho^pi >= (1 - gamma) rho componentwise (the t = 0 term; AJKS Ch. 1, THEORY A2)",
+        true_claim="d_rho^pi >= (1 - gamma) rho componentwise (the t = 0 term; AJKS Ch. 1, statement A2)",
         true_property=_visitation_lower_bound, true_search=dict(budget=100, seed=0, rho="random"),
-        source="THEORY A2", doc=visitation_geq_rho.__doc__ or "")
+        source="statement A2", doc=visitation_geq_rho.__doc__ or "")
 
 
 # ------------------------------------------------------------------ 4. small gradient
@@ -471,7 +471,7 @@ def _surrogate(case):
 
 
 def performance_difference(case):
-    r"""The performance difference lemma as a property (AJKS Lemma 1.16; THEORY A3).
+    r"""The performance difference lemma as a property (AJKS Lemma 1.16; statement A3).
 
     .. math::
 
@@ -486,7 +486,7 @@ def performance_difference(case):
     m, ev, ev2, lhs, adv = _surrogate_parts(case)
     rhs = (ev2.visitation() * adv).sum() / (1 - m.gamma)
     rep = _report("performance_difference", "V^{pi'}(rho) - V^{pi}(rho) = (1-gamma)^{-1} "
-                  "E_{s ~ d_rho^{pi'}} E_{a ~ pi'} [A^{pi}(s, a)]", m, "AJKS Lemma 1.16; THEORY A3")
+                  "E_{s ~ d_rho^{pi'}} E_{a ~ pi'} [A^{pi}(s, a)]", m, "AJKS Lemma 1.16; statement A3")
     rep.identity("improvement = PDL", _v(lhs), _v(rhs), tol=_tol(m, _mag(lhs, rhs), order=2))
     return rep
 
@@ -617,7 +617,7 @@ def npg_uniform_fisher() -> Conjecture:
         true_claim="NPG with the d_rho-weighted Fisher improves V(mu) for every mu (AJKS Lemma 10.8)",
         true_property=_npg_true, true_search=dict(states=(1, 3), actions=(1, 3), policy=False, budget=40, seed=0,
                                                   extras=_softmax_extras()),
-        expected=HOLDS, source="AJKS Lemma 10.6, 10.8; THEORY E2, E3", doc=npg_uniform_fisher.__doc__ or "")
+        expected=HOLDS, source="AJKS Lemma 10.6, 10.8; statement E2, E3", doc=npg_uniform_fisher.__doc__ or "")
 
 
 # ------------------------------------------------------------------ 8. TRPO with a large delta
@@ -665,7 +665,7 @@ def _trpo_tabular(case):
     param, theta, theta_f = _softmax_point(case, case.data["q"])
     pi, pi_new, delta = _trpo_step(case, param, theta, theta_f)
     return _improvement_report("trpo_tabular", "tabular-softmax TRPO step improves V(rho) for every delta "
-                               "(it is an NPG step, THEORY G3 + AJKS Lemma 10.8)", case, pi, pi_new,
+                               "(it is an NPG step, statement G3 + AJKS Lemma 10.8)", case, pi, pi_new,
                                {"delta": delta})
 
 
@@ -680,7 +680,7 @@ def trpo_large_delta() -> Conjecture:
 
     :math:`\theta_{t+1} = \theta_t + \Delta`, :math:`\Delta` maximising
     :math:`\langle\nabla V(\rho),\Delta\rangle` subject to
-    :math:`\tfrac12\Delta^\top F_\rho\Delta \le \delta` (THEORY G3), for a
+    :math:`\tfrac12\Delta^\top F_\rho\Delta \le \delta` (statement G3), for a
     log-linear policy :math:`\pi\propto e^{\theta^\top\phi}` with shared
     features :math:`\phi(s,a)\in\{-1,0,1\}`, :math:`\delta \in \{1/100, 1, 10, 100\}`.
     False: with shared features the linearisation fails for large steps.
@@ -699,7 +699,7 @@ def trpo_large_delta() -> Conjecture:
 
     True counterpart: for the tabular softmax the TRPO step is an NPG step
     :math:`\pi_{t+1}\propto\pi_t e^{\eta A/(1-\gamma)}` with
-    :math:`\eta = \sqrt{2\delta/(g^\top F^\dagger g)}` (THEORY G3, AJKS
+    :math:`\eta = \sqrt{2\delta/(g^\top F^\dagger g)}` (statement G3, AJKS
     Lemma 10.6), which improves for *every* :math:`\delta` (Lemma 10.8); for
     general parameterizations only for :math:`\delta` small enough.
     """
@@ -708,12 +708,12 @@ def trpo_large_delta() -> Conjecture:
         claim="a TRPO step with a large trust region delta still improves V(rho) (log-linear policy)",
         property=_trpo_loglinear, search=dict(states=(1, 3), actions=(1, 3), policy=False, budget=300, seed=0,
                                               extras=_loglinear_extras()),
-        true_claim="tabular softmax: the TRPO step is an NPG step and improves for every delta (THEORY G3, "
+        true_claim="tabular softmax: the TRPO step is an NPG step and improves for every delta (statement G3, "
                    "AJKS Lemma 10.8); in general only for small delta",
         true_property=_trpo_tabular, true_search=dict(states=(1, 3), actions=(1, 3), policy=False, budget=40,
                                                       seed=0, extras={"q": _softmax_extras()["q"],
                                                                       "k": _loglinear_extras()["k"]}),
-        source="AJKS §12.3; THEORY G3", doc=trpo_large_delta.__doc__ or "")
+        source="AJKS §12.3; statement G3", doc=trpo_large_delta.__doc__ or "")
 
 
 # ------------------------------------------------------------------ 9. greedy on visited states

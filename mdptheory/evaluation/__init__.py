@@ -13,7 +13,7 @@ For a policy :math:`\pi` on an MDP :math:`(P, r, \gamma)`,
     d_\mu^\pi = (1-\gamma)\, \mu^\top (I - \gamma P^\pi)^{-1}, \qquad
     \nu_\mu^\pi(s, a) = d_\mu^\pi(s)\, \pi(a|s)
 
-(AJKS Ch. 1, THEORY A1–A2).  :func:`evaluate` factors :math:`I - \gamma P^\pi`
+(AJKS Ch. 1, statement A1–A2).  :func:`evaluate` factors :math:`I - \gamma P^\pi`
 once; :math:`V` is the forward solve and every visitation the transposed solve
 with the same factors.  The number field follows the inputs (see
 :mod:`mdptheory.fields`):
@@ -91,7 +91,7 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
         V^\pi = (I - \gamma P^\pi)^{-1} r^\pi, \quad Q^\pi = r + \gamma P V^\pi,
         \quad A^\pi = Q^\pi - V^\pi
 
-    (AJKS Ch. 1; THEORY A1).  One factorization of :math:`I - \gamma P^\pi`
+    (AJKS Ch. 1; statement A1).  One factorization of :math:`I - \gamma P^\pi`
     serves V and every visitation ``ev.visitation(mu)``.
 
     Parameters

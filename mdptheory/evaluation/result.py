@@ -199,7 +199,7 @@ class PolicyEvaluation:
         Returns
         -------
         ndarray, shape (S,)
-            Sums to one; :math:`d \ge (1-\gamma)\mu` (THEORY A2).
+            Sums to one; :math:`d \ge (1-\gamma)\mu` (statement A2).
         """
         if mu is None:  # the MDP's own rho, validated when the MDP was built
             key = None

@@ -1,4 +1,4 @@
-"""Lemma checkers: each statement of THEORY.md, checked on concrete MDPs.
+"""Lemma checkers: each statement of docs/statements.md, checked on concrete MDPs.
 
 Every checker is importable as ``mdptheory.lemmas.<name>``, takes a ``mode``
 (``"float"``, ``"exact"``; ``"symbolic"`` where it applies) and returns a

@@ -1,4 +1,4 @@
-r"""THEORY section A: Bellman equations, visitation, performance difference, optimality.
+r"""statement section A: Bellman equations, visitation, performance difference, optimality.
 
 Each checker computes both sides of its statement by independent routes and
 returns a :class:`~mdptheory.lemmas.framework.report.CheckReport`.  ``variant`` selects
@@ -32,7 +32,7 @@ def _fmt_arr(x, mode):
 
 # --------------------------------------------------------------------- A1
 def bellman_equations(mdp, pi, *, mode=None, variant=None, seed=None):
-    r"""Check the Bellman equations for a fixed policy (THEORY A1; AJKS Ch. 1).
+    r"""Check the Bellman equations for a fixed policy (statement A1; AJKS Ch. 1).
 
     .. math::
 
@@ -87,7 +87,7 @@ def bellman_equations(mdp, pi, *, mode=None, variant=None, seed=None):
 
 # --------------------------------------------------------------------- A2
 def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, seed=None, horizon: int = 30):
-    r"""Check the discounted visitation identities (THEORY A2; AJKS Ch. 1).
+    r"""Check the discounted visitation identities (statement A2; AJKS Ch. 1).
 
     .. math::
 
@@ -172,7 +172,7 @@ def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, 
 
 # --------------------------------------------------------------------- A3
 def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, seed=None):
-    r"""Check the performance difference lemma and the advantage facts (THEORY A3; AJKS Lemma 1.16).
+    r"""Check the performance difference lemma and the advantage facts (statement A3; AJKS Lemma 1.16).
 
     .. math::
 
@@ -235,7 +235,7 @@ def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, se
 
 # --------------------------------------------------------------------- A4
 def optimality(mdp, *, mode=None, variant=None, seed=None):
-    r"""Check exact optimality of policy iteration's answer (THEORY A4; Puterman Thm 6.4.2).
+    r"""Check exact optimality of policy iteration's answer (statement A4; Puterman Thm 6.4.2).
 
     .. math::
 

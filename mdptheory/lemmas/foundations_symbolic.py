@@ -1,4 +1,4 @@
-r"""Symbolic proofs of THEORY section A (foundations): A1s, A2s, A3s.
+r"""Symbolic proofs of statement section A (foundations): A1s, A2s, A3s.
 
 Each identity is proved for all parameter values of a generic small MDP with
 sympy; the scaffolding (generic MDP, proof recording, registration) is in
@@ -19,7 +19,7 @@ __all__ = [
 
 
 def bellman_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of the Bellman equations (THEORY A1).
+    r"""Symbolic proof of the Bellman equations (statement A1).
 
     .. math::
 
@@ -39,7 +39,7 @@ def bellman_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed
 
 
 def visitation_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of the visitation identities (THEORY A2).
+    r"""Symbolic proof of the visitation identities (statement A2).
 
     .. math::
 
@@ -62,7 +62,7 @@ def visitation_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, s
 
 
 def performance_difference_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of the performance difference lemma (THEORY A3; AJKS Lemma 1.16).
+    r"""Symbolic proof of the performance difference lemma (statement A3; AJKS Lemma 1.16).
 
     .. math::
 

@@ -1,4 +1,4 @@
-r"""THEORY section F: compatible function approximation and log-linear NPG (AJKS Ch. 11).
+r"""statement section F: compatible function approximation and log-linear NPG (AJKS Ch. 11).
 
 F1 checks Lemma 11.1 (the gradient is the best linear fit of the advantage in
 the score features), F2 Lemma 11.2 (the NPG direction is the *minimum-norm*
@@ -59,7 +59,7 @@ def _kernel_vector(M, mode):
 
 # ---------------------------------------------------------------------- F1
 def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None):
-    r"""Check compatible function approximation (THEORY F1; AJKS Lemma 11.1).
+    r"""Check compatible function approximation (statement F1; AJKS Lemma 11.1).
 
     .. math::
 
@@ -126,7 +126,7 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
 
 # ---------------------------------------------------------------------- F2
 def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=None):
-    r"""Check that the NPG direction is the minimum-norm compatible weight (THEORY F2; AJKS Lemma 11.2).
+    r"""Check that the NPG direction is the minimum-norm compatible weight (statement F2; AJKS Lemma 11.2).
 
     .. math::
 
@@ -192,7 +192,7 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
 
 # ---------------------------------------------------------------------- F3
 def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=None):
-    r"""Check the log-linear NPG and Q-NPG facts (THEORY F3; AJKS §11.1–11.2).
+    r"""Check the log-linear NPG and Q-NPG facts (statement F3; AJKS §11.1–11.2).
 
     For :math:`\pi_\theta(a|s) \propto \exp(\theta\cdot\phi(s,a))`:
 
@@ -327,7 +327,7 @@ _F3 = register(Statement(
 
 # ------------------------------------------------------------------ convergence
 def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
-    r"""The NPG regret lemma for log-linear policies (AJKS Lemma 11.3; THEORY F4).
+    r"""The NPG regret lemma for log-linear policies (AJKS Lemma 11.3; statement F4).
 
     For :math:`\theta^{(t+1)} = \theta^{(t)} + \eta w_t` from :math:`\theta^{(0)} = 0`
     (uniform :math:`\pi_0`), with :math:`\log\pi_\theta` :math:`\beta`-smooth

@@ -1,4 +1,4 @@
-r"""Symbolic proofs of THEORY section F (compatible function approximation): F1s, F2s.
+r"""Symbolic proofs of statement section F (compatible function approximation): F1s, F2s.
 
 Each identity is proved for all parameter values of a generic small MDP with
 sympy; the scaffolding (generic MDP, proof recording, registration) is in
@@ -18,7 +18,7 @@ __all__ = [
 
 
 def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of compatible function approximation for the softmax (THEORY F1; AJKS Lemma 11.1).
+    r"""Symbolic proof of compatible function approximation for the softmax (statement F1; AJKS Lemma 11.1).
 
     :math:`w = A^\pi` minimises the compatible error (normal equations
     :math:`F_\mu w = \mathbb{E}[\nabla\log\pi\,A]`), and
@@ -39,7 +39,7 @@ def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, varian
 
 
 def npg_compatible_weights_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof that the NPG direction is the minimum-norm compatible weight (THEORY F2; Lemma 11.2).
+    r"""Symbolic proof that the NPG direction is the minimum-norm compatible weight (statement F2; Lemma 11.2).
 
     With :math:`w^\star(s,a) = A(s,a) - \frac1{|A|}\sum_{a'}A(s,a')`: the
     normal equations :math:`F_\mu w^\star = \mathbb{E}[\nabla\log\pi\,A]`

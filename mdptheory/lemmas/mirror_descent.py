@@ -1,4 +1,4 @@
-r"""THEORY section H: policy mirror descent and AMPO (seed 001; Xiao 2022).
+r"""statement section H: policy mirror descent and AMPO (Alfano, Yuan, Rebeschini 2023; Xiao 2022).
 
 H1 checks one PMD step: the KL step against the NPG update computed through
 the Fisher pseudo-inverse and the implicit-differentiation gradient (a route
@@ -43,7 +43,7 @@ def _value_tol(rep, m, order=2):
 
 # --------------------------------------------------------------------- H1
 def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
-    r"""Check one policy-mirror-descent step (THEORY H1; seed 001; Xiao 2022).
+    r"""Check one policy-mirror-descent step (statement H1; Alfano et al. 2023; Xiao 2022).
 
     .. math::
 
@@ -136,7 +136,7 @@ def _divergence(p, q, mirror, exact):
 
 
 def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None):
-    r"""Check the linear rate of PMD with :math:`\eta_{k+1} = \eta_k/\gamma` at every iterate (THEORY H2, derived).
+    r"""Check the linear rate of PMD with :math:`\eta_{k+1} = \eta_k/\gamma` at every iterate (statement H2, derived).
 
     .. math::
 
@@ -149,7 +149,7 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
     which :math:`\eta_{k+1} = \eta_k/\gamma` satisfies (since
     :math:`(1-\gamma)\vartheta \ge 1`); the condition is checked too.
 
-    **Derived, not the published statement**: this is THEORY H2's form of the
+    **Derived, not the published statement**: this is statement H2's form of the
     linear rate of Xiao (2022) for PMD with increasing step sizes, with the
     constants as derived there; Xiao's published constants could not be
     confirmed.  What is checked is exactly the inequality above, with
@@ -220,7 +220,7 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
 
 # --------------------------------------------------------------------- H3
 def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None, seed=None):
-    r"""Check that tabular AMPO with an exact Step I is KL-PMD, and measure the floor of limited features (THEORY H3).
+    r"""Check that tabular AMPO with an exact Step I is KL-PMD, and measure the floor of limited features (statement H3).
 
     .. math::
 
@@ -235,7 +235,7 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
     iterate must agree (float; the step exponentiates).  Also checked: the
     approximation error of Step I is zero (below rounding) and the gap
     :math:`V^*(\rho) - V^{\pi_k}(\rho)` is non-increasing (PMD improves
-    monotonically).  Reported, not checked (seed 001's constants are
+    monotonically).  Reported, not checked (Alfano et al. (2023)'s constants are
     unconfirmed): for random log-linear features of rank ``n_features``, the
     measured :math:`\max_k\epsilon_k`, the final gap (the floor) and the slope
     of :math:`\log` gap.
@@ -337,14 +337,14 @@ _H1 = register(Statement(
     id="H1", name="pmd_step_improvement",
     text="PMD step argmax_p {eta <Q_k(s,.), p> - D(p, pi_k(.|s))}: with KL it is pi_k exp(eta Q_k)/Z (the NPG "
          "update); with the Euclidean map it is the simplex projection of pi_k + eta Q_k; V_(k+1) >= V_k pointwise",
-    source="seed 001 (Alfano, Yuan, Rebeschini 2023); Xiao 2022", check=pmd_step_improvement, cases=_h1_cases,
+    source="Alfano, Yuan, Rebeschini 2023; Xiao 2022", check=pmd_step_improvement, cases=_h1_cases,
     variants={"descent": "the step taken with -eta Q"}))
 _H2 = register(Statement(
     id="H2", name="pmd_linear_convergence",
     text="(derived) eta_(k+1) = eta_k/gamma: V*(rho) - V_k(rho) <= (1 - 1/theta)^k [V*(rho) - V_0(rho) + "
          "E_{d*} D(pi*_s, pi_0s)/((1-gamma) eta_0 (theta - 1))], theta = ||d_rho^pi*/rho||_inf/(1-gamma); "
          "eta_(k+1) >= eta_k theta/(theta-1)",
-    source="THEORY H2 (derived from Xiao 2022; published constants unconfirmed)", check=pmd_linear_convergence,
+    source="statement H2 (derived from Xiao 2022; published constants unconfirmed)", check=pmd_linear_convergence,
     cases=_h2_cases,
     variants={"no_initial_gap": "the bound without its V*(rho) - V_0(rho) term",
               "shrinking_steps": "eta_(k+1) = gamma eta_k (violates the step-size condition)"}))
@@ -352,5 +352,5 @@ _H3 = register(Statement(
     id="H3", name="ampo_reduction",
     text="AMPO (Step I: f ~ Q_k + (log pi_k + 1)/eta_k; Step II: pi_(k+1) ∝ exp(eta_k f)) with tabular f and an "
          "exact fit equals KL-PMD; measured rate and floor of limited log-linear features reported",
-    source="seed 001 (Alfano, Yuan, Rebeschini 2023)", check=ampo_reduction, cases=_h3_cases, modes=("float",),
+    source="Alfano, Yuan, Rebeschini 2023", check=ampo_reduction, cases=_h3_cases, modes=("float",),
     variants={"drop_mirror_term": "Step I fitted to Q_k alone (no (log pi_k + 1)/eta_k term)"}))

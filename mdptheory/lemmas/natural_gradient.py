@@ -1,4 +1,4 @@
-r"""THEORY section E: the Fisher matrix and the natural policy gradient (AJKS Ch. 10).
+r"""statement section E: the Fisher matrix and the natural policy gradient (AJKS Ch. 10).
 
 E1 checks the block-diagonal form of the tabular-softmax Fisher matrix against
 its definition; E2 checks the closed form of the NPG direction (AJKS Lemma 10.6)
@@ -37,7 +37,7 @@ __all__ = [
 
 
 def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
-    r"""Check the block-diagonal form of the tabular-softmax Fisher matrix (THEORY E1; AJKS §10.3).
+    r"""Check the block-diagonal form of the tabular-softmax Fisher matrix (statement E1; AJKS §10.3).
 
     .. math::
 
@@ -106,7 +106,7 @@ def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
 
 # ---------------------------------------------------------------------- E2
 def npg_closed_form_check(mdp, param, theta, *, rho2=None, mode=None, variant=None, seed=None, eta=None):
-    r"""Check the closed form of the softmax NPG direction (THEORY E2; AJKS Lemma 10.6).
+    r"""Check the closed form of the softmax NPG direction (statement E2; AJKS Lemma 10.6).
 
     .. math::
 
@@ -235,7 +235,7 @@ _E2 = register(Statement(
 
 # ------------------------------------------------------------------ convergence
 def npg_improvement(mdp, *, eta, T=4, mode=None, variant=None, seed=None):
-    r"""NPG improvement lemma and the per-step identity (AJKS Lemma 10.8; THEORY E3).
+    r"""NPG improvement lemma and the per-step identity (AJKS Lemma 10.8; statement E3).
 
     With :math:`Z_t(s) = \sum_a\pi_t(a|s)\exp(\eta A^{(t)}(s,a)/(1-\gamma))` (the
     normalisation of the update :math:`\pi_{t+1} = \pi_t e^{\eta A^{(t)}/(1-\gamma)}/Z_t`),
@@ -319,7 +319,7 @@ def _eta_extra(etas):
 
 
 def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
-    r"""NPG's :math:`O(1/T)` rate (AJKS Thm 10.7; THEORY E4).
+    r"""NPG's :math:`O(1/T)` rate (AJKS Thm 10.7; statement E4).
 
     For rewards in :math:`[0, 1]`, from :math:`\theta^{(0)} = 0` and any :math:`\eta > 0`,
     for every :math:`T \ge 1` and (checked) every point mass :math:`\rho = e_s`:

@@ -1,4 +1,4 @@
-r"""Symbolic proofs of THEORY section E (the closed form of the natural policy gradient): E2s.
+r"""Symbolic proofs of statement section E (the closed form of the natural policy gradient): E2s.
 
 Each identity is proved for all parameter values of a generic small MDP with
 sympy; the scaffolding (generic MDP, proof recording, registration) is in
@@ -17,7 +17,7 @@ __all__ = [
 
 
 def npg_closed_form_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of the softmax NPG closed form (THEORY E2; AJKS Lemma 10.6).
+    r"""Symbolic proof of the softmax NPG closed form (statement E2; AJKS Lemma 10.6).
 
     With :math:`w = (1-\gamma)^{-1}(A(s,a) - \frac1{|A|}\sum_{a'}A(s,a'))`:
     :math:`F_\mu w = \nabla V(\mu)`; :math:`F_\mu\mathbf 1_s = 0` for every

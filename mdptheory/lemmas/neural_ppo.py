@@ -1,6 +1,6 @@
-r"""THEORY section I: Neural PPO/TRPO (seed 000; Liu, Cai, Yang, Wang 2019).
+r"""statement section I: Neural PPO/TRPO (Liu, Cai, Yang, Wang 2019).
 
-Conventions of seed 000 used throughout: :math:`\nu_\pi` is the *stationary*
+Conventions of Liu et al. 2019 used throughout: :math:`\nu_\pi` is the *stationary*
 state distribution of the chain :math:`P^\pi` (:math:`\nu_\pi P^\pi = \nu_\pi`,
 not the discounted visitation), :math:`\nu^* = \nu_{\pi^*}`; action values are
 normalised by the paper's TD target, :math:`\tilde Q^\pi = (1-\gamma)Q^\pi`
@@ -40,7 +40,7 @@ def _float_mode_only(mode, sid):
 
 # --------------------------------------------------------------------- I1
 def kl_regularized_improvement(Q, f, tau, beta, nu, *, mode=None, variant=None, seed=None):
-    r"""Check Proposition 3.1 of seed 000: the KL-regularised improvement step (THEORY I1).
+    r"""Check Proposition 3.1 of Liu et al. 2019: the KL-regularised improvement step (statement I1).
 
     .. math::
 
@@ -112,7 +112,7 @@ def kl_regularized_improvement(Q, f, tau, beta, nu, *, mode=None, variant=None, 
 
 # --------------------------------------------------------------------- I2
 def ppo_schedule_identity(mdp, *, beta, K, pis=None, mode=None, variant=None, seed=None):
-    r"""Check the schedule identity of Neural PPO's ideal energies (THEORY I2; seed 000, Algorithm 1).
+    r"""Check the schedule identity of Neural PPO's ideal energies (statement I2; Liu et al. 2019, Algorithm 1).
 
     .. math::
 
@@ -172,7 +172,7 @@ def ppo_schedule_identity(mdp, *, beta, K, pis=None, mode=None, variant=None, se
 
 # --------------------------------------------------------------------- I3
 def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=None):
-    r"""Check Lemma 5.1 of seed 000: performance difference on the stationary distribution (THEORY I3).
+    r"""Check Lemma 5.1 of Liu et al. 2019: performance difference on the stationary distribution (statement I3).
 
     .. math::
 
@@ -248,7 +248,7 @@ def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=
 
 # --------------------------------------------------------------------- I4
 def neural_ppo_rate(mdp, *, beta, K, sampled=False, mode=None, variant=None, seed=None):
-    r"""Check the derived :math:`O(1/\sqrt K)` bound of ideal Neural PPO and report the sampled algorithm (THEORY I4).
+    r"""Check the derived :math:`O(1/\sqrt K)` bound of ideal Neural PPO and report the sampled algorithm (statement I4).
 
     .. math::
 
@@ -256,7 +256,7 @@ def neural_ppo_rate(mdp, *, beta, K, sampled=False, mode=None, variant=None, see
             \frac{\beta^2\log|\mathcal A| + R_{\max}^2/2}{(1-\gamma)\beta\sqrt K},
         \qquad R_{\max} = \max_{s,a}|r(s,a)|.
 
-    **Derived, not the paper's constant** (seed 000's theorem has
+    **Derived, not the paper's constant** (Liu et al. (2019)'s theorem has
     :math:`M = 2\mathbb E_{\nu^*}\max_a Q_{\omega_0}^2 + 2R_f^2` and error
     terms): with exact evaluation and exact improvement
     (:math:`\epsilon_k = \epsilon'_k = 0`, :func:`mdptheory.algorithms.ideal_neural_ppo`)
@@ -363,26 +363,26 @@ def _i4_cases(seed, n, mode):
 _I1 = register(Statement(
     id="I1", name="kl_regularized_improvement",
     text="argmax_pi E_nu[<Q, pi> - beta KL(pi || pi_k)] with pi_k ∝ exp(f/tau) is pi ∝ exp(Q/beta + f/tau)",
-    source="seed 000 (Liu, Cai, Yang, Wang 2019), Proposition 3.1", check=kl_regularized_improvement,
+    source="Liu, Cai, Yang, Wang 2019, Proposition 3.1", check=kl_regularized_improvement,
     cases=_i1_cases, modes=("float",),
     variants={"beta_times_Q": "pi ∝ exp(beta Q + f/tau)"}))
 _I2 = register(Statement(
     id="I2", name="ppo_schedule_identity",
     text="beta_k = beta sqrt K, tau_(k+1) = beta sqrt K/(k+1), tau_0 = 1, f_0 = 0: the ideal energies satisfy "
          "f_(k+1) = (1/(k+1)) sum_(j<=k) Q_j",
-    source="seed 000, Algorithm 1", check=ppo_schedule_identity, cases=_i2_cases,
+    source="Liu et al. 2019, Algorithm 1", check=ppo_schedule_identity, cases=_i2_cases,
     variants={"tau_off_by_one": "tau_(k+1) = beta sqrt K/(k+2): average with 1/(k+2)"}))
 _I3 = register(Statement(
     id="I3", name="stationary_performance_difference",
     text="L(pi*) - L(pi) = (1-gamma)^-1 E_(nu*) <Q~^pi(s,.), pi*(.|s) - pi(.|s)>, L(pi) = E_(nu*) V~^pi, nu* the "
          "stationary distribution of pi*, Q~ = (1-gamma) Q normalised by the TD target (1-gamma) r",
-    source="seed 000, Lemma 5.1", check=stationary_performance_difference, cases=_i3_cases,
+    source="Liu et al. 2019, Lemma 5.1", check=stationary_performance_difference, cases=_i3_cases,
     variants={"drop_horizon": "the 1/(1-gamma) factor dropped",
               "nu_of_pi": "the stationary distribution of pi used in place of nu*"}))
 _I4 = register(Statement(
     id="I4", name="neural_ppo_rate",
     text="(derived) ideal Neural PPO (exact Q, exact improvement): min_(k<K) L* - L_k <= (beta^2 log|A| + "
          "R_max^2/2)/((1-gamma) beta sqrt K); sampled Neural PPO reported",
-    source="THEORY I4 (derived from seed 000's theorem with eps = 0; not the paper's constant)",
+    source="statement I4 (derived from Liu et al. (2019)'s theorem with eps = 0; not the paper's constant)",
     check=neural_ppo_rate, cases=_i4_cases, modes=("float",),
     variants={"horizon_in_numerator": "the bound multiplied by (1-gamma) instead of divided"}))

@@ -1,4 +1,4 @@
-r"""THEORY section B: policy-gradient expressions and the rate of gradient ascent (AJKS Ch. 9).
+r"""statement section B: policy-gradient expressions and the rate of gradient ascent (AJKS Ch. 9).
 
 B1 (policy gradient theorem), B2 (baselines), B3 (REINFORCE with reward to
 go) compare the derivative of the Bellman linear system (implicit
@@ -107,7 +107,7 @@ def _score_expectation(param, th, pi, weights):
 
 # --------------------------------------------------------------------- B1
 def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
-    r"""Check the policy gradient theorem in its three forms (THEORY B1; AJKS Thm 9.4).
+    r"""Check the policy gradient theorem in its three forms (statement B1; AJKS Thm 9.4).
 
     .. math::
 
@@ -223,7 +223,7 @@ class _UnconstrainedDirect:
 
 # --------------------------------------------------------------------- B2
 def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
-    r"""Check that a state-dependent baseline adds no bias (THEORY B2; AJKS Lemma 9.9).
+    r"""Check that a state-dependent baseline adds no bias (statement B2; AJKS Lemma 9.9).
 
     .. math::
 
@@ -291,7 +291,7 @@ def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, varian
 
 # --------------------------------------------------------------------- B3
 def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
-    r"""Check REINFORCE with reward to go on the truncated horizon (THEORY B3; AJKS Lemma 9.7).
+    r"""Check REINFORCE with reward to go on the truncated horizon (statement B3; AJKS Lemma 9.7).
 
     .. math::
 
@@ -349,7 +349,7 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
 
 # --------------------------------------------------------------------- B4
 def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None, seed=None):
-    r"""Check the non-concavity witness of AJKS Lemma 9.5 on the tree MDP (THEORY B4).
+    r"""Check the non-concavity witness of AJKS Lemma 9.5 on the tree MDP (statement B4).
 
     On :func:`mdptheory.families.nonconcave_tree` (start :math:`s_1`;
     :math:`V^\pi(s_1) = \gamma\,\pi(a_2|s_1)\,\pi(a_1|s_2)\,r`), with tabular
@@ -428,7 +428,7 @@ def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None,
 
 # --------------------------------------------------------------------- B5
 def bandit_nonconcavity(perm=(0, 1, 2), *, mode="exact", variant=None, seed=None):
-    r"""Check the bandit non-concavity witness of Mei et al. (2020), Prop. 1 (THEORY B5).
+    r"""Check the bandit non-concavity witness of Mei et al. (2020), Prop. 1 (statement B5).
 
     On the three-armed bandit :math:`r = (1, 9/10, 1/10)`
     (:func:`mdptheory.families.bandit_mei`) with softmax
@@ -599,7 +599,7 @@ def _mc_setup(mdp, param, theta, mode):
 
 
 def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
-    r"""Monte-Carlo REINFORCE against the exact truncated gradient (THEORY B1; AJKS Thm 9.4).
+    r"""Monte-Carlo REINFORCE against the exact truncated gradient (statement B1; AJKS Thm 9.4).
 
     .. math::
 
@@ -628,7 +628,7 @@ def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000,
 
 
 def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
-    r"""Monte-Carlo REINFORCE with a value baseline against the exact gradient (THEORY B2; AJKS Lemma 9.9).
+    r"""Monte-Carlo REINFORCE with a value baseline against the exact gradient (statement B2; AJKS Lemma 9.9).
 
     .. math::
 
@@ -674,7 +674,7 @@ def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, 
 
 def reward_to_go_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None,
                              seed=None):
-    r"""Monte-Carlo REINFORCE with reward to go against the exact gradient (THEORY B3; AJKS Lemma 9.7).
+    r"""Monte-Carlo REINFORCE with reward to go against the exact gradient (statement B3; AJKS Lemma 9.7).
 
     .. math::
 
@@ -742,7 +742,7 @@ _B3mc = register(Statement(
 
 # ------------------------------------------------------------------ convergence
 def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
-    r"""Exact gradient ascent on a :math:`\beta`-smooth objective (AJKS Lemma 9.6; THEORY B6).
+    r"""Exact gradient ascent on a :math:`\beta`-smooth objective (AJKS Lemma 9.6; statement B6).
 
     .. math::
 
@@ -750,7 +750,7 @@ def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
         \quad\text{for every } T,
 
     for softmax policy gradient with :math:`\eta = 1/\beta`,
-    :math:`\beta = 8/(1-\gamma)^3` (the softmax smoothness constant, THEORY D4),
+    :math:`\beta = 8/(1-\gamma)^3` (the softmax smoothness constant, statement D4),
     :math:`\mu` = the MDP's start distribution, from :math:`\theta^{(0)} = 0`.
     The lemma needs an upper bound on the objective: :math:`V^\star(\mu)`.
     Independent routes: gradient norms by implicit differentiation of the

@@ -1,4 +1,4 @@
-r"""Symbolic proofs of THEORY section B (policy-gradient expressions): B1s, B2s.
+r"""Symbolic proofs of statement section B (policy-gradient expressions): B1s, B2s.
 
 Each identity is proved for all parameter values of a generic small MDP with
 sympy; the scaffolding (generic MDP, proof recording, registration) is in
@@ -17,7 +17,7 @@ __all__ = [
 
 
 def policy_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of the policy gradient theorem, Q- and advantage forms (THEORY B1; AJKS Thm 9.4).
+    r"""Symbolic proof of the policy gradient theorem, Q- and advantage forms (statement B1; AJKS Thm 9.4).
 
     .. math::
 
@@ -45,7 +45,7 @@ def policy_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=No
 
 
 def baseline_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof that baselines add no bias (THEORY B2; AJKS Lemma 9.9).
+    r"""Symbolic proof that baselines add no bias (statement B2; AJKS Lemma 9.9).
 
     .. math::
 

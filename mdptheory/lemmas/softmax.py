@@ -1,4 +1,4 @@
-r"""THEORY section D: the tabular softmax score, gradient, smoothness and convergence (AJKS Ch. 10).
+r"""statement section D: the tabular softmax score, gradient, smoothness and convergence (AJKS Ch. 10).
 
 Tabular softmax :math:`\pi_\theta(a|s) = e^{\theta_{s,a}}/\sum_b e^{\theta_{s,b}}`
 (:class:`mdptheory.policies.TabularSoftmax`, parameter index ``s*A + a``).
@@ -108,7 +108,7 @@ def exact_softmax_derivative(param, q):
 
 # --------------------------------------------------------------------- D1
 def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=None, h=1e-4):
-    r"""Check the tabular softmax score (THEORY D1; AJKS Ch. 10).
+    r"""Check the tabular softmax score (statement D1; AJKS Ch. 10).
 
     .. math::
 
@@ -177,7 +177,7 @@ def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=N
 
 # --------------------------------------------------------------------- D2
 def softmax_gradient(mdp, theta, *, mu=None, mode=None, variant=None, seed=None):
-    r"""Check the softmax policy gradient in closed form (THEORY D2; AJKS Lemma 10.2).
+    r"""Check the softmax policy gradient in closed form (statement D2; AJKS Lemma 10.2).
 
     .. math::
 
@@ -295,7 +295,7 @@ def _barrier_hessian(param, th, lam):
 
 
 def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, seed=None):
-    r"""Check the smoothness of the softmax value and of the log-barrier objective (THEORY D4).
+    r"""Check the smoothness of the softmax value and of the log-barrier objective (statement D4).
 
     .. math::
 
@@ -320,7 +320,7 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     quotient above :math:`\beta` disproves it; otherwise UNDECIDED.
 
     The factor :math:`\gamma` in :math:`\beta_\lambda` is taken from AJKS as
-    THEORY states it; it cannot hold down to :math:`\gamma = 0` (a one-state
+    the statement list states it; it cannot hold down to :math:`\gamma = 0` (a one-state
     bandit with small :math:`\lambda` has :math:`\|\nabla^2 L_\lambda\| > 2\lambda/|S|`),
     so the suite uses :math:`\gamma \ge 1/2`, where :math:`8\gamma/(1-\gamma)^3 \ge 32`.
 
@@ -472,7 +472,7 @@ def _grad_sq_norm(mdp, theta, mu, mode):
 
 
 def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
-    r"""Softmax policy gradient improves monotonically (AJKS Thm 10.3; THEORY D3).
+    r"""Softmax policy gradient improves monotonically (AJKS Thm 10.3; statement D3).
 
     With :math:`\mu > 0` and :math:`\eta = (1-\gamma)^3/8 = 1/\beta`, at every step
 
@@ -525,7 +525,7 @@ def _d_star_ratio(m, sol, rho, mu):
 
 
 def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, seed=None):
-    r"""Approximate stationary points of the log-barrier objective are near-optimal (AJKS Thm 10.4; THEORY D5).
+    r"""Approximate stationary points of the log-barrier objective are near-optimal (AJKS Thm 10.4; statement D5).
 
     With :math:`L_\lambda(\theta) = V(\mu) + \frac{\lambda}{|S||A|}\sum_{s,a}\log\pi(a|s)`
     and :math:`\|\nabla L_\lambda(\theta)\|_2 \le \lambda/(2|S||A|)`:
@@ -592,7 +592,7 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
 
 
 def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=None):
-    r"""What is checkable of AJKS Cor. 10.5 (THEORY D6) along a feasible run.
+    r"""What is checkable of AJKS Cor. 10.5 (statement D6) along a feasible run.
 
     Cor. 10.5: with :math:`\lambda = \epsilon(1-\gamma)/(2\|d_\rho^{\pi^\star}/\mu\|_\infty)`,
     :math:`\eta = 1/\beta_\lambda` and :math:`\theta^{(0)} = 0`,
@@ -677,7 +677,7 @@ def _lojasiewicz_sides(m, theta, sol, rho, mu, mode):
 
 
 def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None):
-    r"""Softmax policy gradient rates of Mei et al. (2020) (THEORY D7; partly unconfirmed).
+    r"""Softmax policy gradient rates of Mei et al. (2020) (statement D7; partly unconfirmed).
 
     Checked:
 
@@ -705,10 +705,10 @@ def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None
        :math:`r = (5, 4, 4)`, :math:`\pi = (2\epsilon, \tfrac12 - 2\epsilon, \tfrac12)`,
        the gap is :math:`1 - 2\epsilon` while
        :math:`\|\nabla V\|_2 = \epsilon\sqrt{6 - 24\epsilon + 32\epsilon^2}` (an
-       identity, exact in exact mode; the formula of THEORY D7 agrees with the
+       identity, exact in exact mode; the formula of statement D7 agrees with the
        direct computation :math:`\partial_a V = \pi_a(r_a - V)`).
 
-    The constants of items 1 and 2 are taken from THEORY D7, which marks them as
+    The constants of items 1 and 2 are taken from statement D7, which marks them as
     not confirmed in the primary source.  Gradients by implicit
     differentiation; :math:`V^\star`, :math:`a^\star` by exact policy iteration.
 

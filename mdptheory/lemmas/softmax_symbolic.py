@@ -1,4 +1,4 @@
-r"""Symbolic proofs of THEORY section D (the tabular softmax score and gradient): D1s, D2s.
+r"""Symbolic proofs of statement section D (the tabular softmax score and gradient): D1s, D2s.
 
 Each identity is proved for all parameter values of a generic small MDP with
 sympy; the scaffolding (generic MDP, proof recording, registration) is in
@@ -17,7 +17,7 @@ __all__ = [
 
 
 def softmax_score_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of the softmax score (THEORY D1).
+    r"""Symbolic proof of the softmax score (statement D1).
 
     .. math::
 
@@ -41,7 +41,7 @@ def softmax_score_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None
 
 
 def softmax_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
-    r"""Symbolic proof of the softmax policy gradient (THEORY D2; AJKS Lemma 10.2).
+    r"""Symbolic proof of the softmax policy gradient (statement D2; AJKS Lemma 10.2).
 
     .. math::
 

@@ -1,4 +1,4 @@
-r"""THEORY section G: trust regions — CPI, the trajectory KL (Claim 12.5), TRPO = NPG, PPO clipping.
+r"""statement section G: trust regions — CPI, the trajectory KL (Claim 12.5), TRPO = NPG, PPO clipping.
 
 G1 checks the bounds of conservative policy iteration at every iterate
 (:mod:`mdptheory.lemmas.framework.rates`), G2 that the Hessian of the
@@ -42,7 +42,7 @@ def _check_eps(eps):
 
 
 def clipped_objective(ratio, A, eps):
-    r"""PPO's clipped surrogate, elementwise (Schulman et al. 2017; AJKS §12.4; THEORY G4).
+    r"""PPO's clipped surrogate, elementwise (Schulman et al. 2017; AJKS §12.4; statement G4).
 
     .. math::
 
@@ -137,7 +137,7 @@ def _ppo_inputs(ratio, A, eps):
 
 # ---------------------------------------------------------------------- G4
 def ppo_clipping(ratio, A, eps, *, mode=None, variant=None, seed=None, witness=None):
-    r"""Check the derivative of PPO's clipped objective (THEORY G4; AJKS §12.4, Schulman et al. 2017).
+    r"""Check the derivative of PPO's clipped objective (statement G4; AJKS §12.4, Schulman et al. 2017).
 
     .. math::
 
@@ -292,7 +292,7 @@ def _sym_dot(u, v):
 
 
 def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None):
-    r"""Check that the TRPO step is the natural gradient step (THEORY G3; AJKS §12.3).
+    r"""Check that the TRPO step is the natural gradient step (statement G3; AJKS §12.3).
 
     With :math:`g = \nabla_\theta V^{\pi_\theta}(\rho)` and :math:`F = F_\rho(\theta)`,
 
@@ -444,7 +444,7 @@ def _trpo_cases(seed, n, mode):
 
 # ---------------------------------------------------------------------- G2
 def trajectory_kl_fisher(mdp, param, theta, *, H, mode=None, variant=None, seed=None):
-    r"""Check that the trajectory KL is locally the Fisher metric (THEORY G2; AJKS Claim 12.5).
+    r"""Check that the trajectory KL is locally the Fisher metric (statement G2; AJKS Claim 12.5).
 
     For the horizon-:math:`H` trajectory distributions started from :math:`\mu`,
 
@@ -550,7 +550,7 @@ _G4 = register(Statement(
 
 # ------------------------------------------------------------------ convergence
 def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
-    r"""CPI's conservative-update bounds (AJKS Lemma 12.1, Thm 12.2; THEORY G1).
+    r"""CPI's conservative-update bounds (AJKS Lemma 12.1, Thm 12.2; statement G1).
 
     For :math:`\pi_{t+1} = (1-\alpha)\pi_t + \alpha\pi'_t`, :math:`\pi'_t` greedy in
     :math:`A^{\pi_t}`, :math:`r\in[0,1]`, :math:`d^t = d_\mu^{\pi_t}`, at every step:

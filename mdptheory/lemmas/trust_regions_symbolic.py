@@ -1,4 +1,4 @@
-r"""Symbolic proofs of THEORY section G (the trajectory KL): G2s.
+r"""Symbolic proofs of statement section G (the trajectory KL): G2s.
 
 Each identity is proved for all parameter values of a generic small MDP with
 sympy; the scaffolding (generic MDP, proof recording, registration) is in
@@ -17,7 +17,7 @@ __all__ = [
 
 
 def trajectory_kl_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None, H=2):
-    r"""Symbolic proof of Claim 12.5 for horizon 2 (THEORY G2).
+    r"""Symbolic proof of Claim 12.5 for horizon 2 (statement G2).
 
     With :math:`K(\theta') = \mathrm{KL}(\Pr^{\theta}\,\|\,\Pr^{\theta'})
     = \sum_{h<H}\sum_s \Pr^\theta(s_h = s)\sum_a\pi_\theta(a|s)\log\frac{\pi_\theta(a|s)}{\pi_{\theta'}(a|s)}`

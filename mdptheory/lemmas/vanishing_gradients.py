@@ -1,4 +1,4 @@
-r"""THEORY section C: vanishing gradients on the chain of AJKS Proposition 10.1.
+r"""statement section C: vanishing gradients on the chain of AJKS Proposition 10.1.
 
 The chain (:func:`mdptheory.families.vanishing_gradient_chain`) has states
 :math:`s_0, \dots, s_{H+1}`, four actions, :math:`\gamma = H/(H+1)` and start
@@ -227,7 +227,7 @@ def _derivative_part(rep, k, H, theta_a1, chain, mode, prec, *, decide: bool, po
 def vanishing_gradients(H, theta, *, chain="left", mode="exact", variant=None, seed=None,
                         derivative_H=None, derivative_order=1, derivative_theta_a1=None, prec=128,
                         illustrate=True):
-    r"""Check AJKS Proposition 10.1 on the vanishing-gradient chain (THEORY C1).
+    r"""Check AJKS Proposition 10.1 on the vanishing-gradient chain (statement C1).
 
     .. math::
 

@@ -11,8 +11,8 @@ contractions) and for exact points (:class:`LogRational`).
 =====================  ==========================================================
 :class:`TabularSoftmax`  :math:`\pi \propto e^{\theta_{s,a}/\tau}` (block-structured score)
 :class:`LogLinear`       :math:`\pi \propto e^{\theta^\top\phi(s,a)/\tau}`
-:class:`Direct`          :math:`\pi(a|s) = \theta_{s,a}`, last action = remainder (THEORY C1)
-:class:`NeuralSoftmax`   two-layer ReLU energy of seed 000, with projection
+:class:`Direct`          :math:`\pi(a|s) = \theta_{s,a}`, last action = remainder (statement C1)
+:class:`NeuralSoftmax`   two-layer ReLU energy of Liu et al. 2019, with projection
 :class:`EnergyPolicy`    :math:`\pi \propto e^{f(s,a)/\tau}` for a given energy
 =====================  ==========================================================
 """

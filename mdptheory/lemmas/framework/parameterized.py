@@ -1,4 +1,4 @@
-r"""Shared helpers of the parameterized checkers of THEORY E, F and G.
+r"""Shared helpers of the parameterized checkers of sections E, F and G.
 
 The prologue of a checker at a parameter point (mode, working MDP, policy and
 score: :func:`_param_setup`), the field-aware linear algebra (exact with FLINT

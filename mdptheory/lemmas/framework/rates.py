@@ -1,4 +1,4 @@
-r"""Shared helpers of the convergence checkers (THEORY B6, D3, D5–D7, E3, E4, F4, G1).
+r"""Shared helpers of the convergence checkers (statement B6, D3, D5–D7, E3, E4, F4, G1).
 
 Each convergence checker runs an algorithm of :mod:`mdptheory.algorithms` with exact
 expectations on a small generated MDP, and checks the theorem's bound at every

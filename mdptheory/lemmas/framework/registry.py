@@ -1,6 +1,6 @@
 """The registry of statements that ``python -m proofs_check`` runs.
 
-Each :class:`Statement` ties a THEORY.md id (``"A1"``) to a checker function
+Each :class:`Statement` ties a statement id (``"A1"``) to a checker function
 (importable as ``mdptheory.lemmas.<name>``), the modes it supports, a case
 generator for the default suite, and its deliberately broken variants (each of
 which must come back FALSIFIED on the default suite: a check that cannot fail
@@ -25,8 +25,8 @@ CHAPTERS = {
     "E": "Natural policy gradient (Ch. 10)",
     "F": "Function approximation (Ch. 11)",
     "G": "Trust regions (Ch. 12)",
-    "H": "Policy mirror descent and AMPO (seed 001)",
-    "I": "Neural PPO/TRPO (seed 000)",
+    "H": "Policy mirror descent and AMPO (Alfano et al. 2023)",
+    "I": "Neural PPO/TRPO (Liu et al. 2019)",
 }
 
 _REGISTRY: dict[str, "Statement"] = {}
@@ -39,7 +39,7 @@ class Statement:
     Attributes
     ----------
     id : str
-        THEORY.md id, e.g. ``"A3"``.
+        statement id, e.g. ``"A3"``.
     name : str
         Checker name, the attribute of :mod:`mdptheory.lemmas`.
     text : str
@@ -70,7 +70,7 @@ class Statement:
 
     @property
     def chapter(self) -> str:
-        """The letter of the THEORY.md section."""
+        """The letter of the docs/statements.md section."""
         return self.id[0]
 
 

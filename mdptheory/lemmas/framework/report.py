@@ -192,7 +192,7 @@ class CheckReport:
     Attributes
     ----------
     statement : str
-        Statement id from THEORY.md, e.g. ``"A1"``.
+        Statement id from docs/statements.md, e.g. ``"A1"``.
     name : str
         Checker name (``mdptheory.lemmas.<name>``).
     text : str

@@ -1,6 +1,6 @@
 r"""Statistics of the Monte-Carlo checks: simultaneous confidence intervals for a sampled gradient.
 
-The Monte-Carlo checkers (THEORY B1mc–B3mc, in
+The Monte-Carlo checkers (statement B1mc–B3mc, in
 :mod:`mdptheory.lemmas.policy_gradients`) sample :math:`N` trajectories of
 horizon :math:`T` with a fixed seed, form the Monte-Carlo mean of an estimator
 and a normal confidence interval :math:`\bar g_i \pm z\,\hat\sigma_i/\sqrt N`

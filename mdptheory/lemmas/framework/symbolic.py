@@ -1,6 +1,6 @@
 r"""Shared scaffolding of the symbolic proofs (the ``<section>_symbolic`` modules).
 
-The symbolic statements of THEORY A–G are proved on a generic small MDP.
+The symbolic statements of sections A–G of the statement list are proved on a generic small MDP.
 Each of them (ids ending in ``s``: ``"A1s"``, ``"D2s"``, ...) proves an
 identity for *all* parameter values of a generic 2-state, 2-action MDP with
 symbolic softmax logits :math:`\theta` (as :math:`z = e^\theta`), symbolic
