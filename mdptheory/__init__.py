@@ -8,6 +8,10 @@ on first use: ``mdptheory.symbolic`` works without an explicit import.
 
 import importlib as _importlib
 
+from . import _moved
+
+_moved.install()   # old module paths (mdptheory.policy, mdptheory.search, ...) keep working, with a warning
+
 from .exceptions import ConvergenceWarning
 from .exceptions import InvalidMDPError
 from .exceptions import InvalidParameterError
