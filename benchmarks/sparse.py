@@ -1,7 +1,8 @@
 """Sparse evaluation at S = 100,000 with 5 successors per (s, a).
 
-mdptheory's ``evaluate`` on a sparse MDP picks BiCGSTAB (a direct sparse LU
-fills in catastrophically on random transition graphs) and reports the
+mdptheory's ``evaluate`` on a sparse MDP picks the Krylov path (a direct sparse
+LU fills in catastrophically on random transition graphs): one BiCG run gives V
+and, from its shadow sequence, the visitation of rho; it reports the
 certified bound ``||V - V^pi||_inf <= ||residual||_inf / (1 - gamma)``.  The
 bare baseline forms ``I - gamma P_pi`` with SciPy and calls
 ``scipy.sparse.linalg.bicgstab`` with the relative tolerance that yields the
@@ -65,5 +66,5 @@ def run(quick: bool) -> list[Row]:
         Row(f"mdptheory.evaluate sparse: V ({tag})", t_V, "bare bicgstab", t_bare, anchor="target <= 2x bare",
             note=f"certified bound {ev.error_bound:.1e} (target {tol:.0e})"),
         Row(f"mdptheory.evaluate sparse: V, Q, A, d ({tag})", t_all, "bare bicgstab", t_bare,
-            note="d: transposed Krylov solve"),
+            note="d: the dual side of the same BiCG run"),
     ]

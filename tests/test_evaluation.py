@@ -174,6 +174,42 @@ def test_krylov_error_bound_bounds_the_true_error(mp, tol):
     assert err <= ev.error_bound + _v_tol(mdp)
 
 
+@given(mdp_and_policy(exact=True, min_states=3, max_states=8, gamma=(0.5, 0.95), reward_range=(-1, 1)),
+       st.sampled_from([None, 1, 3]))
+def test_krylov_pair_gives_the_visitation_within_its_bound(mp, maxiter):
+    # V and d_rho come from one BiCG run (maxiter=1 and 3 force the one-sided fallback for
+    # the unfinished side); both must stay within their certified bounds of the exact values
+    mdp, pi = mp
+    ex = evaluate(mdp, pi)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ev = evaluate(mdp.to_sparse(), np.asarray(pi, dtype=float), method="krylov", maxiter=maxiter)
+        d = ev.visitation()
+    d_ex = np.asarray(ex.visitation(), dtype=float)
+    assert np.abs(d - d_ex).sum() <= ev.visitation_bound() + 1e-12
+    assert np.max(np.abs(ev.V - np.asarray(ex.V, dtype=float))) <= ev.error_bound + _v_tol(mdp)
+    # another start distribution is solved on its own, with its own bound
+    mu = [Fraction(0)] * (mdp.n_states - 1) + [Fraction(1)]
+    d_mu = ev.visitation(np.array(mu, dtype=float))
+    assert np.abs(d_mu - np.asarray(ex.visitation(mu), dtype=float)).sum() <= \
+        ev.visitation_bound(np.array(mu, dtype=float)) + 1e-12
+
+
+def test_krylov_pair_solves_the_dual_side_once():
+    from mdptheory.families import garnet
+
+    m = garnet(300, 3, 4, seed=1, sparse=True)
+    pi = uniform_policy(m)
+    ev = evaluate(m, pi, method="krylov")
+    calls = []
+    original = ev._factor._columns
+    ev._factor._columns = lambda *a, **k: calls.append(1) or original(*a, **k)
+    d = ev.visitation()
+    assert calls == []  # the dual iterate of the pair, not a second Krylov solve
+    direct = evaluate(m, pi, method="direct").visitation()
+    assert np.abs(d - direct).sum() <= ev.visitation_bound() + 1e-12
+
+
 # ------------------------------------------------------------------ modes
 def test_exact_mode_with_float_inputs_raises():
     mq = MDP.exact([[["1/2", "1/2"]], [[0, 1]]], [[1], [0]], "1/2")

@@ -46,7 +46,11 @@ def _evaluate_float(mdp, pi, method, tol, maxiter):
             factor, solver = _SparseDirect(M), "splu"
         else:
             factor, solver = _SparseKrylov(M, gamma, tol_k, maxiter), "bicgstab"
-        V = factor.solve(r_pi)
+        if solver == "bicgstab":
+            # V and the visitation of rho in one Krylov space (BiCG); visitation() picks up the dual side
+            V, _ = factor.solve_pair(r_pi, fm.rho)
+        else:
+            V = factor.solve(r_pi)
         Q = fm.r + gamma * (fm.P @ V).reshape(S, A)
     else:
         M = -gamma * P_pi  # a fresh C-ordered array: the factorization may overwrite it

@@ -44,7 +44,9 @@ class PolicyEvaluation:
     P_pi : ndarray (S, S) or sparse matrix
     r_pi : ndarray, shape (S,)
     solver : str
-        ``"lapack-lu"``, ``"splu"``, ``"bicgstab"``, ``"flint-fmpq"`` or ``"flint-arb"``.
+        ``"lapack-lu"``, ``"splu"``, ``"bicgstab"`` (the Krylov path: BiCG for V
+        together with the visitation of ``rho``, BiCGSTAB with a GMRES fallback
+        for other right-hand sides), ``"flint-fmpq"`` or ``"flint-arb"``.
     residual : float or None
         Float mode: a certified upper bound on
         :math:`\|r^\pi - (I - \gamma P^\pi) V\|_\infty` (the float residual

@@ -44,11 +44,20 @@ class _SparseDirect:
 
 
 class _SparseKrylov:
-    """BiCGSTAB (GMRES fallback) on ``I - gamma P_pi``, one right-hand side at a time.
+    """Krylov solves on ``I - gamma P_pi``: BiCG for a primal-dual pair, else BiCGSTAB (GMRES fallback).
 
     The stopping rule targets the certified bounds: ``||res||_inf <= tol (1 - gamma)``
     for forward solves (so ``||x - x_true||_inf <= tol``) and an l1 residual of
     ``1e-10`` for transposed ones (visitations, whose l1 norm is ``1/(1 - gamma)``).
+
+    :meth:`solve_pair` solves ``M x = b`` and ``M^T y = c`` in one Krylov space:
+    BiCG's shadow sequence is the iteration for the transposed system, so V and
+    the visitation of the MDP's own start distribution cost two sparse products
+    per iteration together, as BiCGSTAB costs for V alone, and ``M^T`` is never
+    formed (``M.T @ q`` multiplies through the transposed view).  The dual
+    solution is kept and returned by the next :meth:`solve_T` for the same
+    ``c``.  A pair BiCG has not settled within ``maxiter`` iterations, or a
+    breakdown, hands the unfinished side to the one-sided solver.
     """
 
     def __init__(self, M, gamma, tol, maxiter):
@@ -57,8 +66,61 @@ class _SparseKrylov:
         self.gamma = float(gamma)
         self.tol = tol
         self.maxiter = maxiter
+        self._dual = {}  # c.tobytes() -> y with M^T y = c, from solve_pair
 
-    def _run(self, M, b, norm_ord, tol):
+    def _targets(self):
+        """Residual targets: inf-norm for forward solves, l1 for transposed ones."""
+        return self.tol * (1.0 - self.gamma), 1e-10
+
+    def solve_pair(self, b, c):
+        """``(x, y)`` with ``M x = b`` and ``M^T y = c`` (1-D), by BiCG in one Krylov space."""
+        M = self.M
+        MT = M.T  # a transposed view: no copy
+        b = np.asarray(b, dtype=float)
+        c = np.asarray(c, dtype=float)
+        tx, ty = self._targets()
+        x, y = b.copy(), c.copy()  # (I - gamma P) x = b: b is the first Neumann term
+        r = b - M @ x
+        s = c - MT @ y
+        p, q = r.copy(), s.copy()
+        rho = float(s @ r)
+        done_x = float(np.abs(r).max(initial=0.0)) <= tx
+        done_y = float(np.abs(s).sum()) <= ty
+        limit = self.maxiter if self.maxiter is not None else 10 * b.size
+        it = 0
+        while not (done_x and done_y) and it < limit:
+            it += 1
+            Mp = M @ p
+            MTq = MT @ q
+            denom = float(q @ Mp)
+            if denom == 0.0 or rho == 0.0 or not np.isfinite(denom):
+                break  # breakdown: finish one-sided
+            alpha = rho / denom
+            x += alpha * p
+            y += alpha * q
+            r -= alpha * Mp
+            s -= alpha * MTq
+            done_x = float(np.abs(r).max()) <= tx
+            done_y = float(np.abs(s).sum()) <= ty
+            rho_new = float(s @ r)
+            beta = rho_new / rho
+            rho = rho_new
+            p = r + beta * p
+            q = s + beta * q
+        if not (done_x and np.all(np.isfinite(x))):
+            x = self._run(M, b, np.inf, self.tol, x0=x if np.all(np.isfinite(x)) else None)
+        if not (done_y and np.all(np.isfinite(y))):
+            y = self._run(self._transposed(), c, 1, 1e-10 / (1.0 - self.gamma),
+                          x0=y if np.all(np.isfinite(y)) else None)
+        self._dual[c.tobytes()] = y
+        return x, y
+
+    def _transposed(self):
+        if self._MT is None:
+            self._MT = self.M.T.tocsr()
+        return self._MT
+
+    def _run(self, M, b, norm_ord, tol, x0=None):
         from scipy.sparse.linalg import bicgstab, gmres
 
         b = np.asarray(b, dtype=float)
@@ -70,7 +132,7 @@ class _SparseKrylov:
         bnorm = max(float(np.linalg.norm(b)), 1e-300)
         rtol = target / bnorm / (math.sqrt(b.size) if norm_ord == 1 else 1.0)
         rtol = max(rtol, 1e-15)
-        x, _ = bicgstab(M, b, x0=b.copy(), rtol=rtol, atol=0.0, maxiter=self.maxiter)
+        x, _ = bicgstab(M, b, x0=b.copy() if x0 is None else x0, rtol=rtol, atol=0.0, maxiter=self.maxiter)
         res = b - M @ x
         if not np.all(np.isfinite(x)) or np.linalg.norm(res, norm_ord) > target:
             x2, _ = gmres(M, b, x0=b.copy() if not np.all(np.isfinite(x)) else x, rtol=rtol, atol=0.0,
@@ -93,9 +155,12 @@ class _SparseKrylov:
         return self._columns(self.M, b, np.inf, self.tol)
 
     def solve_T(self, b):
-        if self._MT is None:
-            self._MT = self.M.T.tocsr()
-        return self._columns(self._MT, b, 1, 1e-10 / (1.0 - self.gamma))
+        b = np.asarray(b, dtype=float)
+        if b.ndim == 1:
+            y = self._dual.pop(b.tobytes(), None)  # the dual side of solve_pair, used once
+            if y is not None:
+                return y
+        return self._columns(self._transposed(), b, 1, 1e-10 / (1.0 - self.gamma))
 
 
 def _sparse_structure(fm):
