@@ -465,12 +465,15 @@ def _coefficients(st):
     return st._coef
 
 
-def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1):
+def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1, *, tight=True):
     r"""Certified :math:`\max_i|\hat g_i - g_i|` for :math:`g = \mathcal{C}(w \odot X)` (see the module notes).
 
     ``w_hat`` (S,) are the computed weights, ``X_hat``/``E_X`` the coefficients and
     their entrywise bounds, ``d_bound_l1`` the bound on :math:`\|\hat w - w\|_1` from the
-    solve.  Returns ``(bound, scale)`` with ``scale`` :math:`\max_i\mathcal{J}(|\hat w||\hat X|)_i`.
+    solve.  ``tight=False`` for a computation that is not the contraction with
+    :math:`\partial\pi` itself (the closed form :math:`d\pi A`, which equals it only
+    because :math:`\sum_a\pi A = 0` exactly): the errors of ``X`` then enter through
+    :math:`\pi(a|s)` rather than :math:`|\partial\pi|`.  Returns ``(bound, scale)`` with ``scale`` :math:`\max_i\mathcal{J}(|\hat w||\hat X|)_i`.
     """
     _, _, eta_rel, eta_abs, rho = _coefficients(st).bounds()
     g, A = st.gamma, st.mdp.n_actions
@@ -481,8 +484,8 @@ def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1):
         dw = d_bound_l1 + (float(np.sum(np.abs(w_hat) * (eta_rel * st.pi.sum(axis=1) + A * eta_abs)))
                            * g * rho / denom if denom > 0 else math.inf)
         terms, k = _abs_contraction(st, aw * np.abs(X_hat))
-        err = (_abs_contraction(st, aw * E_X, tight=True)[0]
-               + dw * _abs_contraction(st, np.abs(X_hat) + E_X, tight=True)[0]
+        err = (_abs_contraction(st, aw * E_X, tight=tight)[0]
+               + dw * _abs_contraction(st, np.abs(X_hat) + E_X, tight=tight)[0]
                + (k * _EPS + 2 * eta_rel) * terms + _TINY * k)
         bound = float(np.max(err)) * (1.0 + 8 * _EPS) if err.size else 0.0
         scale = float(np.max(terms)) if terms.size else 0.0
@@ -498,13 +501,13 @@ def _a_priori_fine(st, coef):
             and all(callable(b) for b in ev._visit_bounds.values()))
 
 
-def _finish(st, g, w_hat, X_hat, E_fn, d_bound_fn, with_bound, what, *, stacklevel=3):
+def _finish(st, g, w_hat, X_hat, E_fn, d_bound_fn, with_bound, what, *, stacklevel=3, tight=True):
     """Attach/check the bound of a float gradient ``g``: warn when it is not small."""
     finite = bool(np.all(np.isfinite(g)))
     coef = _coefficients(st)
     if finite and not with_bound and _a_priori_fine(st, coef):
         return g
-    bound, _ = _gradient_bound(st, w_hat, X_hat, E_fn(), d_bound_fn())
+    bound, _ = _gradient_bound(st, w_hat, X_hat, E_fn(), d_bound_fn(), tight=tight)
     if not finite:
         bound = math.inf
     gmax = float(np.max(np.abs(g))) if g.size and finite else 0.0
@@ -700,9 +703,9 @@ def softmax_gradient_closed_form(mdp, param, theta, *, mu=None, mode=None, with_
     adv = coef.A if coef.centred else st.ev.advantage
     g = _as_output((d[:, None] * st.pi * adv / ((1 - st.gamma) * tau)).reshape(-1), st.mode)
     w = d / (1 - st.gamma)
-    # entrywise |g - g_hat| <= w pi E_A / tau + ...: dominated by the contraction bound
+    # entrywise |g - g_hat| <= w pi E_A / tau + ...: within the (non-tight) contraction bound
     return _finish(st, g, w, adv, lambda: coef.bounds()[1], lambda: _weights_bound(st, mu, w), with_bound,
-                   "softmax_gradient_closed_form")
+                   "softmax_gradient_closed_form", tight=False)
 
 
 def gradient_float_tolerance(mdp, *, n_params: int, score_bound: float = 1.0, factor: float = 64.0) -> float:
