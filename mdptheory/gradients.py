@@ -227,7 +227,17 @@ def _P_times(mdp, X, mode):
 
 
 def _bellman_coefficients(st):
-    r""":math:`c(s,a) = r(s,a) + \gamma\sum_t P(t|s,a)V(t)`, the coefficient of :math:`\partial\pi(a|s)`."""
+    r""":math:`c(s,a) = r(s,a) + \gamma\sum_t P(t|s,a)V(t)`, the coefficient of :math:`\partial\pi(a|s)`.
+
+    Float mode, rewards with a large common offset: the centred :math:`\tilde Q` of the
+    module notes instead, :math:`c` minus the per-state constant :math:`c_0/(1-\gamma)`;
+    every caller contracts it with :math:`\partial\pi` or :math:`\partial^2\pi`, whose
+    sums over actions vanish, so the result is unchanged but free of the cancellation.
+    """
+    if st.mode == FLOAT:
+        coef = _coefficients(st)
+        if coef.centred:
+            return coef.Q
     return st.mdp.r + st.gamma * _P_times(st.mdp, st.ev.V, st.mode)
 
 
