@@ -174,16 +174,21 @@ def test_softmax_gradient_routes_agree_at_extreme_theta(seed, theta_scale, gamma
     assert np.max(np.abs(g1 - g2)) <= tol
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        w = natural_gradient(mdp, p, theta)
+        w, w_bound = natural_gradient(mdp, p, theta, with_bound=True)
     pi = p.probs(theta)
     ev = evaluate(mdp, pi)
     d = ev.visitation()
     cf = npg_closed_form(ev, d=d).reshape(-1)
     dpi = d[:, None] * pi
     # F^dagger is the closed form in states where every d(s) pi(a|s) is a normal float;
-    # where one underflows, the pseudo-inverse drops it from the support and warns
+    # where one underflows, the pseudo-inverse drops it from the support and warns (no
+    # certificate then); otherwise it warns only when its certified bound is not small
     underflow = (pi > 0) & (d[:, None] > 0) & (dpi < np.finfo(float).tiny)
-    assert any(issubclass(x.category, NumericalWarning) for x in caught) == bool(underflow.any())
+    warned = any(issubclass(x.category, NumericalWarning) for x in caught)
+    if underflow.any():
+        assert warned and w_bound == math.inf
+    elif warned:
+        assert not w_bound <= WARN_RELATIVE_ERROR * np.max(np.abs(w)), w_bound
     full = np.all(dpi >= np.finfo(float).tiny, axis=1).repeat(3)
     tol = 64 * np.finfo(float).eps * np.max(np.abs(ev.Q)) / (1 - gamma) ** 2
     assert np.max(np.abs(w - cf)[full], initial=0.0) <= tol
@@ -447,3 +452,27 @@ def test_gradient_routes_within_their_bounds_against_mpmath(seed, gamma, offset,
             g, bound = fn(mdp, p, theta, with_bound=True)
         assert _mp_max_err(g, ref) <= bound, fn.__name__
         assert not math.isnan(bound) and bound > 0
+
+
+@pytest.mark.parametrize("tiny, offset", [(0.3, 0.0), (1e-20, 0.0), (1e-300, 0.0), (1e-300, 1e12), (1e-20, 1e12)])
+def test_npg_direction_within_its_bound_at_tiny_probabilities(tiny, offset):
+    # F^dagger grad V = (A - mean_a A) / (1 - gamma) (tau = 1), from an mpmath reference at the exact softmax
+    base = garnet(6, 3, 3, seed=2, gamma=0.9)
+    mdp = MDP(base.P, base.r + offset, 0.9)
+    p = TabularSoftmax(6, 3)
+    theta = np.zeros((6, 3))
+    theta[:, 0] = np.log(tiny)
+    theta = theta.reshape(-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalWarning)  # nothing underflows: accurate, no warning
+        w, bound = natural_gradient(mdp, p, theta, with_bound=True)
+    with mpmath.workdps(_DPS):
+        pi = []
+        for row in theta.reshape(6, 3):
+            ex = [mpmath.exp(mpmath.mpf(float(x))) for x in row]
+            z = mpmath.fsum(ex)
+            pi.append([e / z for e in ex])
+        _, _, Adv, _ = _mp_reference(mdp.P, mdp.r, 0.9, pi)
+        ref = [[(a - mpmath.fsum(row) / 3) / (1 - mpmath.mpf(0.9)) for a in row] for row in Adv]
+    err = _mp_max_err(w, ref)
+    assert 0 < bound and err <= bound <= 1e-6 * np.max(np.abs(w))
