@@ -88,9 +88,17 @@ on :math:`\max_i|\hat g_i - g_i|`, propagated (to all orders) from
   the absolute values,
 
 as :math:`\mathcal{J}(|\hat w|E) + \|\hat w - w\|_1\mathcal{J}(|\hat X| + E)
-+ (k\varepsilon + \eta_\pi)\mathcal{J}(|\hat w||\hat X|)`, where
-:math:`\mathcal{J}(Y)_i \ge \sum_{s,a}|\partial_i\pi(a|s)|\,Y(s,a)` (exactly
-:math:`\pi(b|s)(Y(s,b) + \sum_a\pi(a|s)Y(s,a))/\tau` for tabular softmax).
++ (k\varepsilon + 2\eta_\pi)\bar{\mathcal{J}}(|\hat w||\hat X|) + 2k\cdot 2^{-1074}`, where
+:math:`\mathcal{J}(Y)_i \ge \sum_{s,a}|\partial_i\pi(a|s)|\,Y(s,a)` (tabular softmax:
+:math:`\pi_b((1-\pi_b)Y_b + \sum_{a\ne b}\pi_a Y_a)/\tau`, the sums over
+:math:`a \ne b` formed without cancellation and enlarged by
+:math:`1 + 3\eta_\pi + (A+4)\varepsilon`, so that it is small at near-deterministic
+policies) and :math:`\bar{\mathcal{J}}(Y)_b = \pi_b(Y_b + \sum_a\pi_aY_a)/\tau`, the
+scale of the rounding of the contraction as the package evaluates it (the closed
+form :math:`d\pi A`, which equals the contraction only because
+:math:`\sum_a\pi A = 0`, uses :math:`\bar{\mathcal{J}}` throughout; other
+softmax families bound :math:`|\partial\pi|` by :math:`\pi(|\nabla f| + \sum_b\pi_b|\nabla f_b|)/\tau`,
+the direct parameterization uses its exact :math:`|\partial\pi|`).
 The policy's rounding enters as :math:`M_\pi(\hat V - V) = \sum_a\Delta_a(c_a - V)
 + V(\hat\sigma - 1)` with :math:`\Delta = \hat\pi - \pi`, :math:`|\Delta| \le \eta_\pi\hat\pi + \eta_0`
 and :math:`\hat\sigma - 1 = \sum_a\hat\pi - 1` computed exactly, so it is of the size
