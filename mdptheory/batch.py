@@ -57,7 +57,8 @@ no second solve):
 
 ``rounding`` being :math:`(S + A + 5)(\varepsilon\,m + \eta)` with :math:`m`
 the sum of the absolute values of the residual's terms, :math:`\eta` the
-smallest normal float (underflow: subnormal rewards and values), plus
+smallest normal float (underflow: subnormal rewards and values; only where a term is
+nonzero), plus
 :math:`\eta\|\hat V_k\|_\infty`; :math:`\rho_k` bounds the row sums of
 :math:`P_k`.  ``inf``/``nan`` anywhere means no certificate: the bound is
 ``inf``.  Bounds on ``Q`` and ``A`` follow from it (see
@@ -145,7 +146,7 @@ def _certify_stack(P_pi, r_pi, V, gamma, abs_r_pi, rho_bound, A):
         res = r_pi - V + g * PX[:, :, 0]
         mag = np.abs(r_pi) + both[:, :, 1] + g * PX[:, :, 1] + abs_r_pi
         vmax = np.max(both[:, :, 1], axis=1)
-        allow = (S + A + 5) * (_EPS * mag + _TINY) + _TINY * vmax[:, None]
+        allow = (S + A + 5) * (_EPS * mag + _TINY * (mag > 0)) + _TINY * vmax[:, None]
         rn = np.max(np.abs(res) + allow, axis=1) * (1.0 + 4 * _EPS)
         rho = np.asarray(rho_bound, dtype=float) * (1.0 + (S + A + 2) * _EPS)
         denom = 1.0 - gamma * rho
@@ -352,9 +353,11 @@ class BatchEvaluation:
                 vmax = np.max(np.abs(self.V), axis=1)
                 with np.errstate(over="ignore", invalid="ignore"):
                     q = (self.gamma * rho * (1.0 + (S + 2) * _EPS) * err
-                         + np.max((S + 3) * (_EPS * (abs_r + g * PV) + _TINY), axis=(1, 2)) + _TINY * vmax)
+                         + np.max((S + 3) * (_EPS * (abs_r + g * PV) + _TINY * ((abs_r + g * PV) > 0)), axis=(1, 2))
+                         + _TINY * vmax)
                     q *= 1.0 + 4 * _EPS
-                    a = (q + err + np.max(_EPS * np.abs(self.advantage), axis=(1, 2)) + _TINY) * (1.0 + 4 * _EPS)
+                    amax = np.max(np.abs(self.advantage), axis=(1, 2))
+                    a = (q + err + _EPS * amax + _TINY * ((amax + q) > 0)) * (1.0 + 4 * _EPS)
                 for x in (q, a):
                     x[~np.isfinite(x)] = math.inf
                     x.flags.writeable = False

@@ -456,8 +456,8 @@ class _Coefficients:
             else:  # Q = fl(r + gamma fl(P V)), A = fl(Q - V): |Q| <= |r| + gamma P|V| (k covers the last add)
                 eV = ev.error_bound
                 X2 = np.abs(r) + g * _P_abs_times(mdp, self.V2)
-                E_Q = g * rho * eV + k * (_EPS * X2 + _TINY) + _TINY * np.max(np.abs(self.V2))
-                E_A = E_Q + eV + _EPS * (X2 + np.abs(self.V2)[:, None])
+                E_Q = g * rho * eV + k * (_EPS * X2 + _TINY * (X2 > 0)) + _TINY * np.max(np.abs(self.V2))
+                E_A = E_Q + eV + _EPS * (X2 + np.abs(self.V2)[:, None]) + _TINY * (E_Q > 0)
                 A2 = np.abs(np.asarray(ev.advantage, dtype=float)) + E_A
                 C1 = 0.0
             # The policy's rounding: with Delta = pi_hat - pi (|Delta| <= eta_rel pi_hat + eta_abs,
@@ -505,7 +505,7 @@ def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1, *, tight=True, entrywise=
         terms, k = _abs_contraction(st, aw * np.abs(X_hat))
         err = (_abs_contraction(st, aw * E_X, tight=tight)[0]
                + dw * _abs_contraction(st, np.abs(X_hat) + E_X, tight=tight)[0]
-               + (k * _EPS + 2 * eta_rel) * terms + _TINY * _EPS * 2 * k)  # underflow: 2^-1074 per operation
+               + (k * _EPS + 2 * eta_rel) * terms + _TINY * _EPS * 2 * k * (terms > 0))  # underflow: 2^-1074 per op
         if entrywise:  # the bound per entry of the gradient (inf where there is none)
             out = err * (1.0 + 8 * _EPS)
             out[~np.isfinite(out)] = math.inf

@@ -146,9 +146,11 @@ class PolicyEvaluation:
             with np.errstate(over="ignore", invalid="ignore"):
                 PaV = np.asarray(mdp.P_matrix() @ np.abs(V)).reshape(S, A)
                 vmax = float(np.max(np.abs(V))) if V.size else 0.0
-                q = (g * _row_sum_bound(mdp) * err + float(np.max((S + 3) * (eps * (np.abs(mdp.r) + g * PaV) + tiny)))
+                m = np.abs(mdp.r) + g * PaV
+                q = (g * _row_sum_bound(mdp) * err + float(np.max((S + 3) * (eps * m + tiny * (m > 0))))
                      + tiny * vmax) * (1.0 + 4 * eps)
-                a = (q + err + eps * float(np.max(np.abs(self._advantage))) + tiny) * (1.0 + 4 * eps)
+                amax = float(np.max(np.abs(self._advantage)))
+                a = (q + err + eps * amax + tiny * (amax + q > 0)) * (1.0 + 4 * eps)
             self._qa = tuple(x if math.isfinite(x) else math.inf for x in (q, a))
         return self._qa
 
