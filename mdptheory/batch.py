@@ -43,17 +43,44 @@ and 32.
 
 Exact inputs (an exact MDP and exact policies) are evaluated item by item
 with :func:`mdptheory.evaluate` in exact rational arithmetic.
+
+Certificates (float64)
+----------------------
+Every float item carries the certificate of :func:`mdptheory.evaluate`,
+computed for all items at once (one stacked product with :math:`P^{\pi_k}`,
+no second solve):
+
+.. math::
+
+    \|\hat V_k - V_k\|_\infty \le \frac{\|r^{\pi_k} - (I - \gamma_k P^{\pi_k})\hat V_k\|_\infty
+        + \text{rounding}}{1 - \gamma_k\rho_k},
+
+``rounding`` being :math:`(S + A + 5)(\varepsilon\,m + \eta)` with :math:`m`
+the sum of the absolute values of the residual's terms, :math:`\eta` the
+smallest normal float (underflow: subnormal rewards and values; only where a term is
+nonzero), plus
+:math:`\eta\|\hat V_k\|_\infty`; :math:`\rho_k` bounds the row sums of
+:math:`P_k`.  ``inf``/``nan`` anywhere means no certificate: the bound is
+``inf``.  Bounds on ``Q`` and ``A`` follow from it (see
+:attr:`BatchEvaluation.q_error_bound`).  When some item's bound exceeds
+:data:`~mdptheory.evaluation.WARN_RELATIVE_ERROR` times its :math:`\|\hat V_k\|_\infty`,
+one :class:`~mdptheory.exceptions.NumericalWarning` names the items.  As in
+:func:`mdptheory.evaluate`, when a dense LU solve is certain a priori to stay
+far below that threshold, the bounds are computed on first access only.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import warnings
 
 import numpy as np
 
 from .evaluation import evaluate
+from .evaluation.certificates import WARN_RELATIVE_ERROR, _row_sum_bound
 from .evaluation.dense import _lapack
-from .exceptions import InvalidMDPError, InvalidParameterError, InvalidPolicyError
+from .exceptions import InvalidMDPError, InvalidParameterError, InvalidPolicyError, NumericalWarning
 from .fields import EXACT, FLOAT, exact_array, format_index, is_exact_scalar
 from .mdp import DEFAULT_ROW_SUM_ATOL
 from .policies.tabular import DEFAULT_POLICY_ATOL, policy_is_exact
@@ -72,6 +99,86 @@ BATCH_REFACTOR_MAX_STATES = 24
 #: Tolerance on ``|sum(mu) - 1|`` for float start distributions passed to
 #: :meth:`BatchEvaluation.visitation` (as in :meth:`PolicyEvaluation.visitation`).
 _MU_ATOL = 1e-9
+
+
+_EPS = float(np.finfo(float).eps)
+#: Smallest normal float64: the absolute rounding floor of the certificates (underflow).
+_TINY = float(np.finfo(float).tiny)
+
+
+# ---------------------------------------------------------------- certificates
+def _a_priori_fine_stack(S, A, gamma, vmax, rmax):
+    r"""Per item: is a dense solve certain a priori to stay below the warning threshold?
+
+    The vectorized form of the test of :func:`mdptheory.evaluate`:
+    :math:`100(S + A)\varepsilon(\kappa\|\hat V\|_\infty + \|r\|_\infty/(1-\gamma))
+    \le 10^{-2}\,\mathrm{WARN}\,\|\hat V\|_\infty` with :math:`\kappa = (1+\gamma)/(1-\gamma)`,
+    and :math:`\|\hat V\|_\infty` far above the underflow floor
+    :math:`100 (S + A + 6)\eta / ((1-\gamma)\,10^{-2}\,\mathrm{WARN})`; non-finite values never are.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        one = 1.0 - gamma
+        est = 100.0 * (S + A) * _EPS * ((1.0 + gamma) / one * vmax + rmax / one)
+        floor = 100.0 * (S + A + 6) * _TINY / one
+        ok = (est <= 0.01 * WARN_RELATIVE_ERROR * vmax) & (floor <= 0.01 * WARN_RELATIVE_ERROR * vmax)
+        ok &= np.isfinite(vmax) & np.isfinite(est) & (one > 0)
+    return ok
+
+
+def _certify_stack(P_pi, r_pi, V, gamma, abs_r_pi, rho_bound, A):
+    r"""Per-item certified bound on :math:`\|\hat V_k - V_k\|_\infty`, shape (K,).
+
+    :math:`(\max_s |\hat\varrho| + (S + A + 5)(\varepsilon m + \eta) + \eta\|\hat V_k\|_\infty)
+    (1 + 4\varepsilon) / (1 - \gamma_k\rho_k)`, with :math:`\hat\varrho = r^\pi - \hat V + \gamma P^\pi\hat V`
+    evaluated in float64, :math:`m = |r^\pi| + |\hat V| + \gamma P^\pi|\hat V| + \sum_a\pi|r|`
+    (rounding in the residual and in forming :math:`P^\pi, r^\pi`; ``abs_r_pi`` is the last
+    term), :math:`\eta` the smallest normal float (each of the at most ``S + A + 5``
+    operations behind an entry underflows by at most :math:`\eta`; the underflow of the
+    entries of :math:`P^\pi` contributes at most :math:`SA\eta\varepsilon\|\hat V\|_\infty/2
+    \le \eta\|\hat V\|_\infty`) and :math:`\rho_k` (``rho_bound``, shape () or (K,)) an upper
+    bound on the row sums of :math:`P^{\pi_k}`.  Non-finite values give ``inf``.
+    """
+    K, S, _ = P_pi.shape
+    with np.errstate(over="ignore", invalid="ignore"):
+        both = np.stack([V, np.abs(V)], axis=2)
+        PX = np.matmul(P_pi, both)
+        g = gamma[:, None]
+        res = r_pi - V + g * PX[:, :, 0]
+        mag = np.abs(r_pi) + both[:, :, 1] + g * PX[:, :, 1] + abs_r_pi
+        vmax = np.max(both[:, :, 1], axis=1)
+        allow = (S + A + 5) * (_EPS * mag + _TINY * (mag > 0)) + _TINY * vmax[:, None]
+        rn = np.max(np.abs(res) + allow, axis=1) * (1.0 + 4 * _EPS)
+        rho = np.asarray(rho_bound, dtype=float) * (1.0 + (S + A + 2) * _EPS)
+        denom = 1.0 - gamma * rho
+        err = np.full(K, math.inf)
+        ok = (denom > 0) & np.isfinite(rn)
+        err[ok] = rn[ok] / denom[ok] if np.ndim(denom) else rn[ok] / denom
+        err[~np.isfinite(err)] = math.inf
+    return err
+
+
+def _show(x):
+    x = float(x)
+    return f"{x:.3g}" if math.isfinite(x) else "non-finite"
+
+
+def _warn_bounds(err, V, what, stacklevel):
+    """One NumericalWarning when an item's bound is not below WARN_RELATIVE_ERROR * max|V_k|."""
+    vmax = np.max(np.abs(V), axis=1) if V.size else np.zeros(len(err))
+    bad = ~(err <= WARN_RELATIVE_ERROR * vmax) | ~np.isfinite(vmax)
+    if not bad.any():
+        return
+    ratio = np.where(bad, err / np.where(vmax > 0, vmax, _TINY), 0.0)
+    with np.errstate(invalid="ignore"):
+        worst = int(np.argmax(np.where(np.isnan(ratio), np.inf, ratio)))
+    nonfinite = int(np.count_nonzero(~np.all(np.isfinite(V), axis=1)))
+    extra = f"; {nonfinite} with non-finite V (float64 overflow)" if nonfinite else ""
+    warnings.warn(
+        f"{what}: the certified error bound on V exceeds {WARN_RELATIVE_ERROR:g} x max|V| for "
+        f"{int(bad.sum())} of {len(err)} items (worst: item {worst}, bound {float(err[worst]):.3g} on "
+        f"max|V| = {_show(vmax[worst])}{extra}); ill-conditioned I - gamma P_pi (gamma near 1), "
+        "cancellation or over/underflow: evaluate those items with mdptheory.evaluate(..., mode='exact') "
+        "or mode='ball'", NumericalWarning, stacklevel=stacklevel)
 
 
 # ---------------------------------------------------------------- validation
@@ -187,11 +294,19 @@ class BatchEvaluation:
         (one kept LU per item) or ``"per-item"`` (one :func:`mdptheory.evaluate`
         call per item: exact or sparse inputs).
 
+    error_bound : ndarray, shape (K,), or None
+        Float mode: certified :math:`\|\hat V_k - V^{\pi_k}\|_\infty` per item (see the
+        module notes; ``inf`` when no certificate holds).  None in exact mode.
+    q_error_bound, advantage_error_bound : ndarray, shape (K,), or None
+        Float mode: certified :math:`\max_{s,a}|\hat Q_k - Q^{\pi_k}|` and the same for
+        :math:`A`, derived from ``error_bound`` (see :attr:`q_error_bound`).
+
     Arrays are read-only.  Exact results are object arrays of
     :class:`fractions.Fraction`.
     """
 
-    def __init__(self, *, pi, gamma, rho, P_pi, r_pi, V, Q, mode, solver, factors=None, items=None):
+    def __init__(self, *, pi, gamma, rho, P_pi, r_pi, V, Q, mode, solver, factors=None, items=None,
+                 error_bound=None, q_terms=None):
         self.pi = pi
         self.gamma = gamma
         self.rho = rho
@@ -205,6 +320,9 @@ class BatchEvaluation:
         self._factors = factors  # ("stack", M) or ("lu", [(lu, piv), ...])
         self._items = items  # PolicyEvaluation per item (per-item solver)
         self._visits = {}
+        self._error_bound = error_bound  # (K,) array, or a function computing it on first access
+        self._q_terms = q_terms  # function -> (P|V|, |r|, rho): the terms of the Q bound
+        self._qa_bounds = None
         for arr in (self.pi, self.gamma, self.rho, self.P_pi, self.r_pi, self.V, self.Q, self.advantage):
             if isinstance(arr, np.ndarray):
                 arr.flags.writeable = False
@@ -213,6 +331,66 @@ class BatchEvaluation:
     def A(self) -> np.ndarray:
         """Alias of :attr:`advantage`."""
         return self.advantage
+
+    @property
+    def error_bound(self):
+        """Float mode: certified ``||V_k - V^pi_k||_inf`` per item, shape (K,) (None in exact mode)."""
+        if callable(self._error_bound):
+            b = self._error_bound()
+            b.flags.writeable = False
+            self._error_bound = b
+        return self._error_bound
+
+    def _qa(self):
+        if self._qa_bounds is None:
+            err = self.error_bound
+            if err is None or self._q_terms is None:
+                self._qa_bounds = (None, None)
+            else:
+                K, S, A = self.Q.shape
+                PV, abs_r, rho = self._q_terms()
+                g = self.gamma[:, None, None]
+                vmax = np.max(np.abs(self.V), axis=1)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    q = (self.gamma * rho * (1.0 + (S + 2) * _EPS) * err
+                         + np.max((S + 3) * (_EPS * (abs_r + g * PV) + _TINY * ((abs_r + g * PV) > 0)), axis=(1, 2))
+                         + _TINY * vmax)
+                    q *= 1.0 + 4 * _EPS
+                    amax = np.max(np.abs(self.advantage), axis=(1, 2))
+                    a = (q + err + _EPS * amax + _TINY * ((amax + q) > 0)) * (1.0 + 4 * _EPS)
+                for x in (q, a):
+                    x[~np.isfinite(x)] = math.inf
+                    x.flags.writeable = False
+                self._qa_bounds = (q, a)
+        return self._qa_bounds
+
+    @property
+    def q_error_bound(self):
+        r"""Float mode: certified :math:`\max_{s,a}|\hat Q_k(s,a) - Q^{\pi_k}(s,a)|`, shape (K,).
+
+        With :math:`e_k` = ``error_bound`` and :math:`\hat Q = fl(r + \gamma\,fl(P\hat V))`,
+
+        .. math::
+
+            |\hat Q - Q| \le \gamma\rho\,e_k + (S + 3)\big(\varepsilon(|r| + \gamma P|\hat V|) + \eta\big)
+                + \eta\|\hat V_k\|_\infty
+
+        (:math:`\rho` bounds the row sums of ``P``, :math:`\eta` the smallest normal float).
+        None in exact mode.
+        """
+        return self._qa()[0]
+
+    @property
+    def advantage_error_bound(self):
+        r"""Float mode: certified :math:`\max_{s,a}|\hat A_k - A^{\pi_k}|`, shape (K,).
+
+        :math:`\hat A = fl(\hat Q - \hat V)`, so the bound is
+        ``q_error_bound`` :math:`+ e_k + \varepsilon\max|\hat A| + \eta`.  When the rewards
+        carry a large common offset this is large beside :math:`|A|` (cancellation in
+        :math:`Q - V`); :func:`mdptheory.gradients.value_gradient` and the policy-gradient
+        forms centre the rewards instead.  None in exact mode.
+        """
+        return self._qa()[1]
 
     def __len__(self) -> int:
         return self.V.shape[0]
@@ -291,7 +469,7 @@ class BatchEvaluation:
 
 
 # ---------------------------------------------------------------- solves
-def _solve_float(P, r, gamma, pis, rho, *, shared_mdp):
+def _solve_float(P, r, gamma, pis, rho, *, shared_mdp, rho_bound=None, what="evaluate_batch"):
     """Float evaluation of stacked problems.
 
     ``P`` is (S, A, S) when ``shared_mdp`` (one MDP, K policies) and
@@ -308,7 +486,10 @@ def _solve_float(P, r, gamma, pis, rho, *, shared_mdp):
     M = -gamma[:, None, None] * P_pi
     M.reshape(K, S * S)[:, :: S + 1] += 1.0
     if S <= BATCH_REFACTOR_MAX_STATES:
-        V = np.linalg.solve(M, r_pi[:, :, None])[:, :, 0]
+        try:
+            V = np.linalg.solve(M, r_pi[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # an exactly singular item (gamma rho = 1 in rounding): item by item
+            V = np.stack([_solve_or_nan(M[k], r_pi[k]) for k in range(K)])
         factors, solver = ("stack", M), "numpy-stacked"
     else:
         getrf, getrs = _lapack()
@@ -320,14 +501,46 @@ def _solve_float(P, r, gamma, pis, rho, *, shared_mdp):
             V[k], _ = getrs(lu, piv, r_pi[k], trans=1)
             lus.append((lu, piv))
         factors, solver = ("lu", lus), "lapack-lu"
-    if shared_mdp:
-        PV = (P.reshape(S * A, S) @ V.T).T.reshape(K, S, A)
-        Q = r[None] + gamma[:, None, None] * PV
+    with np.errstate(over="ignore", invalid="ignore"):
+        if shared_mdp:
+            PV = (P.reshape(S * A, S) @ V.T).T.reshape(K, S, A)
+            Q = r[None] + gamma[:, None, None] * PV
+        else:
+            PV = np.matmul(P.reshape(K, S * A, S), V[:, :, None]).reshape(K, S, A)
+            Q = r + gamma[:, None, None] * PV
+    abs_r = np.abs(r)
+    if rho_bound is None:  # largest row sum of each P_k, rounded up
+        rho_bound = P.sum(axis=3).max(axis=(1, 2)) * (1.0 + (S + 2) * _EPS)
+
+    def bound():
+        abs_r_pi = np.einsum("ksa,sa->ks", pis, abs_r) if shared_mdp else np.einsum("ksa,ksa->ks", pis, abs_r)
+        return _certify_stack(P_pi, r_pi, V, gamma, abs_r_pi, rho_bound, A)
+
+    def q_terms():
+        aV = np.abs(V)
+        if shared_mdp:
+            PaV = (P.reshape(S * A, S) @ aV.T).T.reshape(K, S, A)
+        else:
+            PaV = np.matmul(P.reshape(K, S * A, S), aV[:, :, None]).reshape(K, S, A)
+        return PaV, abs_r if not shared_mdp else abs_r[None], rho_bound
+
+    vmax = np.max(np.abs(V), axis=1)
+    rmax = np.max(abs_r.reshape(K, -1), axis=1) if not shared_mdp else float(np.max(abs_r))
+    if np.all(_a_priori_fine_stack(S, A, gamma, vmax, rmax)):
+        err = bound  # certified on first access: rounding cannot reach the threshold
     else:
-        PV = np.matmul(P.reshape(K, S * A, S), V[:, :, None]).reshape(K, S, A)
-        Q = r + gamma[:, None, None] * PV
+        err = bound()
+        _warn_bounds(err, V, what, stacklevel=4)
     return BatchEvaluation(pi=pis, gamma=gamma, rho=rho, P_pi=P_pi, r_pi=r_pi, V=V, Q=Q, mode=FLOAT,
-                           solver=solver, factors=factors)
+                           solver=solver, factors=factors, error_bound=err, q_terms=q_terms)
+
+
+def _solve_or_nan(M, b):
+    """``M^{-1} b``, or NaN (no certificate: reported by the bounds) for a singular ``M``."""
+    try:
+        return np.linalg.solve(M, b)
+    except np.linalg.LinAlgError:
+        return np.full(b.shape, np.nan)
 
 
 def _from_items(items, pis, gamma, rho, mode):
@@ -343,8 +556,21 @@ def _from_items(items, pis, gamma, rho, mode):
             out[k] = x.toarray() if hasattr(x, "toarray") else x
         return out
 
+    err = None
+    if mode != EXACT:
+        def err():
+            return np.array([ev.error_bound for ev in items], dtype=float)
     return BatchEvaluation(pi=pis, gamma=gamma, rho=rho, P_pi=stack("P_pi", (S, S)), r_pi=stack("r_pi", (S,)),
-                           V=stack("V", (S,)), Q=stack("Q", (S, A)), mode=mode, solver="per-item", items=items)
+                           V=stack("V", (S,)), Q=stack("Q", (S, A)), mode=mode, solver="per-item", items=items,
+                           error_bound=err, q_terms=None if mode == EXACT else (lambda: _item_q_terms(items)))
+
+
+def _item_q_terms(items):
+    """The terms of the Q bound for per-item (sparse) float evaluations."""
+    fm = items[0].mdp
+    S, A = fm.n_states, fm.n_actions
+    PaV = np.stack([np.asarray(fm.P_matrix() @ np.abs(ev.V)).reshape(S, A) for ev in items])
+    return PaV, np.abs(fm.r)[None], _row_sum_bound(fm)
 
 
 # ---------------------------------------------------------------- public
@@ -382,6 +608,13 @@ def evaluate_policies(mdp, pis, *, mode: str | None = None) -> BatchEvaluation:
         ``"pis[4][2, :] sums to 0.9, must sum to 1 (tolerance 1e-10)"``.
     InvalidParameterError
         For an unknown mode, or ``mode="exact"`` with float inputs.
+
+    Warns
+    -----
+    NumericalWarning
+        Float mode, when some item's certified bound ``error_bound[k]`` exceeds
+        :data:`~mdptheory.evaluation.WARN_RELATIVE_ERROR` times ``max|V_k|``
+        (or ``V_k`` is not finite).
 
     Examples
     --------
@@ -437,7 +670,8 @@ def evaluate_policies(mdp, pis, *, mode: str | None = None) -> BatchEvaluation:
     if fm.is_sparse:
         items = [evaluate(fm, arr[k]) for k in range(K)]
         return _from_items(items, arr, gamma, rho, FLOAT)
-    return _solve_float(fm.P, fm.r, gamma, arr, rho, shared_mdp=True)
+    return _solve_float(fm.P, fm.r, gamma, arr, rho, shared_mdp=True, rho_bound=_row_sum_bound(fm),
+                        what="evaluate_policies")
 
 
 def evaluate_batch(P, r, gamma, pi, rho=None) -> BatchEvaluation:
@@ -479,6 +713,13 @@ def evaluate_batch(P, r, gamma, pi, rho=None) -> BatchEvaluation:
         ``"P[3][2, 1, :] sums to 0.9, must sum to 1 (tolerance 1e-10)"``.
     InvalidPolicyError
         The same for ``pi``, e.g. ``"pi[7][0, 2] = -0.1 is negative"``.
+
+    Warns
+    -----
+    NumericalWarning
+        When some item's certified bound ``error_bound[b]`` exceeds
+        :data:`~mdptheory.evaluation.WARN_RELATIVE_ERROR` times ``max|V_b|``
+        (or ``V_b`` is not finite), e.g. at :math:`\gamma = 1 - 2^{-40}`.
 
     Notes
     -----

@@ -15,6 +15,8 @@ Every function computes in the field of its inputs (exact rationals or float64).
 
 from __future__ import annotations
 
+import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -28,7 +30,8 @@ from ._geometry_common import (
     _value_gradient,
     _weighted_gram,
 )
-from .exceptions import InvalidParameterError
+from .evaluation.certificates import WARN_RELATIVE_ERROR
+from .exceptions import InvalidParameterError, NumericalWarning
 from .fields import (
     EXACT,
     exact_array,
@@ -53,7 +56,7 @@ def _is_tabular_softmax(param) -> bool:
     return isinstance(param, TabularSoftmax)
 
 
-def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
+def natural_gradient(mdp, param, theta, *, rho=None, mode=None, with_bound=False):
     r"""The natural policy gradient direction :math:`F_\rho(\theta)^\dagger\nabla_\theta V^{\pi_\theta}(\rho)`.
 
     .. math::
@@ -75,24 +78,78 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
     rho : array_like, shape (S,), optional, keyword-only
         Used both for the visitation in :math:`F_\rho` and for :math:`V(\rho)`.
     mode : {"float", "exact"}, optional, keyword-only
+    with_bound : bool, keyword-only
+        Tabular softmax only: also return a certified bound on
+        :math:`\max_i|\hat w_i - w_i|` (``Fraction(0)`` in exact mode), see Notes.
 
     Returns
     -------
     ndarray, shape (n_params,)
         For the tabular softmax it equals :func:`npg_closed_form` on the states
-        with :math:`d_\rho(s) > 0` and is 0 elsewhere.
+        with :math:`d_\rho(s) > 0` and is 0 elsewhere.  ``(w, bound)`` with
+        ``with_bound``.
+
+    Warns
+    -----
+    NumericalWarning
+        Tabular softmax, float mode: where :math:`d(s)\pi(a|s)` underflows (those
+        entries are dropped from the support; the bound is then ``inf``), and when
+        the certified bound exceeds ``WARN_RELATIVE_ERROR`` times the direction's
+        scale :math:`\max(\|\hat w\|_\infty, \tau(\max r - \min r)/(1-\gamma)^2)`.
+
+    Notes
+    -----
+    Float bound (tabular softmax).  Per state, on the support :math:`T`,
+    :math:`y_a = g_a/(\tau^{-2} d\,\pi_a)` and :math:`w = y - \mathrm{mean}_T\,y`.  With
+    :math:`E_a` the certified entrywise bound of the gradient
+    (:mod:`mdptheory.gradients`), :math:`\beta_s = \|\hat d - d\|_1/\hat d_s + \eta_\pi + 4\varepsilon`
+    the relative error of the divisor (visitation bound, the policy's rounding),
+
+    .. math::
+
+        |\hat y_a - y_a| \le \frac{E_a/(\tau^{-2}\hat d\hat\pi_a) + \beta_s|\hat y_a|}{1 - \beta_s},
+        \qquad
+        |\hat w_a - w_a| \le |\Delta y_a| + \mathrm{mean}_T|\Delta y| + (m + 4)\varepsilon(|\hat y_a| + \mathrm{mean}_T|\hat y|),
+
+    ``inf`` when :math:`\beta_s \ge 1` or an entry underflowed.  The gradient's own
+    error is proportional to :math:`\pi_a` (it enters through :math:`\partial\pi`),
+    so tiny probabilities do not inflate the bound; an uncertain visitation does.
     """
     if _is_tabular_softmax(param):
         # block form: no (S, A, S*A) score, memory O(S A^2) (sparse MDPs up to 10^6 states)
         pi, mode = _policy_only(mdp, param, theta, mode)
         ev = _evaluation(mdp, pi, mode)
         d = ev.visitation(rho)
-        g = _value_gradient(mdp, param, theta, rho, mode)
         tau = getattr(param, "temperature", 1)
+        if mode == EXACT:
+            g = _value_gradient(mdp, param, theta, rho, mode)
+            F = softmax_fisher_blocks(pi, d, temperature=tau)
+            x = F.pinv_solve(g, in_range=True)
+            return (x, Fraction(0)) if with_bound else x
+        from .gradients import _value_gradient_entrywise
+
+        g, Eg = _value_gradient_entrywise(mdp, param, theta, mu=rho)
         F = softmax_fisher_blocks(pi, d, temperature=tau)
         # sum_a dV/dtheta_{s,a} = 0 (adding a constant to theta_s leaves pi unchanged):
         # g is in the range of F, so no rounding-level range component is divided by pi
-        return F.pinv_solve(g, in_range=True)
+        x = F.pinv_solve(g, in_range=True)
+        mu = None if rho is None else np.asarray(float_array(rho, name="rho"), dtype=float)
+        bound = _npg_bound(mdp, param, theta, pi, d, ev.visitation_bound(rho), g, Eg, x, float(tau), mu=mu)
+        scale = float(np.max(np.abs(x))) if x.size else 0.0
+        r = np.asarray(mdp.to_float().r if mdp.is_exact else mdp.r, dtype=float)
+        gam = float(mdp.gamma)
+        with np.errstate(over="ignore", invalid="ignore"):
+            natural = float(tau) * (float(np.max(r)) - float(np.min(r))) / (1.0 - gam) ** 2 if r.size else 0.0
+        scale = max(scale, natural) if math.isfinite(natural) else scale
+        if not bound <= WARN_RELATIVE_ERROR * scale:
+            warnings.warn(
+                f"natural_gradient: the certified error bound {bound:.3g} exceeds {WARN_RELATIVE_ERROR:g} x the "
+                f"direction's scale {scale:.3g} (underflowing d(s) pi(a|s), an uncertain visitation or an "
+                "ill-conditioned I - gamma P_pi); use mode='exact'", NumericalWarning, stacklevel=2)
+        return (x, bound) if with_bound else x
+    if with_bound:
+        raise InvalidParameterError(
+            f"with_bound is available for TabularSoftmax (the closed-form pseudo-inverse); got {type(param).__name__}")
     pi, score, mode = _policy_and_score(mdp, param, theta, mode)
     ev = _evaluation(mdp, pi, mode)
     d = ev.visitation(rho)
@@ -101,6 +158,63 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
     nu = (d[:, None] * pi).reshape(-1)
     F = _weighted_gram(nu, score.reshape(S * A, n), exact=mode == EXACT)
     return pinv_solve(F, g)
+
+
+def _reachable(mdp, rho_support=None):
+    """States reachable from the support of ``rho`` (default the MDP's) along nonzero transitions.
+
+    A softmax policy is positive everywhere, so exactly these states have :math:`d(s) > 0`.
+    """
+    S = mdp.n_states
+    fm = mdp.to_float() if mdp.is_exact else mdp
+    Pm = fm.P_matrix()
+    adj = (abs(Pm) > 0)
+    adj = adj.toarray() if hasattr(adj, "toarray") else np.asarray(adj)
+    adj = adj.reshape(S, -1, S).any(axis=1)
+    reach = np.asarray(fm.rho > 0 if rho_support is None else rho_support, dtype=bool)
+    while True:
+        new = reach | adj[reach].any(axis=0)
+        if np.array_equal(new, reach):
+            return reach
+        reach = new
+
+
+def _npg_bound(mdp, param, theta, pi, d, vb, g, Eg, x, tau, mu=None):
+    """Certified max |w_hat - w| of the tabular softmax NPG direction (see natural_gradient's Notes)."""
+    from .gradients import _EPS, _TINY
+    from .policies.softmax import SoftmaxFamily
+
+    S, A = pi.shape
+    pi = np.asarray(pi, dtype=float)
+    d = np.asarray(d, dtype=float)
+    eta = 0.0
+    if isinstance(param, SoftmaxFamily):
+        z = np.asarray(param.energy(param.float_theta(theta)), dtype=float) / tau
+        eta = (A + 4 + 4.0 * float(np.max(np.abs(z)))) * _EPS
+    vb = math.inf if vb is None or not math.isfinite(vb) else float(vb)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        den = d[:, None] * pi / (tau * tau)
+        support = (pi > 0) & (d[:, None] > 0)
+        if np.any(support & ~(den >= _TINY)):  # dropped entries (warned by the pseudo-inverse)
+            return math.inf
+        if np.any(~(pi > 0)):  # the exact softmax is positive: an entry underflowed to 0
+            return math.inf
+        if np.any((d > 0) & ~(d > vb)):  # the exact d(s) may be 0: another support
+            return math.inf
+        if np.any(d == 0) and np.any(_reachable(mdp, rho_support=None if mu is None else mu > 0)[d == 0]):
+            return math.inf  # a computed d(s) = 0 where the exact d(s) > 0 is possible
+        beta = vb / np.where(d > 0, d, 1.0) + eta + 4 * _EPS
+        if np.any(beta >= 1):
+            return math.inf
+        g2 = np.asarray(g, dtype=float).reshape(S, A)
+        E2 = np.asarray(Eg, dtype=float).reshape(S, A)
+        y = np.where(support, g2 / np.where(support, den, 1.0), 0.0)
+        dy = np.where(support, (E2 / np.where(support, den, 1.0) + beta[:, None] * np.abs(y)) / (1 - beta[:, None]), 0.0)
+        m = np.maximum(support.sum(axis=1), 1)[:, None]
+        ay = np.abs(y)
+        dx = dy + dy.sum(axis=1, keepdims=True) / m + (A + 4) * _EPS * (ay + ay.sum(axis=1, keepdims=True) / m)
+        bound = float(np.max(dx)) * (1.0 + 8 * _EPS) if dx.size else 0.0
+    return bound if math.isfinite(bound) else math.inf
 
 
 def npg_closed_form(ev, *, temperature=1, d=None) -> np.ndarray:

@@ -39,7 +39,7 @@ import numpy as np
 
 from .evaluation import evaluate
 from .evaluation.sparse import _prefers_direct
-from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError
+from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError, NumericalWarning
 from .mdp import MDP
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
 from .policies.tabular import as_policy, deterministic_policy
@@ -538,6 +538,21 @@ def _rounding_allowance(fm, V):
     return (k + 2) * _EPS * scale
 
 
+def _finite_outcome(V, Q, bound, success, msg):
+    """``(bound, success, msg)`` for a float solution: non-finite values are never a success.
+
+    Overflow (rewards near the float64 range, e.g. ``|r| ~ 1e308``) leaves
+    ``inf``/``nan`` in ``V`` or ``Q``; then the bound is ``inf`` (no
+    certificate), ``success`` is False and a NumericalWarning is issued.
+    """
+    if np.all(np.isfinite(V)) and np.all(np.isfinite(Q)) and not math.isnan(bound):
+        return bound, success, msg
+    warnings.warn("solve: the float solution has non-finite entries (overflow: rewards or values beyond "
+                  "the float64 range); no certificate. Rescale the rewards or use mode='exact'",
+                  NumericalWarning, stacklevel=4)
+    return math.inf, False, "non-finite values (float64 overflow); " + msg
+
+
 def _pi_float(mdp, tol, max_iter, pi0):
     fm, emethod = _float_work(mdp)
     gamma = float(fm.gamma)
@@ -581,6 +596,7 @@ def _pi_float(mdp, tol, max_iter, pi0):
            + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
            if converged else
            f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
+    bound, converged, msg = _finite_outcome(V, ev.Q, bound, converged, msg)
     return OptimalSolution(V=ev.V, Q=ev.Q, pi=pi, actions=actions, method="policy_iteration", mode=FLOAT,
                            n_iter=n_iter, bellman_residual=residual, error_bound=bound, success=converged,
                            message=msg, evaluation=ev)
@@ -598,7 +614,7 @@ def _vi_cap(max_iter, gamma, tol, delta1):
     """A-priori iteration count of value iteration, from ||V_1 - V_0|| = delta1."""
     if max_iter is not None:
         return max_iter
-    if gamma == 0 or delta1 == 0:
+    if gamma == 0 or delta1 == 0 or not math.isfinite(tol):  # tol = inf: r / (1 - gamma) overflows
         return 2
     need = math.log(tol * (1 - gamma) / (gamma * delta1)) / math.log(gamma)
     return max(2, int(math.ceil(need)) + 2) * 2 + 10
@@ -618,6 +634,9 @@ def _vi_float(mdp, tol, max_iter, pi0):
         Vn = _q_float(fm, V).max(axis=1)
         delta = float(np.max(np.abs(Vn - V)))
         k += 1
+        if not math.isfinite(delta):  # overflow: reported as non-finite below
+            V = Vn
+            break
         if cap is None:
             cap = _vi_cap(None, gamma, tol, delta)
         V = Vn
@@ -635,6 +654,7 @@ def _vi_float(mdp, tol, max_iter, pi0):
     actions = np.argmax(Q, axis=1).astype(np.int64)
     msg = (f"value iteration stopped after {k} updates: gamma/(1-gamma)*||V_k+1 - V_k|| = {bound_vi:.3g} "
            f"<= tol = {tol:.3g}" if converged else f"max_iter={cap} reached; certified bound {bound:.3g}")
+    bound, converged, msg = _finite_outcome(V, Q, bound, converged, msg)
     return OptimalSolution(V=V, Q=Q, pi=deterministic_policy(fm, actions), actions=actions,
                            method="value_iteration", mode=FLOAT, n_iter=k, bellman_residual=residual,
                            error_bound=bound, success=converged, message=msg)

@@ -9,6 +9,7 @@ their exact verdicts: never FALSIFIED on a true statement, never VERIFIED on a
 broken variant.
 """
 
+import math
 import warnings
 from fractions import Fraction as F
 
@@ -173,16 +174,21 @@ def test_softmax_gradient_routes_agree_at_extreme_theta(seed, theta_scale, gamma
     assert np.max(np.abs(g1 - g2)) <= tol
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        w = natural_gradient(mdp, p, theta)
+        w, w_bound = natural_gradient(mdp, p, theta, with_bound=True)
     pi = p.probs(theta)
     ev = evaluate(mdp, pi)
     d = ev.visitation()
     cf = npg_closed_form(ev, d=d).reshape(-1)
     dpi = d[:, None] * pi
     # F^dagger is the closed form in states where every d(s) pi(a|s) is a normal float;
-    # where one underflows, the pseudo-inverse drops it from the support and warns
+    # where one underflows, the pseudo-inverse drops it from the support and warns (no
+    # certificate then); otherwise it warns only when its certified bound is not small
     underflow = (pi > 0) & (d[:, None] > 0) & (dpi < np.finfo(float).tiny)
-    assert any(issubclass(x.category, NumericalWarning) for x in caught) == bool(underflow.any())
+    warned = any(issubclass(x.category, NumericalWarning) for x in caught)
+    if underflow.any():
+        assert warned and w_bound == math.inf
+    elif warned:
+        assert not w_bound <= WARN_RELATIVE_ERROR * np.max(np.abs(w)), w_bound
     full = np.all(dpi >= np.finfo(float).tiny, axis=1).repeat(3)
     tol = 64 * np.finfo(float).eps * np.max(np.abs(ev.Q)) / (1 - gamma) ** 2
     assert np.max(np.abs(w - cf)[full], initial=0.0) <= tol
@@ -234,3 +240,239 @@ def test_block_pinv_drops_a_range_component_at_rounding_level_only():
     x2 = F_.pinv_solve(g2)
     proj = g2 - g2.mean()
     assert np.allclose(F_ @ x2, proj, atol=1e-15)
+
+
+# ------------------------------------------------------------------ no silent wrong number
+# Reference: the float problem as given (the float P, r, gamma and policy read as exact
+# binary rationals), solved in mpmath at 60 digits, independently of the package.
+import mpmath  # noqa: E402  (a sympy dependency)
+
+from mdptheory import solve  # noqa: E402
+from mdptheory.batch import evaluate_batch, evaluate_policies  # noqa: E402
+from mdptheory.gradients import pg_advantage_form, pg_q_form  # noqa: E402
+
+_DPS = 60
+
+
+def _mp_reference(P, r, gamma, pi, mu=None):
+    """``(V, Q, A, w)`` of the float problem as given, in mpmath (``w = mu^T (I - gamma P_pi)^{-1}``).
+
+    ``pi`` may hold mpf entries (the exact policy of a parameterization) or floats.
+    """
+    with mpmath.workdps(_DPS):
+        S, A = np.shape(r)
+        mp = mpmath.mpf
+        Pm = [[mp(float(x)) for x in row] for row in np.asarray(P, dtype=float).reshape(S * A, S)]
+        rm = [[mp(float(x)) for x in row] for row in np.asarray(r, dtype=float)]
+        pim = [[x if isinstance(x, mpmath.mpf) else mp(float(x)) for x in row] for row in pi]
+        g = mp(float(gamma))
+        M = mpmath.eye(S)
+        rpi = mpmath.matrix(S, 1)
+        for s in range(S):
+            for a in range(A):
+                rpi[s] += pim[s][a] * rm[s][a]
+                for t in range(S):
+                    M[s, t] -= g * pim[s][a] * Pm[s * A + a][t]
+        V = mpmath.lu_solve(M, rpi)
+        Q = [[rm[s][a] + g * mpmath.fsum(Pm[s * A + a][t] * V[t] for t in range(S)) for a in range(A)]
+             for s in range(S)]
+        Adv = [[Q[s][a] - V[s] for a in range(A)] for s in range(S)]
+        w = None
+        if mu is not None:
+            w = mpmath.lu_solve(M.T, mpmath.matrix([mp(float(x)) for x in mu]))
+        return [V[s] for s in range(S)], Q, Adv, w
+
+
+def _mp_max_err(x_hat, x_ref):
+    """``max |x_hat - x_ref|`` as a float (inf for non-finite x_hat), computed in mpmath."""
+    flat = np.asarray(x_hat, dtype=float).reshape(-1)
+    ref = [v for row in x_ref for v in (row if isinstance(row, list) else [row])]
+    if not np.all(np.isfinite(flat)):
+        return math.inf
+    with mpmath.workdps(_DPS):
+        return float(max(abs(mpmath.mpf(float(a)) - b) for a, b in zip(flat, ref)))
+
+
+def _mp_softmax_gradient(P, r, gamma, theta, mu, S, A):
+    """Exact gradient of V(mu) for tabular softmax at theta (exact softmax in mpmath)."""
+    with mpmath.workdps(_DPS):
+        th = np.asarray(theta, dtype=float).reshape(S, A)
+        pi = []
+        for row in th:
+            m = max(mpmath.mpf(float(x)) for x in row)
+            ex = [mpmath.exp(mpmath.mpf(float(x)) - m) for x in row]
+            z = mpmath.fsum(ex)
+            pi.append([e / z for e in ex])
+        _, Q, _, w = _mp_reference(P, r, gamma, pi, mu)
+        grad = [w[s] * mpmath.fsum(pi[s][a] * ((1 if a == b else 0) - pi[s][b]) * Q[s][a] for a in range(A))
+                for s in range(S) for b in range(A)]
+        return grad
+
+
+def _warned(caught):
+    return any(issubclass(w.category, NumericalWarning) for w in caught)
+
+
+def _check_against_reference(mdp, pi):
+    """evaluate's V, Q and A within their bounds; a warning exactly when bound/|V| > WARN."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ev = evaluate(mdp, pi)
+        eb = ev.error_bound
+    V, Q, Adv, _ = _mp_reference(mdp.P, mdp.r, mdp.gamma, pi)
+    err_V = _mp_max_err(ev.V, V)
+    assert err_V <= eb, (err_V, eb)
+    assert not math.isnan(eb) and (eb > 0 or err_V == 0)
+    vmax = float(np.max(np.abs(ev.V)))
+    needs = not np.all(np.isfinite(ev.V)) or not eb <= WARN_RELATIVE_ERROR * vmax
+    assert _warned(caught) == needs, (eb, vmax)
+    if math.isfinite(eb):
+        assert _mp_max_err(ev.Q, Q) <= ev.q_error_bound
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NumericalWarning)
+            assert _mp_max_err(ev.advantage, Adv) <= ev.advantage_error_bound
+    return err_V, eb
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.9, 0.999, 1 - 2.0**-40]),
+       st.sampled_from([0.0, 1e6, 1e12, -1e15]), st.sampled_from([1.0, 1e-300, 1e-320, 1e300]))
+def test_evaluation_within_bound_against_mpmath_reference(seed, gamma, offset, scale):
+    rng = np.random.default_rng(seed)
+    mdp0 = garnet(4, 3, 2, seed=seed % 997, gamma=gamma)
+    r = (mdp0.r * scale) + offset * (scale if scale < 1 else 1.0)
+    pi = rng.dirichlet(np.ones(3), size=4)
+    _check_against_reference(MDP(mdp0.P, r, gamma), pi)
+
+
+def test_reproducer_rewards_at_float_max_are_never_a_silent_inf():
+    # r = +-1.5e308: V overflows; evaluate, solve and the batch say so instead of returning inf quietly
+    for r in ([[1.5e308], [1.5e308]], [[1.5e308], [-1.5e308]]):
+        mdp = MDP([[[0.5, 0.5]], [[0.5, 0.5]]], r, 0.9)
+        with pytest.warns(NumericalWarning, match="non-finite"):
+            ev = evaluate(mdp, [[1.0], [1.0]])
+        assert ev.error_bound == math.inf and ev.q_error_bound == math.inf
+        with pytest.warns(NumericalWarning, match="non-finite"):
+            sol = solve(mdp)
+        assert not sol.success and sol.error_bound == math.inf
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sol = solve(mdp, method="value_iteration")
+        if sol.success:  # r = (+x, -x): V* = r exactly, no overflow on the way
+            assert np.all(np.isfinite(sol.V)) and np.all(np.isfinite(sol.Q)) and not _warned(caught)
+        else:
+            assert _warned(caught) and sol.error_bound == math.inf
+        with pytest.warns(NumericalWarning):  # non-finite V, or a certificate that overflows
+            be = evaluate_batch(np.asarray(mdp.P)[None], np.asarray(r, dtype=float)[None], 0.9, np.ones((1, 2, 1)))
+        assert be.error_bound[0] == math.inf
+
+
+def test_reproducer_subnormal_rewards_get_a_nonzero_bound_and_a_warning():
+    # r = 1.5e-323 (three subnormal units): V is rounded by 11-33 %; the bound used to be 0.0
+    mdp = MDP([[[0.5, 0.5]], [[0.25, 0.75]]], [[1.5e-323], [0.0]], 0.5)
+    err, bound = _check_against_reference(mdp, np.ones((2, 1)))
+    assert bound > 0 and err <= bound
+    with pytest.warns(NumericalWarning):
+        evaluate(mdp, np.ones((2, 1)))
+
+
+def test_reproducer_batch_at_gamma_1_minus_2_pow_40_has_per_item_bounds_and_warns():
+    gamma = 1 - 2.0**-40
+    mdp = garnet(20, 3, 3, seed=1, gamma=gamma)
+    pis = np.stack([np.full((20, 3), 1 / 3), np.eye(3)[np.arange(20) % 3]])
+    with pytest.warns(NumericalWarning, match="items"):
+        be = evaluate_batch(np.stack([mdp.P] * 2), np.stack([mdp.r] * 2), gamma, pis)
+    with pytest.warns(NumericalWarning, match="items"):
+        bp = evaluate_policies(mdp, pis)
+    for k in range(2):
+        V, Q, Adv, _ = _mp_reference(mdp.P, mdp.r, gamma, pis[k])
+        for res in (be, bp):
+            err = _mp_max_err(res.V[k], V)
+            assert 1.0 < err <= res.error_bound[k]  # the error is real (~1e7 on |V| ~ 5e11) and bounded
+            assert _mp_max_err(res.Q[k], Q) <= res.q_error_bound[k]
+            assert _mp_max_err(res.advantage[k], Adv) <= res.advantage_error_bound[k]
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.5, 0.99, 1 - 2.0**-40]), st.sampled_from([0.0, 1e12]))
+def test_batch_items_within_their_bounds_warning_iff_some_bound_is_large(seed, gamma, offset):
+    rng = np.random.default_rng(seed)
+    B, S, A = 3, 4, 2
+    P = rng.dirichlet(np.full(S, 0.5), size=(B, S, A))
+    r = rng.uniform(-1, 1, size=(B, S, A)) + offset
+    pi = rng.dirichlet(np.ones(A), size=(B, S))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        be = evaluate_batch(P, r, gamma, pi)
+        eb = np.array(be.error_bound)
+    vmax = np.max(np.abs(be.V), axis=1)
+    assert _warned(caught) == bool(np.any(~(eb <= WARN_RELATIVE_ERROR * vmax)))
+    for b in range(B):
+        V, Q, _, _ = _mp_reference(P[b], r[b], gamma, pi[b])
+        assert _mp_max_err(be.V[b], V) <= eb[b]
+        assert _mp_max_err(be.Q[b], Q) <= be.q_error_bound[b]
+
+
+def test_reproducer_reward_offset_costs_gradients_and_advantage_nothing():
+    # garnet(5, 3, 3, gamma = 0.999) with r + 1e12: the gradient used to be off by 13.5 on |grad V| = 24
+    # and the advantage by 0.26 on |A| = 0.49, silently.  (The exact gradient of the float problem
+    # is not exactly that of r without offset: the float P's rows sum to one only within rounding.)
+    base = garnet(5, 3, 3, seed=0, gamma=0.999)
+    mdp = MDP(base.P, base.r + 1e12, 0.999)
+    p = TabularSoftmax(5, 3)
+    theta = np.random.default_rng(0).normal(size=15)
+    ref = _mp_softmax_gradient(mdp.P, mdp.r, mdp.gamma, theta, mdp.rho, 5, 3)
+    gmax = max(abs(float(x)) for x in ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalWarning)  # accurate now: nothing to warn about
+        for fn in (value_gradient, pg_q_form, pg_advantage_form, softmax_gradient_closed_form):
+            g, bound = fn(mdp, p, theta, with_bound=True)
+            err = _mp_max_err(g, ref)
+            assert err <= bound <= 1e-6 * gmax, (fn.__name__, err, bound)
+    # ev.advantage itself is Q - V: its bound says it is worthless here, and a warning says so
+    ev = evaluate(mdp, p.probs(theta))
+    _, _, Adv, _ = _mp_reference(mdp.P, mdp.r, mdp.gamma, p.probs(theta))
+    with pytest.warns(NumericalWarning, match="advantage"):
+        A_hat = ev.advantage
+    assert _mp_max_err(A_hat, Adv) <= ev.advantage_error_bound
+    assert ev.advantage_error_bound > WARN_RELATIVE_ERROR * np.max(np.abs(A_hat))
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.9, 0.999]), st.sampled_from([0.0, 1e6, 1e12]),
+       st.sampled_from([1.0, 30.0]))
+def test_gradient_routes_within_their_bounds_against_mpmath(seed, gamma, offset, theta_scale):
+    rng = np.random.default_rng(seed)
+    S, A = 4, 3
+    base = garnet(S, A, 2, seed=seed % 991, gamma=gamma)
+    mdp = MDP(base.P, base.r + offset, gamma)
+    p = TabularSoftmax(S, A)
+    theta = rng.uniform(-theta_scale, theta_scale, size=S * A)
+    ref = _mp_softmax_gradient(mdp.P, mdp.r, gamma, theta, mdp.rho, S, A)
+    for fn in (value_gradient, pg_q_form, pg_advantage_form, softmax_gradient_closed_form):
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            g, bound = fn(mdp, p, theta, with_bound=True)
+        assert _mp_max_err(g, ref) <= bound, fn.__name__
+        assert not math.isnan(bound) and bound > 0
+
+
+@pytest.mark.parametrize("tiny, offset", [(0.3, 0.0), (1e-20, 0.0), (1e-300, 0.0), (1e-300, 1e12), (1e-20, 1e12)])
+def test_npg_direction_within_its_bound_at_tiny_probabilities(tiny, offset):
+    # F^dagger grad V = (A - mean_a A) / (1 - gamma) (tau = 1), from an mpmath reference at the exact softmax
+    base = garnet(6, 3, 3, seed=2, gamma=0.9)
+    mdp = MDP(base.P, base.r + offset, 0.9)
+    p = TabularSoftmax(6, 3)
+    theta = np.zeros((6, 3))
+    theta[:, 0] = np.log(tiny)
+    theta = theta.reshape(-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalWarning)  # nothing underflows: accurate, no warning
+        w, bound = natural_gradient(mdp, p, theta, with_bound=True)
+    with mpmath.workdps(_DPS):
+        pi = []
+        for row in theta.reshape(6, 3):
+            ex = [mpmath.exp(mpmath.mpf(float(x))) for x in row]
+            z = mpmath.fsum(ex)
+            pi.append([e / z for e in ex])
+        _, _, Adv, _ = _mp_reference(mdp.P, mdp.r, 0.9, pi)
+        ref = [[(a - mpmath.fsum(row) / 3) / (1 - mpmath.mpf(0.9)) for a in row] for row in Adv]
+    err = _mp_max_err(w, ref)
+    assert 0 < bound and err <= bound <= 1e-6 * np.max(np.abs(w))

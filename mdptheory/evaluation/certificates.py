@@ -13,7 +13,10 @@ where the residual is evaluated in float64 and enlarged by a bound on its own
 rounding error and on the rounding in forming :math:`P^\pi, r^\pi`
 (:math:`(k + A + 5)\,\varepsilon` times the absolute values of the terms,
 :math:`k` the largest number of non-zeros in a row, or column, of
-:math:`P^\pi`): ``_certify``.  ``_a_priori_fine`` decides when a dense LU is
+:math:`P^\pi`, plus an absolute floor of :math:`(k + A + 5)\,\eta + \eta\|x\|_\infty`,
+:math:`\eta` the smallest normal float, for underflow into the subnormal range):
+``_certify``.  Overflow (``inf``/``nan`` anywhere) means no certificate: the bound
+is ``inf``, never ``nan``.  ``_a_priori_fine`` decides when a dense LU is
 certain, a priori, to stay below :data:`WARN_RELATIVE_ERROR`, so that the
 certificate can be computed on demand.
 """
@@ -34,6 +37,8 @@ __all__ = [
 WARN_RELATIVE_ERROR = 1e-8
 
 _EPS = float(np.finfo(float).eps)
+#: Smallest normal float64: the certificates' absolute rounding floor (underflow, subnormals).
+_TINY = float(np.finfo(float).tiny)
 
 
 def _a_priori_fine(S, A, gamma, vmax, rmax):
@@ -48,12 +53,16 @@ def _a_priori_fine(S, A, gamma, vmax, rmax):
     below :data:`WARN_RELATIVE_ERROR` / 100 times :math:`\|\hat V\|_\infty`
     (``vmax = 1, rmax = 0`` for the visitation, whose l1 norm is 1) the
     a-posteriori certificate is computed only on demand, which keeps the
-    per-call cost of small evaluations low.
+    per-call cost of small evaluations low.  Values near the underflow range
+    (below :math:`10^4 (S + A + 6)\eta / ((1-\gamma)\,\mathrm{WARN})`, :math:`\eta` the
+    smallest normal float) or non-finite ones are never a-priori fine.
     """
-    if not 0 <= gamma < 1 or vmax <= 0:
+    if not 0 <= gamma < 1 or not vmax > 0 or not math.isfinite(vmax) or not math.isfinite(rmax):
         return False
+    # Python floats: overflow gives inf, silently
     est = 100.0 * (S + A) * _EPS * ((1.0 + gamma) / (1.0 - gamma) * vmax + rmax / (1.0 - gamma))
-    return est <= 0.01 * WARN_RELATIVE_ERROR * vmax
+    floor = 100.0 * (S + A + 6) * _TINY / (1.0 - gamma)  # the underflow floor of the certificate
+    return est <= 0.01 * WARN_RELATIVE_ERROR * vmax and floor <= 0.01 * WARN_RELATIVE_ERROR * vmax
 
 
 def _row_sum_bound(mdp):
@@ -76,11 +85,13 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1, rho_bound=Non
     :math:`\|B - (I - \gamma P^\pi)X\|_\infty` (per column, max over columns)
     and ``err = res / (1 - gamma rho)`` a bound on :math:`\|X - X_{true}\|_\infty`;
     ``transpose=True`` is the l1 version for :math:`(I - \gamma P^\pi)^\top`.
-    The float residual is enlarged by :math:`(k + A + 5)\varepsilon` times the
-    sum of the absolute values of its terms (``abs_terms`` adds the absolute
-    values behind ``B``, e.g. :math:`\sum_a\pi|r|`, for the rounding in forming
-    :math:`r^\pi` and :math:`P^\pi`); ``err`` is ``inf`` when
-    :math:`\gamma\rho \ge 1`.  For dense ``P_pi`` pass ``rho_bound`` (an upper
+    The float residual is enlarged by :math:`(k + A + 5)(\varepsilon m + \eta)`,
+    :math:`m` the sum of the absolute values of its terms (``abs_terms`` adds the
+    absolute values behind ``B``, e.g. :math:`\sum_a\pi|r|`, for the rounding in
+    forming :math:`r^\pi` and :math:`P^\pi`) and :math:`\eta` the smallest normal
+    float (underflow; only where some term is nonzero), plus :math:`\eta\|X\|_\infty`;
+    ``err`` is ``inf`` when :math:`\gamma\rho \ge 1` or anything is not finite
+    (overflow: no certificate).  For dense ``P_pi`` pass ``rho_bound`` (an upper
     bound on its row sums, e.g. :func:`_row_sum_bound`): the nonzero count per
     row is then bounded by ``S`` and the bound needs a single product with
     ``P_pi``, no further pass over it.
@@ -96,10 +107,11 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1, rho_bound=Non
     else:
         PX = np.asarray(P_pi @ both)
     n = Xc.shape[1]
-    res = Bc - Xc + gamma * PX[:, :n]
-    mag = np.abs(Bc) + np.abs(Xc) + gamma * PX[:, n:]
-    if abs_terms is not None:
-        mag = mag + np.asarray(abs_terms, dtype=float).reshape(mag.shape[0], -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = Bc - Xc + gamma * PX[:, :n]
+        mag = np.abs(Bc) + np.abs(Xc) + gamma * PX[:, n:]
+        if abs_terms is not None:
+            mag = mag + np.asarray(abs_terms, dtype=float).reshape(mag.shape[0], -1)
     if sparse:
         P_pi = P_pi.tocsr()
         counts = (np.bincount(P_pi.indices, minlength=P_pi.shape[1]) if transpose
@@ -113,13 +125,20 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1, rho_bound=Non
         k = int(np.count_nonzero(P_pi, axis=0 if transpose else 1).max()) if P_pi.size else 0
         rho = float(P_pi.sum(axis=1).max()) if P_pi.size else 0.0
     rho *= 1.0 + (k + A + 2) * _EPS
-    allow = (k + A + 5) * _EPS * mag
-    total = np.abs(res) + allow
-    if transpose:
-        rn = float(np.max(total.sum(axis=0))) if total.size else 0.0
-    else:
-        rn = float(np.max(total)) if total.size else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        # underflow: each of the k + A + 5 operations behind an entry with a nonzero term loses
+        # at most eta (the smallest normal, covering the subnormal spacing with room), and the
+        # subnormal rounding of P_pi's entries adds at most eta ||X||_inf (S A eps / 2 <= 1)
+        xmax = float(np.max(np.abs(Xc))) if Xc.size else 0.0
+        allow = (k + A + 5) * (_EPS * mag + _TINY * (mag > 0)) + _TINY * xmax
+        total = np.abs(res) + allow
+        if transpose:
+            rn = float(np.max(total.sum(axis=0))) if total.size else 0.0
+        else:
+            rn = float(np.max(total)) if total.size else 0.0
+    if not math.isfinite(rn):  # inf/nan anywhere (overflow): no certificate
+        return math.inf, math.inf
     rn *= 1.0 + 4 * _EPS  # the reduction itself
     denom = 1.0 - gamma * rho
     err = rn / denom if denom > 0 else math.inf
-    return rn, err
+    return rn, err if math.isfinite(err) else math.inf

@@ -73,7 +73,12 @@ def _evaluate_float(mdp, pi, method, tol, maxiter):
     if solver == "bicgstab" and not err <= tol_k:
         warnings.warn(f"sparse iterative solve reached a certified error bound {err:.3g} > requested {tol_k:.3g}",
                       ConvergenceWarning, stacklevel=3)
-    if not err <= WARN_RELATIVE_ERROR * vmax and not (tol is not None and err <= tol) and err > 0:
+    if not np.all(np.isfinite(V)):
+        warnings.warn(
+            "float evaluation: V has non-finite entries (float64 overflow: rewards or values beyond "
+            "the float64 range); no certificate (error_bound = inf). Rescale the rewards or use "
+            "mode='exact'", NumericalWarning, stacklevel=3)
+    elif not err <= WARN_RELATIVE_ERROR * vmax and not (tol is not None and err <= tol):
         warnings.warn(
             f"float evaluation: the certified error bound {err:.3g} on V exceeds {WARN_RELATIVE_ERROR:g} "
             f"x max|V| = {vmax:.3g} (gamma = {gamma}, ill-conditioned I - gamma P_pi or cancellation); "

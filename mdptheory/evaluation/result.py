@@ -8,6 +8,7 @@ occupancy and further solves with the same factorization of
 
 from __future__ import annotations
 
+import math
 import warnings
 from fractions import Fraction
 
@@ -52,6 +53,9 @@ class PolicyEvaluation:
         :math:`\|r^\pi - (I - \gamma P^\pi) V\|_\infty` (the float residual
         plus a bound on its own rounding and on the rounding in forming
         :math:`P^\pi, r^\pi`).  None in exact and ball modes.
+    q_error_bound, advantage_error_bound : float or None
+        Float mode: certified bounds on the errors of ``Q`` and ``A``, derived from
+        ``error_bound``.
     error_bound : float or None
         Float mode: the certified :math:`\|V - V^\pi\|_\infty \le
         \text{residual} / (1 - \gamma\rho)`, :math:`\rho = \|P^\pi\|_\infty`
@@ -88,6 +92,8 @@ class PolicyEvaluation:
         self._visits = {}
         self._visit_bounds = {}  # key -> bound, or a function computing it on first access
         self._cert = None  # (residual, error_bound), or a function computing them
+        self._qa = None  # (q_error_bound, advantage_error_bound), float mode
+        self._adv_checked = mode != FLOAT
         self._last_visit_key = _NO_KEY
         for arr in (self.V, self._Q, self._advantage):
             if isinstance(arr, np.ndarray):
@@ -102,6 +108,87 @@ class PolicyEvaluation:
     def error_bound(self):
         """Float mode: certified bound on ``||V - V^pi||_inf`` (None otherwise)."""
         return self._certificate()[1]
+
+    @property
+    def q_error_bound(self):
+        r"""Float mode: certified :math:`\max_{s,a}|\hat Q(s,a) - Q^\pi(s,a)|` (None otherwise).
+
+        With :math:`e` = ``error_bound`` and :math:`\hat Q = fl(r + \gamma\,fl(P\hat V))`,
+
+        .. math::
+
+            |\hat Q - Q^\pi| \le \gamma\rho\,e + (S + 3)\big(\varepsilon(|r| + \gamma P|\hat V|)
+                + \eta\big) + \eta\|\hat V\|_\infty,
+
+        :math:`\rho` bounding the row sums of ``P`` and :math:`\eta` the smallest
+        normal float; ``inf`` when no certificate holds.
+        """
+        return self._qa_bounds()[0]
+
+    @property
+    def advantage_error_bound(self):
+        r"""Float mode: certified :math:`\max_{s,a}|\hat A(s,a) - A^\pi(s,a)|` (None otherwise).
+
+        :math:`\hat A = fl(\hat Q - \hat V)`: ``q_error_bound`` :math:`+\,e + \varepsilon\max|\hat A| + \eta`.
+        Large beside :math:`|A|` when the rewards carry a large common offset (cancellation
+        in :math:`Q - V`); the gradient functions of :mod:`mdptheory.gradients` centre the
+        rewards instead.
+        """
+        return self._qa_bounds()[1]
+
+    def _qa_bounds(self):
+        if self.mode != FLOAT:
+            return None, None
+        if self._qa is None:
+            eps, tiny = float(np.finfo(float).eps), float(np.finfo(float).tiny)
+            err = self.error_bound
+            mdp, g = self.mdp, float(self._gamma)
+            S, A = mdp.n_states, mdp.n_actions
+            V = np.asarray(self.V, dtype=float)
+            with np.errstate(over="ignore", invalid="ignore"):
+                PaV = np.asarray(mdp.P_matrix() @ np.abs(V)).reshape(S, A)
+                vmax = float(np.max(np.abs(V))) if V.size else 0.0
+                m = np.abs(mdp.r) + g * PaV
+                q = (g * _row_sum_bound(mdp) * err + float(np.max((S + 3) * (eps * m + tiny * (m > 0))))
+                     + tiny * vmax) * (1.0 + 4 * eps)
+                amax = float(np.max(np.abs(self._advantage)))
+                a = (q + err + eps * amax + tiny * (amax + q > 0)) * (1.0 + 4 * eps)
+            self._qa = tuple(x if math.isfinite(x) else math.inf for x in (q, a))
+        return self._qa
+
+    def _check_advantage(self):
+        r"""Warn (on the first access of the float advantage) when its certified bound is not small.
+
+        "Small" is relative to the advantage's scale :math:`\max(\max|\hat A|, (\max r - \min r)/(1-\gamma))`
+        (:math:`|A| \le (\max r - \min r)/(1-\gamma)`), so a common reward offset, which leaves
+        :math:`A` unchanged but makes :math:`V` huge, is reported.  When the evaluation was
+        a-priori fine and the rewards are not dominated by an offset, nothing is computed.
+        """
+        self._adv_checked = True
+        mdp, g = self.mdp, float(self._gamma)
+        rr = mdp._cache.get("evaluation.reward_range")
+        if rr is None:  # (max|r|, max r - min r), Python floats (overflow: inf, silently)
+            rr = mdp._cache["evaluation.reward_range"] = (
+                (float(np.abs(mdp.r).max()), float(mdp.r.max()) - float(mdp.r.min())) if mdp.r.size else (0.0, 0.0))
+        rmax, spread = rr
+        amax = float(np.abs(self._advantage).max()) if self._advantage.size else 0.0
+        scale = max(amax, spread / (1.0 - g))
+        if callable(self._cert) and math.isfinite(scale):  # V a-priori fine (see _a_priori_fine)
+            S, A = mdp.n_states, mdp.n_actions
+            vmax = float(np.abs(self.V).max()) if self.V.size else 0.0
+            # the a-priori estimate of V's error (with its safety factor 100), propagated to A
+            est = 100.0 * (S + A) * _EPS * ((1.0 + g) / (1.0 - g) * vmax + rmax / (1.0 - g))
+            est = 3.0 * est + 100.0 * (S + 4) * _EPS * (rmax + vmax)
+            if est <= WARN_RELATIVE_ERROR * scale:
+                return
+        b = self.advantage_error_bound
+        if not b <= WARN_RELATIVE_ERROR * scale:
+            warnings.warn(
+                f"the advantage's certified error bound {b:.3g} exceeds {WARN_RELATIVE_ERROR:g} x its scale "
+                f"{scale:.3g} (cancellation in Q - V: rewards with a large common offset, or an "
+                "ill-conditioned I - gamma P_pi); the policy-gradient functions of mdptheory.gradients "
+                "centre the rewards; use mode='exact' or mode='ball' for certified digits",
+                NumericalWarning, stacklevel=3)
 
     @property
     def visitation_error_bound(self):
@@ -136,9 +223,15 @@ class PolicyEvaluation:
 
     @property
     def advantage(self) -> np.ndarray:
-        """:math:`A^\\pi = Q^\\pi - V^\\pi`, shape (S, A)."""
+        """:math:`A^\\pi = Q^\\pi - V^\\pi`, shape (S, A).
+
+        Float mode: a NumericalWarning on first access when ``advantage_error_bound``
+        is not small beside the advantage's scale (see ``_check_advantage``).
+        """
         if self._QA_build is not None:
             self._build_QA()
+        if not self._adv_checked:
+            self._check_advantage()
         return self._advantage
 
     @advantage.setter
