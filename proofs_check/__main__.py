@@ -6,6 +6,8 @@
     python -m proofs_check --broken         # every broken variant: each must be FALSIFIED
     python -m proofs_check --json r.json --markdown r.md
     python -m proofs_check --list
+    python -m proofs_check --inject list            # the catalogue of library faults
+    python -m proofs_check --inject kl_doubled      # run the suite with one library fault injected
 
 Exit status: 0 if nothing is FALSIFIED (or, with --broken, if every broken
 variant is FALSIFIED), 1 otherwise, 2 on bad arguments.
@@ -35,6 +37,9 @@ def _parser():
     p.add_argument("--witness-dir", default="proofs_check_witnesses",
                    help="where FALSIFIED witnesses are saved as exact JSON")
     p.add_argument("--list", action="store_true", help="list the registered statements and exit")
+    p.add_argument("--inject", metavar="FAULT",
+                   help="run with a library fault injected (see --inject list); each statement whose "
+                        "computation calls the faulted code should come back FALSIFIED")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return p
 
@@ -65,6 +70,8 @@ def main(argv=None) -> int:
         return 0
     modes = ["symbolic"] if args.symbolic else args.modes
     n = args.cases if args.cases is not None else (THOROUGH_CASES if args.thorough else DEFAULT_CASES)
+    if args.inject is not None:
+        return _run_injected(args, sts, modes, n)
     tty = sys.stderr.isatty()
 
     def progress(done, total, res):
@@ -102,6 +109,45 @@ def main(argv=None) -> int:
             elif isinstance(rep, dict) and "error" in rep:
                 print(f"ERROR in {r.id} ({r.mode}) case {rep['case']}:\n{rep['error']}", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _run_injected(args, sts, modes, n) -> int:
+    """``--inject FAULT``: every selected statement with the fault in place; exit 1 on a MISSED statement."""
+    from mdptheory.lemmas.framework.faults import FAULTS, get_fault, inject
+    from mdptheory.lemmas.framework.runner import ERROR, run_statement
+    from mdptheory.lemmas import FALSIFIED
+
+    if args.inject == "list":
+        for f in FAULTS.values():
+            print(f"{f.name:<38} {f.area:<13} {f.description}")
+            for t in f.touches:
+                print(f"{'':<39}patches {t}")
+        return 0
+    try:
+        fault = get_fault(args.inject)
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"fault {fault.name}: {fault.description}")
+    print(f"{'id':<5} {'statement':<34} {'mode':<8} {'calls':>6}  {'verdict':<10} outcome")
+    missed = 0
+    for st in sts:
+        for mode in st.modes:
+            if modes is not None and mode not in modes:
+                continue
+            with inject(fault) as inj:
+                res = run_statement(st, mode=mode, seed=args.seed, n=n)
+            calls = sum(inj.calls.values())
+            if not calls:
+                outcome = "not touched"
+            elif res.verdict in (FALSIFIED, ERROR):
+                outcome = "caught"
+            else:
+                outcome = "MISSED"
+                missed += 1
+            print(f"{st.id:<5} {st.name[:34]:<34} {mode:<8} {calls:>6}  {res.verdict:<10} {outcome}", flush=True)
+    print(f"\n{missed} statement run(s) touched the fault without being FALSIFIED")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
