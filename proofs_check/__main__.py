@@ -8,6 +8,7 @@
     python -m proofs_check --list
     python -m proofs_check --inject list            # the catalogue of library faults
     python -m proofs_check --inject kl_doubled      # run the suite with one library fault injected
+    python -m proofs_check --sensitivity --markdown docs/sensitivity.md   # float sensitivity table
 
 Exit status: 0 if nothing is FALSIFIED (or, with --broken, if every broken
 variant is FALSIFIED), 1 otherwise, 2 on bad arguments.
@@ -40,6 +41,8 @@ def _parser():
     p.add_argument("--inject", metavar="FAULT",
                    help="run with a library fault injected (see --inject list); each statement whose "
                         "computation calls the faulted code should come back FALSIFIED")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="measure the smallest relative error of one side each float identity detects")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return p
 
@@ -72,6 +75,8 @@ def main(argv=None) -> int:
     n = args.cases if args.cases is not None else (THOROUGH_CASES if args.thorough else DEFAULT_CASES)
     if args.inject is not None:
         return _run_injected(args, sts, modes, n)
+    if args.sensitivity:
+        return _run_sensitivity(args, sts)
     tty = sys.stderr.isatty()
 
     def progress(done, total, res):
@@ -109,6 +114,23 @@ def main(argv=None) -> int:
             elif isinstance(rep, dict) and "error" in rep:
                 print(f"ERROR in {r.id} ({r.mode}) case {rep['case']}:\n{rep['error']}", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _run_sensitivity(args, sts) -> int:
+    """``--sensitivity``: the float sensitivity table (Markdown to stdout, or to ``--markdown``)."""
+    from mdptheory.io.atomic import atomic_write
+    from mdptheory.lemmas.framework.sensitivity import SENSITIVITY_CASES, measure_sensitivity, \
+        sensitivity_markdown
+
+    n = args.cases if args.cases is not None else SENSITIVITY_CASES
+    rows = measure_sensitivity([s.id for s in sts] if args.select else None, n=n, seed=args.seed)
+    text = sensitivity_markdown(rows, n=n, seed=args.seed)
+    if args.markdown:
+        with atomic_write(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        print(text, end="")
+    return 0
 
 
 def _run_injected(args, sts, modes, n) -> int:
