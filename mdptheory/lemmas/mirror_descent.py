@@ -53,10 +53,18 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
     KL mirror map (float): :math:`\pi^+ \propto \pi e^{\eta Q^\pi}`
     (:func:`mdptheory.algorithms.pmd_step`) is compared with the NPG update
     :math:`\theta^+ = \theta + \eta(1-\gamma)F_\rho^\dagger\nabla V(\rho)` at
-    :math:`\theta = \log\pi` (:func:`mdptheory.geometry.natural_gradient`:
-    block Fisher and implicit-differentiation gradient, no :math:`Q`); the
-    factor :math:`1-\gamma` converts PMD's :math:`\eta` into NPG's, which scales
-    :math:`A` by :math:`1/(1-\gamma)`.  Euclidean mirror map (float and
+    :math:`\theta = \log\pi`; the factor :math:`1-\gamma` converts PMD's
+    :math:`\eta` into NPG's, which scales :math:`A` by :math:`1/(1-\gamma)`.
+    Data flow of this part — left: :func:`mdptheory.evaluate`'s :math:`Q` and
+    the library step; right: :math:`F_\rho` of
+    :func:`mdptheory.geometry.fisher` (the library's visitation) with
+    :math:`\nabla V(\rho)` by the forward solve of the differentiated Bellman
+    system formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`: no
+    :math:`Q`, no visitation), so a wrong visitation no longer cancels between
+    :math:`F` and :math:`\nabla V`; :func:`mdptheory.geometry.natural_gradient`
+    is compared with that direction's step too; shared: MDP, :math:`\pi`,
+    :math:`\eta`.  Euclidean mirror map (float and
     exact): the projection :math:`p = \Pi_\Delta(y)`, :math:`y = \pi + \eta Q^\pi`,
     must satisfy the optimality condition of the projection,
     :math:`\max_a (y - p)_a = \langle y - p, p\rangle` on every state (exactly in
@@ -83,15 +91,21 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
     for mirror in mirrors:
         pi_next = pmd_step(pi, ev.Q, sign * eta, mirror=mirror)
         if mirror == "kl":
-            from ..geometry import natural_gradient
+            from ..geometry import fisher, natural_gradient, pinv_solve
+            from .framework.routes import gradient_direct
 
             prm = TabularSoftmax(m.n_states, m.n_actions)
             theta = np.log(np.asarray(pi, dtype=float)).reshape(-1)
-            w = np.asarray(natural_gradient(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            F = np.asarray(fisher(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            grad = np.asarray(gradient_direct(m, prm, theta, m.rho, "float"), dtype=float)
+            w = np.asarray(pinv_solve(F, grad), dtype=float)
             pi_npg = prm.probs(theta + eta * (1 - float(m.gamma)) * w)
             tol_p, _ = float_tolerance(m, 1.0 + eta * float(np.max(np.abs(ev.Q))), order=2)
             rep.identity("KL-PMD step pi exp(eta Q)/Z = NPG step theta + eta(1-gamma) F^+ grad V (Fisher route)",
                          pi_next, pi_npg, tol=tol_p)
+            w_lib = np.asarray(natural_gradient(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            rep.identity("NPG step with geometry.natural_gradient = NPG step with F^+ grad V (forward solves)",
+                         prm.probs(theta + eta * (1 - float(m.gamma)) * w_lib), pi_npg, tol=tol_p)
         else:
             y = pi + (sign * eta) * ev.Q
             gap = y - pi_next

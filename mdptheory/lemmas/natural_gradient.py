@@ -45,12 +45,14 @@ def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
         \big[\nabla\log\pi_\theta(a|s)\nabla\log\pi_\theta(a|s)^\top\big]
         = \operatorname{blockdiag}_s\ d_\rho^{\pi_\theta}(s)\big(\operatorname{diag}\pi_s - \pi_s\pi_s^\top\big).
 
-    Independent routes: the left side is the definition, a dense sum over
-    :math:`(s, a)` of outer products of the score returned by the
-    parameterization (:meth:`~mdptheory.policies.TabularSoftmax.score`),
-    weighted by the visitation of :func:`mdptheory.evaluate`; the right side
-    is :func:`mdptheory.geometry.softmax_fisher_blocks`, built from
-    :math:`\pi` and :math:`d` alone.  Also checked: each per-state constant
+    Data flow — left: the definition, a dense sum over :math:`(s, a)` of
+    outer products of the parameterization's score
+    (:meth:`~mdptheory.policies.TabularSoftmax.score`), weighted by
+    :math:`d_\rho^\pi` from forward solves of :math:`I - \gamma P^\pi` formed in
+    the checker (:func:`mdptheory.lemmas.framework.routes.visitation_direct`);
+    right: :func:`mdptheory.geometry.softmax_fisher_blocks` from :math:`\pi` and
+    the visitation of :func:`mdptheory.evaluate` (its transposed solve);
+    shared: MDP, :math:`\theta`.  Also checked: each per-state constant
     vector :math:`\mathbf 1_s` lies in the kernel (:math:`F\mathbf 1_s = 0`).
 
     Broken variants: ``"uniform_states"`` (blocks weighted by :math:`1/|S|`
@@ -59,6 +61,7 @@ def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
     :math:`d(s)\operatorname{diag}\pi_s`, the outer product dropped).
     """
     from ..geometry import softmax_fisher_blocks
+    from .framework.routes import visitation_direct
 
     stmt = _E1
     check_variant(variant, stmt.variants)
@@ -68,7 +71,8 @@ def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
     ev = evaluate(m, pi, mode=mode)
     d = ev.visitation(rho)
-    nu = (d[:, None] * pi).reshape(-1)
+    d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
+    nu = (d_own[:, None] * pi).reshape(-1)
     F_def = _gram(nu, score.reshape(S * A, n), mode)
     w = d
     if variant == "uniform_states":
@@ -129,8 +133,13 @@ def npg_closed_form_check(mdp, param, theta, *, rho2=None, mode=None, variant=No
     update is the same.  This checker checks the minimum-norm statement, and
     the lecture's choice is the broken variant ``"pi_weighted_shift"``.
 
-    Independent routes: :math:`\nabla V(\rho)` by implicit differentiation of
-    the Bellman system (:mod:`mdptheory.gradients`); :math:`F_\rho` dense from
+    Data flow — left: :math:`F_\rho^\dagger\nabla V(\rho)`, with
+    :math:`\nabla V(\rho)` by the forward solve of the differentiated Bellman
+    system formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`, no visitation)
+    and :math:`F_\rho` from the library (its visitation); right: the
+    advantage of :func:`mdptheory.evaluate`; shared: MDP, :math:`\theta`.
+    In detail: :math:`F_\rho` dense from
     its definition (:func:`mdptheory.geometry.fisher`) and
     :math:`F^\dagger\nabla V` by the generic exact pseudo-inverse
     (:func:`mdptheory.geometry.pinv_solve`, an exact null-space projection,

@@ -184,17 +184,19 @@ def softmax_gradient(mdp, theta, *, mu=None, mode=None, variant=None, seed=None)
         \frac{\partial V^{\pi_\theta}(\mu)}{\partial\theta_{s,a}}
             = \frac{1}{1-\gamma}\, d_\mu^{\pi_\theta}(s)\,\pi_\theta(a|s)\,A^{\pi_\theta}(s,a).
 
-    Left side: :func:`mdptheory.gradients.value_gradient` (implicit
-    differentiation of the Bellman system: one adjoint solve with the
-    Jacobian of :math:`\pi`; no :math:`Q`, :math:`A` or score).  Right side:
-    built here from :func:`mdptheory.evaluate` (its advantage and the
-    transposed solve for :math:`d_\mu`).
+    Data flow — left: :math:`\nabla V(\mu)` by the forward
+    multi-right-hand-side solve of the differentiated Bellman system formed in
+    the checker (:func:`mdptheory.lemmas.framework.routes.gradient_direct`:
+    Jacobian of :math:`\pi`, own :math:`V`; no visitation, :math:`Q`,
+    :math:`A`, score or :func:`~mdptheory.evaluate`); right:
+    :func:`mdptheory.evaluate`'s advantage and visitation :math:`d_\mu` (its
+    transposed solve); shared: MDP, :math:`\theta`, :math:`\mu`.
 
     Broken variants: ``"drop_horizon"`` (the :math:`1/(1-\gamma)` dropped),
     ``"mu_for_d"`` (:math:`\mu` where :math:`d_\mu^\pi` belongs),
     ``"q_for_advantage"`` (:math:`Q` in place of :math:`A`).
     """
-    from ..gradients import value_gradient
+    from .framework.routes import gradient_direct
 
     stmt = _D2
     check_variant(variant, stmt.variants)
@@ -218,7 +220,7 @@ def softmax_gradient(mdp, theta, *, mu=None, mode=None, variant=None, seed=None)
     adv = ev.Q if variant == "q_for_advantage" else ev.advantage
     horizon = one if variant == "drop_horizon" else one / (one - g)
     rhs = (horizon * d[:, None] * pi * adv).reshape(-1)
-    lhs = value_gradient(m, param, th, mu=mu, mode=mode)
+    lhs = gradient_direct(m, param, th, mu, mode)
     tol = None
     if mode == "float":
         rmax = float(np.max(np.abs(m.r))) if m.r.size else 0.0

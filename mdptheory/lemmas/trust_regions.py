@@ -18,7 +18,8 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import from_fmpq_mat, is_exact_scalar, to_fmpq_mat
-from .framework.parameterized import _field, _gram, _matvec, _one, _param_case, _param_setup, _witness
+from .framework.parameterized import (_field, _gram, _matvec, _one, _param_case, _param_setup, _value_gradient,
+                                     _witness)
 from .framework.prologue import check_variant, new_report, resolve_mode
 from .framework.rates import _HALF, _NINE, _cases, _fm, _tol
 from .framework.registry import Statement, register
@@ -326,6 +327,21 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     :math:`(1-\gamma)^{-1}\mathbb{E}_{d_\rho,\pi}[\nabla\log\pi\,A]` of the policy
     gradient (always in the range of :math:`F`).
 
+    Data flow — left: the step :math:`\Delta` of
+    :func:`mdptheory.geometry.trpo_step` on the library's :math:`g` (advantage
+    form: :func:`mdptheory.evaluate`'s advantage and visitation) and
+    :math:`F` (:func:`mdptheory.geometry.fisher`); right: the optimality
+    conditions with :math:`g = \nabla V(\rho)` and :math:`F` (score Gram matrix
+    under :math:`d_\rho^\pi`) formed in the checker by forward solves
+    (:mod:`mdptheory.lemmas.framework.routes`); shared: MDP, :math:`\theta`,
+    :math:`\delta`.  Degenerate case: when :math:`g = 0` (e.g. log-linear
+    features constant over the actions of every state) every feasible
+    :math:`\Delta` is optimal with value 0 and the constraint need not be
+    active; the checker then checks exactly that (feasibility and
+    :math:`\langle g, \Delta\rangle = 0`) and says so in the report.  The suite's
+    cases are non-degenerate (:func:`_trpo_cases` redraws a case whose
+    gradient vanishes).
+
     Broken variants: ``"lecture_sqrt"`` (:math:`\sqrt{\delta/g^\top F^\dagger g}`
     with the :math:`\tfrac12` constraint), ``"plain_gradient"`` (the step along
     :math:`g` scaled to the boundary, not along :math:`F^\dagger g`).
@@ -333,6 +349,7 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     import sympy
 
     from ..geometry import fisher, pinv_solve, trpo_step
+    from .framework.routes import visitation_direct
 
     stmt = _G3
     check_variant(variant, stmt.variants)
@@ -346,16 +363,23 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     d = ev.visitation(rho)
     nu = (d[:, None] * pi).reshape(-1)
     X = score.reshape(S * A, n)
-    g = _gram(nu, X, mode, ev.advantage.reshape(-1)[:, None])[:, 0] / (one - m.gamma)
-    F = _field(fisher(m, param, theta, rho=rho, mode=mode), mode, "F")
+    # left: the library's g and F, and the step
+    g_lib = _gram(nu, X, mode, ev.advantage.reshape(-1)[:, None])[:, 0] / (one - m.gamma)
+    F_lib = _field(fisher(m, param, theta, rho=rho, mode=mode), mode, "F")
     if variant == "plain_gradient":
-        q = sum(x * y for x, y in zip(g, _matvec(F, g, mode)))
+        q = sum(x * y for x, y in zip(g_lib, _matvec(F_lib, g_lib, mode)))
         c2 = 2 * delta / q
         Delta = (np.array([sympy.sqrt(sympy.Rational(c2.numerator, c2.denominator)) * sympy.Rational(
-            x.numerator, x.denominator) for x in g], dtype=object) if mode == "exact" else np.sqrt(c2) * g)
+            x.numerator, x.denominator) for x in g_lib], dtype=object) if mode == "exact" else np.sqrt(c2) * g_lib)
     else:
         conv = "lecture" if variant == "lecture_sqrt" else "half"
-        Delta = np.asarray(trpo_step(g, F, delta, convention=conv))
+        Delta = np.asarray(trpo_step(g_lib, F_lib, delta, convention=conv))
+    # right: g and F of the optimality conditions by the checker's own forward solves
+    g = _value_gradient(m, param, theta, rho, mode)
+    d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
+    F = _gram((d_own[:, None] * pi).reshape(-1), X, mode)
+    if mode == "exact" and all(x == 0 for x in g):
+        return _trpo_degenerate(rep, F, g, Delta, delta, n)
     # exact linear algebra with sympy scalars sqrt(q) * rational
     if mode == "exact":
         Fs = [[sympy.Rational(x.numerator, x.denominator) for x in row] for row in F]
@@ -432,11 +456,45 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     return rep
 
 
+def _trpo_degenerate(rep, F, g, Delta, delta, n):
+    """G3 when g = 0 exactly: every feasible step is optimal (value 0); check feasibility and the value."""
+    import sympy
+
+    Fs = [[sympy.Rational(x.numerator, x.denominator) for x in row] for row in F]
+    half_quad = sympy.Rational(1, 2) * _sym_dot(Delta, [_sym_dot(row, Delta) for row in Fs])
+    hq = Fraction(int(half_quad.p), int(half_quad.q)) if getattr(half_quad, "is_Rational", False) else None
+    rep.claim("degenerate case g = grad V(rho) = 0: every feasible Delta is optimal, value 0",
+              "VERIFIED", "the exact gradient (forward solves) is zero")
+    if hq is None:
+        rep.claim("feasibility: (1/2) Delta^T F Delta <= delta", "UNDECIDED", "not a rational number")
+    else:
+        rep.inequality("feasibility: (1/2) Delta^T F Delta <= delta", np.array([hq], dtype=object),
+                       np.array([delta], dtype=object))
+    value = sympy.expand(_sym_dot([sympy.Integer(0)] * n, Delta))
+    rep.identity("optimal value <g, Delta> = 0", np.array([Fraction(int(value))], dtype=object),
+                 np.array([Fraction(0)], dtype=object))
+    rep.details = {"Delta": Delta, "g": g, "degenerate": True}
+    return rep
+
+
+def _nondegenerate(m, param, theta, mode):
+    """True when grad V(rho) (forward solves) is not negligible: |g|_inf > 1e-3 r_max / (1 - gamma)."""
+    gr = np.asarray(_value_gradient(m if mode == "exact" else m.to_float(), param, theta, m.rho, mode),
+                    dtype=object)
+    gmax = max((abs(float(x)) for x in gr), default=0.0)
+    rmax = float(np.max(np.abs(np.asarray(m.to_float().r, dtype=float)))) if m.n_states else 0.0
+    return gmax > 1e-3 * max(rmax, 1e-12) / (1 - float(m.gamma))
+
+
 def _trpo_cases(seed, n, mode):
+    """G3 cases; a case whose gradient vanishes (TRPO's constraint cannot be active) is redrawn."""
     kinds = ("softmax", "loglinear")
     for i in range(n):
         rng = case_rng(seed, "G3", i)
-        mdp, param, theta = _param_case(rng, mode, kind=kinds[i % 2], max_states=3, max_actions=3)
+        for _ in range(20):
+            mdp, param, theta = _param_case(rng, mode, kind=kinds[i % 2], max_states=3, max_actions=3)
+            if _nondegenerate(mdp, param, theta, mode):
+                break
         delta = [Fraction(1, 10), Fraction(1, 2), Fraction(2)][i % 3]
         yield {"mdp": mdp, "param": param, "theta": theta, "delta": delta if mode == "exact" else float(delta),
                "seed": (seed, i)}

@@ -132,10 +132,17 @@ def _softmax_cases(statement_id, *, kinds=("softmax",), max_states=3, max_action
 
 
 def _value_gradient(m, param, theta, rho, mode):
-    """grad V(rho) by implicit differentiation of the Bellman system (:mod:`mdptheory.gradients`)."""
-    from ...gradients import value_gradient
+    """grad V(rho) by the forward solve of the differentiated Bellman system, formed in the checker.
 
-    return _field(np.asarray(value_gradient(m, param, theta, mu=rho, mode=mode)).reshape(-1), mode, "grad V")
+    :func:`mdptheory.lemmas.framework.routes.gradient_direct`: its own
+    :math:`V` and system matrix, no visitation, no :func:`mdptheory.evaluate`
+    (so a checker comparing it with a form built on the library's visitation
+    shares nothing computed with that form).
+    """
+    from .routes import gradient_direct
+
+    th = theta if mode == "exact" else param.float_theta(theta)
+    return _field(np.asarray(gradient_direct(m, param, th, rho, mode)).reshape(-1), mode, "grad V")
 
 
 def _param_setup(mdp, param, theta, mode):
