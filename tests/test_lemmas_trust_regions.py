@@ -126,3 +126,34 @@ def test_cpi_exact_and_broken_alpha_shift():
     m = MDP(m.P, (m.r - m.r.min()) / (m.r.max() - m.r.min()), m.gamma, m.rho)
     assert cpi_improvement(m, alpha=F(1, 4)).verdict == VERIFIED
     assert cpi_improvement(m, alpha=F(1, 4), variant="pi_shift_alpha").verdict == FALSIFIED
+
+
+# ---------------------------------------------------------------- G2: the KL itself is differentiated
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_g2_catches_a_wrong_trajectory_kl(monkeypatch, mode):
+    import mdptheory.kl as kl_module
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    orig = kl_module.trajectory_kl
+    monkeypatch.setattr(kl_module, "trajectory_kl", lambda *a, **k: 2 * orig(*a, **k))
+    assert run_statement(get_statement("G2"), mode=mode, n=4).verdict == "FALSIFIED"
+
+
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_g2_catches_a_wrong_probs_hessian(monkeypatch, mode):
+    from fractions import Fraction
+
+    import mdptheory.policies.softmax as sm
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    for cls in (sm.SoftmaxFamily, sm.TabularSoftmax):
+        orig = cls.__dict__["probs_hessian"]
+
+        def wrong(self, theta, orig=orig):
+            h = np.asarray(orig(self, theta))
+            return h * (Fraction(3, 2) if h.dtype == object else 1.5)
+
+        monkeypatch.setattr(cls, "probs_hessian", wrong)
+    assert run_statement(get_statement("G2"), mode=mode, n=4).verdict == "FALSIFIED"

@@ -18,6 +18,7 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import from_fmpq_mat, is_exact_scalar, to_fmpq_mat
+from ..policies import LogRational
 from .framework.parameterized import (_field, _gram, _matvec, _one, _param_case, _param_setup, _value_gradient,
                                      _witness)
 from .framework.prologue import check_variant, new_report, resolve_mode
@@ -528,6 +529,28 @@ def trajectory_kl_fisher(mdp, param, theta, *, H, mode=None, variant=None, seed=
     as :math:`H` times the Fisher of the average distribution.  Exact for
     rational softmax points.
 
+    Second route for the Hessian: the KL itself is differentiated.  Along a
+    direction :math:`u = \log c` (:math:`c` rational, close to 1), so that
+    :math:`\theta_t \pm u` are exact points again, the symmetric second
+    difference of :func:`mdptheory.kl.trajectory_kl` (a certified arb ball in
+    exact mode, float otherwise)
+    :math:`D_2 = \mathrm{KL}(\theta_t\|\theta_t+u) + \mathrm{KL}(\theta_t\|\theta_t-u)`
+    satisfies :math:`|D_2 - u^\top\nabla^2\mathrm{KL}\,u| \le \max|f^{(4)}|/12`
+    with :math:`f(\epsilon) = \mathrm{KL}(\theta_t\|\theta_t+\epsilon u)`; for a
+    linear energy :math:`f^{(4)}` is a weighted sum (weights summing to
+    :math:`H`) of fourth cumulants of :math:`X_s(a) = u\cdot\nabla f_\theta(s,a)/\tau`,
+    and :math:`|\kappa_4| \le R_s^4/4` for a variable of range :math:`R_s`, so
+    the remainder is at most :math:`H\max_s R_s^4/48`.  The quadratic form of
+    the enumerated Hessian must lie within that distance of :math:`D_2` (exact
+    mode: a claim, VERIFIED when the whole enclosure is inside, FALSIFIED when
+    it is outside).
+
+    Data flow — left: the KL's derivatives by enumeration (score and
+    second derivatives of :math:`\pi`) and the second difference of the KL's
+    values; right: the Fisher sum from the propagated state distributions and
+    the score, and :math:`H` times the Fisher of the average distribution;
+    shared: MDP, :math:`\theta_t`, :math:`\mu`, ``H``.
+
     Broken variants: ``"discounted_visitation"`` (the normalised discounted
     visitation :math:`d_\mu^\pi` in place of the average over the horizon),
     ``"mu_for_states"`` (:math:`\mu` used where :math:`\Pr(s_h = \cdot)`
@@ -570,8 +593,80 @@ def trajectory_kl_fisher(mdp, param, theta, *, H, mode=None, variant=None, seed=
     rep.identity("Hessian of the KL at theta_t (enumerated) = sum_h E_{s_h} E_pi[score score^T] (propagated)",
                  hess, fis, tol=tol)
     rep.identity("Hessian of the KL at theta_t = H * Fisher of the average state distribution", hess, F_avg, tol=tol)
-    rep.details = {"hessian": hess, "fisher_sum": fis}
+    d2 = _kl_second_difference(rep, m, param, theta, None, H, mu, hess, mode)
+    # the same away from theta_t, where the KL's Hessian also has the term of the second derivatives of pi
+    # (zero at theta_t): a point theta' = theta_t + log c'
+    n = param.n_params
+    c_off = [Fraction(4 + (2 * i) % 3, 4) for i in range(n)]
+    if mode == "exact":
+        theta_b = LogRational([Fraction(x) * ci for x, ci in zip(theta.q, c_off)])
+    else:
+        theta_b = param.float_theta(theta) + np.log(np.array([float(x) for x in c_off]))
+    hess_b = _field(trajectory_kl_hessian(m, param, theta, theta_b, H, mu=mu, mode=mode, method="enumerate"), mode)
+    _kl_second_difference(rep, m, param, theta, theta_b, H, mu, hess_b, mode)
+    rep.details = {"hessian": hess, "fisher_sum": fis, "kl_second_difference": d2}
     return rep
+
+
+def _kl_second_difference(rep, m, param, theta, theta_b, H, mu, hess, mode):
+    """G2's second route: u^T hess u against KL(t||b + u) + KL(t||b - u) - 2 KL(t||b), b = theta_b or theta_t."""
+    from ..kl import trajectory_kl
+
+    n = param.n_params
+    at = "theta_t" if theta_b is None else "theta' = theta_t + log c'"
+    part = (f"u^T Hess u (enumerated, at {at}) = KL(t||b+u) + KL(t||b-u) - 2 KL(t||b) (the KL differentiated: "
+            "second difference of trajectory_kl, u = log c) within the certified Taylor remainder H max R^4/48")
+    base = theta if theta_b is None else theta_b
+    th_f = param.float_theta(theta)
+    if not hasattr(param, "energy_jacobian") or np.any(np.asarray(param.energy_hessian(th_f), dtype=float) != 0):
+        rep.claim(part, "UNDECIDED", "the remainder bound needs a linear energy")
+        return None
+    N = 64
+    ks = np.array([((3 * i + 1) % 5) - 2 for i in range(n)])
+    if not ks.any():
+        ks[0] = 1
+    c = [Fraction(N + int(k), N) for k in ks]
+    u = np.log(np.array([float(x) for x in c]))
+    tau = float(param.temperature)
+    J = np.asarray(param.energy_jacobian(th_f), dtype=float)
+    X = np.einsum("sai,i->sa", J, np.abs(u) * (1 + 1e-12) * np.sign(u)) / tau
+    R = float(np.max(X.max(axis=1) - X.min(axis=1))) * (1 + 1e-9)
+    rem = H * R ** 4 / 48
+    if mode == "exact":
+        from flint import arb, fmpq
+
+        q = [Fraction(x) for x in base.q]
+        plus = LogRational([x * ci for x, ci in zip(q, c)])
+        minus = LogRational([x / ci for x, ci in zip(q, c)])
+        d2 = trajectory_kl(m, param, theta, plus, H, mu=mu) + trajectory_kl(m, param, theta, minus, H, mu=mu)
+        if theta_b is not None:
+            d2 = d2 - 2 * trajectory_kl(m, param, theta, base, H, mu=mu)
+        ua = [arb(fmpq(ci.numerator, ci.denominator)).log() for ci in c]
+        quad = arb(0)
+        for i in range(n):
+            for j in range(n):
+                if hess[i, j] != 0:
+                    quad += arb(fmpq(hess[i, j].numerator, hess[i, j].denominator)) * ua[i] * ua[j]
+        diff = d2 - quad
+        mid, rad = float(diff.mid()), float(diff.rad())
+        hi, lo = abs(mid) + rad, abs(mid) - rad
+        if hi <= rem:
+            verdict, why = "VERIFIED", "the certified |D2 - u^T H u| is within the Taylor remainder"
+        elif lo > rem * (1 + 1e-6):
+            verdict, why = "FALSIFIED", "the certified |D2 - u^T H u| exceeds the Taylor remainder"
+        else:
+            verdict, why = "UNDECIDED", "the enclosure straddles the remainder bound"
+        rep.claim(part, verdict, why, difference=hi, remainder=rem, quadratic_form=float(quad.mid()))
+        return float(d2.mid())
+    b_f = th_f if theta_b is None else np.asarray(theta_b, dtype=float)
+    d2 = trajectory_kl(m, param, th_f, b_f + u, H, mu=mu) + trajectory_kl(m, param, th_f, b_f - u, H, mu=mu)
+    if theta_b is not None:
+        d2 -= 2 * trajectory_kl(m, param, th_f, b_f, H, mu=mu)
+    quad = float(u @ np.asarray(hess, dtype=float) @ u)
+    logpi = float(np.max(np.abs(np.log(np.asarray(param.probs(th_f), dtype=float))))) + 1.0
+    rnd, _ = float_tolerance(m, H * logpi * (1 + R), order=0)
+    rep.identity(part, np.array([d2]), np.array([quad]), tol=rem + rnd)
+    return d2
 
 
 def _kl_cases(seed, n, mode):
