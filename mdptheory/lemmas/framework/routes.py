@@ -52,19 +52,54 @@ def _P(m):
     return np.asarray(m.P_dense(), dtype=object if m.is_exact else float)
 
 
+def _spread(x, S, A):
+    r"""The (S, S*A) matrix with ``x[s, a]`` at ``[s, s*A + a]`` (an ``fmpq_mat``): row-wise sums over actions."""
+    from flint import fmpq_mat
+
+    M = fmpq_mat(S, S * A)
+    for s in range(S):
+        for a in range(A):
+            v = x[s, a]
+            if v != 0:
+                M[s, s * A + a] = _q(v)
+    return M
+
+
+def _q(v):
+    from flint import fmpq
+
+    v = Fraction(v)
+    return fmpq(v.numerator, v.denominator)
+
+
+def _sparse_fmpq(X):
+    """A 2-D array of rationals as an ``fmpq_mat``, converting only its nonzero entries."""
+    from flint import fmpq_mat
+
+    M = fmpq_mat(X.shape[0], X.shape[1])
+    for i, j in zip(*np.nonzero(X != 0)):
+        M[int(i), int(j)] = _q(X[i, j])
+    return M
+
+
+def _exact_system(m, pi):
+    r"""``(M, Pm)``: :math:`I - \gamma P^\pi` and ``P`` as (S*A, S), both ``fmpq_mat``."""
+    from flint import fmpq_mat
+
+    S, A = m.n_states, m.n_actions
+    Pm = _sparse_fmpq(np.asarray(m.P_dense(), dtype=object).reshape(S * A, S))
+    pi = exact_array(np.asarray(pi, dtype=object), name="pi")
+    P_pi = _spread(pi, S, A) * Pm
+    I = fmpq_mat(S, S, [1 if i == j else 0 for i in range(S) for j in range(S)])
+    return I - _q(m.gamma) * P_pi, Pm
+
+
 def system_matrix(m, pi, mode):
     r""":math:`I - \gamma P^\pi` (S, S), formed from ``m.P`` and ``pi`` here."""
-    S = m.n_states
-    P = _P(m)
     if _exact(mode):
-        pi = exact_array(np.asarray(pi, dtype=object), name="pi")
-        P_pi = np.einsum("sa,sat->st", pi, P)
-        I = np.empty((S, S), dtype=object)
-        for i in range(S):
-            for j in range(S):
-                I[i, j] = Fraction(int(i == j))
-        return I - m.gamma * P_pi
-    P_pi = np.einsum("sa,sat->st", np.asarray(pi, dtype=float), np.asarray(P, dtype=float))
+        return from_fmpq_mat(_exact_system(m, pi)[0])
+    S = m.n_states
+    P_pi = np.einsum("sa,sat->st", np.asarray(pi, dtype=float), np.asarray(_P(m), dtype=float))
     return np.eye(S) - float(m.gamma) * P_pi
 
 
@@ -77,61 +112,89 @@ def solve_system(M, B, mode):
     return np.linalg.solve(np.asarray(M, dtype=float), B)
 
 
+def _exact_values(m, pi):
+    S, A = m.n_states, m.n_actions
+    M, Pm = _exact_system(m, pi)
+    r = exact_array(np.asarray(m.r, dtype=object), name="r")
+    pi = exact_array(np.asarray(pi, dtype=object), name="pi")
+    r_pi = _spread(pi, S, A) * to_fmpq_mat(r.reshape(-1))
+    V = M.solve(r_pi)
+    return M, Pm, V
+
+
+def _exact_q(m, Pm, V):
+    S, A = m.n_states, m.n_actions
+    r = exact_array(np.asarray(m.r, dtype=object), name="r")
+    return to_fmpq_mat(r.reshape(-1)) + _q(m.gamma) * (Pm * V)  # (S*A, 1)
+
+
 def values_direct(m, pi, mode):
     r""":math:`V^\pi = (I - \gamma P^\pi)^{-1} r^\pi`, shape (S,)."""
+    if _exact(mode):
+        return from_fmpq_mat(_exact_values(m, pi)[2], (m.n_states,))
     M = system_matrix(m, pi, mode)
-    r = np.asarray(m.r, dtype=object if _exact(mode) else float)
-    pi = np.asarray(pi, dtype=object if _exact(mode) else float)
-    return solve_system(M, (pi * r).sum(axis=1), mode)
+    r = np.asarray(m.r, dtype=float)
+    return solve_system(M, (np.asarray(pi, dtype=float) * r).sum(axis=1), mode)
 
 
 def q_direct(m, pi, mode, V=None):
-    r""":math:`Q^\pi = r + \gamma P V^\pi`, shape (S, A), from :func:`values_direct`."""
-    V = values_direct(m, pi, mode) if V is None else V
-    P = _P(m)
-    g = m.gamma if _exact(mode) else float(m.gamma)
+    r""":math:`Q^\pi = r + \gamma P V^\pi`, shape (S, A), from :func:`values_direct` (or the given ``V``)."""
+    S, A = m.n_states, m.n_actions
     if _exact(mode):
-        return np.asarray(m.r, dtype=object) + g * np.einsum("sat,t->sa", P, np.asarray(V, dtype=object))
-    return np.asarray(m.r, dtype=float) + g * np.asarray(P, dtype=float) @ np.asarray(V, dtype=float)
+        if V is None:
+            _, Pm, Vq = _exact_values(m, pi)
+        else:
+            Pm = to_fmpq_mat(np.asarray(m.P_dense(), dtype=object).reshape(S * A, S))
+            Vq = to_fmpq_mat(exact_array(np.asarray(V, dtype=object), name="V"))
+        return from_fmpq_mat(_exact_q(m, Pm, Vq), (S, A))
+    V = values_direct(m, pi, mode) if V is None else V
+    return np.asarray(m.r, dtype=float) + float(m.gamma) * np.asarray(_P(m), dtype=float) @ np.asarray(V, dtype=float)
 
 
 def visitation_direct(m, pi, mu, mode):
     r""":math:`d_\mu^\pi = (1-\gamma)\mu^\top(I - \gamma P^\pi)^{-1}` by forward solves (columns of the inverse)."""
     S = m.n_states
-    M = system_matrix(m, pi, mode)
     if _exact(mode):
-        I = np.empty((S, S), dtype=object)
-        for i in range(S):
-            for j in range(S):
-                I[i, j] = Fraction(int(i == j))
-        Minv = solve_system(M, I, mode)
+        from flint import fmpq_mat
+
+        M, _ = _exact_system(m, pi)
+        Minv = M.solve(fmpq_mat(S, S, [1 if i == j else 0 for i in range(S) for j in range(S)]))
         mu = exact_array(np.asarray(mu, dtype=object), name="mu")
-        return (1 - m.gamma) * np.array([sum((mu[s] * Minv[s, t] for s in range(S)), Fraction(0))
-                                         for t in range(S)], dtype=object)
+        row = to_fmpq_mat(mu).transpose() * Minv
+        return (1 - m.gamma) * from_fmpq_mat(row, (S,))
+    M = system_matrix(m, pi, mode)
     Minv = solve_system(M, np.eye(S), mode)
     return (1.0 - float(m.gamma)) * (np.asarray(mu, dtype=float) @ Minv)
 
 
+def _jacobian_exact(m, param, theta):
+    S, A = m.n_states, m.n_actions
+    pi = param.probs(theta)
+    M, Pm, V = _exact_values(m, pi)
+    c = from_fmpq_mat(_exact_q(m, Pm, V), (S, A))
+    J = exact_array(np.asarray(param.jacobian(theta), dtype=object), name="jacobian")
+    n = J.shape[2]
+    G = _spread(c, S, A) * _sparse_fmpq(J.reshape(S * A, n))
+    return M.solve(G)  # (S, n)
+
+
 def jacobian_direct(m, param, theta, mode):
     r""":math:`\partial V(s)/\partial\theta_i` (S, n) by the forward multi-right-hand-side solve."""
+    if _exact(mode):
+        X = _jacobian_exact(m, param, theta)
+        return from_fmpq_mat(X)
     pi = param.probs(theta)
     V = values_direct(m, pi, mode)
     c = q_direct(m, pi, mode, V)
-    J = np.asarray(param.jacobian(theta), dtype=object if _exact(mode) else float)
-    if _exact(mode):
-        J = exact_array(J, name="jacobian")
-        G = np.einsum("sai,sa->si", J, np.asarray(c, dtype=object))
-    else:
-        G = np.einsum("sai,sa->si", J, np.asarray(c, dtype=float))
+    J = np.asarray(param.jacobian(theta), dtype=float)
+    G = np.einsum("sai,sa->si", J, np.asarray(c, dtype=float))
     return solve_system(system_matrix(m, pi, mode), G, mode)
 
 
 def gradient_direct(m, param, theta, mu, mode):
     r""":math:`\nabla_\theta V(\mu) = \mu^\top\,\partial V/\partial\theta`, shape (n,) (see :func:`jacobian_direct`)."""
-    X = jacobian_direct(m, param, theta, mode)
     if _exact(mode):
+        X = _jacobian_exact(m, param, theta)
         mu = exact_array(np.asarray(mu, dtype=object), name="mu")
-        n = X.shape[1]
-        return np.array([sum((mu[s] * X[s, i] for s in range(m.n_states)), Fraction(0)) for i in range(n)],
-                        dtype=object)
-    return np.asarray(mu, dtype=float) @ X
+        return from_fmpq_mat(to_fmpq_mat(mu).transpose() * X, (X.ncols(),))
+    return np.asarray(mu, dtype=float) @ jacobian_direct(m, param, theta, mode)

@@ -61,7 +61,7 @@ def random_case_mdp(rng, *, exact: bool, max_states: int = 5, max_actions: int =
     and full-support start distributions, so that inequalities hold with a
     margin that rounding cannot explain.  ``min_states = 2`` keeps a
     statement about the visitation from a one-state case, where
-    :math:`d_\mu^\pi = \mu` whatever the policy.
+    the visitation equals the start distribution whatever the policy.
     """
     S = int(rng.integers(min_states, max(min_states, max_states) + 1))
     A = int(rng.integers(min_actions, max_actions + 1))
