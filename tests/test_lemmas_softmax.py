@@ -118,3 +118,16 @@ def test_monotone_checker_reports_slope():
     rep = softmax_pg_monotone(m, T=10)
     assert rep.verdict == VERIFIED
     assert rep.details["measured_log_gap_slope"] < 0
+
+
+# ---------------------------------------------------------------- D4: the Hessian has a second route
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_d4_catches_a_wrong_value_hessian(monkeypatch, mode):
+    """value_hessian x 100 stays below the bound 8/(1-gamma)^3 but not equal to the jet of the gradient."""
+    import mdptheory.derivatives as dv
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    orig = dv.value_hessian
+    monkeypatch.setattr(dv, "value_hessian", lambda *a, **k: orig(*a, **k) * 100)
+    assert run_statement(get_statement("D4"), mode=mode, n=4).verdict == "FALSIFIED"

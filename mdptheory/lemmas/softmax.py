@@ -312,7 +312,13 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
 
     Routes: :math:`\nabla^2 V` from
     :func:`mdptheory.derivatives.value_hessian` (differentiating the Bellman
-    system twice); the barrier's Hessian
+    system twice), first checked against an independent derivative of the
+    gradient: :math:`\nabla^2V(\rho)\,u` for two fixed integer directions
+    :math:`u` by forward-mode (jet) differentiation of the forward-solve
+    gradient formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.hessian_vector_direct`; exact in
+    rationals at exact points) — so a wrong Hessian cannot hide below the
+    bound, which sits far above it; the barrier's Hessian
     :math:`\frac{\lambda}{|S||A|}\sum_{s,a}(\nabla^2\pi/\pi - \nabla\log\pi\nabla\log\pi^\top)`
     from the parameterization's ``probs_hessian`` and ``score``.  Float mode:
     operator norm from the eigenvalues (symmetric), inequality with a
@@ -353,6 +359,7 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     g = m.gamma
     rep = new_report(stmt, mode, {"mdp": m, "theta": theta, "lam": lam, "seed": seed}, variant)
     HV = value_hessian(m, param, th, mu=m.rho, mode=mode)
+    _hessian_cross_check(rep, m, param, th, HV, mode)
     beta = (one * 5 / 2) if variant == "bandit_constant" else 8 * one / (one - g) ** 3
     beta_lam = 8 * g / (one - g) ** 3 + (0 if variant == "drop_barrier_term" else 2 * lam / S)
     # barrier Hessian: lam/(S A) sum_{s,a} (hess pi / pi - score score^T)
@@ -372,6 +379,26 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
                     + ("" if variant == "drop_barrier_term" else " + 2 lambda/|S|"), HL, beta_lam, mode, tolL)
     rep.details = {"beta": beta, "beta_lambda": beta_lam, "norm_hess_V": nv, "norm_hess_L": nl}
     return rep
+
+
+def _hessian_cross_check(rep, m, param, th, HV, mode):
+    """D4: value_hessian times two fixed directions against the jet of the forward-solve gradient."""
+    from .framework.routes import hessian_vector_direct
+
+    n = param.n_params
+    for k, u in enumerate((np.array([(i % 3) - 1 for i in range(n)]), np.array([((2 * i + 1) % 5) - 2
+                                                                                  for i in range(n)]))):
+        if not u.any():
+            continue
+        uu = np.array([Fraction(int(x)) for x in u], dtype=object) if mode == "exact" else u.astype(float)
+        lhs = np.asarray(HV, dtype=object if mode == "exact" else float) @ uu
+        rhs = hessian_vector_direct(m, param, th, m.rho, uu, mode)
+        tol = None
+        if mode != "exact":
+            mag = max(float(np.max(np.abs(np.asarray(HV, dtype=float)))) * float(np.sum(np.abs(u))), 1.0)
+            tol, _ = float_tolerance(m, mag, order=3)
+        rep.identity(f"value_hessian u = d/de grad V(theta + e u) (jet of the forward-solve gradient), u no. {k + 1}",
+                     lhs, rhs, tol=tol)
 
 
 # ------------------------------------------------------------ registration

@@ -41,6 +41,7 @@ __all__ = [
     "visitation_direct",
     "gradient_direct",
     "jacobian_direct",
+    "hessian_vector_direct",
 ]
 
 
@@ -198,3 +199,66 @@ def gradient_direct(m, param, theta, mu, mode):
         mu = exact_array(np.asarray(mu, dtype=object), name="mu")
         return from_fmpq_mat(to_fmpq_mat(mu).transpose() * X, (X.ncols(),))
     return np.asarray(mu, dtype=float) @ jacobian_direct(m, param, theta, mode)
+
+
+def hessian_vector_direct(m, param, theta, mu, u, mode):
+    r""":math:`\nabla^2_\theta V(\mu)\,u` by forward-mode differentiation of :func:`gradient_direct` (a jet).
+
+    Every quantity of :func:`jacobian_direct` is carried with its derivative
+    along :math:`u` (dual numbers :math:`x + \epsilon x_1`,
+    :math:`\epsilon^2 = 0`): :math:`\pi_1 = \nabla\pi\,u`,
+    :math:`(\nabla\pi)_1 = \nabla^2\pi\,u` (the parameterization's
+    ``probs_hessian``), and
+
+    .. math::
+
+        V_1 = M^{-1}\big(r^{\pi_1} + \gamma P^{\pi_1}V\big),\quad
+        c_1 = \gamma P V_1,\quad
+        G_1 = (\nabla\pi)_1\cdot c + \nabla\pi\cdot c_1,\quad
+        X_1 = M^{-1}\big(G_1 + \gamma P^{\pi_1}X\big),\quad
+        \nabla^2V(\mu)\,u = \mu^\top X_1,
+
+    exact in rationals at exact points.  Independent of
+    :func:`mdptheory.derivatives.value_hessian` (no symmetrisation, no adjoint).
+    """
+    S, A = m.n_states, m.n_actions
+    pi = param.probs(theta)
+    if _exact(mode):
+        J = exact_array(np.asarray(param.jacobian(theta), dtype=object), name="jacobian")
+        Hp = exact_array(np.asarray(param.probs_hessian(theta), dtype=object), name="probs_hessian")
+        u = exact_array(np.asarray(u, dtype=object), name="u")
+        n = J.shape[2]
+        pi1 = np.einsum("sai,i->sa", J, u)
+        J1 = np.einsum("saij,j->sai", Hp, u)
+        M, Pm, V = _exact_values(m, pi)
+        c = from_fmpq_mat(_exact_q(m, Pm, V), (S, A))
+        r = exact_array(np.asarray(m.r, dtype=object), name="r")
+        g = _q(m.gamma)
+        Pi1 = _spread(pi1, S, A)
+        P1 = Pi1 * Pm  # P^{pi_1}
+        V1 = M.solve(Pi1 * to_fmpq_mat(r.reshape(-1)) + g * (P1 * V))
+        c1 = from_fmpq_mat(g * (Pm * V1), (S, A))
+        X = M.solve(_spread(c, S, A) * _sparse_fmpq(J.reshape(S * A, n)))
+        G1 = _spread(c, S, A) * _sparse_fmpq(J1.reshape(S * A, n)) + _spread(c1, S, A) * _sparse_fmpq(
+            J.reshape(S * A, n))
+        X1 = M.solve(G1 + g * (P1 * X))
+        mu = exact_array(np.asarray(mu, dtype=object), name="mu")
+        return from_fmpq_mat(to_fmpq_mat(mu).transpose() * X1, (n,))
+    J = np.asarray(param.jacobian(theta), dtype=float)
+    Hp = np.asarray(param.probs_hessian(theta), dtype=float)
+    u = np.asarray(u, dtype=float)
+    g = float(m.gamma)
+    P = np.asarray(_P(m), dtype=float)
+    r = np.asarray(m.r, dtype=float)
+    pi1 = np.einsum("sai,i->sa", J, u)
+    J1 = np.einsum("saij,j->sai", Hp, u)
+    M = system_matrix(m, pi, mode)
+    V = np.linalg.solve(M, (np.asarray(pi, dtype=float) * r).sum(axis=1))
+    c = r + g * P @ V
+    P1 = np.einsum("sa,sat->st", pi1, P)
+    V1 = np.linalg.solve(M, (pi1 * r).sum(axis=1) + g * P1 @ V)
+    c1 = g * P @ V1
+    X = np.linalg.solve(M, np.einsum("sai,sa->si", J, c))
+    G1 = np.einsum("sai,sa->si", J1, c) + np.einsum("sai,sa->si", J, c1)
+    X1 = np.linalg.solve(M, G1 + g * P1 @ X)
+    return np.asarray(mu, dtype=float) @ X1
