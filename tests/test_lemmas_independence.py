@@ -43,7 +43,7 @@ FAULTS = {"rho": _rho, "no_one_minus_gamma": _no_one_minus_gamma, "forward_solve
 #: statements whose verdict depends on the visitation, and the modes in which they read it
 STATEMENTS = {"B1": ("float", "exact"), "D2": ("float", "exact"), "E1": ("float", "exact"),
               "E2": ("float", "exact"), "F1": ("float", "exact"), "F2": ("float", "exact"),
-              "G3": ("float", "exact"), "H1": ("float",)}
+              "G3": ("float", "exact"), "H1": ("float",), "D7": ("float", "exact")}
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
