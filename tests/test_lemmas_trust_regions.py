@@ -157,3 +157,32 @@ def test_g2_catches_a_wrong_probs_hessian(monkeypatch, mode):
 
         monkeypatch.setattr(cls, "probs_hessian", wrong)
     assert run_statement(get_statement("G2"), mode=mode, n=4).verdict == "FALSIFIED"
+
+
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_g1_recomputes_the_advantage_gap(monkeypatch, mode):
+    """A run that records AA_t twice too large (so the value bound would be looser or wrong) is caught."""
+    import mdptheory.algorithms as algorithms
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    orig = algorithms.cpi
+
+    def wrong(*a, **k):
+        res = orig(*a, **k)
+        res.extras["advantage_gap"] = [2 * x for x in res.extras["advantage_gap"]]
+        return res
+
+    monkeypatch.setattr(algorithms, "cpi", wrong)
+    assert run_statement(get_statement("G1"), mode=mode, n=4).verdict == "FALSIFIED"
+
+
+def test_g1_cases_move():
+    """The suite's G1 cases are not degenerate: CPI takes at least one step from the uniform policy."""
+    from mdptheory.lemmas.framework.registry import get_statement
+
+    st = get_statement("G1")
+    for mode in ("float", "exact"):
+        for case in st.cases(0, 12, mode):
+            rep = st.check(**case, mode=mode)
+            assert rep.details["n_steps"] >= 1 and rep.verdict == VERIFIED

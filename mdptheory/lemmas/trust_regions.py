@@ -717,8 +717,14 @@ def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
         \quad \mathbb{A}_t = \mathbb{E}_{s\sim d^t}A^{\pi_t}(s, \pi'_t(s)).
 
     Exact in rationals (the run is :func:`mdptheory.algorithms.cpi`, which is
-    exact on exact MDPs).  Independent routes: the visitations and values of
-    :math:`\pi_t, \pi_{t+1}` from separate solves; :math:`\mathbb{A}_t` from the run.
+    exact on exact MDPs).  Data flow — left: the run's iterates and its
+    recorded :math:`\mathbb{A}_t`; right: the visitations and values of
+    :math:`\pi_t, \pi_{t+1}` from separate evaluations, and :math:`\mathbb{A}_t`
+    recomputed from the iterate as :math:`\mathbb{E}_{s\sim d^t}\max_a A^{\pi_t}(s,a)`
+    (the value bound uses the recomputed one; the recorded one is compared
+    with it); shared: MDP, :math:`\alpha`.  Degenerate case: a start policy
+    that is already optimal makes CPI stop at once; the checker then checks
+    :math:`\mathbb{A}_0 = 0` (the suite's cases avoid it: :func:`_g1_cases`).
 
     Broken variant ``"pi_shift_alpha"``: :math:`\|\pi_{t+1}(\cdot|s) - \pi_t(\cdot|s)\|_1 \le \alpha`
     (false as soon as :math:`\|\pi'_t(\cdot|s) - \pi_t(\cdot|s)\|_1 > 1`, e.g. from the
@@ -750,11 +756,24 @@ def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
         rep.inequality(f"t={t}: ||d^(t+1) - d^t||_1 <= 2 alpha gamma/(1-gamma)", _vec(shift, exact), _vec(bound, exact),
                        tol=tol)
         dV = (mu * evs[t + 1].V).sum() - (mu * evs[t].V).sum()
-        AA = res.extras["advantage_gap"][t]
+        # AA_t recomputed from the iterate: E_{s~d^t} max_a A^{pi_t}(s, a) (the greedy pi'_t attains the max)
+        adv = evs[t].advantage
+        AA = sum((ds[t][s] * max(adv[s]) for s in range(m.n_states)), Fraction(0) if exact else 0.0)
+        rep.identity(f"t={t}: AA_t recorded by the run = E_(d^t) max_a A^(pi_t)(s, a) (recomputed)",
+                     _vec(res.extras["advantage_gap"][t], exact), _vec(AA, exact),
+                     tol=None if exact else tol, scale=None if exact else 1.0)
         low = a / (1 - g) * (AA - 2 * a * g / (1 - g) ** 2)
         rep.inequality(f"t={t}: Delta V(mu) >= alpha/(1-gamma) (AA - 2 alpha gamma/(1-gamma)^2)", _vec(low, exact),
                        _vec(dV, exact), tol=tol)
         ratios.append(float(shift) / float(bound) if bound else 0.0)
+    if res.n_iter == 0:
+        # degenerate case: pi_0 optimal, CPI makes no step; what the statement says there is that nothing
+        # moves, i.e. the greedy improvement is zero: max_a A^(pi_0)(s, a) = 0 wherever d^0 > 0
+        adv = evs[0].advantage
+        AA0 = sum((ds[0][s] * max(adv[s]) for s in range(m.n_states)), Fraction(0) if exact else 0.0)
+        rep.identity("degenerate case (pi_0 optimal, no CPI step): AA_0 = E_(d^0) max_a A^(pi_0)(s, a) = 0",
+                     _vec(AA0, exact), _vec(Fraction(0) if exact else 0.0, exact), tol=tol,
+                     scale=None if exact else 1.0)
     rep.details = {"n_steps": res.n_iter, "max_shift_over_bound": max(ratios) if ratios else None,
                    "gaps": [float(x) for x in res.gaps], "message": res.message}
     return rep
@@ -770,11 +789,28 @@ def _g1_extra(rng, mdp, exact, i):
     return {"alpha": a if exact else float(a)}
 
 
+def _g1_cases(seed, n, mode):
+    """G1 cases: those of the section's generator whose uniform start policy is not optimal (CPI moves)."""
+    from ..policies.tabular import uniform_policy
+
+    base = _cases("G1", gammas=(_HALF, _NINE), unit_rewards=True, extra=_g1_extra)
+    k = 0
+    for case in base(seed, 4 * n + 8, mode):
+        m = case["mdp"] if mode == "exact" else _fm(case["mdp"])
+        adv = evaluate(m, uniform_policy(m), mode="exact" if mode == "exact" else "float").advantage
+        if float(np.max(np.asarray(adv, dtype=float))) <= 1e-9:
+            continue
+        yield case
+        k += 1
+        if k == n:
+            return
+
+
 # --------------------------------------------------- registration (convergence)
 _G1 = register(Statement(
     id="G1", name="cpi_improvement",
     text="CPI: ||pi_(t+1)(.|s) - pi_t(.|s)||_1 <= 2 alpha; ||d^(t+1) - d^t||_1 <= 2 alpha gamma/(1-gamma); "
          "Delta V(mu) >= alpha/(1-gamma) (AA - 2 alpha gamma/(1-gamma)^2), r in [0,1]",
     source="AJKS Lemma 12.1, Thm 12.2", check=cpi_improvement,
-    cases=_cases("G1", gammas=(_HALF, _NINE), unit_rewards=True, extra=_g1_extra), modes=("float", "exact"),
+    cases=_g1_cases, modes=("float", "exact"),
     variants={"pi_shift_alpha": "||pi_(t+1)(.|s) - pi_t(.|s)||_1 <= alpha"}, cost=2.0))
