@@ -84,7 +84,9 @@ def test_smoothness_bandit_loop_and_gamma_zero_barrier_constant():
     # beta_lambda = 8 gamma/(1-gamma)^3 + 2 lambda/|S| cannot hold at gamma = 0: a one-state bandit with a
     # small lambda has ||hess L|| ~ 0.19 > 2 lambda; the registered suite therefore uses gamma >= 1/2
     rep0 = softmax_smoothness(bandit([1, 0], gamma=0), LogRational([4, 1]), lam=F(1, 1000))
-    assert rep0.parts[0]["verdict"] == VERIFIED and rep0.parts[1]["verdict"] == FALSIFIED
+    assert rep0.parts[-2]["verdict"] == VERIFIED and rep0.parts[-1]["verdict"] == FALSIFIED
+    # the parts before the bounds: value_hessian against the jet of the gradient
+    assert all(p["verdict"] == VERIFIED for p in rep0.parts[:-2]) and "jet" in rep0.parts[0]["part"]
 
 
 def test_smoothness_rejects_rewards_outside_unit_interval():
@@ -118,3 +120,16 @@ def test_monotone_checker_reports_slope():
     rep = softmax_pg_monotone(m, T=10)
     assert rep.verdict == VERIFIED
     assert rep.details["measured_log_gap_slope"] < 0
+
+
+# ---------------------------------------------------------------- D4: the Hessian has a second route
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_d4_catches_a_wrong_value_hessian(monkeypatch, mode):
+    """value_hessian x 100 stays below the bound 8/(1-gamma)^3 but not equal to the jet of the gradient."""
+    import mdptheory.derivatives as dv
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    orig = dv.value_hessian
+    monkeypatch.setattr(dv, "value_hessian", lambda *a, **k: orig(*a, **k) * 100)
+    assert run_statement(get_statement("D4"), mode=mode, n=4).verdict == "FALSIFIED"

@@ -126,3 +126,63 @@ def test_cpi_exact_and_broken_alpha_shift():
     m = MDP(m.P, (m.r - m.r.min()) / (m.r.max() - m.r.min()), m.gamma, m.rho)
     assert cpi_improvement(m, alpha=F(1, 4)).verdict == VERIFIED
     assert cpi_improvement(m, alpha=F(1, 4), variant="pi_shift_alpha").verdict == FALSIFIED
+
+
+# ---------------------------------------------------------------- G2: the KL itself is differentiated
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_g2_catches_a_wrong_trajectory_kl(monkeypatch, mode):
+    import mdptheory.kl as kl_module
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    orig = kl_module.trajectory_kl
+    monkeypatch.setattr(kl_module, "trajectory_kl", lambda *a, **k: 2 * orig(*a, **k))
+    assert run_statement(get_statement("G2"), mode=mode, n=4).verdict == "FALSIFIED"
+
+
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_g2_catches_a_wrong_probs_hessian(monkeypatch, mode):
+    from fractions import Fraction
+
+    import mdptheory.policies.softmax as sm
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    for cls in (sm.SoftmaxFamily, sm.TabularSoftmax):
+        orig = cls.__dict__["probs_hessian"]
+
+        def wrong(self, theta, orig=orig):
+            h = np.asarray(orig(self, theta))
+            return h * (Fraction(3, 2) if h.dtype == object else 1.5)
+
+        monkeypatch.setattr(cls, "probs_hessian", wrong)
+    assert run_statement(get_statement("G2"), mode=mode, n=4).verdict == "FALSIFIED"
+
+
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_g1_recomputes_the_advantage_gap(monkeypatch, mode):
+    """A run that records AA_t twice too large (so the value bound would be looser or wrong) is caught."""
+    import mdptheory.algorithms as algorithms
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    orig = algorithms.cpi
+
+    def wrong(*a, **k):
+        res = orig(*a, **k)
+        res.extras["advantage_gap"] = [2 * x for x in res.extras["advantage_gap"]]
+        return res
+
+    monkeypatch.setattr(algorithms, "cpi", wrong)
+    assert run_statement(get_statement("G1"), mode=mode, n=4).verdict == "FALSIFIED"
+
+
+def test_g1_cases_move():
+    """The suite's G1 cases are not degenerate: CPI takes at least one step from the uniform policy."""
+    from mdptheory.lemmas.framework.registry import get_statement
+
+    st = get_statement("G1")
+    for mode in ("float", "exact"):
+        for case in st.cases(0, 12, mode):
+            rep = st.check(**case, mode=mode)
+            assert rep.details["n_steps"] >= 1 and rep.verdict == VERIFIED

@@ -31,7 +31,9 @@ def test_illustration_is_labelled_and_not_a_part():
     rep = vanishing_gradients(10, chain_region_theta(rng, 10))
     ill = rep.details["outside_range"]
     assert "outside the statement's range" in ill["label"] and ill["holds"] is True
-    assert not any("grad" in p["part"] for p in rep.parts)
+    # the bound at the case's H is an illustration only; the norm routine's cross-check is a part
+    assert not any("(1/3)" in p["part"] for p in rep.parts)
+    assert any("chain_gradient_norm" in p["part"] and p["verdict"] == VERIFIED for p in rep.parts)
 
 
 def test_region_and_range_are_enforced():
@@ -51,8 +53,31 @@ def test_gradient_bound_in_range_exact_and_ball():
     for mode in ("exact", "ball"):
         rep = vanishing_gradients(4, th, mode=mode, derivative_H=562, derivative_theta_a1=F(24, 100),
                                   illustrate=False)
-        assert rep.verdict == VERIFIED and len(rep.parts) == 3
+        assert rep.verdict == VERIFIED and len(rep.parts) == 4
         bad = vanishing_gradients(4, th, mode=mode, derivative_H=562, derivative_theta_a1=F(24, 100),
                                   variant="gradient_bound_fourth_power", illustrate=False)
         assert bad.verdict == FALSIFIED
     rep.to_json()  # huge rationals stay printable
+
+
+# ---------------------------------------------------------------- the norm routine has a second route
+@pytest.mark.parametrize("mode", ["exact", "ball"])
+def test_c1_catches_a_wrong_gradient_norm(monkeypatch, mode):
+    """||grad V|| x 1e200 sits far below the bound (1/3)^(H/4) at H = 562, but the cross-check sees it."""
+    import dataclasses
+    from fractions import Fraction
+
+    import mdptheory.derivatives as dv
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    orig = dv.chain_gradient_norm
+
+    def wrong(*a, **k):
+        res = orig(*a, **k)
+        big = Fraction(10) ** 200
+        sq = res.squared_norm * (big * big if isinstance(res.squared_norm, Fraction) else 10 ** 400)
+        return dataclasses.replace(res, squared_norm=sq, norm=res.norm * 10 ** 200)
+
+    monkeypatch.setattr(dv, "chain_gradient_norm", wrong)
+    assert run_statement(get_statement("C1"), mode=mode, n=3).verdict == "FALSIFIED"

@@ -132,3 +132,14 @@ def test_h_checkers_on_named_cases_and_handmade_broken_statements():
     assert rep.verdict == VERIFIED
     assert set(rep.details["limited_features"]) == {1, 2}
     assert ampo_reduction(mf, eta0=0.25, T=4, variant="drop_mirror_term").verdict == FALSIFIED
+
+
+def test_h3_ball_mode_reference_is_independent(monkeypatch):
+    """H3 in ball mode: the KL-PMD side is computed in arb from the exact MDP, so a wrong library PMD
+    cannot hide, and a wrong AMPO step is caught."""
+    from mdptheory.lemmas.framework.registry import get_statement
+    from mdptheory.lemmas.framework.runner import run_statement
+
+    st = get_statement("H3")
+    assert run_statement(st, mode="ball", n=3).verdict == "VERIFIED"
+    assert run_statement(st, mode="ball", n=3, variant="drop_mirror_term").verdict == "FALSIFIED"

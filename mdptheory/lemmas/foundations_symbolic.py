@@ -91,10 +91,10 @@ def performance_difference_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, var
 
 
 # ----------------------------------------------------------------- registration
-_A1s = _reg("A1s", "bellman_symbolic", "V = sum_a pi Q and V = r^pi + gamma P^pi V, for all theta, P, r, gamma",
+_A1s = _reg("A1s", "bellman_symbolic", "V = sum_a pi Q and V = r^pi + gamma P^pi V",
             "AJKS Ch. 1", bellman_symbolic, {"drop_gamma": "V = r^pi + P^pi V (discount dropped)"})
-_A2s = _reg("A2s", "visitation_symbolic", "sum_s d(s) = 1; d = (1-gamma) mu + gamma d P^pi, for all theta, P, gamma",
+_A2s = _reg("A2s", "visitation_symbolic", "sum_s d(s) = 1; d = (1-gamma) mu + gamma d P^pi",
             "AJKS Ch. 1", visitation_symbolic, {"drop_one_minus_gamma": "d without its (1-gamma) factor"})
 _A3s = _reg("A3s", "performance_difference_symbolic",
-            "V^pi(mu) - V^pi'(mu) = (1-gamma)^-1 E_{d^pi} E_pi[A^pi']; sum_a pi A^pi = 0, for all theta, P, r, gamma",
+            "V^pi(mu) - V^pi'(mu) = (1-gamma)^-1 E_{d^pi} E_pi[A^pi']; sum_a pi A^pi = 0",
             "AJKS Lemma 1.16", performance_difference_symbolic, {"drop_horizon": "1/(1-gamma) dropped"}, symbolic_P=False)

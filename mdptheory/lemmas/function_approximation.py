@@ -69,12 +69,17 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
         \nabla_\theta V^{\pi_\theta}(\rho) = \frac{1}{1-\gamma}
         \mathbb{E}\big[\nabla_\theta\log\pi_\theta(a|s)\,(w^\star\cdot\nabla_\theta\log\pi_\theta(a|s))\big].
 
-    Independent routes: the left side by implicit differentiation of the
-    Bellman system (:func:`mdptheory.gradients.value_gradient`, no score and
-    no advantage); :math:`w^\star` by the weighted least-squares fit of
-    :func:`mdptheory.geometry.compatible_fa`, whose optimality is checked here
-    by the normal equations
-    :math:`\mathbb{E}[\nabla\log\pi\,(w^\star\cdot\nabla\log\pi)] = \mathbb{E}[\nabla\log\pi\,A]`.
+    Data flow — left: :math:`\nabla V(\rho)` by the forward solve of the
+    differentiated Bellman system formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`; no score, no
+    advantage, no visitation); right: :math:`w^\star` from the weighted
+    least-squares fit of :func:`mdptheory.geometry.compatible_fa` and the
+    expectation under the visitation of :func:`mdptheory.evaluate`; shared:
+    MDP, :math:`\theta`.  The fit's optimality is checked by the normal
+    equations
+    :math:`\mathbb{E}[\nabla\log\pi\,(w^\star\cdot\nabla\log\pi)] = \mathbb{E}[\nabla\log\pi\,A]`
+    with :math:`d_\rho^\pi` and :math:`A^\pi` formed in the checker by forward
+    solves (:mod:`mdptheory.lemmas.framework.routes`).
     The lemma holds for *every* minimiser: it is checked again at
     :math:`w^\star + k` with :math:`k \in \ker F_\rho` nonzero (a different
     minimiser) when the kernel is nontrivial.
@@ -84,6 +89,7 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
     ``"drop_horizon"`` (the :math:`1/(1-\gamma)` dropped).
     """
     from ..geometry import compatible_fa, pinv_solve
+    from .framework.routes import q_direct, values_direct, visitation_direct
 
     stmt = _F1
     check_variant(variant, stmt.variants)
@@ -111,9 +117,14 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
     if mode == "float":
         scale = float(np.max(np.abs(ev.advantage))) / (1 - float(m.gamma)) + 1.0
         tol, rep.tolerance_rule = _cond_tolerance(m, M, scale)
-    b = _gram(nu, X, mode, ev.advantage.reshape(-1)[:, None])[:, 0]
+    # the normal equations with d and A of the checker's own forward solves
+    V_own = values_direct(m, pi, mode)
+    A_own = _field(q_direct(m, pi, mode, V_own), mode, "Q") - _field(V_own, mode, "V")[:, None]
+    nu_own = nu if variant == "rho_for_d" else (_field(visitation_direct(m, pi, rho, mode), mode, "d")[:, None]
+                                                * pi).reshape(-1)
+    b = _gram(nu_own, X, mode, A_own.reshape(-1)[:, None])[:, 0]
     rep.identity("normal equations: E[score (w*.score)] = E[score A] (w* minimises the compatible error)",
-                 _gram(nu, X, mode, fitted[:, None])[:, 0], b, tol=tol)
+                 _gram(nu_own, X, mode, fitted[:, None])[:, 0], b, tol=tol)
     rep.identity("grad V(rho) (implicit differentiation) = (1-gamma)^-1 E[score (w*.score)]", grad, rhs, tol=tol)
     k = _kernel_vector(M, mode)
     if k is not None:
@@ -143,10 +154,17 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     :math:`(1-\gamma)F^\dagger\nabla V`; taking another is the broken variant
     ``"general_minimiser"``.
 
-    Independent routes: the left side by :func:`mdptheory.geometry.natural_gradient`
-    (block closed form for the tabular softmax, dense pseudo-inverse otherwise)
-    with :math:`\nabla V` from implicit differentiation; :math:`w^\star` from the
-    regression of :func:`mdptheory.geometry.compatible_fa`.  Minimum norm is
+    Data flow — left: :math:`F_\rho^\dagger\nabla V(\rho)` with :math:`F_\rho`
+    (the score Gram matrix under :math:`d_\rho^\pi`) and :math:`\nabla V(\rho)`
+    formed in the checker by forward solves
+    (:mod:`mdptheory.lemmas.framework.routes`) and the generic exact
+    pseudo-inverse :func:`mdptheory.geometry.pinv_solve`; right:
+    :math:`w^\star` from the regression of
+    :func:`mdptheory.geometry.compatible_fa` (the library's visitation and
+    advantage); shared: MDP, :math:`\theta`.  The library's
+    :func:`mdptheory.geometry.natural_gradient` (block closed form for the
+    tabular softmax, dense pseudo-inverse otherwise) is compared with the
+    left side as well.  Minimum norm is
     checked independently as :math:`w^\star \in \operatorname{range}F`
     (:math:`= (\ker F)^\perp`): :math:`w^\star` is orthogonal to a nonzero kernel
     vector.  For a general minimiser :math:`w^\star + k`,
@@ -155,7 +173,8 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     Broken variants: ``"general_minimiser"`` (:math:`w^\star + k`, :math:`k \in \ker F`,
     in place of the minimum-norm minimiser), ``"drop_horizon"``.
     """
-    from ..geometry import compatible_fa, natural_gradient
+    from ..geometry import compatible_fa, natural_gradient, pinv_solve
+    from .framework.routes import visitation_direct
 
     stmt = _F2
     check_variant(variant, stmt.variants)
@@ -166,7 +185,10 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     one = _one(mode)
     ev = evaluate(m, pi, mode=mode)
     grad = _value_gradient(m, param, theta, rho, mode)
-    nat = _field(natural_gradient(m, param, theta, rho=rho, mode=mode), mode, "F^+ grad V")
+    nat_lib = _field(natural_gradient(m, param, theta, rho=rho, mode=mode), mode, "F^+ grad V")
+    d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
+    F_own = _gram((d_own[:, None] * pi).reshape(-1), score.reshape(S * A, n), mode)
+    nat = _field(pinv_solve(F_own, grad), mode, "F^+ grad V")
     fit = compatible_fa(m, param, theta, rho=rho, target="advantage", mode=mode)
     w = _field(fit.w, mode, "w*")
     F = _field(fit.gram, mode, "F")
@@ -177,7 +199,9 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     if mode == "float":
         scale = float(np.max(np.abs(ev.advantage))) / (1 - float(m.gamma)) + 1.0
         tol, rep.tolerance_rule = _cond_tolerance(m, F, scale)
-    rep.identity("F_rho^+ grad V(rho) = w*/(1-gamma) (minimum-norm minimiser)", nat, horizon * w_used, tol=tol)
+    rep.identity("F_rho^+ grad V(rho) (forward solves here) = w*/(1-gamma) (minimum-norm minimiser)", nat,
+                 horizon * w_used, tol=tol)
+    rep.identity("geometry.natural_gradient = F_rho^+ grad V(rho) (forward solves here)", nat_lib, nat, tol=tol)
     if k is not None:
         kk = sum(x * x for x in k)
         # w* orthogonal to ker F, compared as <w* + k, k> = <k, k> (nonzero quantities)

@@ -53,10 +53,18 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
     KL mirror map (float): :math:`\pi^+ \propto \pi e^{\eta Q^\pi}`
     (:func:`mdptheory.algorithms.pmd_step`) is compared with the NPG update
     :math:`\theta^+ = \theta + \eta(1-\gamma)F_\rho^\dagger\nabla V(\rho)` at
-    :math:`\theta = \log\pi` (:func:`mdptheory.geometry.natural_gradient`:
-    block Fisher and implicit-differentiation gradient, no :math:`Q`); the
-    factor :math:`1-\gamma` converts PMD's :math:`\eta` into NPG's, which scales
-    :math:`A` by :math:`1/(1-\gamma)`.  Euclidean mirror map (float and
+    :math:`\theta = \log\pi`; the factor :math:`1-\gamma` converts PMD's
+    :math:`\eta` into NPG's, which scales :math:`A` by :math:`1/(1-\gamma)`.
+    Data flow of this part — left: :func:`mdptheory.evaluate`'s :math:`Q` and
+    the library step; right: :math:`F_\rho` of
+    :func:`mdptheory.geometry.fisher` (the library's visitation) with
+    :math:`\nabla V(\rho)` by the forward solve of the differentiated Bellman
+    system formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`: no
+    :math:`Q`, no visitation), so a wrong visitation no longer cancels between
+    :math:`F` and :math:`\nabla V`; :func:`mdptheory.geometry.natural_gradient`
+    is compared with that direction's step too; shared: MDP, :math:`\pi`,
+    :math:`\eta`.  Euclidean mirror map (float and
     exact): the projection :math:`p = \Pi_\Delta(y)`, :math:`y = \pi + \eta Q^\pi`,
     must satisfy the optimality condition of the projection,
     :math:`\max_a (y - p)_a = \langle y - p, p\rangle` on every state (exactly in
@@ -83,15 +91,21 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
     for mirror in mirrors:
         pi_next = pmd_step(pi, ev.Q, sign * eta, mirror=mirror)
         if mirror == "kl":
-            from ..geometry import natural_gradient
+            from ..geometry import fisher, natural_gradient, pinv_solve
+            from .framework.routes import gradient_direct
 
             prm = TabularSoftmax(m.n_states, m.n_actions)
             theta = np.log(np.asarray(pi, dtype=float)).reshape(-1)
-            w = np.asarray(natural_gradient(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            F = np.asarray(fisher(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            grad = np.asarray(gradient_direct(m, prm, theta, m.rho, "float"), dtype=float)
+            w = np.asarray(pinv_solve(F, grad), dtype=float)
             pi_npg = prm.probs(theta + eta * (1 - float(m.gamma)) * w)
             tol_p, _ = float_tolerance(m, 1.0 + eta * float(np.max(np.abs(ev.Q))), order=2)
             rep.identity("KL-PMD step pi exp(eta Q)/Z = NPG step theta + eta(1-gamma) F^+ grad V (Fisher route)",
                          pi_next, pi_npg, tol=tol_p)
+            w_lib = np.asarray(natural_gradient(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            rep.identity("NPG step with geometry.natural_gradient = NPG step with F^+ grad V (forward solves)",
+                         prm.probs(theta + eta * (1 - float(m.gamma)) * w_lib), pi_npg, tol=tol_p)
         else:
             y = pi + (sign * eta) * ev.Q
             gap = y - pi_next
@@ -240,19 +254,34 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
     measured :math:`\max_k\epsilon_k`, the final gap (the floor) and the slope
     of :math:`\log` gap.
 
+    Modes: ``"float"`` compares with the library's float KL-PMD; ``"ball"``
+    (exact MDP, rational :math:`\eta_0`) compares the library's float AMPO
+    iterates with KL-PMD iterates computed here from the exact MDP in
+    certified arb balls (:func:`_pmd_reference_ball`: :math:`Q^{\pi_k}` by an
+    ``arb_mat`` solve), the float tolerance plus the balls' radii.  Data flow —
+    left: :func:`mdptheory.algorithms.ampo` (its Step I regression and
+    evaluations); right: :func:`mdptheory.algorithms.policy_mirror_descent`
+    (float) or the arb recursion (ball); shared: MDP, :math:`\eta_0`, ``T``.
+
     Broken variant: ``"drop_mirror_term"`` (Step I fitted to :math:`Q^{\pi_k}`
     alone, without :math:`\eta_k^{-1}(\log\pi_k + 1)`; Step II then gives
     :math:`\pi_{k+1}\propto e^{\eta_k Q^{\pi_k}}`).
     """
     stmt = _H3
     check_variant(variant, stmt.variants)
-    mode = resolve_mode(mdp, mode=mode) if mode is None else mode
-    if mode != "float":
+    mode = "float" if mode is None else mode
+    if mode not in ("float", "ball"):
         from ..exceptions import InvalidParameterError
 
-        raise InvalidParameterError("H3 is checked in float mode only (the mirror step exponentiates)")
+        raise InvalidParameterError(f"H3 is checked in float or ball mode (the mirror step exponentiates); got {mode!r}")
+    if mode == "ball" and not mdp.is_exact:
+        from ..exceptions import InvalidParameterError
+
+        raise InvalidParameterError("mode='ball' needs an exact MDP (the reference is computed from it in arb)")
+    m_exact = mdp if mode == "ball" else None
     m = mdp.to_float() if mdp.is_exact else mdp
     S, A = m.n_states, m.n_actions
+    eta0_in = eta0
     eta0 = float(eta0)
     rep = new_report(stmt, mode, {"mdp": m, "eta0": eta0, "T": T, "seed": seed}, variant)
     tol = _value_tol(rep, m)
@@ -271,8 +300,17 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
         res = ampo(m, TabularSoftmax(S, A), eta0=eta0, schedule="geometric", T=T, step1="lstsq", mu=m.rho)
         pol, errs, values = res.policies, res.extras["approx_error"], res.values
     tol_p, _ = float_tolerance(m, 1.0 + eta0 * float(m.gamma) ** (-T) * _rmax(m) / (1 - float(m.gamma)), order=2)
-    rep.identity(f"tabular AMPO (exact Step I) iterates = KL-PMD iterates, k = 0..{T}", np.array(pol),
-                 np.array(pmd.policies), tol=tol_p)
+    if mode == "ball":
+        # the KL-PMD side from the exact MDP in certified arb balls (no library evaluation, no float)
+        ref = _pmd_reference_ball(m_exact, Fraction(eta0_in).limit_denominator(10 ** 6) if not isinstance(
+            eta0_in, Fraction) else eta0_in, T)
+        mids = np.array([[[float(x.mid()) for x in row] for row in p] for p in ref])
+        rads = max(float(x.rad()) for p in ref for row in p for x in row)
+        rep.identity(f"tabular AMPO (exact Step I, library, float) iterates = KL-PMD iterates (certified arb "
+                     f"reference from the exact MDP), k = 0..{T}", np.array(pol), mids, tol=tol_p + rads)
+    else:
+        rep.identity(f"tabular AMPO (exact Step I) iterates = KL-PMD iterates, k = 0..{T}", np.array(pol),
+                     np.array(pmd.policies), tol=tol_p)
     err_tol, _ = float_tolerance(m, (1.0 + _rmax(m) / (1 - float(m.gamma)) + 10.0 / eta0) ** 2, order=2)
     worst = float(max(errs, default=0.0))
     rep.claim("Step I approximation error eps_k is zero up to rounding",
@@ -302,6 +340,46 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
     return rep
 
 
+def _pmd_reference_ball(m, eta0, T, prec=128):
+    r"""KL-PMD iterates :math:`\pi_{k+1} = \pi_k e^{\eta_k Q^{\pi_k}}/Z`, :math:`\eta_k = \eta_0\gamma^{-k}`,
+    from the uniform policy, in arb balls: :math:`Q^{\pi_k}` by an ``arb_mat`` solve of the exact MDP."""
+    from flint import arb, arb_mat, ctx, fmpq
+
+    S, A = m.n_states, m.n_actions
+    q = lambda x: fmpq(Fraction(x).numerator, Fraction(x).denominator)  # noqa: E731
+    P = np.asarray(m.P_dense(), dtype=object)
+    r = np.asarray(m.r, dtype=object)
+    old = ctx.prec
+    ctx.prec = prec
+    try:
+        g = arb(q(m.gamma))
+        pi = [[arb(1) / A for _ in range(A)] for _ in range(S)]
+        out = [pi]
+        eta = arb(q(eta0))
+        for _ in range(T):
+            M = arb_mat(S, S)
+            rp = arb_mat(S, 1)
+            for s in range(S):
+                rp[s, 0] = sum((pi[s][a] * arb(q(r[s, a])) for a in range(A)), arb(0))
+                for t in range(S):
+                    M[s, t] = (arb(1) if s == t else arb(0)) - g * sum(
+                        (pi[s][a] * arb(q(P[s, a, t])) for a in range(A) if P[s, a, t] != 0), arb(0))
+            V = M.solve(rp)
+            new = []
+            for s in range(S):
+                Qs = [arb(q(r[s, a])) + g * sum((arb(q(P[s, a, t])) * V[t, 0] for t in range(S) if P[s, a, t] != 0),
+                                                arb(0)) for a in range(A)]
+                w = [pi[s][a] * (eta * Qs[a]).exp() for a in range(A)]
+                Z = sum(w, arb(0))
+                new.append([x / Z for x in w])
+            pi = new
+            out.append(pi)
+            eta = eta / g
+    finally:
+        ctx.prec = old
+    return out
+
+
 def _strict_improvement(gaps, tol):
     return bool(np.all(np.abs(np.diff(gaps)) > tol)) if len(gaps) > 1 else False
 
@@ -327,10 +405,12 @@ def _h2_cases(seed, n, mode):
 
 
 def _h3_cases(seed, n, mode):
+    exact = mode == "ball"
     for i in range(n):
         rng = case_rng(seed, "H3", i)
-        mdp = random_case_mdp(rng, exact=False, max_states=4, rho="positive", gamma=GAMMAS[i % 2])
-        yield {"mdp": mdp, "eta0": float(rng.choice([0.1, 0.25, 0.5])), "T": 4, "seed": (seed, i)}
+        mdp = random_case_mdp(rng, exact=exact, max_states=4, rho="positive", gamma=GAMMAS[i % 2])
+        eta0 = [Fraction(1, 10), Fraction(1, 4), Fraction(1, 2)][int(rng.integers(3))]
+        yield {"mdp": mdp, "eta0": eta0 if exact else float(eta0), "T": 4, "seed": (seed, i)}
 
 
 _H1 = register(Statement(
@@ -352,5 +432,5 @@ _H3 = register(Statement(
     id="H3", name="ampo_reduction",
     text="AMPO (Step I: f ~ Q_k + (log pi_k + 1)/eta_k; Step II: pi_(k+1) ∝ exp(eta_k f)) with tabular f and an "
          "exact fit equals KL-PMD; measured rate and floor of limited log-linear features reported",
-    source="Alfano, Yuan, Rebeschini 2023", check=ampo_reduction, cases=_h3_cases, modes=("float",),
+    source="Alfano, Yuan, Rebeschini 2023", check=ampo_reduction, cases=_h3_cases, modes=("float", "ball"),
     variants={"drop_mirror_term": "Step I fitted to Q_k alone (no (log pi_k + 1)/eta_k term)"}))

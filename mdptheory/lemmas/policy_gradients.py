@@ -100,6 +100,24 @@ def _grad_tol(rep, m, mode, T=None):
     return tol
 
 
+def _trunc_tol(rep, m, mode, prm, th, T):
+    r"""Float tolerance of the truncated-horizon (REINFORCE) parts: no linear solve.
+
+    :func:`~mdptheory.lemmas.framework.report.float_tolerance` with order 0
+    and magnitude :math:`m = T\cdot T r_{\max}\cdot\max|\nabla\log\pi|`
+    (the sum of :math:`T` scores times a truncated return, :math:`|R_T| \le T r_{\max}`),
+    added to the report's rule.
+    """
+    if mode == "exact":
+        return None
+    rmax = float(np.max(np.abs(m.r))) if m.r.size else 0.0
+    smax = float(np.max(np.abs(np.asarray(prm.score(th), dtype=float)))) if m.r.size else 0.0
+    tol, rule = float_tolerance(m, T * T * rmax * max(smax, 1.0) + 1.0, order=0)
+    rep.tolerance_rule = (rep.tolerance_rule + "; " if rep.tolerance_rule else "") + \
+        f"truncated-horizon parts (no solve): {rule}"
+    return tol
+
+
 def _score_expectation(param, th, pi, weights):
     """sum_{s,a} weights[s, a] pi(a|s) score(s, a, :), from the parameterization's score."""
     return np.einsum("sai,sa->i", param.score(th), weights * pi)
@@ -118,16 +136,26 @@ def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=N
         \nabla V_T(\mu) &= \mathbb E\Big[R_T\sum_{t<T}\nabla\log\pi(a_t|s_t)\Big],
             \qquad R_T = \sum_{t<T}\gamma^t r(s_t,a_t).
 
-    Left side: :func:`mdptheory.gradients.value_gradient` — the derivative of
-    the Bellman linear system
-    :math:`\partial V = (I-\gamma P^\pi)^{-1}(\partial r^\pi + \gamma(\partial P^\pi)V)`
-    from the Jacobian of :math:`\pi` (no score, no Q).  Q and advantage forms:
-    built here from :func:`mdptheory.evaluate` (Q, A, the transposed solve for
-    :math:`d_\mu`) and the parameterization's score.  REINFORCE: the infinite
-    sum is checked on the horizon-``T`` truncation, by literal enumeration of
-    every trajectory (:func:`mdptheory.trajectories.pg_reinforce_truncated`,
-    ``method="enumerate"``) against the derivative of the finite sum
-    :func:`~mdptheory.trajectories.truncated_value_gradient`.
+    Data flow (theorem forms) — left: :math:`\nabla V(\mu)` by the forward
+    multi-right-hand-side solve of the differentiated Bellman system
+    :math:`\mu^\top(I-\gamma P^\pi)^{-1}(\partial r^\pi + \gamma(\partial P^\pi)V)`,
+    with :math:`V` and the system formed in the checker from the MDP's arrays
+    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`: Jacobian of
+    :math:`\pi`, no score, no Q, no visitation, no :func:`~mdptheory.evaluate`);
+    right: :func:`mdptheory.evaluate`'s Q, A and visitation :math:`d_\mu`
+    (its transposed solve) with the parameterization's score; shared: MDP,
+    :math:`\theta`, :math:`\mu`.  A wrong visitation (:math:`\rho` for
+    :math:`d`, :math:`d` without its :math:`1-\gamma`, the forward for the
+    transposed solve) therefore changes the verdict.
+
+    Data flow (REINFORCE) — left: literal enumeration of every trajectory
+    (:func:`mdptheory.trajectories.pg_reinforce_truncated`,
+    ``method="enumerate"``); right: the derivative of the finite sum
+    :func:`~mdptheory.trajectories.truncated_value_gradient`; shared: MDP,
+    :math:`\theta`, :math:`\mu`, ``T``.  The infinite sum is checked on its
+    horizon-``T`` truncation.  No linear solve is involved, so the float
+    tolerance has order 0 and magnitude :math:`T^2 r_{\max}\max|\nabla\log\pi|`
+    (:func:`_trunc_tol`).
 
     ``param`` is ``"softmax"`` (exact at :class:`~mdptheory.policies.LogRational`
     points) or ``"direct"`` (exact at rational points; interior points, so the
@@ -138,8 +166,8 @@ def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=N
     :math:`d_\mu^\pi` belongs), ``"reinforce_off_by_one"`` (REINFORCE over
     :math:`T` steps compared with :math:`\nabla V_{T+1}`).
     """
-    from ..gradients import value_gradient
     from ..trajectories import pg_reinforce_truncated, truncated_value_gradient
+    from .framework.routes import gradient_direct
 
     stmt = _B1
     check_variant(variant, stmt.variants)
@@ -153,7 +181,7 @@ def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=N
     d = mu if variant == "mu_for_d" else ev.visitation(mu)
     horizon = one if variant == "drop_horizon" else one / (one - g)
     tol = _grad_tol(rep, m, mode)
-    grad = value_gradient(m, prm, th, mu=mu, mode=mode)
+    grad = gradient_direct(m, prm, th, mu, mode)
     q_form = horizon * _score_expectation(prm, th, pi, d[:, None] * ev.Q)
     a_form = horizon * _score_expectation(prm, th, pi, d[:, None] * ev.advantage)
     rep.identity("grad V(mu) (implicit differentiation) = (1-gamma)^-1 E_d E_pi[Q grad log pi]", grad, q_form,
@@ -165,7 +193,7 @@ def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=N
     T_ref = T + 1 if variant == "reinforce_off_by_one" else T
     gT = truncated_value_gradient(m, prm, th, T_ref, mu=mu, mode=mode)
     rep.identity(f"E[R_T sum_t grad log pi(a_t|s_t)] (enumeration) = grad V_T (finite sum), T = {T}", reinf, gT,
-                 tol=tol)
+                 tol=_trunc_tol(rep, m, mode, prm, th, T))
     rep.details = {"gradient": grad, "q_form": q_form, "advantage_form": a_form, "reinforce_T": reinf,
                    "grad_V_T": gT}
     return rep
@@ -237,10 +265,16 @@ def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, varian
     parameterization on the simplex (last action :math:`1-\sum` of the
     others), **not** for unconstrained direct parameters
     :math:`\pi(a|s) = \theta_{s,a}` (broken variant ``"unconstrained_direct"``).
-    Routes: the score expectation from the parameterization's score; the
-    baseline estimator by exact enumeration
+    Data flow — per-state identity: left, the score expectation of
+    :math:`b` (resp. of :math:`Q - b`) from the parameterization's score;
+    right, zero (resp. the score expectation of :math:`Q`, any function of
+    :math:`(s, a)` serving as the test function); baseline estimator: left,
+    exact enumeration
     (:func:`mdptheory.trajectories.pg_reinforce_truncated`,
-    ``estimator="baseline"``) against the derivative of the finite sum.
+    ``estimator="baseline"``), right, the derivative of the finite sum;
+    shared: MDP, :math:`\theta`, :math:`b`, :math:`\mu`, ``T``.  No linear
+    solve in the truncated part: float tolerance of order 0, magnitude
+    :math:`T^2 r_{\max}\max|\nabla\log\pi|`.
 
     Broken variants: ``"unconstrained_direct"`` (the score of
     :math:`\pi(a|s) = \theta_{s,a}` with all :math:`|A|` parameters free),
@@ -258,7 +292,7 @@ def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, varian
         raise InvalidParameterError(f"b must have shape ({S},); got {b.shape}")
     rep = new_report(stmt, mode, {"mdp": m, "param": param, "theta": theta, "b": b, "mu": mu, "T": T,
                                   "seed": seed}, variant)
-    tol = _grad_tol(rep, m, mode)
+    rep.tolerance_rule = "none: exact rationals" if mode == "exact" else ""
     pi = prm.probs(th)
     if variant == "unconstrained_direct":
         prm = _UnconstrainedDirect(S, A)
@@ -284,7 +318,8 @@ def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, varian
     est = pg_reinforce_truncated(m, prm, th, int(T), mu=mu, estimator="baseline", baseline=b, method="enumerate",
                                  mode=mode)
     gT = truncated_value_gradient(m, prm, th, int(T), mu=mu, mode=mode)
-    rep.identity(f"baseline REINFORCE (enumeration) = grad V_T (finite sum), T = {T}", est, gT, tol=tol)
+    rep.identity(f"baseline REINFORCE (enumeration) = grad V_T (finite sum), T = {T}", est, gT,
+                 tol=_trunc_tol(rep, m, mode, prm, th, int(T)))
     rep.details = {"per_state": per_state, "estimator": est, "grad_V_T": gT}
     return rep
 
@@ -305,7 +340,11 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
     (:func:`~mdptheory.trajectories.pg_reinforce_truncated`,
     ``estimator="reward_to_go"``, ``method="dp"``); the right side by
     differentiating the finite sum
-    (:func:`~mdptheory.trajectories.truncated_value_gradient`).
+    (:func:`~mdptheory.trajectories.truncated_value_gradient`).  Data flow —
+    left: enumeration in the checker (and the library's dynamic programme);
+    right: the derivative of the finite sum; shared: MDP, :math:`\theta`,
+    :math:`\mu`, ``T``.  No linear solve: float tolerance of order 0 with
+    magnitude :math:`T^2 r_{\max}\max|\nabla\log\pi|`.
 
     Broken variants: ``"restart_discount"`` (rewards to go discounted from
     :math:`t`, :math:`\gamma^{u-t}`, instead of from 0), ``"past_rewards"``
@@ -318,8 +357,9 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
     mode, m, prm, th, mu = _setup(mdp, param, theta, mu, mode)
     rep = new_report(stmt, mode, {"mdp": m, "param": param, "theta": theta, "mu": mu, "T": T, "seed": seed},
                      variant)
-    tol = _grad_tol(rep, m, mode)
+    rep.tolerance_rule = "none: exact rationals" if mode == "exact" else ""
     T = int(T)
+    tol = _trunc_tol(rep, m, mode, prm, th, T)
     pi = prm.probs(th)
     sc = np.asarray(prm.score(th))
     zero = Fraction(0) if mode == "exact" else 0.0

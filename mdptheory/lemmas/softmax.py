@@ -24,6 +24,7 @@ from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
+from ..fields import to_fmpq_mat
 from .framework.suite import case_rng, random_case_mdp, random_distribution
 
 __all__ = [
@@ -184,17 +185,19 @@ def softmax_gradient(mdp, theta, *, mu=None, mode=None, variant=None, seed=None)
         \frac{\partial V^{\pi_\theta}(\mu)}{\partial\theta_{s,a}}
             = \frac{1}{1-\gamma}\, d_\mu^{\pi_\theta}(s)\,\pi_\theta(a|s)\,A^{\pi_\theta}(s,a).
 
-    Left side: :func:`mdptheory.gradients.value_gradient` (implicit
-    differentiation of the Bellman system: one adjoint solve with the
-    Jacobian of :math:`\pi`; no :math:`Q`, :math:`A` or score).  Right side:
-    built here from :func:`mdptheory.evaluate` (its advantage and the
-    transposed solve for :math:`d_\mu`).
+    Data flow — left: :math:`\nabla V(\mu)` by the forward
+    multi-right-hand-side solve of the differentiated Bellman system formed in
+    the checker (:func:`mdptheory.lemmas.framework.routes.gradient_direct`:
+    Jacobian of :math:`\pi`, own :math:`V`; no visitation, :math:`Q`,
+    :math:`A`, score or :func:`~mdptheory.evaluate`); right:
+    :func:`mdptheory.evaluate`'s advantage and visitation :math:`d_\mu` (its
+    transposed solve); shared: MDP, :math:`\theta`, :math:`\mu`.
 
     Broken variants: ``"drop_horizon"`` (the :math:`1/(1-\gamma)` dropped),
     ``"mu_for_d"`` (:math:`\mu` where :math:`d_\mu^\pi` belongs),
     ``"q_for_advantage"`` (:math:`Q` in place of :math:`A`).
     """
-    from ..gradients import value_gradient
+    from .framework.routes import gradient_direct
 
     stmt = _D2
     check_variant(variant, stmt.variants)
@@ -218,7 +221,7 @@ def softmax_gradient(mdp, theta, *, mu=None, mode=None, variant=None, seed=None)
     adv = ev.Q if variant == "q_for_advantage" else ev.advantage
     horizon = one if variant == "drop_horizon" else one / (one - g)
     rhs = (horizon * d[:, None] * pi * adv).reshape(-1)
-    lhs = value_gradient(m, param, th, mu=mu, mode=mode)
+    lhs = gradient_direct(m, param, th, mu, mode)
     tol = None
     if mode == "float":
         rmax = float(np.max(np.abs(m.r))) if m.r.size else 0.0
@@ -310,7 +313,13 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
 
     Routes: :math:`\nabla^2 V` from
     :func:`mdptheory.derivatives.value_hessian` (differentiating the Bellman
-    system twice); the barrier's Hessian
+    system twice), first checked against an independent derivative of the
+    gradient: :math:`\nabla^2V(\rho)\,u` for two fixed integer directions
+    :math:`u` by forward-mode (jet) differentiation of the forward-solve
+    gradient formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.hessian_vector_direct`; exact in
+    rationals at exact points) — so a wrong Hessian cannot hide below the
+    bound, which sits far above it; the barrier's Hessian
     :math:`\frac{\lambda}{|S||A|}\sum_{s,a}(\nabla^2\pi/\pi - \nabla\log\pi\nabla\log\pi^\top)`
     from the parameterization's ``probs_hessian`` and ``score``.  Float mode:
     operator norm from the eigenvalues (symmetric), inequality with a
@@ -351,6 +360,7 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     g = m.gamma
     rep = new_report(stmt, mode, {"mdp": m, "theta": theta, "lam": lam, "seed": seed}, variant)
     HV = value_hessian(m, param, th, mu=m.rho, mode=mode)
+    _hessian_cross_check(rep, m, param, th, HV, mode)
     beta = (one * 5 / 2) if variant == "bandit_constant" else 8 * one / (one - g) ** 3
     beta_lam = 8 * g / (one - g) ** 3 + (0 if variant == "drop_barrier_term" else 2 * lam / S)
     # barrier Hessian: lam/(S A) sum_{s,a} (hess pi / pi - score score^T)
@@ -370,6 +380,26 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
                     + ("" if variant == "drop_barrier_term" else " + 2 lambda/|S|"), HL, beta_lam, mode, tolL)
     rep.details = {"beta": beta, "beta_lambda": beta_lam, "norm_hess_V": nv, "norm_hess_L": nl}
     return rep
+
+
+def _hessian_cross_check(rep, m, param, th, HV, mode):
+    """D4: value_hessian times two fixed directions against the jet of the forward-solve gradient."""
+    from .framework.routes import hessian_vector_direct
+
+    n = param.n_params
+    for k, u in enumerate((np.array([(i % 3) - 1 for i in range(n)]), np.array([((2 * i + 1) % 5) - 2
+                                                                                  for i in range(n)]))):
+        if not u.any():
+            continue
+        uu = np.array([Fraction(int(x)) for x in u], dtype=object) if mode == "exact" else u.astype(float)
+        lhs = np.asarray(HV, dtype=object if mode == "exact" else float) @ uu
+        rhs = hessian_vector_direct(m, param, th, m.rho, uu, mode)
+        tol = None
+        if mode != "exact":
+            mag = max(float(np.max(np.abs(np.asarray(HV, dtype=float)))) * float(np.sum(np.abs(u))), 1.0)
+            tol, _ = float_tolerance(m, mag, order=3)
+        rep.identity(f"value_hessian u = d/de grad V(theta + e u) (jet of the forward-solve gradient), u no. {k + 1}",
+                     lhs, rhs, tol=tol)
 
 
 # ------------------------------------------------------------ registration
@@ -676,6 +706,146 @@ def _lojasiewicz_sides(m, theta, sol, rho, mu, mode):
     return g2, c, ratio, gap
 
 
+# ------------------------------------------------------------------ D7: entropy-regularised identity
+def _soft_optimal_values(m, tau, *, tol=8 * np.finfo(float).eps, max_iter=5000):
+    r"""Float :math:`\tilde V^\star` by soft value iteration, with the certified bound of its error.
+
+    :math:`\tilde V \leftarrow \tau\log\sum_a\exp\big((r + \gamma P\tilde V)/\tau\big)`, a
+    :math:`\gamma`-contraction: :math:`\|v_k - \tilde V^\star\|_\infty \le
+    \gamma\|v_k - v_{k-1}\|_\infty/(1-\gamma)` (plus rounding).
+    """
+    P = np.asarray(m.P_dense(), dtype=float)
+    r = np.asarray(m.r, dtype=float)
+    g, t = float(m.gamma), float(tau)
+    v = np.zeros(m.n_states)
+    step = np.inf
+    for _ in range(max_iter):
+        Q = r + g * P @ v
+        mx = Q.max(axis=1)
+        v_new = mx + t * np.log(np.exp((Q - mx[:, None]) / t).sum(axis=1))
+        step = float(np.max(np.abs(v_new - v)))
+        v = v_new
+        if step <= tol * (1 + float(np.max(np.abs(v)))):
+            break
+    return v, g * step / (1 - g)
+
+
+def _soft_identity(rep, m, pi, tau, rho, d, mode, *, variant=None, prec=128):
+    r"""Mei et al.'s soft sub-optimality identity at the policy ``pi`` (rational in exact mode).
+
+    .. math::
+
+        \tilde V^{\pi^\star_\tau}(\rho) - \tilde V^{\pi}(\rho)
+          = \frac{\tau}{1-\gamma}\sum_s d_\rho^{\pi}(s)\,
+            \mathrm{KL}\big(\pi(\cdot|s)\,\|\,\pi^\star_\tau(\cdot|s)\big),
+        \qquad \tilde V^\pi = (I-\gamma P^\pi)^{-1}\Big(r^\pi - \tau\sum_a\pi\log\pi\Big).
+
+    Left: :math:`\tilde V^\star` by soft value iteration and
+    :math:`\tilde V^\pi` by the checker's own solve of :math:`I-\gamma P^\pi`;
+    right: the library's visitation ``d`` of ``rho`` (its transposed solve) and the KL
+    to the soft-optimal policy :math:`\pi^\star_\tau \propto \exp(\tilde Q^\star/\tau)`.
+    Exact mode: both sides in certified arb balls (``prec`` bits) from the
+    exact MDP, the rational policy and :math:`\tau`; :math:`\tilde V^\star` is
+    enclosed by :math:`\|T v - v\|/(1-\gamma)` around a midpoint iterate
+    refined in arb, so the check is VERIFIED when the certified difference
+    contains 0 with a radius below :math:`10^{-20}`, FALSIFIED when it excludes 0.
+    """
+    from .framework.routes import system_matrix
+
+    S, A = m.n_states, m.n_actions
+    horizon_factor = 1 if variant == "soft_drop_horizon" else None
+    part = (f"entropy-regularised (tau = {tau}): Vsoft*(rho) - Vsoft^pi(rho) = tau/(1-gamma) sum_s d_rho^pi(s) "
+            "KL(pi_s || pi*_tau,s)")
+    if mode != "exact":
+        pi = np.asarray(pi, dtype=float)
+        t, g = float(tau), float(m.gamma)
+        v_star, err = _soft_optimal_values(m, t)
+        P = np.asarray(m.P_dense(), dtype=float)
+        r = np.asarray(m.r, dtype=float)
+        Q = r + g * P @ v_star
+        logpi_star = (Q - v_star[:, None]) / t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plogp = np.where(pi > 0, pi * np.log(np.where(pi > 0, pi, 1.0)), 0.0)
+            kl = (plogp - np.where(pi > 0, pi * logpi_star, 0.0)).sum(axis=1)
+        M = system_matrix(m, pi, "float")
+        v_pi = np.linalg.solve(M, (pi * r).sum(axis=1) - t * plogp.sum(axis=1))
+        lhs = float(np.asarray(rho, dtype=float) @ (v_star - v_pi))
+        fac = 1.0 if horizon_factor else 1.0 / (1 - g)
+        rhs = t * fac * float(np.asarray(d, dtype=float) @ kl)
+        mag = (float(np.max(np.abs(r))) + t * np.log(max(A, 2))) / (1 - g) + 1.0
+        rnd, _ = float_tolerance(m, mag, order=2)
+        tol = rnd + err * (1 + 2 * g / (1 - g))
+        rep.identity(part, np.array([lhs]), np.array([rhs]), tol=tol)
+        return lhs, rhs
+    from flint import arb, arb_mat, ctx, fmpq
+
+    old = ctx.prec
+    ctx.prec = prec
+    try:
+        q = lambda x: fmpq(Fraction(x).numerator, Fraction(x).denominator)  # noqa: E731
+        g, t = q(m.gamma), q(tau)
+        P = np.asarray(m.P_dense(), dtype=object)
+        r = np.asarray(m.r, dtype=object)
+        v_f, _ = _soft_optimal_values(m.to_float(), float(tau))
+        v = [arb(float(x)) for x in v_f]
+
+        def T(vv):
+            out = []
+            for s in range(S):
+                Qs = [arb(q(r[s, a])) + arb(g) * sum((arb(q(P[s, a, s2])) * vv[s2] for s2 in range(S)
+                                                      if P[s, a, s2] != 0), arb(0)) for a in range(A)]
+                mx = max(Qs, key=lambda x: float(x.mid()))
+                out.append(mx + arb(t) * sum(((Qa - mx) / arb(t)).exp() for Qa in Qs).log())
+            return out
+
+        gf = float(m.gamma)
+        # from the float fixed point (about 1e-15) to about 1e-27: the enclosure radius stays below 1e-20
+        for _ in range(int(np.ceil(12 * np.log(10) / -np.log(gf))) + 5 if gf > 0 else 2):
+            v = [x.mid() for x in T(v)]
+            v = [arb(x) for x in v]
+        Tv = T(v)
+        delta = max(float(abs(a - b).upper()) for a, b in zip(Tv, v))
+        rad = arb(0, delta / (1 - gf) * (1 + 1e-9))
+        v_star = [x + rad for x in v]
+        logpi_star = []
+        for s in range(S):
+            Qs = [arb(q(r[s, a])) + arb(g) * sum((arb(q(P[s, a, s2])) * v_star[s2] for s2 in range(S)
+                                                  if P[s, a, s2] != 0), arb(0)) for a in range(A)]
+            lse = arb(t) * sum((Qa / arb(t)).exp() for Qa in Qs).log()
+            logpi_star.append([(Qa - lse) / arb(t) for Qa in Qs])
+        pi = np.asarray(pi, dtype=object)
+        kl, h = [], []
+        for s in range(S):
+            ks, hs = arb(0), arb(0)
+            for a in range(A):
+                p = Fraction(pi[s, a])
+                if p != 0:
+                    lp = arb(q(p)).log()
+                    hs += arb(q(p)) * lp
+                    ks += arb(q(p)) * (lp - logpi_star[s][a])
+            kl.append(ks)
+            h.append(hs)
+        Mq = to_fmpq_mat(system_matrix(m, pi, "exact"))
+        Minv = arb_mat(Mq.inv())
+        rhs_vec = arb_mat(S, 1, [arb(q(sum((Fraction(pi[s, a]) * r[s, a] for a in range(A)), Fraction(0))))
+                                 - arb(t) * h[s] for s in range(S)])
+        v_pi = Minv * rhs_vec
+        lhs = sum((arb(q(rho[s])) * (v_star[s] - v_pi[s, 0]) for s in range(S)), arb(0))
+        fac = arb(1) if horizon_factor else arb(1) / (1 - arb(g))
+        rhs = arb(t) * fac * sum((arb(q(d[s])) * kl[s] for s in range(S)), arb(0))
+        diff = lhs - rhs
+    finally:
+        ctx.prec = old
+    if diff.contains(0) and float(diff.rad()) < 1e-20:
+        verdict, why = VERIFIED, f"certified difference {diff} contains 0 (radius below 1e-20)"
+    elif not diff.contains(0):
+        verdict, why = FALSIFIED, f"certified difference {diff} excludes 0"
+    else:
+        verdict, why = UNDECIDED, f"certified difference {diff} contains 0 but is wide"
+    rep.claim(part + " (certified arb balls)", verdict, why, difference=str(diff))
+    return float(lhs.mid()), float(rhs.mid())
+
+
 def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None):
     r"""Softmax policy gradient rates of Mei et al. (2020) (statement D7; partly unconfirmed).
 
@@ -708,13 +878,33 @@ def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None
        identity, exact in exact mode; the formula of statement D7 agrees with the
        direct computation :math:`\partial_a V = \pi_a(r_a - V)`).
 
-    The constants of items 1 and 2 are taken from statement D7, which marks them as
-    not confirmed in the primary source.  Gradients by implicit
-    differentiation; :math:`V^\star`, :math:`a^\star` by exact policy iteration.
+    4. the entropy-regularised soft sub-optimality identity (Mei et al. 2020,
+       Lemma 26) at the skewed policy, :math:`\tau = 1/2`, :math:`\rho` uniform:
 
-    Broken variant ``"no_pi_star_factor"``: the Łojasiewicz inequality without
+       .. math::
+
+           \tilde V^{\pi^\star_\tau}(\rho) - \tilde V^{\pi}(\rho)
+             = \frac{\tau}{1-\gamma}\sum_s d_\rho^{\pi}(s)\,
+               \mathrm{KL}\big(\pi(\cdot|s)\,\|\,\pi^\star_\tau(\cdot|s)\big)
+
+       (float: soft value iteration with its certified error in the
+       tolerance; exact: certified arb balls at the rational policy, see
+       :func:`_soft_identity`).
+
+    The constants of items 1 and 2 are taken from statement D7, which marks them as
+    not confirmed in the primary source.  :math:`V^\star`, :math:`a^\star` by
+    exact policy iteration.  Data flow — item 3: left, the closed form; right,
+    :func:`mdptheory.gradients.value_gradient`; item 4: left,
+    :math:`\tilde V^\star` by soft value iteration and :math:`\tilde V^\pi` by
+    the checker's own solve; right, :func:`mdptheory.evaluate`'s visitation
+    and the KL to :math:`\pi^\star_\tau`; items 1, 2: inequalities between
+    library quantities (gradients, visitations, values); shared: MDP and the
+    policy points.
+
+    Broken variants: ``"no_pi_star_factor"``, the Łojasiewicz inequality without
     the factor :math:`\min_s\pi(a^\star(s)|s)` (false at skewed policies — the
-    reason plateaus exist).
+    reason plateaus exist); ``"soft_drop_horizon"``, the soft identity without
+    its :math:`1/(1-\gamma)`.
     """
     stmt = _D7
     check_variant(variant, stmt.variants)
@@ -770,6 +960,11 @@ def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None
     rep.inequality("Lojasiewicz (squared): (min_s pi(a*|s))^2 gap^2 <= S ||d*_rho/d_mu||^2 ||grad V(mu)||^2",
                    np.array(lo, dtype=object if exact else float), np.array(hi, dtype=object if exact else float),
                    tol=None if exact else tol * (1 + float(max(hi))))
+    # --- entropy-regularised soft sub-optimality identity (tau = 1/2) at the skewed policy
+    tau = Fraction(1, 2) if exact else 0.5
+    pi_skew = TabularSoftmax(S, A).probs(th)
+    d_lib = evaluate(m, pi_skew, mode=mode).visitation(rho)
+    details["soft_identity"] = _soft_identity(rep, m, pi_skew, tau, rho, d_lib, mode, variant=variant)
     rep.details = details
     return rep
 
@@ -806,7 +1001,9 @@ _D6 = register(Statement(
 _D7 = register(Statement(
     id="D7", name="mei_rates",
     text="softmax PG: gap_t <= 16 S ||d*/mu||^2 ||1/mu|| / (c^2 (1-gamma)^6 t); Lojasiewicz ||grad V(mu)|| >= "
-         "min_s pi(a*|s)/(sqrt(S) ||d*_rho/d_mu||) gap(rho); bandit r = (5,4,4): ||grad|| = eps sqrt(6-24eps+32eps^2)",
-    source="Mei et al. (2020) Thm 4, Lemma 8 and remark (constants unconfirmed)", check=mei_rates,
+         "min_s pi(a*|s)/(sqrt(S) ||d*_rho/d_mu||) gap(rho); bandit r = (5,4,4): ||grad|| = eps sqrt(6-24eps+32eps^2); "
+         "soft (tau = 1/2): Vsoft*(rho) - Vsoft^pi(rho) = tau/(1-gamma) sum_s d_rho^pi(s) KL(pi_s || pi*_tau,s)",
+    source="Mei et al. (2020) Thm 4, Lemma 8, remark and Lemma 26 (constants unconfirmed)", check=mei_rates,
     cases=_cases("D7", gammas=(_HALF, _NINE), max_states=3, extra=_d7_extra), modes=("float", "exact"),
-    variants={"no_pi_star_factor": "Lojasiewicz inequality without min_s pi(a*(s)|s)"}, cost=3.0))
+    variants={"no_pi_star_factor": "Lojasiewicz inequality without min_s pi(a*(s)|s)",
+              "soft_drop_horizon": "the soft sub-optimality identity without its 1/(1-gamma)"}, cost=3.0))

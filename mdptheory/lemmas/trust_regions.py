@@ -18,7 +18,9 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import from_fmpq_mat, is_exact_scalar, to_fmpq_mat
-from .framework.parameterized import _field, _gram, _matvec, _one, _param_case, _param_setup, _witness
+from ..policies import LogRational
+from .framework.parameterized import (_field, _gram, _matvec, _one, _param_case, _param_setup, _value_gradient,
+                                     _witness)
 from .framework.prologue import check_variant, new_report, resolve_mode
 from .framework.rates import _HALF, _NINE, _cases, _fm, _tol
 from .framework.registry import Statement, register
@@ -326,6 +328,21 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     :math:`(1-\gamma)^{-1}\mathbb{E}_{d_\rho,\pi}[\nabla\log\pi\,A]` of the policy
     gradient (always in the range of :math:`F`).
 
+    Data flow — left: the step :math:`\Delta` of
+    :func:`mdptheory.geometry.trpo_step` on the library's :math:`g` (advantage
+    form: :func:`mdptheory.evaluate`'s advantage and visitation) and
+    :math:`F` (:func:`mdptheory.geometry.fisher`); right: the optimality
+    conditions with :math:`g = \nabla V(\rho)` and :math:`F` (score Gram matrix
+    under :math:`d_\rho^\pi`) formed in the checker by forward solves
+    (:mod:`mdptheory.lemmas.framework.routes`); shared: MDP, :math:`\theta`,
+    :math:`\delta`.  Degenerate case: when :math:`g = 0` (e.g. log-linear
+    features constant over the actions of every state) every feasible
+    :math:`\Delta` is optimal with value 0 and the constraint need not be
+    active; the checker then checks exactly that (feasibility and
+    :math:`\langle g, \Delta\rangle = 0`) and says so in the report.  The suite's
+    cases are non-degenerate (:func:`_trpo_cases` redraws a case whose
+    gradient vanishes).
+
     Broken variants: ``"lecture_sqrt"`` (:math:`\sqrt{\delta/g^\top F^\dagger g}`
     with the :math:`\tfrac12` constraint), ``"plain_gradient"`` (the step along
     :math:`g` scaled to the boundary, not along :math:`F^\dagger g`).
@@ -333,6 +350,7 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     import sympy
 
     from ..geometry import fisher, pinv_solve, trpo_step
+    from .framework.routes import visitation_direct
 
     stmt = _G3
     check_variant(variant, stmt.variants)
@@ -346,16 +364,23 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     d = ev.visitation(rho)
     nu = (d[:, None] * pi).reshape(-1)
     X = score.reshape(S * A, n)
-    g = _gram(nu, X, mode, ev.advantage.reshape(-1)[:, None])[:, 0] / (one - m.gamma)
-    F = _field(fisher(m, param, theta, rho=rho, mode=mode), mode, "F")
+    # left: the library's g and F, and the step
+    g_lib = _gram(nu, X, mode, ev.advantage.reshape(-1)[:, None])[:, 0] / (one - m.gamma)
+    F_lib = _field(fisher(m, param, theta, rho=rho, mode=mode), mode, "F")
     if variant == "plain_gradient":
-        q = sum(x * y for x, y in zip(g, _matvec(F, g, mode)))
+        q = sum(x * y for x, y in zip(g_lib, _matvec(F_lib, g_lib, mode)))
         c2 = 2 * delta / q
         Delta = (np.array([sympy.sqrt(sympy.Rational(c2.numerator, c2.denominator)) * sympy.Rational(
-            x.numerator, x.denominator) for x in g], dtype=object) if mode == "exact" else np.sqrt(c2) * g)
+            x.numerator, x.denominator) for x in g_lib], dtype=object) if mode == "exact" else np.sqrt(c2) * g_lib)
     else:
         conv = "lecture" if variant == "lecture_sqrt" else "half"
-        Delta = np.asarray(trpo_step(g, F, delta, convention=conv))
+        Delta = np.asarray(trpo_step(g_lib, F_lib, delta, convention=conv))
+    # right: g and F of the optimality conditions by the checker's own forward solves
+    g = _value_gradient(m, param, theta, rho, mode)
+    d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
+    F = _gram((d_own[:, None] * pi).reshape(-1), X, mode)
+    if mode == "exact" and all(x == 0 for x in g):
+        return _trpo_degenerate(rep, F, g, Delta, delta, n)
     # exact linear algebra with sympy scalars sqrt(q) * rational
     if mode == "exact":
         Fs = [[sympy.Rational(x.numerator, x.denominator) for x in row] for row in F]
@@ -432,11 +457,45 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     return rep
 
 
+def _trpo_degenerate(rep, F, g, Delta, delta, n):
+    """G3 when g = 0 exactly: every feasible step is optimal (value 0); check feasibility and the value."""
+    import sympy
+
+    Fs = [[sympy.Rational(x.numerator, x.denominator) for x in row] for row in F]
+    half_quad = sympy.Rational(1, 2) * _sym_dot(Delta, [_sym_dot(row, Delta) for row in Fs])
+    hq = Fraction(int(half_quad.p), int(half_quad.q)) if getattr(half_quad, "is_Rational", False) else None
+    rep.claim("degenerate case g = grad V(rho) = 0: every feasible Delta is optimal, value 0",
+              "VERIFIED", "the exact gradient (forward solves) is zero")
+    if hq is None:
+        rep.claim("feasibility: (1/2) Delta^T F Delta <= delta", "UNDECIDED", "not a rational number")
+    else:
+        rep.inequality("feasibility: (1/2) Delta^T F Delta <= delta", np.array([hq], dtype=object),
+                       np.array([delta], dtype=object))
+    value = sympy.expand(_sym_dot([sympy.Integer(0)] * n, Delta))
+    rep.identity("optimal value <g, Delta> = 0", np.array([Fraction(int(value))], dtype=object),
+                 np.array([Fraction(0)], dtype=object))
+    rep.details = {"Delta": Delta, "g": g, "degenerate": True}
+    return rep
+
+
+def _nondegenerate(m, param, theta, mode):
+    """True when grad V(rho) (forward solves) is not negligible: |g|_inf > 1e-3 r_max / (1 - gamma)."""
+    gr = np.asarray(_value_gradient(m if mode == "exact" else m.to_float(), param, theta, m.rho, mode),
+                    dtype=object)
+    gmax = max((abs(float(x)) for x in gr), default=0.0)
+    rmax = float(np.max(np.abs(np.asarray(m.to_float().r, dtype=float)))) if m.n_states else 0.0
+    return gmax > 1e-3 * max(rmax, 1e-12) / (1 - float(m.gamma))
+
+
 def _trpo_cases(seed, n, mode):
+    """G3 cases; a case whose gradient vanishes (TRPO's constraint cannot be active) is redrawn."""
     kinds = ("softmax", "loglinear")
     for i in range(n):
         rng = case_rng(seed, "G3", i)
-        mdp, param, theta = _param_case(rng, mode, kind=kinds[i % 2], max_states=3, max_actions=3)
+        for _ in range(20):
+            mdp, param, theta = _param_case(rng, mode, kind=kinds[i % 2], max_states=3, max_actions=3)
+            if _nondegenerate(mdp, param, theta, mode):
+                break
         delta = [Fraction(1, 10), Fraction(1, 2), Fraction(2)][i % 3]
         yield {"mdp": mdp, "param": param, "theta": theta, "delta": delta if mode == "exact" else float(delta),
                "seed": (seed, i)}
@@ -469,6 +528,28 @@ def trajectory_kl_fisher(mdp, param, theta, *, H, mode=None, variant=None, seed=
     score alone (:func:`mdptheory.kl.trajectory_fisher`), and once more here
     as :math:`H` times the Fisher of the average distribution.  Exact for
     rational softmax points.
+
+    Second route for the Hessian: the KL itself is differentiated.  Along a
+    direction :math:`u = \log c` (:math:`c` rational, close to 1), so that
+    :math:`\theta_t \pm u` are exact points again, the symmetric second
+    difference of :func:`mdptheory.kl.trajectory_kl` (a certified arb ball in
+    exact mode, float otherwise)
+    :math:`D_2 = \mathrm{KL}(\theta_t\|\theta_t+u) + \mathrm{KL}(\theta_t\|\theta_t-u)`
+    satisfies :math:`|D_2 - u^\top\nabla^2\mathrm{KL}\,u| \le \max|f^{(4)}|/12`
+    with :math:`f(\epsilon) = \mathrm{KL}(\theta_t\|\theta_t+\epsilon u)`; for a
+    linear energy :math:`f^{(4)}` is a weighted sum (weights summing to
+    :math:`H`) of fourth cumulants of :math:`X_s(a) = u\cdot\nabla f_\theta(s,a)/\tau`,
+    and :math:`|\kappa_4| \le R_s^4/4` for a variable of range :math:`R_s`, so
+    the remainder is at most :math:`H\max_s R_s^4/48`.  The quadratic form of
+    the enumerated Hessian must lie within that distance of :math:`D_2` (exact
+    mode: a claim, VERIFIED when the whole enclosure is inside, FALSIFIED when
+    it is outside).
+
+    Data flow — left: the KL's derivatives by enumeration (score and
+    second derivatives of :math:`\pi`) and the second difference of the KL's
+    values; right: the Fisher sum from the propagated state distributions and
+    the score, and :math:`H` times the Fisher of the average distribution;
+    shared: MDP, :math:`\theta_t`, :math:`\mu`, ``H``.
 
     Broken variants: ``"discounted_visitation"`` (the normalised discounted
     visitation :math:`d_\mu^\pi` in place of the average over the horizon),
@@ -512,8 +593,80 @@ def trajectory_kl_fisher(mdp, param, theta, *, H, mode=None, variant=None, seed=
     rep.identity("Hessian of the KL at theta_t (enumerated) = sum_h E_{s_h} E_pi[score score^T] (propagated)",
                  hess, fis, tol=tol)
     rep.identity("Hessian of the KL at theta_t = H * Fisher of the average state distribution", hess, F_avg, tol=tol)
-    rep.details = {"hessian": hess, "fisher_sum": fis}
+    d2 = _kl_second_difference(rep, m, param, theta, None, H, mu, hess, mode)
+    # the same away from theta_t, where the KL's Hessian also has the term of the second derivatives of pi
+    # (zero at theta_t): a point theta' = theta_t + log c'
+    n = param.n_params
+    c_off = [Fraction(4 + (2 * i) % 3, 4) for i in range(n)]
+    if mode == "exact":
+        theta_b = LogRational([Fraction(x) * ci for x, ci in zip(theta.q, c_off)])
+    else:
+        theta_b = param.float_theta(theta) + np.log(np.array([float(x) for x in c_off]))
+    hess_b = _field(trajectory_kl_hessian(m, param, theta, theta_b, H, mu=mu, mode=mode, method="enumerate"), mode)
+    _kl_second_difference(rep, m, param, theta, theta_b, H, mu, hess_b, mode)
+    rep.details = {"hessian": hess, "fisher_sum": fis, "kl_second_difference": d2}
     return rep
+
+
+def _kl_second_difference(rep, m, param, theta, theta_b, H, mu, hess, mode):
+    """G2's second route: u^T hess u against KL(t||b + u) + KL(t||b - u) - 2 KL(t||b), b = theta_b or theta_t."""
+    from ..kl import trajectory_kl
+
+    n = param.n_params
+    at = "theta_t" if theta_b is None else "theta' = theta_t + log c'"
+    part = (f"u^T Hess u (enumerated, at {at}) = KL(t||b+u) + KL(t||b-u) - 2 KL(t||b) (the KL differentiated: "
+            "second difference of trajectory_kl, u = log c) within the certified Taylor remainder H max R^4/48")
+    base = theta if theta_b is None else theta_b
+    th_f = param.float_theta(theta)
+    if not hasattr(param, "energy_jacobian") or np.any(np.asarray(param.energy_hessian(th_f), dtype=float) != 0):
+        rep.claim(part, "UNDECIDED", "the remainder bound needs a linear energy")
+        return None
+    N = 64
+    ks = np.array([((3 * i + 1) % 5) - 2 for i in range(n)])
+    if not ks.any():
+        ks[0] = 1
+    c = [Fraction(N + int(k), N) for k in ks]
+    u = np.log(np.array([float(x) for x in c]))
+    tau = float(param.temperature)
+    J = np.asarray(param.energy_jacobian(th_f), dtype=float)
+    X = np.einsum("sai,i->sa", J, np.abs(u) * (1 + 1e-12) * np.sign(u)) / tau
+    R = float(np.max(X.max(axis=1) - X.min(axis=1))) * (1 + 1e-9)
+    rem = H * R ** 4 / 48
+    if mode == "exact":
+        from flint import arb, fmpq
+
+        q = [Fraction(x) for x in base.q]
+        plus = LogRational([x * ci for x, ci in zip(q, c)])
+        minus = LogRational([x / ci for x, ci in zip(q, c)])
+        d2 = trajectory_kl(m, param, theta, plus, H, mu=mu) + trajectory_kl(m, param, theta, minus, H, mu=mu)
+        if theta_b is not None:
+            d2 = d2 - 2 * trajectory_kl(m, param, theta, base, H, mu=mu)
+        ua = [arb(fmpq(ci.numerator, ci.denominator)).log() for ci in c]
+        quad = arb(0)
+        for i in range(n):
+            for j in range(n):
+                if hess[i, j] != 0:
+                    quad += arb(fmpq(hess[i, j].numerator, hess[i, j].denominator)) * ua[i] * ua[j]
+        diff = d2 - quad
+        mid, rad = float(diff.mid()), float(diff.rad())
+        hi, lo = abs(mid) + rad, abs(mid) - rad
+        if hi <= rem:
+            verdict, why = "VERIFIED", "the certified |D2 - u^T H u| is within the Taylor remainder"
+        elif lo > rem * (1 + 1e-6):
+            verdict, why = "FALSIFIED", "the certified |D2 - u^T H u| exceeds the Taylor remainder"
+        else:
+            verdict, why = "UNDECIDED", "the enclosure straddles the remainder bound"
+        rep.claim(part, verdict, why, difference=hi, remainder=rem, quadratic_form=float(quad.mid()))
+        return float(d2.mid())
+    b_f = th_f if theta_b is None else np.asarray(theta_b, dtype=float)
+    d2 = trajectory_kl(m, param, th_f, b_f + u, H, mu=mu) + trajectory_kl(m, param, th_f, b_f - u, H, mu=mu)
+    if theta_b is not None:
+        d2 -= 2 * trajectory_kl(m, param, th_f, b_f, H, mu=mu)
+    quad = float(u @ np.asarray(hess, dtype=float) @ u)
+    logpi = float(np.max(np.abs(np.log(np.asarray(param.probs(th_f), dtype=float))))) + 1.0
+    rnd, _ = float_tolerance(m, H * logpi * (1 + R), order=0)
+    rep.identity(part, np.array([d2]), np.array([quad]), tol=rem + rnd)
+    return d2
 
 
 def _kl_cases(seed, n, mode):
@@ -564,8 +717,14 @@ def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
         \quad \mathbb{A}_t = \mathbb{E}_{s\sim d^t}A^{\pi_t}(s, \pi'_t(s)).
 
     Exact in rationals (the run is :func:`mdptheory.algorithms.cpi`, which is
-    exact on exact MDPs).  Independent routes: the visitations and values of
-    :math:`\pi_t, \pi_{t+1}` from separate solves; :math:`\mathbb{A}_t` from the run.
+    exact on exact MDPs).  Data flow — left: the run's iterates and its
+    recorded :math:`\mathbb{A}_t`; right: the visitations and values of
+    :math:`\pi_t, \pi_{t+1}` from separate evaluations, and :math:`\mathbb{A}_t`
+    recomputed from the iterate as :math:`\mathbb{E}_{s\sim d^t}\max_a A^{\pi_t}(s,a)`
+    (the value bound uses the recomputed one; the recorded one is compared
+    with it); shared: MDP, :math:`\alpha`.  Degenerate case: a start policy
+    that is already optimal makes CPI stop at once; the checker then checks
+    :math:`\mathbb{A}_0 = 0` (the suite's cases avoid it: :func:`_g1_cases`).
 
     Broken variant ``"pi_shift_alpha"``: :math:`\|\pi_{t+1}(\cdot|s) - \pi_t(\cdot|s)\|_1 \le \alpha`
     (false as soon as :math:`\|\pi'_t(\cdot|s) - \pi_t(\cdot|s)\|_1 > 1`, e.g. from the
@@ -597,11 +756,24 @@ def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
         rep.inequality(f"t={t}: ||d^(t+1) - d^t||_1 <= 2 alpha gamma/(1-gamma)", _vec(shift, exact), _vec(bound, exact),
                        tol=tol)
         dV = (mu * evs[t + 1].V).sum() - (mu * evs[t].V).sum()
-        AA = res.extras["advantage_gap"][t]
+        # AA_t recomputed from the iterate: E_{s~d^t} max_a A^{pi_t}(s, a) (the greedy pi'_t attains the max)
+        adv = evs[t].advantage
+        AA = sum((ds[t][s] * max(adv[s]) for s in range(m.n_states)), Fraction(0) if exact else 0.0)
+        rep.identity(f"t={t}: AA_t recorded by the run = E_(d^t) max_a A^(pi_t)(s, a) (recomputed)",
+                     _vec(res.extras["advantage_gap"][t], exact), _vec(AA, exact),
+                     tol=None if exact else tol, scale=None if exact else 1.0)
         low = a / (1 - g) * (AA - 2 * a * g / (1 - g) ** 2)
         rep.inequality(f"t={t}: Delta V(mu) >= alpha/(1-gamma) (AA - 2 alpha gamma/(1-gamma)^2)", _vec(low, exact),
                        _vec(dV, exact), tol=tol)
         ratios.append(float(shift) / float(bound) if bound else 0.0)
+    if res.n_iter == 0:
+        # degenerate case: pi_0 optimal, CPI makes no step; what the statement says there is that nothing
+        # moves, i.e. the greedy improvement is zero: max_a A^(pi_0)(s, a) = 0 wherever d^0 > 0
+        adv = evs[0].advantage
+        AA0 = sum((ds[0][s] * max(adv[s]) for s in range(m.n_states)), Fraction(0) if exact else 0.0)
+        rep.identity("degenerate case (pi_0 optimal, no CPI step): AA_0 = E_(d^0) max_a A^(pi_0)(s, a) = 0",
+                     _vec(AA0, exact), _vec(Fraction(0) if exact else 0.0, exact), tol=tol,
+                     scale=None if exact else 1.0)
     rep.details = {"n_steps": res.n_iter, "max_shift_over_bound": max(ratios) if ratios else None,
                    "gaps": [float(x) for x in res.gaps], "message": res.message}
     return rep
@@ -617,11 +789,28 @@ def _g1_extra(rng, mdp, exact, i):
     return {"alpha": a if exact else float(a)}
 
 
+def _g1_cases(seed, n, mode):
+    """G1 cases: those of the section's generator whose uniform start policy is not optimal (CPI moves)."""
+    from ..policies.tabular import uniform_policy
+
+    base = _cases("G1", gammas=(_HALF, _NINE), unit_rewards=True, extra=_g1_extra)
+    k = 0
+    for case in base(seed, 4 * n + 8, mode):
+        m = case["mdp"] if mode == "exact" else _fm(case["mdp"])
+        adv = evaluate(m, uniform_policy(m), mode="exact" if mode == "exact" else "float").advantage
+        if float(np.max(np.asarray(adv, dtype=float))) <= 1e-9:
+            continue
+        yield case
+        k += 1
+        if k == n:
+            return
+
+
 # --------------------------------------------------- registration (convergence)
 _G1 = register(Statement(
     id="G1", name="cpi_improvement",
     text="CPI: ||pi_(t+1)(.|s) - pi_t(.|s)||_1 <= 2 alpha; ||d^(t+1) - d^t||_1 <= 2 alpha gamma/(1-gamma); "
          "Delta V(mu) >= alpha/(1-gamma) (AA - 2 alpha gamma/(1-gamma)^2), r in [0,1]",
     source="AJKS Lemma 12.1, Thm 12.2", check=cpi_improvement,
-    cases=_cases("G1", gammas=(_HALF, _NINE), unit_rewards=True, extra=_g1_extra), modes=("float", "exact"),
+    cases=_g1_cases, modes=("float", "exact"),
     variants={"pi_shift_alpha": "||pi_(t+1)(.|s) - pi_t(.|s)||_1 <= alpha"}, cost=2.0))

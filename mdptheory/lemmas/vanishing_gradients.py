@@ -156,10 +156,11 @@ def _exact_le(rep, part, lhs: Fraction, rhs: Fraction, *, strict=False):
 def _exact_eq(rep, part, lhs: Fraction, rhs: Fraction):
     """Record ``lhs == rhs`` decided exactly (also in ball mode, where both sides are exact rationals)."""
     res = abs(lhs - rhs)
+    res_f = float(res) if res < Fraction(10) ** 300 else float("inf")
     rep.claim(part, VERIFIED if res == 0 else FALSIFIED, "exact equality" if res == 0 else "exact residual is nonzero",
-              residual=float(res))
-    if rep.residual is None or float(res) > rep.residual:
-        rep.residual = float(res)
+              residual=res_f)
+    if rep.residual is None or res_f > rep.residual:
+        rep.residual = res_f
     return rep.parts[-1]["verdict"]
 
 
@@ -257,9 +258,24 @@ def vanishing_gradients(H, theta, *, chain="left", mode="exact", variant=None, s
     default suite takes 24/100, near the edge 1/4 of the region where the
     derivatives are largest.
 
-    For the case's own ``H`` (below the range) the gradient norm is computed
-    too, when ``illustrate``, and stored in ``rep.details["outside_range"]``,
-    labelled as outside the statement's range; it never affects the verdict.
+    The norm routine the derivative claim rests on is checked at the case's
+    own ``H`` against the generic route (a part of the verdict, so that a
+    wrong norm changes it): :func:`~mdptheory.derivatives.chain_gradient_norm`
+    (tridiagonal solve exploiting the chain's structure) against the exact
+    gradient of the chain as an ordinary MDP by the forward solve of the
+    differentiated Bellman system
+    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`); in ball mode
+    the structured routine's enclosure must contain the exact value.  At
+    ``derivative_H`` (562 and more) the generic route is not run: a dense
+    exact solve of that size takes seconds.  Data flow — left: closed forms
+    and the structured norm routine; right: exact policy iteration,
+    :func:`mdptheory.evaluate` and the generic gradient; shared: the chain
+    MDP, :math:`\theta`.
+
+    For the case's own ``H`` (below the range) the gradient norm against the
+    bound is reported too, when ``illustrate``, in
+    ``rep.details["outside_range"]``, labelled as outside the statement's
+    range; that comparison never affects the verdict.
 
     Parameters
     ----------
@@ -345,6 +361,9 @@ def vanishing_gradients(H, theta, *, chain="left", mode="exact", variant=None, s
         rep.details["derivative_range"] = {"H": Hd, "k": k, "k_max": kmax}
         power = Fraction(4) if variant == "gradient_bound_fourth_power" else Fraction(1, 4)
         _derivative_part(rep, k, Hd, theta_a1, chain, mode, prec, decide=True, power=power)
+    # (d) the structured O(H) norm routine against the generic gradient at the case's H: the derivative
+    # claim above rests on chain_gradient_norm, so a wrong norm must change the verdict here
+    _cross_check_norm(rep, m, H, th, chain, mode, prec)
     if illustrate and derivative_order_range(H) < 1:
         try:
             rep.details["outside_range"] = {
@@ -354,6 +373,39 @@ def vanishing_gradients(H, theta, *, chain="left", mode="exact", variant=None, s
         except Exception as exc:  # an illustration never breaks the check
             rep.details["outside_range"] = {"error": repr(exc)}
     return rep
+
+
+def _cross_check_norm(rep, m, H, th, chain, mode, prec):
+    r""":math:`\|\nabla V(s_0)\|^2` by :func:`mdptheory.derivatives.chain_gradient_norm` against the generic route.
+
+    The generic route: the Jacobian of the direct parameterization and the
+    forward solve of the differentiated Bellman system of the chain as an
+    ordinary MDP (:func:`mdptheory.lemmas.framework.routes.gradient_direct`),
+    exactly; it knows nothing of the chain's structure (that only
+    :math:`\theta_{s,a_1}` matters, the tridiagonal solve).  In ball mode the
+    structured routine's certified enclosure must contain the exact value.
+    """
+    from ..policies import Direct
+    from .framework.routes import gradient_direct
+
+    S = m.n_states
+    e0 = np.array([Fraction(1)] + [Fraction(0)] * (S - 1), dtype=object)
+    g = gradient_direct(m, Direct(S, 4), th.reshape(-1), e0, "exact")
+    sq_generic = sum((x * x for x in g), Fraction(0))
+    part = (f"||grad V(s0)||^2 at the case's H = {H}: chain_gradient_norm (structured O(H) route) = "
+            "generic forward solve of the differentiated Bellman system")
+    res = _chain_norm(1, H, np.asarray(th[:, 0]), chain, mode, prec)
+    if mode == "exact":
+        _exact_eq(rep, part, Fraction(res.squared_norm), sq_generic)
+    else:
+        from flint import fmpq
+
+        sq_ball = res.norm * res.norm
+        inside = sq_ball.contains(fmpq(sq_generic.numerator, sq_generic.denominator))
+        rep.claim(part + " (inside the certified enclosure)", VERIFIED if inside else FALSIFIED,
+                  "the exact value lies in the enclosure" if inside else "the exact value lies outside the enclosure",
+                  enclosure=str(sq_ball), exact=float(sq_generic))
+    rep.details["gradient_norm_case_H"] = {"H": H, "squared_norm": float(sq_generic)}
 
 
 # ------------------------------------------------------------ registration

@@ -64,7 +64,7 @@ def _one(mode):
 
 
 def _param_case(rng, mode, *, kind="softmax", max_states=3, max_actions=3, n_features=None):
-    r"""A small MDP with a full-support start distribution and a parameter point.
+    r"""A small MDP (at least two states) with a full-support start distribution and a parameter point.
 
     ``kind="softmax"``: :class:`~mdptheory.policies.TabularSoftmax` at
     :math:`\theta = \log q`, ``q`` integers in 1..4 (exact) or a Gaussian
@@ -78,7 +78,9 @@ def _param_case(rng, mode, *, kind="softmax", max_states=3, max_actions=3, n_fea
     from ...policies import LogRational, TabularSoftmax
 
     exact = mode == "exact"
-    mdp = random_case_mdp(rng, exact=exact, max_states=max_states, max_actions=max_actions, rho="positive")
+    # at least two states: with one, d_rho^pi = rho for every policy and the visitation is not exercised
+    mdp = random_case_mdp(rng, exact=exact, max_states=max_states, max_actions=max_actions, rho="positive",
+                          min_states=2)
     S, A = mdp.n_states, mdp.n_actions
     if kind == "softmax":
         # an exact temperature (1, not 1.0) keeps every derived quantity rational
@@ -132,10 +134,17 @@ def _softmax_cases(statement_id, *, kinds=("softmax",), max_states=3, max_action
 
 
 def _value_gradient(m, param, theta, rho, mode):
-    """grad V(rho) by implicit differentiation of the Bellman system (:mod:`mdptheory.gradients`)."""
-    from ...gradients import value_gradient
+    """grad V(rho) by the forward solve of the differentiated Bellman system, formed in the checker.
 
-    return _field(np.asarray(value_gradient(m, param, theta, mu=rho, mode=mode)).reshape(-1), mode, "grad V")
+    :func:`mdptheory.lemmas.framework.routes.gradient_direct`: its own
+    :math:`V` and system matrix, no visitation, no :func:`mdptheory.evaluate`
+    (so a checker comparing it with a form built on the library's visitation
+    shares nothing computed with that form).
+    """
+    from .routes import gradient_direct
+
+    th = theta if mode == "exact" else param.float_theta(theta)
+    return _field(np.asarray(gradient_direct(m, param, th, rho, mode)).reshape(-1), mode, "grad V")
 
 
 def _param_setup(mdp, param, theta, mode):

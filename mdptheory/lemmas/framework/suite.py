@@ -53,15 +53,17 @@ def _weights(rng, shape, exact, zero_prob=0.3, high=5):
 
 
 def random_case_mdp(rng, *, exact: bool, max_states: int = 5, max_actions: int = 3, min_actions: int = 2,
-                    gamma=None, rho: str = "random") -> MDP:
+                    gamma=None, rho: str = "random", min_states: int = 1) -> MDP:
     """A small random MDP for the suite (integer-valued rewards).
 
     Exact cases have sparse transitions (tight inequalities, unreachable
     states: exact arithmetic decides them); float cases have dense transitions
     and full-support start distributions, so that inequalities hold with a
-    margin that rounding cannot explain.
+    margin that rounding cannot explain.  ``min_states = 2`` keeps a
+    statement about the visitation from a one-state case, where
+    the visitation equals the start distribution whatever the policy.
     """
-    S = int(rng.integers(1, max_states + 1))
+    S = int(rng.integers(min_states, max(min_states, max_states) + 1))
     A = int(rng.integers(min_actions, max_actions + 1))
     P = _weights(rng, (S, A, S), exact, zero_prob=0.3 if exact else 0.0)
     r_int = rng.integers(-3, 4, size=(S, A))

@@ -46,6 +46,8 @@ __all__ = [
     "_P_pi",
     "_fisher_parts",
     "_reg",
+    "SCOPE_SYMBOLIC_P",
+    "SCOPE_FIXED_P",
 ]
 
 
@@ -130,7 +132,16 @@ def _fisher_parts(sm, ev):
     return symbolic_fisher(sm), symbolic_gradient(sm).reshape(-1)
 
 
+#: What a symbolic proof covers, appended to its statement text (the proofs fix the start distribution,
+#: and some the transitions: the text says so).
+SCOPE_SYMBOLIC_P = ("[proved for all theta, r, gamma and transitions P of a 2-state, 2-action MDP; "
+                    "start distribution fixed (uniform)]")
+SCOPE_FIXED_P = ("[proved for all theta, r, gamma of a 2-state, 2-action MDP with fixed generic rational "
+                 "transitions P and start distribution rho]")
+
+
 def _reg(id, name, text, source, check, variants, symbolic_P=True):
+    text = f"{text} {SCOPE_SYMBOLIC_P if symbolic_P else SCOPE_FIXED_P}"
     return register(Statement(id=id, name=name, text=text, source=source + " (symbolic proof)", check=check,
                               cases=_symbolic_cases(id, symbolic_P), modes=("symbolic",), variants=variants,
                               cost=5.0))
