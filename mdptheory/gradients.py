@@ -55,7 +55,7 @@ from fractions import Fraction
 import numpy as np
 
 from .evaluation import evaluate
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
 from .fields import EXACT, FLOAT, fraction_from_fmpq, from_fmpq_mat, to_fmpq_mat
 from .policies.base import Parameterization
 from .policies.softmax import TabularSoftmax
@@ -102,7 +102,7 @@ def _prepare(mdp, param, theta, mode, *, evaluate_policy=True) -> _Setup:
         theta = param.float_theta(theta)
         mdp = mdp.to_float()
     else:
-        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {format_value(mode)}")
     pi = param.probs(theta)
     ev = evaluate(mdp, pi, mode=mode) if evaluate_policy else None
     return _Setup(mdp, param, theta, mode, pi, ev)

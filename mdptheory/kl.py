@@ -37,7 +37,7 @@ from fractions import Fraction
 import numpy as np
 
 from .evaluation import DEFAULT_BALL_PREC, policy_matrices
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
 from .fields import BALL, EXACT, FLOAT, exact_array, float_array, from_fmpq_mat, is_exact_scalar, to_fmpq_mat
 from .policy import as_policy, policy_is_exact
 
@@ -69,14 +69,14 @@ def _check_pair(pi, pi2):
         neg = np.argwhere(p < 0)
         if neg.size:
             s, a = neg[0]
-            raise InvalidParameterError(f"{name}[{s}, {a}] = {p[s, a]!r} is negative")
+            raise InvalidParameterError(f"{name}[{s}, {a}] = {format_value(p[s, a])} is negative")
 
 
 def _kl_mode(exact_inputs, mode):
     if mode is None:
         return BALL if exact_inputs else FLOAT
     if mode not in (FLOAT, BALL):
-        raise InvalidParameterError(f"mode must be 'float' or 'ball' (or None); got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'ball' (or None); got {format_value(mode)}")
     return mode
 
 
@@ -184,7 +184,7 @@ def weighted_kl(d, pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC):
     neg = np.argwhere(dd < 0)
     if neg.size:
         s = int(neg[0][0])
-        raise InvalidParameterError(f"d[{s}] = {dd[s]!r} is negative")
+        raise InvalidParameterError(f"d[{s}] = {format_value(dd[s])} is negative")
     if not ball:
         mask = dd > 0
         return float(np.sum(dd[mask] * kl[mask]))
@@ -208,7 +208,7 @@ def weighted_kl(d, pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC):
 # ---------------------------------------------------------------- horizon-H trajectories
 def _validate_H(H):
     if isinstance(H, (bool, np.bool_)) or not isinstance(H, (int, np.integer)) or H < 1:
-        raise InvalidParameterError(f"horizon H must be a positive integer; got {H!r}")
+        raise InvalidParameterError(f"horizon H must be a positive integer; got {format_value(H)}")
     return int(H)
 
 
@@ -225,9 +225,9 @@ def _start(mdp, mu, exact):
     neg = np.argwhere(m < 0)
     if neg.size:
         s = int(neg[0][0])
-        raise InvalidParameterError(f"mu[{s}] = {m[s]!r} is negative")
+        raise InvalidParameterError(f"mu[{s}] = {format_value(m[s])} is negative")
     if (exact and total != 1) or (not exact and abs(total - 1.0) > 1e-9):
-        raise InvalidParameterError(f"mu must sum to 1; got {total!r}")
+        raise InvalidParameterError(f"mu must sum to 1; got {format_value(total)}")
     return m
 
 
@@ -281,7 +281,7 @@ def _pair(mdp, param, theta_t, theta, mode):
     if mode is None:
         mode = EXACT if exact_inputs else FLOAT
     if mode not in (FLOAT, EXACT):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {format_value(mode)}")
     if mode == EXACT and not exact_inputs:
         raise InvalidParameterError("mode='exact' needs an exact MDP and exact policies at theta_t and theta")
     m = mdp if (mode == EXACT or not mdp.is_exact) else mdp.to_float()
@@ -330,7 +330,7 @@ def _state_action_weights(mdp, pi_t, H, mu, exact, method, max_trajectories):
         p = horizon_state_distributions(mdp, pi_t, H, mu=mu)
         return p.sum(axis=0)[:, None] * pi_t
     if method != "enumerate":
-        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {method!r}")
+        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {format_value(method)}")
     trajs, probs = _enumerate_counts(mdp, pi_t, H, mu, exact, max_trajectories)
     c = np.full((S, A), Fraction(0), dtype=object) if exact else np.zeros((S, A))
     for tau, pr in zip(trajs, probs):
@@ -381,7 +381,7 @@ def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
         w = horizon_state_distributions(m, pi_t, H, mu=mu).sum(axis=0)
         return weighted_kl(w, pi_t, pi, mode=BALL if exact else FLOAT, prec=prec)
     if method != "enumerate":
-        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {method!r}")
+        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {format_value(method)}")
     trajs, probs = _enumerate_counts(m, pi_t, H, mu, exact, max_trajectories)
     if not exact:
         tot = 0.0

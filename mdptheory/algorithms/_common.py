@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..fields import exact_array, float_array, is_exact_scalar
 
 __all__ = []
@@ -26,7 +26,7 @@ __all__ = []
 def check_T(T, name="T"):
     """A nonnegative iteration count."""
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or int(T) < 0:
-        raise InvalidParameterError(f"{name} must be a nonnegative integer; got {T!r}")
+        raise InvalidParameterError(f"{name} must be a nonnegative integer; got {format_value(T)}")
     return int(T)
 
 
@@ -35,14 +35,14 @@ def check_positive(x, name, *, exact=False):
     if exact and is_exact_scalar(x):
         v = Fraction(x)
         if not v > 0:
-            raise InvalidParameterError(f"{name} must be positive; got {name}={x!r}")
+            raise InvalidParameterError(f"{name} must be positive; got {name}={format_value(x)}")
         return v
     try:
         v = float(x)
     except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a positive number; got {name}={x!r}") from None
+        raise InvalidParameterError(f"{name} must be a positive number; got {name}={format_value(x)}") from None
     if not (math.isfinite(v) and v > 0):
-        raise InvalidParameterError(f"{name} must be positive and finite; got {name}={x!r}")
+        raise InvalidParameterError(f"{name} must be positive and finite; got {name}={format_value(x)}")
     return v
 
 
@@ -61,14 +61,14 @@ def distribution(mdp, x, name, *, exact):
         if bad.size or total != 1:
             s = int(bad[0]) if bad.size else None
             raise InvalidParameterError(
-                f"{name} must be a distribution: " + (f"{name}[{s}] = {out[s]} < 0" if bad.size else f"sums to {total}"))
+                f"{name} must be a distribution: " + (f"{name}[{s}] = {format_value(out[s])} < 0" if bad.size else f"sums to {format_value(total)}"))
         return out
     out = float_array(arr, name=name)
     bad = np.flatnonzero(~(out >= 0))
     if bad.size or abs(out.sum() - 1.0) > 1e-10:
         s = int(bad[0]) if bad.size else None
         raise InvalidParameterError(
-            f"{name} must be a distribution: " + (f"{name}[{s}] = {out[s]!r} < 0" if bad.size else f"sums to {out.sum()!r}"))
+            f"{name} must be a distribution: " + (f"{name}[{s}] = {format_value(out[s])} < 0" if bad.size else f"sums to {out.sum()!r}"))
     return out
 
 

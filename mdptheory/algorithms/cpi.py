@@ -31,7 +31,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..policy import as_policy, greedy_policy, uniform_policy
 from ._common import check_T, distribution, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
@@ -103,7 +103,7 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
     T = check_T(T)
     adaptive = isinstance(alpha, str)
     if adaptive and alpha != "adaptive":
-        raise InvalidParameterError(f"alpha must be a number in (0, 1] or 'adaptive'; got {alpha!r}")
+        raise InvalidParameterError(f"alpha must be a number in (0, 1] or 'adaptive'; got {format_value(alpha)}")
     if exact is None:
         exact = mdp.is_exact and (adaptive or isinstance(alpha, (int, Fraction))) and (
             pi0 is None or as_policy(mdp, pi0).dtype == object)
@@ -113,7 +113,7 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
         try:
             alpha = Fraction(alpha) if exact else float(alpha)
         except (TypeError, ValueError):
-            raise InvalidParameterError(f"alpha must be a number in (0, 1]; got {alpha!r}") from None
+            raise InvalidParameterError(f"alpha must be a number in (0, 1]; got {format_value(alpha)}") from None
         if not 0 < alpha <= 1:
             raise InvalidParameterError(f"alpha must lie in (0, 1]; got alpha={alpha}")
     m = mdp if exact else float_mdp(mdp)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from .softmax import SoftmaxFamily, exact_features
 
 __all__ = ["LogLinear"]
@@ -59,7 +59,7 @@ class LogLinear(SoftmaxFamily):
         bad = ~np.isfinite(phi_f)
         if bad.any():
             s, a, j = np.argwhere(bad)[0]
-            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {phi_f[s, a, j]!r} is not finite")
+            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {format_value(phi_f[s, a, j])} is not finite")
         S, A, d = phi_f.shape
         if d < 1:
             raise InvalidParameterError("features must have at least one dimension d >= 1")

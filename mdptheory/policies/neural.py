@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from .softmax import SoftmaxFamily
 
 __all__ = ["NeuralSoftmax"]
@@ -78,12 +78,12 @@ class NeuralSoftmax(SoftmaxFamily):
         bad = ~np.isfinite(phi)
         if bad.any():
             s, a, j = np.argwhere(bad)[0]
-            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {phi[s, a, j]!r} is not finite")
+            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {format_value(phi[s, a, j])} is not finite")
         if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-            raise InvalidParameterError(f"width must be a positive integer; got {width!r}")
+            raise InvalidParameterError(f"width must be a positive integer; got {format_value(width)}")
         R = float(radius)
         if not R > 0:
-            raise InvalidParameterError(f"radius must be positive; got {radius!r}")
+            raise InvalidParameterError(f"radius must be positive; got {format_value(radius)}")
         S, A, d = phi.shape
         m = int(width)
         super().__init__(S, A, m * d, temperature)
