@@ -77,6 +77,19 @@ def _check_entries(n_entries, what):
                                     f"(limit {MAX_ENTRIES:g}); use sparse=True or a smaller size")
 
 
+#: Largest number of dense exact transition entries (each a Fraction object).
+MAX_EXACT_ENTRIES = 10**7
+
+
+def _check_dense_size(S, A, exact, what):
+    """Refuse a dense ``(S, A, S)`` construction beyond memory (Fractions when ``exact``)."""
+    n = S * A * S
+    _check_entries(n, what)
+    if exact and n > MAX_EXACT_ENTRIES:
+        raise InvalidParameterError(f"{what} would store {n:.3g} exact transition entries "
+                                    f"(limit {MAX_EXACT_ENTRIES:g}); use exact=False or a smaller size")
+
+
 def _check_bool(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise InvalidParameterError(f"{name} must be True or False; got {format_value(value)}")
@@ -717,6 +730,7 @@ def vanishing_gradient_chain(H, *, variant="left", exact=True) -> MDP:
     """
     H = _check_int(H, "H")
     exact = _check_bool(exact, "exact")
+    _check_dense_size(H + 2, 4, exact, f"vanishing_gradient_chain(H={H})")
     if variant not in ("left", "reset"):
         raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {format_value(variant)}")
     S = H + 2
