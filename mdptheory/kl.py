@@ -206,9 +206,15 @@ def weighted_kl(d, pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC):
 
 
 # ---------------------------------------------------------------- horizon-H trajectories
+#: Largest horizon accepted (each step is a pass over the state-action pairs).
+MAX_HORIZON = 10**5
+
+
 def _validate_H(H):
     if isinstance(H, (bool, np.bool_)) or not isinstance(H, (int, np.integer)) or H < 1:
         raise InvalidParameterError(f"horizon H must be a positive integer; got {format_value(H)}")
+    if H > MAX_HORIZON:
+        raise InvalidParameterError(f"horizon H = {format_value(H)} exceeds {MAX_HORIZON:g}")
     return int(H)
 
 

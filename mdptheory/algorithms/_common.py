@@ -18,29 +18,37 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError, format_value
-from ..fields import exact_array, float_array, is_exact_scalar
+from ..fields import exact_array, float_array, is_exact_scalar, to_fraction
 
 __all__ = []
 
 
+#: Largest iteration count accepted: every iteration is recorded in the trace.
+MAX_ITERATIONS = 10**6
+
+
 def check_T(T, name="T"):
-    """A nonnegative iteration count."""
+    """A nonnegative iteration count, at most :data:`MAX_ITERATIONS`."""
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or int(T) < 0:
         raise InvalidParameterError(f"{name} must be a nonnegative integer; got {format_value(T)}")
+    if int(T) > MAX_ITERATIONS:
+        raise InvalidParameterError(f"{name} = {format_value(T)} exceeds {MAX_ITERATIONS:g} iterations")
     return int(T)
 
 
 def check_positive(x, name, *, exact=False):
     """A positive finite step size or radius (kept exact if it is exact and ``exact``)."""
+    if isinstance(x, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be a positive number, not a boolean; got {name}={x!r}")
     if exact and is_exact_scalar(x):
-        v = Fraction(x)
+        v = to_fraction(x)
         if not v > 0:
             raise InvalidParameterError(f"{name} must be positive; got {name}={format_value(x)}")
         return v
     try:
         v = float(x)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a positive number; got {name}={format_value(x)}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameterError(f"{name} must be a positive finite number; got {name}={format_value(x)}") from None
     if not (math.isfinite(v) and v > 0):
         raise InvalidParameterError(f"{name} must be positive and finite; got {name}={format_value(x)}")
     return v

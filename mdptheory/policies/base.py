@@ -240,7 +240,7 @@ class Parameterization(abc.ABC):
             raise InvalidParameterError(f"theta must be real numbers; got dtype {arr.dtype}")
         try:
             out = np.asarray(arr, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameterError(f"theta cannot be read as float64: {exc}") from None
         bad = ~np.isfinite(out)
         if bad.any():
