@@ -48,6 +48,9 @@ __all__ = [
     "format_index",
     "MAX_NUMERIC_STRING",
     "MAX_DECIMAL_EXPONENT",
+    "MIN_BALL_PREC",
+    "MAX_BALL_PREC",
+    "check_prec",
 ]
 
 FLOAT = "float"
@@ -153,6 +156,29 @@ def _check_exponent(s: str) -> None:
         return  # malformed: Fraction's own parser says so
     if len(digits) > 6 or int(digits) > MAX_DECIMAL_EXPONENT:
         raise ValueError(f"decimal exponent in {format_value(s)} beyond 10^±{MAX_DECIMAL_EXPONENT}")
+
+
+#: Working precisions (bits) accepted by ball mode: below the minimum no ball
+#: separates anything; above the maximum FLINT aborts the process or the
+#: arithmetic cannot finish.
+MIN_BALL_PREC = 16
+MAX_BALL_PREC = 1_000_000
+
+
+def check_prec(prec, name: str = "prec") -> int:
+    """Validate a ball-arithmetic working precision in bits: an integer in ``[MIN_BALL_PREC, MAX_BALL_PREC]``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``name`` and the value.
+    """
+    if isinstance(prec, (bool, np.bool_)) or not isinstance(prec, (int, np.integer)):
+        raise InvalidParameterError(f"{name} must be an integer number of bits; got {format_value(prec)}")
+    if not MIN_BALL_PREC <= prec <= MAX_BALL_PREC:
+        raise InvalidParameterError(f"{name} = {format_value(prec)} bits is out of range; must be between "
+                                    f"{MIN_BALL_PREC} and {MAX_BALL_PREC}")
+    return int(prec)
 
 
 def fraction_from_fmpq(q) -> Fraction:

@@ -32,13 +32,15 @@ equal, and ``math.inf`` on a support mismatch.  Gradients and Hessians of exact
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
 
 from .evaluation import DEFAULT_BALL_PREC, policy_matrices
-from .exceptions import InvalidParameterError, format_value
-from .fields import BALL, EXACT, FLOAT, exact_array, float_array, from_fmpq_mat, is_exact_scalar, to_fmpq_mat
+from .exceptions import InvalidParameterError, NumericalWarning, format_value
+from .fields import (BALL, EXACT, FLOAT, check_prec, exact_array, float_array, from_fmpq_mat, is_exact_scalar,
+                     to_fmpq_mat)
 from .policy import as_policy, policy_is_exact
 
 __all__ = [
@@ -115,6 +117,7 @@ def kl_policy(pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC) -> np.ndarray:
     """
     exact_inputs = _exact(pi) and _exact(pi2)
     mode = _kl_mode(exact_inputs, mode)
+    prec = check_prec(prec)
     if mode == FLOAT:
         from scipy.special import rel_entr
 
@@ -345,6 +348,15 @@ def _state_action_weights(mdp, pi_t, H, mu, exact, method, max_trajectories):
     return c
 
 
+def _warn_if_underflow(value, exact):
+    """A float trajectory KL of +inf: a softmax probability underflowed to 0 (the true value is finite)."""
+    if not exact and isinstance(value, float) and not math.isfinite(value):
+        warnings.warn("trajectory KL is +inf in float64: a probability of pi_theta underflowed to 0 (softmax "
+                      "probabilities are positive, so the exact divergence is finite); use exact LogRational "
+                      "points or smaller parameters", NumericalWarning, stacklevel=3)
+    return value
+
+
 def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
                   prec=DEFAULT_BALL_PREC, max_trajectories=DEFAULT_MAX_TRAJECTORIES):
     r"""KL divergence between the length-:math:`H` trajectory distributions of two parameters.
@@ -381,11 +393,12 @@ def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
         A certified ball when the MDP and both policies are exact.
     """
     H = _validate_H(H)
+    prec = check_prec(prec)
     m, pi_t, pi, mode = _pair(mdp, param, theta_t, theta, None)
     exact = mode == EXACT
     if method == "propagate":
         w = horizon_state_distributions(m, pi_t, H, mu=mu).sum(axis=0)
-        return weighted_kl(w, pi_t, pi, mode=BALL if exact else FLOAT, prec=prec)
+        return _warn_if_underflow(weighted_kl(w, pi_t, pi, mode=BALL if exact else FLOAT, prec=prec), exact)
     if method != "enumerate":
         raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {format_value(method)}")
     trajs, probs = _enumerate_counts(m, pi_t, H, mu, exact, max_trajectories)
@@ -395,7 +408,7 @@ def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
             lr = 0.0
             for s, a in tau:
                 if pi[s, a] == 0:
-                    return math.inf
+                    return _warn_if_underflow(math.inf, exact)
                 lr += math.log(pi_t[s, a]) - math.log(pi[s, a])
             tot += pr * lr
         return tot

@@ -95,8 +95,19 @@ def _nonfinite(x, depth=0) -> bool:
     return False
 
 
-def call(entry, fn, *args, **kw):
-    """Run ``fn`` under the time box; return its result, or None for a documented error."""
+def _has_nan(x) -> bool:
+    try:
+        return bool(np.isnan(np.asarray(x, dtype=float)).any())
+    except (TypeError, ValueError):
+        return False
+
+
+def call(entry, fn, *args, _documented_inf=False, **kw):
+    """Run ``fn`` under the time box; return its result, or None for a documented error.
+
+    ``_documented_inf``: the entry point documents +inf as an exact answer (a KL
+    divergence across a support mismatch), so +inf needs no warning there.
+    """
     COUNTS[entry] += 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -108,7 +119,7 @@ def call(entry, fn, *args, **kw):
             return None
         except Hang as exc:
             pytest.fail(f"{entry}: hang: {exc}")
-    if _nonfinite(out):
+    if _nonfinite(out) and not (_documented_inf and not _has_nan(out)):
         assert any(issubclass(w.category, NumericalWarning) for w in caught), \
             f"{entry}: non-finite result without a NumericalWarning"
     return out
@@ -362,9 +373,9 @@ def test_hostile_kl(data):
     pi = p if data.draw(st.booleans()) else hostile_array(data.draw, data.draw(small_shapes))
     pi2 = p[::-1].copy() if data.draw(st.booleans()) else hostile_array(data.draw, data.draw(small_shapes))
     kw = data.draw(st.fixed_dictionaries({}, optional={"mode": keyword_values, "prec": keyword_values}))
-    call("kl_policy", kl_policy, pi, pi2, **kw)
+    call("kl_policy", kl_policy, pi, pi2, _documented_inf=True, **kw)
     d = hostile_array(data.draw, data.draw(st.sampled_from([(2,), (3,), ()])))
-    call("weighted_kl", weighted_kl, d, pi, pi2, **kw)
+    call("weighted_kl", weighted_kl, d, pi, pi2, _documented_inf=True, **kw)
     H = data.draw(st.one_of(size_values, hostile_scalars))
     theta = np.zeros(4) if data.draw(st.booleans()) else hostile_array(data.draw, (4,))
     call("trajectory_kl", trajectory_kl, _MF, TabularSoftmax(2, 2), np.zeros(4), theta, H)
@@ -691,13 +702,14 @@ def test_regression_cli_sigint_writes_partial_report(tmp_path):
     js = tmp_path / "r.json"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(__file__)),
                                                        os.environ.get("PYTHONPATH", "")]))
-    p = subprocess.Popen([sys.executable, "-m", "proofs_check", "--quiet", "--json", str(js)],
+    p = subprocess.Popen([sys.executable, "-m", "proofs_check", "--json", str(js)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     import time
 
-    deadline = time.monotonic() + 60
-    time.sleep(4)
+    deadline = time.monotonic() + 120
+    first = p.stderr.readline()  # the first progress line: the run is under way
+    assert first.startswith("["), first
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=max(1, deadline - time.monotonic()))
     assert p.returncode == 130, (p.returncode, err[-2000:])
