@@ -56,6 +56,7 @@ import numpy as np
 
 from .evaluation import evaluate
 from .exceptions import InvalidParameterError, format_value
+from .mdp import check_mdp
 from .fields import EXACT, FLOAT, fraction_from_fmpq, from_fmpq_mat, to_fmpq_mat
 from .policies.base import Parameterization
 from .policies.softmax import TabularSoftmax
@@ -82,6 +83,7 @@ class _Setup:
 
 
 def _prepare(mdp, param, theta, mode, *, evaluate_policy=True) -> _Setup:
+    check_mdp(mdp)
     if not isinstance(param, Parameterization):
         raise InvalidParameterError(f"param must be a Parameterization (mdptheory.policies); got {type(param).__name__}")
     if (param.n_states, param.n_actions) != (mdp.n_states, mdp.n_actions):

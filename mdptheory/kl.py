@@ -39,6 +39,7 @@ import numpy as np
 
 from .evaluation import DEFAULT_BALL_PREC, policy_matrices
 from .exceptions import InvalidParameterError, NumericalWarning, format_value
+from .mdp import check_mdp
 from .fields import (BALL, EXACT, FLOAT, check_prec, exact_array, float_array, from_fmpq_mat, is_exact_scalar,
                      to_fmpq_mat)
 from .policy import as_policy, policy_is_exact
@@ -284,6 +285,7 @@ def horizon_state_distributions(mdp, pi, H, *, mu=None) -> np.ndarray:
 
 def _pair(mdp, param, theta_t, theta, mode):
     """pi_t, pi (at theta; theta=None means theta_t), and the working field."""
+    check_mdp(mdp)
     pi_t = param.probs(theta_t)
     pi = pi_t if theta is None else param.probs(theta)
     exact_inputs = mdp.is_exact and policy_is_exact(pi_t) and policy_is_exact(pi)

@@ -39,7 +39,7 @@ from .fields import (
     to_fraction,
 )
 
-__all__ = ["MDP", "DEFAULT_ROW_SUM_ATOL", "MAX_SPARSE_ROWS"]
+__all__ = ["MDP", "DEFAULT_ROW_SUM_ATOL", "MAX_SPARSE_ROWS", "check_mdp"]
 
 #: Default tolerance on ``|sum_s' P[s, a, s'] - 1|`` for float MDPs (and on the
 #: start distribution's sum).  Exact MDPs must sum to one exactly.
@@ -131,6 +131,14 @@ def _classify(x, name):
             return FLOAT
         return "int"
     raise InvalidMDPError(f"{name} has unsupported dtype {arr.dtype}")
+
+
+def check_mdp(mdp, name: str = "mdp") -> "MDP":
+    """Return ``mdp`` if it is an :class:`MDP`, else raise :class:`InvalidParameterError` naming it."""
+    if not isinstance(mdp, MDP):
+        raise InvalidParameterError(f"{name} must be an MDP (mdptheory.MDP); got {type(mdp).__name__} "
+                                    f"{format_value(mdp)}")
+    return mdp
 
 
 def _plain(v):

@@ -39,7 +39,7 @@ import numpy as np
 
 from .evaluation import _prefers_direct, evaluate
 from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError, format_value
-from .mdp import MDP
+from .mdp import MDP, check_mdp
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
 from .policy import as_policy, deterministic_policy
 
@@ -448,6 +448,7 @@ def solve(mdp, *, method: str = "policy_iteration", mode: str | None = None, tol
     >>> bool(abs(vi.V[0] - 6561 / 250) <= vi.error_bound <= 1e-6)
     True
     """
+    check_mdp(mdp)
     if method not in METHODS:
         raise InvalidParameterError(f"method must be one of {METHODS}; got {format_value(method)}")
     if mode is None:

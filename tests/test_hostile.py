@@ -265,6 +265,29 @@ def test_hostile_policies(data):
     call("deterministic_policy", deterministic_policy, m, actions)
 
 
+def _mdp_consumers():
+    from mdptheory import TabularSoftmax, value_gradient
+    from mdptheory.derivatives import value_hessian
+    from mdptheory.geometry import fisher, natural_gradient
+    from mdptheory.kl import trajectory_kl
+    from mdptheory.policy import as_policy
+
+    par, th = TabularSoftmax(2, 2), np.zeros(4)
+    return {
+        "evaluate": lambda m: evaluate(m, _PIF), "solve": solve, "as_policy": lambda m: as_policy(m, _PIF),
+        "value_gradient": lambda m: value_gradient(m, par, th), "value_hessian": lambda m: value_hessian(m, par, th),
+        "fisher": lambda m: fisher(m, par, th), "natural_gradient": lambda m: natural_gradient(m, par, th),
+        "trajectory_kl": lambda m: trajectory_kl(m, par, th, th, 2),
+    }
+
+
+@n_examples()
+@given(st.sampled_from(sorted(_mdp_consumers())), st.one_of(hostile_scalars, st.sampled_from(
+    [None, "mdp", _MF.P, (_MF.P, _MF.r, 0.5), {"P": 1}, TypeError])))
+def test_hostile_mdp_argument(name, value):
+    call(f"{name} (mdp argument)", _mdp_consumers()[name], value)
+
+
 # ------------------------------------------------------------------ families
 def _families():
     from mdptheory import families as fm

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError, format_value
+from ..mdp import check_mdp
 from ..fields import exact_array, float_array, is_exact_scalar, to_fraction
 
 __all__ = []
@@ -56,6 +57,7 @@ def check_positive(x, name, *, exact=False):
 
 def distribution(mdp, x, name, *, exact):
     """``x`` (default ``mdp.rho``) as a validated distribution in the run's field."""
+    check_mdp(mdp)
     S = mdp.n_states
     if x is None:
         x = mdp.rho
