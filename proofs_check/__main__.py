@@ -127,7 +127,7 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     from mdptheory.exceptions import InvalidParameterError
     from mdptheory.lemmas import FALSIFIED, UNDECIDED, statements
-    from mdptheory.lemmas.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult, run_suite
+    from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult, run_suite
 
     try:
         sts = statements(args.select)

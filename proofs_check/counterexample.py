@@ -5,7 +5,7 @@
     python -m proofs_check counterexample trpo_large_delta --save witness.json
     python -m proofs_check counterexample visitation_geq_rho --true   # search the true counterpart
 
-Runs the search of :mod:`mdptheory.conjectures` with the entry's budget and
+Runs the search of :mod:`mdptheory.counterexamples.catalogue` with the entry's budget and
 seed and prints the witness (the MDP as exact JSON, its sizes, the evidence).
 Exit status: 0 when the expected outcome is reached (a counterexample for a
 refuted entry; none for an entry that holds, and none for ``--true``), 1
@@ -34,7 +34,7 @@ def _parser():
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from mdptheory.conjectures import conjecture_names, get_conjecture
+    from mdptheory.counterexamples import conjecture_names, get_conjecture
     from mdptheory.exceptions import InvalidParameterError
 
     if args.list:

@@ -255,7 +255,7 @@ def test_hostile_solve(data):
 @n_examples()
 @given(st.data())
 def test_hostile_policies(data):
-    from mdptheory.policy import as_policy, deterministic_policy
+    from mdptheory import as_policy, deterministic_policy
 
     m = _MQ if data.draw(st.booleans()) else _MF
     pi = hostile_array(data.draw, data.draw(small_shapes))
@@ -267,10 +267,9 @@ def test_hostile_policies(data):
 
 def _mdp_consumers():
     from mdptheory import TabularSoftmax, value_gradient
-    from mdptheory.derivatives import value_hessian
-    from mdptheory.geometry import fisher, natural_gradient
+    from mdptheory import fisher, natural_gradient, value_hessian
     from mdptheory.kl import trajectory_kl
-    from mdptheory.policy import as_policy
+    from mdptheory import as_policy
 
     par, th = TabularSoftmax(2, 2), np.zeros(4)
     return {
@@ -355,8 +354,7 @@ def test_hostile_parameterizations(data):
 # ------------------------------------------------------------------ calculus
 def _calculus():
     from mdptheory import value_gradient
-    from mdptheory.derivatives import value_hessian
-    from mdptheory.geometry import fisher, natural_gradient
+    from mdptheory import fisher, natural_gradient, value_hessian
 
     return {"value_gradient": value_gradient, "value_hessian": value_hessian, "fisher": fisher,
             "natural_gradient": natural_gradient}
@@ -477,7 +475,7 @@ def test_hostile_interop(data):
 @settings(max_examples=N_COSTLY, suppress_health_check=[HealthCheck.nested_given, HealthCheck.too_slow])
 @given(st.data())
 def test_hostile_find_counterexample_options(data):
-    from mdptheory.search import find_counterexample
+    from mdptheory.counterexamples import find_counterexample
 
     opts = data.draw(st.fixed_dictionaries({}, optional={
         "states": st.one_of(keyword_values, st.tuples(st.integers(-2, 5), st.integers(-2, 5))),
@@ -497,7 +495,7 @@ def test_hostile_find_counterexample_options(data):
 @n_examples()
 @given(st.data())
 def test_hostile_load_counterexample(tmp_path_factory, data):
-    from mdptheory.search import load_counterexample
+    from mdptheory.counterexamples import load_counterexample
 
     d = tmp_path_factory.mktemp("ce")
     doc = data.draw(st.one_of(
@@ -640,7 +638,7 @@ def test_regression_huge_exponent_strings_rejected_before_parsing():
 
 
 def test_regression_find_counterexample_options_are_documented_errors():
-    from mdptheory.search import find_counterexample
+    from mdptheory.counterexamples import find_counterexample
 
     for kw, name in (({"budget": -1}, "budget"), ({"states": (3, 1)}, "states"), ({"gamma": (0, 2)}, "gamma"),
                      ({"seed": "x"}, "seed"), ({"search": "bogus"}, "search")):
@@ -649,7 +647,7 @@ def test_regression_find_counterexample_options_are_documented_errors():
 
 def test_regression_importers_and_load_counterexample_bad_fields(tmp_path):
     from mdptheory.io import from_pymdptoolbox
-    from mdptheory.search import load_counterexample
+    from mdptheory.counterexamples import load_counterexample
 
     _raises_naming(MDPTheoryError, lambda: from_pymdptoolbox([[[1]]], [[0]], "x"), "gamma")
     p = tmp_path / "ce.json"
@@ -705,7 +703,7 @@ def test_regression_cli_unreachable_scheduler_fails_fast(capsys):
 
 
 def test_regression_cli_undecided_only_exits_3(monkeypatch, capsys):
-    import mdptheory.lemmas.runner as runner
+    import mdptheory.lemmas.framework.runner as runner
     from proofs_check.__main__ import main
 
     real = runner.run_suite

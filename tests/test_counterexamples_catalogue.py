@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from mdptheory.conjectures import CATALOGUE, check_true_counterpart, conjecture_names, get_conjecture
+from mdptheory.counterexamples import CATALOGUE, check_true_counterpart, conjecture_names, get_conjecture
 from mdptheory.exceptions import InvalidParameterError
-from mdptheory.search import load_counterexample
+from mdptheory.counterexamples import load_counterexample
 
 #: Largest shrunk witness (S, A) accepted per entry (the sizes found are in each docstring).
 MAX_SIZE = {
