@@ -414,7 +414,7 @@ def evaluate_policies(mdp, pis, *, mode: str | None = None) -> BatchEvaluation:
     [1.0, 1.0]
     """
     if mode not in (None, FLOAT, EXACT):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {format_value(mode)}")
     S, A = mdp.n_states, mdp.n_actions
     pis_exact = policy_is_exact(pis)
     if mode is None:

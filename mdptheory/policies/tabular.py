@@ -14,6 +14,7 @@ import numpy as np
 
 from ..exceptions import InvalidParameterError, InvalidPolicyError
 from ..fields import exact_array, float_array, format_index, is_exact_scalar
+from ..mdp import check_mdp
 
 __all__ = [
     "DEFAULT_POLICY_ATOL",
@@ -58,6 +59,7 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
         Wrong shape, NaN/inf, negative entries or rows not summing to one;
         the message names the state and the value.
     """
+    check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
     try:
         arr = pi if isinstance(pi, np.ndarray) else np.asarray(pi, dtype=object)
@@ -109,6 +111,7 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
 
 def uniform_policy(mdp) -> np.ndarray:
     """The uniform policy ``pi[s, a] = 1/A`` (exact for exact MDPs)."""
+    check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
     if mdp.is_exact:
         return np.full((S, A), Fraction(1, A), dtype=object)
@@ -117,6 +120,7 @@ def uniform_policy(mdp) -> np.ndarray:
 
 def deterministic_policy(mdp, actions) -> np.ndarray:
     """The deterministic policy taking ``actions[s]`` in state ``s`` (exact 0/1 for exact MDPs)."""
+    check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
     actions = np.asarray(actions)
     if actions.shape != (S,) or actions.dtype.kind not in "iu":
@@ -135,6 +139,7 @@ def deterministic_policy(mdp, actions) -> np.ndarray:
 
 def greedy_policy(mdp, Q) -> np.ndarray:
     """Deterministic policy greedy in ``Q[s, a]``, ties broken toward the lowest action index."""
+    check_mdp(mdp)
     Q = np.asarray(Q)
     if Q.shape != (mdp.n_states, mdp.n_actions):
         raise InvalidParameterError(f"Q must have shape {(mdp.n_states, mdp.n_actions)}; got {Q.shape}")
