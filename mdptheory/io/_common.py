@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import MalformedFileError
+from ..exceptions import MalformedFileError, format_value
 from ..fields import to_fraction
 
 __all__ = [
