@@ -448,7 +448,7 @@ def test_hostile_io_loaders(tmp_path_factory, data):
         call("load_json (missing file, directory)", load_json, path)
     except OSError:
         pass  # a path that cannot be opened is the operating system's error, as with open()
-    call("load_json (not a path)", load_json, data.draw(st.sampled_from([3, None, 2.5, b"\xff", ["x"]])))
+    call("load_json (not a path)", load_json, data.draw(st.sampled_from([3, None, 2.5, True, ["x"]])))
 
 
 @n_examples()
@@ -492,6 +492,11 @@ def test_hostile_find_counterexample_options(data):
     call("find_counterexample", find_counterexample, lambda case: 0.0, **opts)
 
 
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=False,
+                         allow_infinity=False), st.text(max_size=8),
+                         st.sampled_from(["1e99999999", "9" * 5000, "1/0", "-1", "nan", "inf", 10**400]))
+
+
 @n_examples()
 @given(st.data())
 def test_hostile_load_counterexample(tmp_path_factory, data):
@@ -500,8 +505,7 @@ def test_hostile_load_counterexample(tmp_path_factory, data):
     d = tmp_path_factory.mktemp("ce")
     doc = data.draw(st.one_of(
         st.dictionaries(st.sampled_from(["mdp", "policy", "name", "evidence", "params", "seed", "format", "case"]),
-                        st.one_of(hostile_scalars.filter(lambda v: isinstance(v, (int, str, float, type(None))))
-                                  .filter(lambda v: not (isinstance(v, float) and not math.isfinite(v))),
+                        st.one_of(json_scalars,
                                   st.lists(st.integers(-2, 2), max_size=3),
                                   st.just({"P": [[[1]]], "r": [[0]], "gamma": "1/2"})), max_size=6),
         st.lists(st.integers(), max_size=3), st.text(max_size=10)))
