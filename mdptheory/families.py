@@ -78,7 +78,7 @@ def _check_entries(n_entries, what):
 
 
 #: Largest number of dense exact transition entries (each a Fraction object).
-MAX_EXACT_ENTRIES = 10**7
+MAX_EXACT_ENTRIES = 10**6
 
 
 def _check_dense_size(S, A, exact, what):

@@ -337,6 +337,12 @@ def check_temperature(tau):
         t = Fraction(int(tau.numerator), int(tau.denominator)) if hasattr(tau, "numerator") else Fraction(tau)
         if not t > 0:
             raise InvalidParameterError(f"temperature must be positive; got {format_value(tau)}")
+        try:  # float mode divides by float(tau): it must be a positive float too
+            ok = 0 < float(t) < math.inf
+        except OverflowError:
+            ok = False
+        if not ok:
+            raise InvalidParameterError(f"temperature = {format_value(tau)} is beyond float range")
         return t
     try:
         t = float(tau)

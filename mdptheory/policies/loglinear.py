@@ -52,7 +52,7 @@ class LogLinear(SoftmaxFamily):
     def __init__(self, features, *, temperature=1.0):
         try:
             phi_f = np.array(features, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameterError(f"features cannot be read as real numbers: {exc}") from None
         if phi_f.ndim != 3:
             raise InvalidParameterError(f"features must have shape (S, A, d); got shape {phi_f.shape}")

@@ -84,7 +84,7 @@ class NeuralSoftmax(SoftmaxFamily):
     def __init__(self, features, width, *, temperature=1.0, radius=1.0, seed=None):
         try:
             phi = np.array(features, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameterError(f"features cannot be read as real numbers: {exc}") from None
         if phi.ndim != 3 or phi.shape[2] < 1:
             raise InvalidParameterError(f"features must have shape (S, A, d) with d >= 1; got {phi.shape}")
