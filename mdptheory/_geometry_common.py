@@ -12,7 +12,8 @@ from fractions import Fraction
 import numpy as np
 
 from .evaluation import evaluate
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
+from .mdp import check_mdp
 from .fields import (
     EXACT,
     FLOAT,
@@ -41,12 +42,13 @@ def _exact_temperature(tau) -> Fraction:
     try:
         return to_fraction(tau, allow_float=True)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"temperature = {tau!r}: {exc}") from None
+        raise InvalidParameterError(f"temperature = {format_value(tau)}: {exc}") from None
 
 
 def _resolve_mode(mdp, pi, mode):
+    check_mdp(mdp)
     if mode is not None and mode not in (FLOAT, EXACT):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {format_value(mode)}")
     exact_inputs = mdp.is_exact and policy_is_exact(pi)
     if mode is None:
         return EXACT if exact_inputs else FLOAT
@@ -58,6 +60,7 @@ def _resolve_mode(mdp, pi, mode):
 
 def _policy_and_score(mdp, param, theta, mode):
     """pi (S, A) and score (S, A, n) of ``param`` at ``theta``, in the field of ``mode``."""
+    check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
     if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
         raise InvalidParameterError(
@@ -80,6 +83,7 @@ def _policy_and_score(mdp, param, theta, mode):
 
 def _policy_only(mdp, param, theta, mode):
     """pi (S, A) of ``param`` at ``theta`` in the field of ``mode``, without the score."""
+    check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
     if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
         raise InvalidParameterError(

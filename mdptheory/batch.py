@@ -74,13 +74,14 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from fractions import Fraction
 
 import numpy as np
 
 from .evaluation import evaluate
 from .evaluation.certificates import WARN_RELATIVE_ERROR, _row_sum_bound
 from .evaluation.dense import _lapack
-from .exceptions import InvalidMDPError, InvalidParameterError, InvalidPolicyError, NumericalWarning
+from .exceptions import format_value, InvalidMDPError, InvalidParameterError, InvalidPolicyError, NumericalWarning
 from .fields import EXACT, FLOAT, exact_array, format_index, is_exact_scalar
 from .mdp import DEFAULT_ROW_SUM_ATOL
 from .policies.tabular import DEFAULT_POLICY_ATOL, policy_is_exact
@@ -208,8 +209,8 @@ def _as_float_stack(x, name, error, *, allow_exact=False):
                         "(build MDP(...) objects and use mdptheory.evaluate for exact arithmetic)")
         try:
             return arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise error(f"{name} holds entries that are not real numbers: {exc}") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise error(f"{name} holds entries that are not real numbers in float range: {exc}") from None
     raise error(f"{name} has unsupported dtype {arr.dtype}")
 
 
@@ -265,6 +266,23 @@ def _validate_mu(mu, K, S):
         where = f"mu[{k}]" if batched else "mu"
         raise InvalidParameterError(f"{where} sums to {float(sums[k])!r}, must sum to 1")
     return mu2
+
+
+def _validate_mu_exact(mu, K, S):
+    """Exact start distribution(s), shape (S,) or (K, S): nonnegative rationals summing to one exactly."""
+    arr = exact_array(mu, name="mu")
+    if arr.shape not in ((S,), (K, S)):
+        raise InvalidParameterError(f"mu must have shape ({S},) or ({K}, {S}); got {arr.shape}")
+    rows = arr.reshape(-1, S)
+    for k, row in enumerate(rows):
+        where = f"mu[{k}]" if arr.ndim == 2 else "mu"
+        for s, x in enumerate(row):
+            if x < 0:
+                raise InvalidParameterError(f"{where}[{s}] = {format_value(x)} is negative")
+        tot = sum(row, Fraction(0))
+        if tot != 1:
+            raise InvalidParameterError(f"{where} sums to {format_value(tot)}, must sum to 1")
+    return np.broadcast_to(arr, (K, S))
 
 
 # ---------------------------------------------------------------- result
@@ -458,7 +476,7 @@ class BatchEvaluation:
         r""":math:`V^{\pi_k}(\mu) = \sum_s \mu(s) V^{\pi_k}(s)`, shape (K,) (default ``mu = rho``)."""
         K, S = self.V.shape
         if self.mode == EXACT:
-            mu_arr = self.rho if mu is None else np.broadcast_to(exact_array(mu, name="mu"), (K, S))
+            mu_arr = self.rho if mu is None else _validate_mu_exact(mu, K, S)
             return np.array([sum(m * v for m, v in zip(mu_arr[k], self.V[k])) for k in range(K)], dtype=object)
         mu2 = self.rho if mu is None else _validate_mu(mu, K, S)
         return np.einsum("ks,ks->k", mu2, self.V)
@@ -629,7 +647,7 @@ def evaluate_policies(mdp, pis, *, mode: str | None = None) -> BatchEvaluation:
     [1.0, 1.0]
     """
     if mode not in (None, FLOAT, EXACT):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {format_value(mode)}")
     S, A = mdp.n_states, mdp.n_actions
     pis_exact = policy_is_exact(pis)
     if mode is None:

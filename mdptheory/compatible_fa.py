@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 
 from ._geometry_common import _evaluation, _policy_and_score, _weighted_gram
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
 from .fields import (
     EXACT,
     exact_array,
@@ -93,7 +93,7 @@ def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=N
     CompatibleFit
     """
     if target not in ("advantage", "q"):
-        raise InvalidParameterError(f"target must be 'advantage' or 'q'; got {target!r}")
+        raise InvalidParameterError(f"target must be 'advantage' or 'q'; got {format_value(target)}")
     pi, score, mode = _policy_and_score(mdp, param, theta, mode)
     exact = mode == EXACT
     S, A = pi.shape

@@ -46,7 +46,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
 from .fields import EXACT, fraction_from_fmpq, from_fmpq_mat, is_exact_scalar, to_fmpq_mat, to_fraction
 from .gradients import (
     _adjoint_weights,
@@ -197,7 +197,7 @@ def value_derivative_tensor(mdp, param, theta, k, *, mu=None, mode=None) -> np.n
         raise InvalidParameterError(f"value_derivative_tensor needs an affine parameterization (Direct); "
                                     f"got {type(param).__name__}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidParameterError(f"order k must be an integer >= 1; got {k!r}")
+        raise InvalidParameterError(f"order k must be an integer >= 1; got {format_value(k)}")
     k = int(k)
     st = _prepare(mdp, param, theta, mode)
     S, A, n = st.mdp.n_states, st.mdp.n_actions, param.n_params
@@ -338,10 +338,10 @@ class ChainDerivativeNorm:
 
 def _chain_inputs(H, theta_a1, variant):
     if isinstance(H, bool) or not isinstance(H, (int, np.integer)) or H < 1:
-        raise InvalidParameterError(f"H must be an integer >= 1; got {H!r}")
+        raise InvalidParameterError(f"H must be an integer >= 1; got {format_value(H)}")
     H = int(H)
     if variant not in ("left", "reset"):
-        raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {variant!r}")
+        raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {format_value(variant)}")
     N = H + 2
     arr = np.asarray(theta_a1, dtype=object)
     if arr.ndim == 0:
@@ -353,7 +353,7 @@ def _chain_inputs(H, theta_a1, variant):
         try:
             q = to_fraction(x, allow_float=True)
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(f"theta_a1[{s}] = {x!r}: {exc}") from None
+            raise InvalidParameterError(f"theta_a1[{s}] = {format_value(x)}: {exc}") from None
         if not (0 <= q <= 1):
             raise InvalidParameterError(f"theta_a1[{s}] = {q} must lie in [0, 1] (it is pi(a1|s_{s}))")
         p.append(q)
@@ -483,7 +483,7 @@ def chain_derivatives(H, theta_a1, *, variant: str = "left", order: int = 2, pre
     """
     H, N, p, R, L, gamma = _chain_inputs(H, theta_a1, variant)
     if order not in (1, 2):
-        raise InvalidParameterError(f"order must be 1 or 2; got {order!r}")
+        raise InvalidParameterError(f"order must be 1 or 2; got {format_value(order)}")
     if prec is None:
         from flint import fmpq
 

@@ -30,7 +30,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
 from .fields import is_exact_scalar, to_fraction
 from .mdp import MDP
 
@@ -62,11 +62,11 @@ MAX_ENTRIES = 10**9
 
 def _check_int(value, name, *, minimum=1, maximum=MAX_SIZE):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise InvalidParameterError(f"{name} must be an integer; got {value!r}")
+        raise InvalidParameterError(f"{name} must be an integer; got {format_value(value)}")
     if value < minimum:
-        raise InvalidParameterError(f"{name} must be >= {minimum}; got {value!r}")
+        raise InvalidParameterError(f"{name} must be >= {minimum}; got {format_value(value)}")
     if value > maximum:
-        raise InvalidParameterError(f"{name} = {value!r} exceeds {maximum:g}: no such MDP fits in memory")
+        raise InvalidParameterError(f"{name} = {format_value(value)} exceeds {maximum:g}: no such MDP fits in memory")
     return int(value)
 
 
@@ -77,9 +77,22 @@ def _check_entries(n_entries, what):
                                     f"(limit {MAX_ENTRIES:g}); use sparse=True or a smaller size")
 
 
+#: Largest number of dense exact transition entries (each a Fraction object).
+MAX_EXACT_ENTRIES = 10**6
+
+
+def _check_dense_size(S, A, exact, what):
+    """Refuse a dense ``(S, A, S)`` construction beyond memory (Fractions when ``exact``)."""
+    n = S * A * S
+    _check_entries(n, what)
+    if exact and n > MAX_EXACT_ENTRIES:
+        raise InvalidParameterError(f"{what} would store {n:.3g} exact transition entries "
+                                    f"(limit {MAX_EXACT_ENTRIES:g}); use exact=False or a smaller size")
+
+
 def _check_bool(value, name):
     if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(f"{name} must be True or False; got {value!r}")
+        raise InvalidParameterError(f"{name} must be True or False; got {format_value(value)}")
     return bool(value)
 
 
@@ -87,21 +100,21 @@ def _check_real(value, name, *, lo=None, hi=None, lo_open=False, hi_open=False, 
     """Check a real scalar (optionally in an interval); return it as Fraction or float."""
     if isinstance(value, (bool, np.bool_)) or not (
             isinstance(value, numbers.Real) or is_exact_scalar(value) or isinstance(value, str)):
-        raise InvalidParameterError(f"{name} must be a real number; got {value!r}")
+        raise InvalidParameterError(f"{name} must be a real number; got {format_value(value)}")
     try:
         if exact or is_exact_scalar(value) or isinstance(value, str):
             x = to_fraction(value, allow_float=True)
         else:
             x = float(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{name} = {value!r}: {exc}") from None
+        raise InvalidParameterError(f"{name} = {format_value(value)}: {exc}") from None
     if isinstance(x, float) and not math.isfinite(x):
-        raise InvalidParameterError(f"{name} must be finite; got {value!r}")
+        raise InvalidParameterError(f"{name} must be finite; got {format_value(value)}")
     if lo is not None and (x < lo or (lo_open and x == lo)):
-        raise InvalidParameterError(f"{name} = {value!r} is out of range; must be "
+        raise InvalidParameterError(f"{name} = {format_value(value)} is out of range; must be "
                                     f"{'>' if lo_open else '>='} {lo}")
     if hi is not None and (x > hi or (hi_open and x == hi)):
-        raise InvalidParameterError(f"{name} = {value!r} is out of range; must be "
+        raise InvalidParameterError(f"{name} = {format_value(value)} is out of range; must be "
                                     f"{'<' if hi_open else '<='} {hi}")
     return x
 
@@ -121,7 +134,7 @@ def _rng(seed):
     try:
         return np.random.default_rng(seed)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"seed = {seed!r} cannot seed numpy.random.default_rng: {exc}") from None
+        raise InvalidParameterError(f"seed = {format_value(seed)} cannot seed numpy.random.default_rng: {exc}") from None
 
 
 def _fractions(num, den):
@@ -717,8 +730,9 @@ def vanishing_gradient_chain(H, *, variant="left", exact=True) -> MDP:
     """
     H = _check_int(H, "H")
     exact = _check_bool(exact, "exact")
+    _check_dense_size(H + 2, 4, exact, f"vanishing_gradient_chain(H={H})")
     if variant not in ("left", "reset"):
-        raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {variant!r}")
+        raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {format_value(variant)}")
     S = H + 2
     s = np.arange(S)
     forward = np.minimum(s + 1, S - 1)

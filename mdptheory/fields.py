@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
 
 __all__ = [
     "FLOAT",
@@ -46,6 +46,11 @@ __all__ = [
     "fraction_from_fmpq",
     "ball_bounds",
     "format_index",
+    "MAX_NUMERIC_STRING",
+    "MAX_DECIMAL_EXPONENT",
+    "MIN_BALL_PREC",
+    "MAX_BALL_PREC",
+    "check_prec",
 ]
 
 FLOAT = "float"
@@ -113,24 +118,67 @@ def to_fraction(x, *, allow_float: bool = False, allow_str: bool = True) -> Frac
         return Fraction(int(x.p), int(x.q))
     if isinstance(x, str):
         if not allow_str:
-            raise TypeError(f"strings are not accepted here: got {x!r}")
+            raise TypeError(f"strings are not accepted here: got {format_value(x)}")
         s = x.strip()
-        if len(s) > 10_000:
-            raise ValueError(f"numeric string too long ({len(s)} characters)")
+        if len(s) > MAX_NUMERIC_STRING:
+            raise ValueError(f"numeric string too long ({len(s)} characters, at most {MAX_NUMERIC_STRING})")
+        _check_exponent(s)
         try:
             f = Fraction(s)
         except (ValueError, ZeroDivisionError) as exc:
-            raise ValueError(f"cannot read {x!r} as a rational number") from exc
+            raise ValueError(f"cannot read {format_value(x)} as a rational number") from exc
         return f
     if isinstance(x, (float, np.floating)):
         if not allow_float:
-            raise TypeError(f"float {x!r} where an exact number is required")
+            raise TypeError(f"float {format_value(x)} where an exact number is required")
         if not math.isfinite(float(x)):
-            raise ValueError(f"non-finite value {x!r}")
+            raise ValueError(f"non-finite value {format_value(x)}")
         return Fraction(repr(float(x)))
     if isinstance(x, numbers.Rational):
         return Fraction(int(x.numerator), int(x.denominator))
-    raise TypeError(f"cannot use {type(x).__name__} {x!r} as an exact number")
+    raise TypeError(f"cannot use {type(x).__name__} {format_value(x)} as an exact number")
+
+
+#: Longest numeric string read as a rational, and largest decimal exponent in
+#: it: ``"1e99999999"`` would otherwise build a hundred-million-digit integer
+#: before anything could look at it.
+MAX_NUMERIC_STRING = 4000
+MAX_DECIMAL_EXPONENT = 4000
+
+
+def _check_exponent(s: str) -> None:
+    """Reject a numeric string whose decimal exponent is beyond ``MAX_DECIMAL_EXPONENT`` (before parsing)."""
+    k = max(s.rfind("e"), s.rfind("E"))
+    if k < 0:
+        return
+    digits = s[k + 1:].lstrip("+-").replace("_", "")
+    if not digits.isdigit():
+        return  # malformed: Fraction's own parser says so
+    if len(digits) > 6 or int(digits) > MAX_DECIMAL_EXPONENT:
+        raise ValueError(f"decimal exponent in {format_value(s)} beyond 10^±{MAX_DECIMAL_EXPONENT}")
+
+
+#: Working precisions (bits) accepted by ball mode: below the minimum no ball
+#: separates anything; above the maximum FLINT aborts the process or the
+#: arithmetic cannot finish.
+MIN_BALL_PREC = 16
+MAX_BALL_PREC = 1_000_000
+
+
+def check_prec(prec, name: str = "prec") -> int:
+    """Validate a ball-arithmetic working precision in bits: an integer in ``[MIN_BALL_PREC, MAX_BALL_PREC]``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``name`` and the value.
+    """
+    if isinstance(prec, (bool, np.bool_)) or not isinstance(prec, (int, np.integer)):
+        raise InvalidParameterError(f"{name} must be an integer number of bits; got {format_value(prec)}")
+    if not MIN_BALL_PREC <= prec <= MAX_BALL_PREC:
+        raise InvalidParameterError(f"{name} = {format_value(prec)} bits is out of range; must be between "
+                                    f"{MIN_BALL_PREC} and {MAX_BALL_PREC}")
+    return int(prec)
 
 
 def fraction_from_fmpq(q) -> Fraction:
@@ -168,7 +216,7 @@ def exact_array(a, *, name: str = "array", allow_float: bool = False) -> np.ndar
             flat_out[k] = to_fraction(x, allow_float=allow_float)
         except (TypeError, ValueError) as exc:
             idx = np.unravel_index(k, arr.shape)
-            raise InvalidParameterError(f"{name}[{format_index(idx)}] = {x!r}: {exc}") from None
+            raise InvalidParameterError(f"{name}[{format_index(idx)}] = {format_value(x)}: {exc}") from None
     del it
     return out
 
@@ -190,11 +238,13 @@ def float_array(a, *, name: str = "array") -> np.ndarray:
         try:
             if isinstance(x, (float, np.floating)):
                 flat_out[k] = float(x)
+            elif isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+                flat_out[k] = float(x)  # OverflowError beyond float range: caught below
             else:
                 flat_out[k] = float(to_fraction(x))
         except (TypeError, ValueError, OverflowError) as exc:
             idx = np.unravel_index(k, arr.shape)
-            raise InvalidParameterError(f"{name}[{format_index(idx)}] = {x!r}: {exc}") from None
+            raise InvalidParameterError(f"{name}[{format_index(idx)}] = {format_value(x)}: {exc}") from None
     return out
 
 

@@ -36,7 +36,7 @@ from ._geometry_common import (
     _policy_and_score,
     _weighted_gram,
 )
-from .exceptions import InvalidParameterError, NumericalWarning
+from .exceptions import InvalidParameterError, NumericalWarning, format_value
 from .fields import (
     EXACT,
     exact_array,
@@ -363,7 +363,7 @@ def softmax_fisher_blocks(pi, d, *, temperature=1) -> BlockDiagonal:
     if pi.ndim != 2 or d.shape != (pi.shape[0],):
         raise InvalidParameterError(f"pi must have shape (S, A) and d shape (S,); got {pi.shape} and {d.shape}")
     if not tau > 0:
-        raise InvalidParameterError(f"temperature must be positive; got {temperature!r}")
+        raise InvalidParameterError(f"temperature must be positive; got {format_value(temperature)}")
     scale = 1 / (tau * tau)
     S, A = pi.shape
     if exact:

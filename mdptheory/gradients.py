@@ -126,8 +126,9 @@ from fractions import Fraction
 import numpy as np
 
 from .evaluation import evaluate
-from .evaluation.certificates import WARN_RELATIVE_ERROR, _row_sum_bound
-from .exceptions import InvalidParameterError, NumericalWarning
+from .evaluation.certificates import _row_sum_bound, WARN_RELATIVE_ERROR
+from .exceptions import format_value, InvalidParameterError, NumericalWarning
+from .mdp import check_mdp
 from .fields import EXACT, FLOAT, fraction_from_fmpq, from_fmpq_mat, to_fmpq_mat
 from .policies.base import Parameterization
 from .policies.direct import Direct
@@ -156,6 +157,7 @@ class _Setup:
 
 
 def _prepare(mdp, param, theta, mode, *, evaluate_policy=True) -> _Setup:
+    check_mdp(mdp)
     if not isinstance(param, Parameterization):
         raise InvalidParameterError(f"param must be a Parameterization (mdptheory.policies); got {type(param).__name__}")
     if (param.n_states, param.n_actions) != (mdp.n_states, mdp.n_actions):
@@ -176,7 +178,7 @@ def _prepare(mdp, param, theta, mode, *, evaluate_policy=True) -> _Setup:
         theta = param.float_theta(theta)
         mdp = mdp.to_float()
     else:
-        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {format_value(mode)}")
     pi = param.probs(theta)
     ev = evaluate(mdp, pi, mode=mode) if evaluate_policy else None
     return _Setup(mdp, param, theta, mode, pi, ev)

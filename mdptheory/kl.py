@@ -32,13 +32,16 @@ equal, and ``math.inf`` on a support mismatch.  Gradients and Hessians of exact
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
 
 from .evaluation import DEFAULT_BALL_PREC, policy_matrices
-from .exceptions import InvalidParameterError
-from .fields import BALL, EXACT, FLOAT, exact_array, float_array, from_fmpq_mat, is_exact_scalar, to_fmpq_mat
+from .exceptions import InvalidParameterError, NumericalWarning, format_value
+from .mdp import check_mdp
+from .fields import (BALL, EXACT, FLOAT, check_prec, exact_array, float_array, from_fmpq_mat, is_exact_scalar,
+                     to_fmpq_mat)
 from .policies.tabular import as_policy, policy_is_exact
 
 __all__ = [
@@ -69,14 +72,14 @@ def _check_pair(pi, pi2):
         neg = np.argwhere(p < 0)
         if neg.size:
             s, a = neg[0]
-            raise InvalidParameterError(f"{name}[{s}, {a}] = {p[s, a]!r} is negative")
+            raise InvalidParameterError(f"{name}[{s}, {a}] = {format_value(p[s, a])} is negative")
 
 
 def _kl_mode(exact_inputs, mode):
     if mode is None:
         return BALL if exact_inputs else FLOAT
     if mode not in (FLOAT, BALL):
-        raise InvalidParameterError(f"mode must be 'float' or 'ball' (or None); got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'ball' (or None); got {format_value(mode)}")
     return mode
 
 
@@ -115,6 +118,7 @@ def kl_policy(pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC) -> np.ndarray:
     """
     exact_inputs = _exact(pi) and _exact(pi2)
     mode = _kl_mode(exact_inputs, mode)
+    prec = check_prec(prec)
     if mode == FLOAT:
         from scipy.special import rel_entr
 
@@ -184,7 +188,7 @@ def weighted_kl(d, pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC):
     neg = np.argwhere(dd < 0)
     if neg.size:
         s = int(neg[0][0])
-        raise InvalidParameterError(f"d[{s}] = {dd[s]!r} is negative")
+        raise InvalidParameterError(f"d[{s}] = {format_value(dd[s])} is negative")
     if not ball:
         mask = dd > 0
         return float(np.sum(dd[mask] * kl[mask]))
@@ -206,9 +210,15 @@ def weighted_kl(d, pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC):
 
 
 # ---------------------------------------------------------------- horizon-H trajectories
+#: Largest horizon accepted (each step is a pass over the state-action pairs).
+MAX_HORIZON = 10**5
+
+
 def _validate_H(H):
     if isinstance(H, (bool, np.bool_)) or not isinstance(H, (int, np.integer)) or H < 1:
-        raise InvalidParameterError(f"horizon H must be a positive integer; got {H!r}")
+        raise InvalidParameterError(f"horizon H must be a positive integer; got {format_value(H)}")
+    if H > MAX_HORIZON:
+        raise InvalidParameterError(f"horizon H = {format_value(H)} exceeds {MAX_HORIZON:g}")
     return int(H)
 
 
@@ -225,9 +235,9 @@ def _start(mdp, mu, exact):
     neg = np.argwhere(m < 0)
     if neg.size:
         s = int(neg[0][0])
-        raise InvalidParameterError(f"mu[{s}] = {m[s]!r} is negative")
+        raise InvalidParameterError(f"mu[{s}] = {format_value(m[s])} is negative")
     if (exact and total != 1) or (not exact and abs(total - 1.0) > 1e-9):
-        raise InvalidParameterError(f"mu must sum to 1; got {total!r}")
+        raise InvalidParameterError(f"mu must sum to 1; got {format_value(total)}")
     return m
 
 
@@ -275,13 +285,14 @@ def horizon_state_distributions(mdp, pi, H, *, mu=None) -> np.ndarray:
 
 def _pair(mdp, param, theta_t, theta, mode):
     """pi_t, pi (at theta; theta=None means theta_t), and the working field."""
+    check_mdp(mdp)
     pi_t = param.probs(theta_t)
     pi = pi_t if theta is None else param.probs(theta)
     exact_inputs = mdp.is_exact and policy_is_exact(pi_t) and policy_is_exact(pi)
     if mode is None:
         mode = EXACT if exact_inputs else FLOAT
     if mode not in (FLOAT, EXACT):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact' (or None); got {format_value(mode)}")
     if mode == EXACT and not exact_inputs:
         raise InvalidParameterError("mode='exact' needs an exact MDP and exact policies at theta_t and theta")
     m = mdp if (mode == EXACT or not mdp.is_exact) else mdp.to_float()
@@ -330,13 +341,22 @@ def _state_action_weights(mdp, pi_t, H, mu, exact, method, max_trajectories):
         p = horizon_state_distributions(mdp, pi_t, H, mu=mu)
         return p.sum(axis=0)[:, None] * pi_t
     if method != "enumerate":
-        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {method!r}")
+        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {format_value(method)}")
     trajs, probs = _enumerate_counts(mdp, pi_t, H, mu, exact, max_trajectories)
     c = np.full((S, A), Fraction(0), dtype=object) if exact else np.zeros((S, A))
     for tau, pr in zip(trajs, probs):
         for s, a in tau:
             c[s, a] += pr
     return c
+
+
+def _warn_if_underflow(value, exact):
+    """A float trajectory KL of +inf: a softmax probability underflowed to 0 (the true value is finite)."""
+    if not exact and isinstance(value, float) and not math.isfinite(value):
+        warnings.warn("trajectory KL is +inf in float64: a probability of pi_theta underflowed to 0 (softmax "
+                      "probabilities are positive, so the exact divergence is finite); use exact LogRational "
+                      "points or smaller parameters", NumericalWarning, stacklevel=3)
+    return value
 
 
 def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
@@ -375,13 +395,14 @@ def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
         A certified ball when the MDP and both policies are exact.
     """
     H = _validate_H(H)
+    prec = check_prec(prec)
     m, pi_t, pi, mode = _pair(mdp, param, theta_t, theta, None)
     exact = mode == EXACT
     if method == "propagate":
         w = horizon_state_distributions(m, pi_t, H, mu=mu).sum(axis=0)
-        return weighted_kl(w, pi_t, pi, mode=BALL if exact else FLOAT, prec=prec)
+        return _warn_if_underflow(weighted_kl(w, pi_t, pi, mode=BALL if exact else FLOAT, prec=prec), exact)
     if method != "enumerate":
-        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {method!r}")
+        raise InvalidParameterError(f"method must be 'propagate' or 'enumerate'; got {format_value(method)}")
     trajs, probs = _enumerate_counts(m, pi_t, H, mu, exact, max_trajectories)
     if not exact:
         tot = 0.0
@@ -389,7 +410,7 @@ def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
             lr = 0.0
             for s, a in tau:
                 if pi[s, a] == 0:
-                    return math.inf
+                    return _warn_if_underflow(math.inf, exact)
                 lr += math.log(pi_t[s, a]) - math.log(pi[s, a])
             tot += pr * lr
         return tot

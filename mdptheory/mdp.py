@@ -28,7 +28,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .exceptions import InvalidMDPError, InvalidParameterError
+from .exceptions import InvalidMDPError, InvalidParameterError, format_value
 from .fields import (
     EXACT,
     FLOAT,
@@ -39,7 +39,7 @@ from .fields import (
     to_fraction,
 )
 
-__all__ = ["MDP", "DEFAULT_ROW_SUM_ATOL"]
+__all__ = ["MDP", "DEFAULT_ROW_SUM_ATOL", "MAX_SPARSE_ROWS", "check_mdp"]
 
 #: Default tolerance on ``|sum_s' P[s, a, s'] - 1|`` for float MDPs (and on the
 #: start distribution's sum).  Exact MDPs must sum to one exactly.
@@ -54,22 +54,43 @@ def _is_sparse(x) -> bool:
     return sp.issparse(x)
 
 
+#: Largest number of rows ``S*A`` of a sparse ``P`` (its row pointer alone is
+#: ``8*(S*A + 1)`` bytes); beyond it the matrix cannot be processed in memory.
+MAX_SPARSE_ROWS = 10**8
+
+
+def _check_sparse_P(P):
+    """Refuse a sparse ``P`` of a non-real dtype or of a size beyond memory (before any copy)."""
+    kind = np.dtype(P.dtype).kind
+    if kind == "b":
+        raise InvalidMDPError("sparse P has boolean dtype; probabilities must be numbers")
+    if kind == "c":
+        raise InvalidMDPError(f"sparse P has complex dtype {P.dtype}; probabilities must be real")
+    if kind not in "fiu":
+        raise InvalidMDPError(f"sparse P has unsupported dtype {P.dtype}")
+    rows, cols = (int(n) for n in P.shape)
+    if rows > MAX_SPARSE_ROWS or cols > MAX_SPARSE_ROWS:
+        raise InvalidMDPError(f"sparse P has shape {(rows, cols)}: more than {MAX_SPARSE_ROWS:g} rows or "
+                              "columns does not fit in memory")
+
+
 def _classify(x, name):
     """Return 'exact', 'float' or 'int' (neutral) for an array-like or scalar."""
     if _is_sparse(x):
+        _check_sparse_P(x)
         return FLOAT
     if isinstance(x, (bool, np.bool_)):
         raise InvalidMDPError(f"{name} is a boolean ({x!r}), not a number")
     if isinstance(x, str):
         raise InvalidMDPError(
-            f"{name} is the string {x!r}; use MDP.exact(...) to read strings as rationals"
+            f"{name} is the string {format_value(x)}; use MDP.exact(...) to read strings as rationals"
         )
     if is_exact_scalar(x):
         return "int" if isinstance(x, (int, np.integer)) else EXACT
     if isinstance(x, (float, np.floating)):
         return FLOAT
     if isinstance(x, numbers.Number) and not isinstance(x, numbers.Real):
-        raise InvalidMDPError(f"{name} = {x!r} is not a real number")
+        raise InvalidMDPError(f"{name} = {format_value(x)} is not a real number")
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists etc.
@@ -99,9 +120,9 @@ def _classify(x, name):
                 where = f"{name}[{format_index(idx)}]" if arr.ndim else name
                 if isinstance(v, str):
                     raise InvalidMDPError(
-                        f"{where} is the string {v!r}; use MDP.exact(...) to read strings as rationals"
+                        f"{where} is the string {format_value(v)}; use MDP.exact(...) to read strings as rationals"
                     )
-                raise InvalidMDPError(f"{where} = {v!r} ({type(v).__name__}) is not a real number")
+                raise InvalidMDPError(f"{where} = {format_value(v)} ({type(v).__name__}) is not a real number")
         if FLOAT in kinds and EXACT in kinds:
             raise InvalidMDPError(f"{name} mixes float and exact rational entries")
         if EXACT in kinds:
@@ -112,6 +133,14 @@ def _classify(x, name):
     raise InvalidMDPError(f"{name} has unsupported dtype {arr.dtype}")
 
 
+def check_mdp(mdp, name: str = "mdp") -> "MDP":
+    """Return ``mdp`` if it is an :class:`MDP`, else raise :class:`InvalidParameterError` naming it."""
+    if not isinstance(mdp, MDP):
+        raise InvalidParameterError(f"{name} must be an MDP (mdptheory.MDP); got {type(mdp).__name__} "
+                                    f"{format_value(mdp)}")
+    return mdp
+
+
 def _plain(v):
     """A NumPy scalar as the plain Python number, for messages."""
     return v.item() if isinstance(v, np.generic) else v
@@ -119,7 +148,7 @@ def _plain(v):
 
 def _first_bad(mask, arr, name):
     idx = tuple(int(i) for i in np.argwhere(mask)[0])
-    return f"{name}[{format_index(idx)}] = {_plain(arr[idx])!r}"
+    return f"{name}[{format_index(idx)}] = {format_value(arr[idx])}"
 
 
 class MDP:
@@ -229,14 +258,14 @@ class MDP:
         S, A = self._shapes(P.shape, r, rho_a)
         g = to_fraction(gamma)
         if not (0 <= g < 1):
-            raise InvalidMDPError(f"gamma = {g} must satisfy 0 <= gamma < 1")
+            raise InvalidMDPError(f"gamma = {format_value(g)} must satisfy 0 <= gamma < 1")
         neg = np.vectorize(lambda x: x < 0, otypes=[bool])(P)
         if neg.any():
             raise InvalidMDPError(_first_bad(neg, P, "P") + " is negative")
         sums = P.sum(axis=2)
         for idx in zip(*np.nonzero(np.vectorize(lambda x: x != 1, otypes=[bool])(sums))):
             s, a = int(idx[0]), int(idx[1])
-            raise InvalidMDPError(f"P[{s}, {a}, :] sums to {sums[s, a]}, must sum to 1")
+            raise InvalidMDPError(f"P[{s}, {a}, :] sums to {format_value(sums[s, a])}, must sum to 1")
         if rho_a is None:
             rho_a = np.array([Fraction(1, S)] * S, dtype=object)
         else:
@@ -247,10 +276,10 @@ class MDP:
     def _check_rho_exact(rho):
         for s, x in enumerate(rho):
             if x < 0:
-                raise InvalidMDPError(f"rho[{s}] = {x} is negative")
+                raise InvalidMDPError(f"rho[{s}] = {format_value(x)} is negative")
         tot = sum(rho, Fraction(0))
         if tot != 1:
-            raise InvalidMDPError(f"rho sums to {tot}, must sum to 1")
+            raise InvalidMDPError(f"rho sums to {format_value(tot)}, must sum to 1")
 
     def _init_float(self, P, r, gamma, rho, atol):
         if self._sparse:
@@ -296,8 +325,8 @@ class MDP:
             raise InvalidMDPError(_first_bad(bad, r_a, "r") + " is not finite")
         try:
             g = float(gamma)
-        except (TypeError, ValueError):
-            raise InvalidMDPError(f"gamma = {gamma!r} is not a number") from None
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidMDPError(f"gamma = {format_value(gamma)} is not a number in float range") from None
         if not (0.0 <= g < 1.0):  # also rejects NaN
             raise InvalidMDPError(f"gamma = {g!r} must satisfy 0 <= gamma < 1")
         if rho is None:
@@ -430,7 +459,7 @@ class MDP:
         try:
             g = to_fraction(gamma, allow_float=True)
         except (TypeError, ValueError) as exc:
-            raise InvalidMDPError(f"gamma = {gamma!r}: {exc}") from None
+            raise InvalidMDPError(f"gamma = {format_value(gamma)}: {exc}") from None
         return cls(Pq, conv(r, "r"), g, None if rho is None else conv(rho, "rho"))
 
     def to_exact(self) -> "MDP":
@@ -488,7 +517,7 @@ class MDP:
 
     def __repr__(self) -> str:
         kind = "sparse " if self._sparse else ""
-        return (f"MDP(S={self.n_states}, A={self.n_actions}, gamma={self._gamma}, "
+        return (f"MDP(S={self.n_states}, A={self.n_actions}, gamma={format_value(self._gamma)}, "
                 f"{kind}{self._field})")
 
     def __eq__(self, other) -> bool:

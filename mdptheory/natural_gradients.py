@@ -31,7 +31,7 @@ from ._geometry_common import (
     _weighted_gram,
 )
 from .evaluation.certificates import WARN_RELATIVE_ERROR
-from .exceptions import InvalidParameterError, NumericalWarning
+from .exceptions import format_value, InvalidParameterError, NumericalWarning
 from .fields import (
     EXACT,
     exact_array,
@@ -304,7 +304,7 @@ def npg_update(pi, A, eta, gamma) -> np.ndarray:
     g = float(Fraction(gamma)) if is_exact_scalar(gamma) else float(gamma)
     e = float(Fraction(eta)) if is_exact_scalar(eta) else float(eta)
     if not 0 <= g < 1:
-        raise InvalidParameterError(f"gamma must lie in [0, 1); got {gamma!r}")
+        raise InvalidParameterError(f"gamma must lie in [0, 1); got {format_value(gamma)}")
     with np.errstate(divide="ignore"):
         logits = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)) + e * A / (1.0 - g), -np.inf)
     logits -= logits.max(axis=1, keepdims=True)
@@ -358,7 +358,7 @@ def trpo_step(g, F, delta, *, convention="half") -> np.ndarray:
         For a bad convention or radius, or ``g`` outside the range of ``F``.
     """
     if convention not in ("half", "lecture"):
-        raise InvalidParameterError(f"convention must be 'half' or 'lecture'; got {convention!r}")
+        raise InvalidParameterError(f"convention must be 'half' or 'lecture'; got {format_value(convention)}")
     Fd = F.to_dense() if isinstance(F, BlockDiagonal) else F
     exact = _is_exact_array(Fd) and _is_exact_array(g) and is_exact_scalar(delta)
     if exact:
@@ -368,7 +368,7 @@ def trpo_step(g, F, delta, *, convention="half") -> np.ndarray:
         g = float_array(g, name="g").reshape(-1)
         delta = float(delta)
     if not delta > 0:
-        raise InvalidParameterError(f"delta must be positive; got {delta!r}")
+        raise InvalidParameterError(f"delta must be positive; got {format_value(delta)}")
     x = pinv_solve(F if isinstance(F, BlockDiagonal) else Fd, g)
     x = np.asarray(x).reshape(-1)
     Fx = (F @ x) if isinstance(F, BlockDiagonal) else (exact_array(Fd) if exact else float_array(Fd)) @ x

@@ -39,8 +39,8 @@ import numpy as np
 
 from .evaluation import evaluate
 from .evaluation.sparse import _prefers_direct
-from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError, NumericalWarning
-from .mdp import MDP
+from .exceptions import (ConvergenceWarning, format_value, InvalidParameterError, InvalidPolicyError, NumericalWarning)
+from .mdp import check_mdp, MDP
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
 from .policies.tabular import as_policy, deterministic_policy
 
@@ -190,7 +190,7 @@ def _check_V(mdp, V, exact):
     bad = ~np.isfinite(arr)
     if bad.any():
         s = int(np.argmax(bad))
-        raise InvalidParameterError(f"V[{s}] = {arr[s]!r} is not finite")
+        raise InvalidParameterError(f"V[{s}] = {format_value(arr[s])} is not finite")
     return arr
 
 
@@ -449,23 +449,24 @@ def solve(mdp, *, method: str = "policy_iteration", mode: str | None = None, tol
     >>> bool(abs(vi.V[0] - 6561 / 250) <= vi.error_bound <= 1e-6)
     True
     """
+    check_mdp(mdp)
     if method not in METHODS:
-        raise InvalidParameterError(f"method must be one of {METHODS}; got {method!r}")
+        raise InvalidParameterError(f"method must be one of {METHODS}; got {format_value(method)}")
     if mode is None:
         mode = EXACT if mdp.is_exact else FLOAT
     if mode not in (FLOAT, EXACT):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {format_value(mode)}")
     if mode == EXACT and not mdp.is_exact:
         raise InvalidParameterError("mode='exact' needs an exact MDP; this one holds floats "
                                     "(convert with MDP.to_exact())")
     if max_iter is not None:
         if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-            raise InvalidParameterError(f"max_iter must be a positive integer; got {max_iter!r}")
+            raise InvalidParameterError(f"max_iter must be a positive integer; got {format_value(max_iter)}")
         max_iter = int(max_iter)
     if method == "policy_iteration":
         if mode == EXACT:
             if tol is not None:
-                raise InvalidParameterError(f"exact policy iteration uses no tolerance; got tol={tol!r}")
+                raise InvalidParameterError(f"exact policy iteration uses no tolerance; got tol={format_value(tol)}")
             return _pi_exact(mdp, max_iter, pi0)
         return _pi_float(mdp, _float_tol(tol, allow_zero=True), max_iter, pi0)
     if mode == EXACT:
@@ -477,13 +478,13 @@ def _float_tol(tol, *, allow_zero):
     if tol is None:
         return None
     if isinstance(tol, (bool, np.bool_)):
-        raise InvalidParameterError(f"tol must be a number; got {tol!r}")
+        raise InvalidParameterError(f"tol must be a number; got {format_value(tol)}")
     try:
         t = float(tol)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"tol must be a number; got {tol!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameterError(f"tol must be a finite number; got {format_value(tol)}") from None
     if not math.isfinite(t) or t < 0 or (t == 0 and not allow_zero):
-        raise InvalidParameterError(f"tol must be finite and {'>= 0' if allow_zero else '> 0'}; got {tol!r}")
+        raise InvalidParameterError(f"tol must be finite and {'>= 0' if allow_zero else '> 0'}; got {format_value(tol)}")
     return t
 
 
@@ -660,6 +661,41 @@ def _vi_float(mdp, tol, max_iter, pi0):
                            error_bound=bound, success=converged, message=msg)
 
 
+#: Largest a-priori iteration count exact value iteration accepts; beyond it
+#: (gamma near 1, a tiny tol) exact policy iteration is the method to use.
+MAX_EXACT_VI_ITER = 1000
+
+
+def _log_fraction(x: Fraction) -> float:
+    """``log(x)`` for a positive Fraction of any size (no float conversion of ``x``)."""
+    return math.log(x.numerator) - math.log(x.denominator)
+
+
+def _vi_cap_exact(gamma: Fraction, tol: Fraction, delta1: Fraction) -> int:
+    r"""An upper bound on the iterations exact value iteration needs, without converting gamma to float.
+
+    Uses :math:`-\log\gamma \ge 1 - \gamma`, so that
+    :math:`\log(\gamma\delta_1/(\text{tol}(1-\gamma)))/(1-\gamma)` bounds the
+    a-priori count for any rational :math:`\gamma < 1`.
+    """
+    if gamma == 0 or delta1 == 0:
+        return 2
+    ratio = gamma * delta1 / (tol * (1 - gamma))
+    if ratio <= 1:
+        return 2
+    L = _log_fraction(ratio)
+    one_minus = 1 - gamma
+    # -log(gamma): exact logs when gamma is not near 1 (no cancellation), else the bound 1 - gamma
+    neg_log = -_log_fraction(gamma) if gamma <= Fraction(1, 2) else (
+        float(one_minus) if one_minus > Fraction(1, 10**300) else 0.0)
+    if neg_log <= 0:
+        return MAX_EXACT_VI_ITER * 10 + 1
+    need = L / neg_log
+    if need > 10 * MAX_EXACT_VI_ITER:
+        return int(10 * MAX_EXACT_VI_ITER) + 1
+    return max(2, int(math.ceil(need)) + 2) * 2 + 10
+
+
 def _vi_exact(mdp, tol, max_iter, pi0):
     from flint import fmpq, fmpq_mat
 
@@ -669,13 +705,13 @@ def _vi_exact(mdp, tol, max_iter, pi0):
         tol = Fraction(1, 10 ** 10) * max(Fraction(1), r_max / (1 - gamma))
     else:
         if isinstance(tol, (bool, np.bool_)):
-            raise InvalidParameterError(f"tol must be a number; got {tol!r}")
+            raise InvalidParameterError(f"tol must be a number; got {format_value(tol)}")
         try:
             tol = to_fraction(tol, allow_float=True)
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(f"tol = {tol!r}: {exc}") from None
+            raise InvalidParameterError(f"tol = {format_value(tol)}: {exc}") from None
         if tol <= 0:
-            raise InvalidParameterError(f"tol must be > 0; got {tol}")
+            raise InvalidParameterError(f"tol must be > 0; got {format_value(tol)}")
     V0 = _vi_start(mdp, pi0, True)
     S = mdp.n_states
     V = fmpq_mat(S, 1, [fmpq(0)] * S) if V0 is None else _fmpq_col(V0)
@@ -688,7 +724,13 @@ def _vi_exact(mdp, tol, max_iter, pi0):
         delta = max(abs(a - b) for a, b in zip(Vn_list, V.entries()))
         k += 1
         if cap is None:
-            cap = _vi_cap(None, float(gamma), float(tol), float(delta))
+            cap = _vi_cap_exact(gamma, tol, fraction_from_fmpq(delta))
+            if cap > MAX_EXACT_VI_ITER:
+                raise InvalidParameterError(
+                    f"exact value iteration would need {'about' if cap <= 10 * MAX_EXACT_VI_ITER else 'more than'} "
+                    f"{min(cap, 10 * MAX_EXACT_VI_ITER)} iterations (the limit is {MAX_EXACT_VI_ITER}) "
+                    f"for gamma = {format_value(gamma)} and tol = {format_value(tol)}; use "
+                    "method='policy_iteration' (exact in a few solves), a larger tol, or an explicit max_iter")
         V = fmpq_mat(S, 1, Vn_list)
         bound_vi = factor * delta
         if bound_vi <= tol_q:
@@ -697,15 +739,15 @@ def _vi_exact(mdp, tol, max_iter, pi0):
     bound_vi = fraction_from_fmpq(bound_vi)
     if not converged:
         warnings.warn(f"value iteration stopped after max_iter={cap} updates with certified bound "
-                      f"{float(bound_vi):.3g} > tol={float(tol):.3g}", ConvergenceWarning, stacklevel=3)
+                      f"{format_value(bound_vi)} > tol={format_value(tol)}", ConvergenceWarning, stacklevel=3)
     Qq = _q_exact_fmpq(mdp, V)
     Q = _to_fractions(Qq)
     Vf = _to_fractions(V.entries())
     residual = max(abs(m - v) for m, v in zip(Q.max(axis=1), Vf))
     bound = min(bound_vi, residual / (1 - gamma))
     actions = _greedy_actions(Q, None, None).astype(np.int64)
-    msg = (f"value iteration stopped after {k} updates with exact certified bound {bound}"
-           if converged else f"max_iter={cap} reached; certified bound {bound}")
+    msg = (f"value iteration stopped after {k} updates with exact certified bound {format_value(bound)}"
+           if converged else f"max_iter={cap} reached; certified bound {format_value(bound)}")
     return OptimalSolution(V=Vf, Q=Q, pi=deterministic_policy(mdp, actions), actions=actions,
                            method="value_iteration", mode=EXACT, n_iter=k, bellman_residual=residual,
                            error_bound=bound, success=converged, message=msg)

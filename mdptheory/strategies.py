@@ -39,6 +39,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from .exceptions import format_value
 from .fields import to_fraction
 from .mdp import MDP
 
@@ -61,22 +62,22 @@ _RHO_KINDS = ("uniform", "random", "point")
 # ------------------------------------------------------------------ checks
 def _check_int(name, value, lo, hi=None):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidArgument(f"{name}={value!r} must be an integer")
+        raise InvalidArgument(f"{name}={format_value(value)} must be an integer")
     if value < lo or (hi is not None and value > hi):
         rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise InvalidArgument(f"{name}={value!r} must be in {rng}")
+        raise InvalidArgument(f"{name}={format_value(value)} must be in {rng}")
     return int(value)
 
 
 def _check_real(name, value):
     if isinstance(value, bool):
-        raise InvalidArgument(f"{name}={value!r} must be a real number, not a boolean")
+        raise InvalidArgument(f"{name}={format_value(value)} must be a real number, not a boolean")
     try:
         x = float(to_fraction(value)) if isinstance(value, str) else float(value)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidArgument(f"{name}={value!r} must be a real number") from None
+        raise InvalidArgument(f"{name}={format_value(value)} must be a real number") from None
     if not math.isfinite(x):
-        raise InvalidArgument(f"{name}={value!r} must be finite")
+        raise InvalidArgument(f"{name}={format_value(value)} must be finite")
     return value
 
 
@@ -87,7 +88,7 @@ def _num(value) -> float:
 
 def _check_bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
-        raise InvalidArgument(f"{name}={value!r} must be True or False")
+        raise InvalidArgument(f"{name}={format_value(value)} must be True or False")
     return bool(value)
 
 
@@ -95,7 +96,7 @@ def _exact(name, value):
     try:
         return to_fraction(value, allow_float=True)
     except (TypeError, ValueError) as exc:
-        raise InvalidArgument(f"{name}={value!r} cannot be read as a rational: {exc}") from None
+        raise InvalidArgument(f"{name}={format_value(value)} cannot be read as a rational: {exc}") from None
 
 
 def _normalise(weights, exact):
@@ -218,7 +219,7 @@ def mdps(*, min_states: int = 1, max_states: int = 4, min_actions: int = 1, max_
     gamma_denominator = _check_int("gamma_denominator", gamma_denominator, 1, 10**6)
     reward_denominator = _check_int("reward_denominator", reward_denominator, 1, 10**6)
     if rho not in _RHO_KINDS:
-        raise InvalidArgument(f"rho={rho!r} must be one of {_RHO_KINDS}")
+        raise InvalidArgument(f"rho={format_value(rho)} must be one of {_RHO_KINDS}")
     if positive_rho and rho == "point" and max_states > 1:
         raise InvalidArgument("positive_rho=True contradicts rho='point' when max_states > 1")
 
@@ -234,34 +235,34 @@ def mdps(*, min_states: int = 1, max_states: int = 4, min_actions: int = 1, max_
 def _gamma_strategy(gamma, exact, den):
     if isinstance(gamma, (tuple, list)):
         if len(gamma) != 2:
-            raise InvalidArgument(f"gamma={gamma!r} must be a number or a pair (lo, hi)")
+            raise InvalidArgument(f"gamma={format_value(gamma)} must be a number or a pair (lo, hi)")
         lo, hi = (_check_real("gamma", g) for g in gamma)
         if not (0 <= _num(lo) <= _num(hi) < 1):
-            raise InvalidArgument(f"gamma={gamma!r} must satisfy 0 <= lo <= hi < 1")
+            raise InvalidArgument(f"gamma={format_value(gamma)} must satisfy 0 <= lo <= hi < 1")
         if exact:
             qlo, qhi = _exact("gamma", lo), _exact("gamma", hi)
             klo, khi = math.ceil(qlo * den), math.floor(qhi * den)
             if klo > khi:
-                raise InvalidArgument(f"gamma={gamma!r} contains no multiple of 1/gamma_denominator = 1/{den}")
+                raise InvalidArgument(f"gamma={format_value(gamma)} contains no multiple of 1/gamma_denominator = 1/{den}")
             return st.integers(klo, khi).map(lambda k: Fraction(k, den))
         return st.floats(_num(lo), _num(hi), allow_nan=False, allow_infinity=False)
     _check_real("gamma", gamma)
     if not 0 <= _num(gamma) < 1:
-        raise InvalidArgument(f"gamma={gamma!r} must satisfy 0 <= gamma < 1")
+        raise InvalidArgument(f"gamma={format_value(gamma)} must satisfy 0 <= gamma < 1")
     return st.just(_exact("gamma", gamma) if exact else _num(gamma))
 
 
 def _reward_strategy(reward_range, exact, den):
     if not isinstance(reward_range, (tuple, list)) or len(reward_range) != 2:
-        raise InvalidArgument(f"reward_range={reward_range!r} must be a pair (lo, hi)")
+        raise InvalidArgument(f"reward_range={format_value(reward_range)} must be a pair (lo, hi)")
     lo, hi = (_check_real("reward_range", x) for x in reward_range)
     if _num(lo) > _num(hi):
-        raise InvalidArgument(f"reward_range={reward_range!r} has lo > hi")
+        raise InvalidArgument(f"reward_range={format_value(reward_range)} has lo > hi")
     if exact:
         qlo, qhi = _exact("reward_range", lo), _exact("reward_range", hi)
         klo, khi = math.ceil(qlo * den), math.floor(qhi * den)
         if klo > khi:
-            raise InvalidArgument(f"reward_range={reward_range!r} contains no multiple of "
+            raise InvalidArgument(f"reward_range={format_value(reward_range)} contains no multiple of "
                                   f"1/reward_denominator = 1/{den}")
         return st.integers(klo, khi).map(lambda k: Fraction(k, den))
     return st.floats(_num(lo), _num(hi), allow_nan=False, allow_infinity=False, allow_subnormal=False)
@@ -332,7 +333,7 @@ def policies(mdp, *, exact: bool | None = None, min_prob=0, deterministic: bool 
         When the strategy is built, naming the offending argument.
     """
     if not isinstance(mdp, MDP):
-        raise InvalidArgument(f"mdp={mdp!r} must be an MDP")
+        raise InvalidArgument(f"mdp={format_value(mdp)} must be an MDP")
     if exact is None:
         exact = mdp.is_exact
     exact = _check_bool("exact", exact)
@@ -342,9 +343,9 @@ def policies(mdp, *, exact: bool | None = None, min_prob=0, deterministic: bool 
     S, A = mdp.n_states, mdp.n_actions
     m = _exact("min_prob", min_prob) if exact else _num(min_prob)
     if m < 0 or m * A > 1:
-        raise InvalidArgument(f"min_prob={min_prob!r} must satisfy 0 <= min_prob <= 1/A = 1/{A}")
+        raise InvalidArgument(f"min_prob={format_value(min_prob)} must satisfy 0 <= min_prob <= 1/A = 1/{A}")
     if deterministic and m > 0 and A > 1:
-        raise InvalidArgument(f"deterministic=True contradicts min_prob={min_prob!r} > 0")
+        raise InvalidArgument(f"deterministic=True contradicts min_prob={format_value(min_prob)} > 0")
     dtype = object if exact else np.float64
     if deterministic:
         def build_det(actions):
@@ -389,7 +390,7 @@ def softmax_params(S, A, *, max_abs: float = 5.0):
     A = _check_int("A", A, 1, MAX_SIZE)
     _check_real("max_abs", max_abs)
     if not 0 <= float(max_abs) <= 50:
-        raise InvalidArgument(f"max_abs={max_abs!r} must be in [0, 50]")
+        raise InvalidArgument(f"max_abs={format_value(max_abs)} must be in [0, 50]")
     c = float(max_abs)
     return arrays(np.float64, (S, A), elements=st.floats(-c, c, allow_nan=False, allow_subnormal=False))
 
@@ -458,9 +459,9 @@ def mdp_and_policy(*, policy_exact: bool | None = None, min_prob=0, deterministi
     _check_real("min_prob", min_prob)
     max_a = mdp_kwargs.get("max_actions", 3)
     if _num(min_prob) < 0 or _num(min_prob) * max_a > 1:
-        raise InvalidArgument(f"min_prob={min_prob!r} must satisfy 0 <= min_prob <= 1/max_actions = 1/{max_a}")
+        raise InvalidArgument(f"min_prob={format_value(min_prob)} must satisfy 0 <= min_prob <= 1/max_actions = 1/{max_a}")
     if deterministic and _num(min_prob) > 0 and max_a > 1:
-        raise InvalidArgument(f"deterministic=True contradicts min_prob={min_prob!r} > 0")
+        raise InvalidArgument(f"deterministic=True contradicts min_prob={format_value(min_prob)} > 0")
 
     @st.composite
     def pair(draw):

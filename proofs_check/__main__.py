@@ -10,8 +10,13 @@
     python -m proofs_check --inject kl_doubled      # run the suite with one library fault injected
     python -m proofs_check --sensitivity --markdown docs/sensitivity.md   # float sensitivity table
 
-Exit status: 0 if nothing is FALSIFIED (or, with --broken, if every broken
-variant is FALSIFIED), 1 otherwise, 2 on bad arguments.
+Exit status:
+    0    every statement VERIFIED (with --broken: every broken variant FALSIFIED)
+    1    some statement FALSIFIED, or a checker raised (with --broken: a variant not FALSIFIED)
+    2    bad usage: unknown option or statement, a non-positive --cases/--workers, a bad --seed,
+         a malformed or unreachable --scheduler, a selection that runs nothing
+    3    nothing FALSIFIED, but some statement UNDECIDED
+    130  interrupted (Ctrl-C): the statements that finished are printed and written, marked partial
 """
 
 from __future__ import annotations
@@ -19,19 +24,81 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import socket
 import sys
+from urllib.parse import urlsplit
+
+__all__ = ["main", "EXIT_VERIFIED", "EXIT_FALSIFIED", "EXIT_USAGE", "EXIT_UNDECIDED", "EXIT_INTERRUPTED"]
+
+#: Exit statuses (documented in the module docstring, the --help text and the README).
+EXIT_VERIFIED = 0
+EXIT_FALSIFIED = 1
+EXIT_USAGE = 2
+EXIT_UNDECIDED = 3
+EXIT_INTERRUPTED = 130
+#: Seconds allowed to reach a Dask scheduler before giving up.
+SCHEDULER_CONNECT_TIMEOUT = 5.0
+_MAX_CASES = 10**6
+_MAX_WORKERS = 1024
+
+
+def _bounded_int(name, lo, hi):
+    """An argparse type: an integer in [lo, hi], else an argparse usage error naming the option."""
+    def conv(text):
+        try:
+            v = int(text, 10)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{name} must be an integer; got {text[:40]!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{name} must be between {lo} and {hi}; got {text[:40]}")
+        return v
+    conv.__name__ = name
+    return conv
+
+
+def _scheduler_address(text):
+    """An argparse type: ``tcp://host:port`` or ``host:port`` (a Dask scheduler address)."""
+    t = text.strip()
+    url = urlsplit(t if "://" in t else "tcp://" + t)
+    try:
+        port = url.port
+    except ValueError:
+        port = None
+    if url.scheme not in ("tcp", "tls", "ws", "wss", "inproc", "ucx") or not url.hostname or (
+            url.scheme != "inproc" and port is None) or url.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"scheduler address must look like tcp://host:port; got {text[:80]!r}")
+    return t
+
+
+def _reachable(address, timeout):
+    """None if a TCP connection to the scheduler opens within ``timeout`` seconds, else the reason."""
+    url = urlsplit(address if "://" in address else "tcp://" + address)
+    if url.scheme == "inproc":
+        return None
+    try:
+        with socket.create_connection((url.hostname, url.port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return str(exc) or type(exc).__name__
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="python -m proofs_check", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m proofs_check", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__[__doc__.index("Exit status:"):],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--select", nargs="+", metavar="ID", help="statement ids, chapter letters or checker names")
     p.add_argument("--modes", nargs="+", choices=["float", "exact", "ball", "symbolic"], help="restrict to these modes")
     p.add_argument("--symbolic", action="store_true", help="run the symbolic proofs only (same as --modes symbolic)")
-    p.add_argument("--cases", type=int, default=None, help="cases per statement and mode")
+    p.add_argument("--cases", type=_bounded_int("--cases", 1, _MAX_CASES), default=None,
+                   help="cases per statement and mode (a positive integer)")
     p.add_argument("--thorough", action="store_true", help="many more cases")
-    p.add_argument("--seed", type=int, default=0, help="suite seed (default 0)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (same report for any N)")
-    p.add_argument("--scheduler", default=None, help="Dask distributed scheduler address")
+    p.add_argument("--seed", type=_bounded_int("--seed", 0, 2**63 - 1), default=0,
+                   help="suite seed, a nonnegative integer (default 0)")
+    p.add_argument("--workers", type=_bounded_int("--workers", 1, _MAX_WORKERS), default=1,
+                   help="local worker processes (same report for any N)")
+    p.add_argument("--scheduler", type=_scheduler_address, default=None,
+                   help="Dask distributed scheduler address, tcp://host:port")
     p.add_argument("--broken", action="store_true", help="run the deliberately broken variants instead")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here")
     p.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")
@@ -47,6 +114,13 @@ def _parser():
     return p
 
 
+def _usage_error(parser, message) -> int:
+    """Print an argparse-style usage error and return the usage exit status."""
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv=None) -> int:
     if argv is None:
         argv = sys.argv[1:]
@@ -54,55 +128,84 @@ def main(argv=None) -> int:
         from .counterexample import main as ce_main
 
         return ce_main(argv[1:])
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     from mdptheory.exceptions import InvalidParameterError
-    from mdptheory.lemmas import FALSIFIED, statements
-    from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, run_suite
+    from mdptheory.lemmas import FALSIFIED, UNDECIDED, statements
+    from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult, run_suite
 
     try:
         sts = statements(args.select)
     except InvalidParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(parser, str(exc))
     if args.list:
         for st in sts:
             print(f"{st.id:<5} {st.name:<34} modes={','.join(st.modes):<22} {st.source}")
             if st.variants:
                 for v, desc in st.variants.items():
                     print(f"{'':<6}broken variant {v}: {desc}")
-        return 0
+        return EXIT_VERIFIED
     modes = ["symbolic"] if args.symbolic else args.modes
+    runnable = [st for st in sts if any(modes is None or m in modes for m in st.modes)
+                and (not args.broken or st.variants)]
+    if not runnable:
+        what = "broken variants" if args.broken else "statements"
+        return _usage_error(parser, f"the selection runs nothing: no {what} of "
+                                    f"{' '.join(args.select or ['(all)'])} in modes {' '.join(modes or [])}")
+    if args.scheduler:
+        reason = _reachable(args.scheduler, SCHEDULER_CONNECT_TIMEOUT)
+        if reason is not None:
+            return _usage_error(parser, f"cannot reach the scheduler at {args.scheduler} within "
+                                        f"{SCHEDULER_CONNECT_TIMEOUT:g} s: {reason}")
     n = args.cases if args.cases is not None else (THOROUGH_CASES if args.thorough else DEFAULT_CASES)
     if args.inject is not None:
         return _run_injected(args, sts, modes, n)
     if args.sensitivity:
         return _run_sensitivity(args, sts)
     tty = sys.stderr.isatty()
+    finished = []
 
     def progress(done, total, res):
+        finished.append(res)
         if args.quiet:
             return
         msg = f"[{done}/{total}] {res.id} {res.name} ({res.mode}{', ' + res.variant if res.variant else ''}): " \
               f"{res.verdict} in {res.seconds:.2f} s"
         print(("\r" + msg.ljust(100)) if tty else msg, file=sys.stderr, end="" if tty else "\n", flush=True)
 
-    suite = run_suite([s.id for s in sts], modes=modes, seed=args.seed, n=n, workers=args.workers,
-                      broken=args.broken, progress=progress, scheduler=args.scheduler)
+    interrupted = False
+    try:
+        suite = run_suite([s.id for s in runnable], modes=modes, seed=args.seed, n=n, workers=args.workers,
+                          broken=args.broken, progress=progress, scheduler=args.scheduler)
+    except KeyboardInterrupt:
+        interrupted = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the partial report
+        suite = SuiteResult(list(finished), args.seed, n, sum(r.seconds for r in finished))
     if tty and not args.quiet:
         print(file=sys.stderr)
+    if interrupted:
+        print(f"INTERRUPTED: partial report, {len(finished)} (statement, mode) results finished")
     print(suite.table())
+    report = suite.to_dict()
+    report["partial"] = interrupted
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(suite.to_dict(), fh, indent=1)
+            json.dump(report, fh, indent=1)
     if args.markdown:
         with open(args.markdown, "w") as fh:
-            fh.write(suite.markdown())
+            fh.write(("**partial report: interrupted**\n\n" if interrupted else "") + suite.markdown())
+    if interrupted:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     bad = [r for r in suite.results if r.verdict in (FALSIFIED, ERROR)]
     if args.broken:
         missed = [r for r in suite.results if r.verdict != FALSIFIED]
         for r in missed:
             print(f"broken variant NOT falsified: {r.id} {r.variant} ({r.mode}): {r.verdict}", file=sys.stderr)
-        return 1 if missed else 0
+        return EXIT_FALSIFIED if missed else EXIT_VERIFIED
     for r in bad:
         for rep in r.notable:
             if hasattr(rep, "to_dict") and rep.verdict == FALSIFIED:
@@ -113,7 +216,19 @@ def main(argv=None) -> int:
                 print(f"FALSIFIED {r.id} ({r.mode}): witness saved to {path}", file=sys.stderr)
             elif isinstance(rep, dict) and "error" in rep:
                 print(f"ERROR in {r.id} ({r.mode}) case {rep['case']}:\n{rep['error']}", file=sys.stderr)
-    return 1 if bad else 0
+    if bad:
+        return EXIT_FALSIFIED
+    if any(r.verdict == UNDECIDED for r in suite.results):
+        return EXIT_UNDECIDED
+    return EXIT_VERIFIED
+
+
+def _entry() -> int:
+    try:
+        return main()
+    except KeyboardInterrupt:  # Ctrl-C outside the run (imports, report writing): no traceback
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _run_sensitivity(args, sts) -> int:
@@ -173,4 +288,4 @@ def _run_injected(args, sts, modes, n) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_entry())

@@ -33,7 +33,10 @@ def _parser():
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2), without leaving main
+        return exc.code if isinstance(exc.code, int) else 2
     from mdptheory.counterexamples import conjecture_names, get_conjecture
     from mdptheory.exceptions import InvalidParameterError
 
@@ -51,6 +54,12 @@ def main(argv=None) -> int:
         c = get_conjecture(args.name)
     except InvalidParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.budget is not None and not 1 <= args.budget <= 10**7:
+        print(f"error: --budget must be a positive integer (at most 10^7); got {args.budget}", file=sys.stderr)
+        return 2
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        print(f"error: --seed must be a nonnegative integer below 2^63; got {args.seed}", file=sys.stderr)
         return 2
     over = {k: v for k, v in (("budget", args.budget), ("seed", args.seed)) if v is not None}
     print(f"{c.name}: {c.true_claim if args.true else c.claim}")

@@ -17,37 +17,47 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ..exceptions import InvalidParameterError
-from ..fields import exact_array, float_array, is_exact_scalar
+from ..exceptions import InvalidParameterError, format_value
+from ..mdp import check_mdp
+from ..fields import exact_array, float_array, is_exact_scalar, to_fraction
 
 __all__ = []
 
 
+#: Largest iteration count accepted: every iteration is recorded in the trace.
+MAX_ITERATIONS = 10**6
+
+
 def check_T(T, name="T"):
-    """A nonnegative iteration count."""
+    """A nonnegative iteration count, at most :data:`MAX_ITERATIONS`."""
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or int(T) < 0:
-        raise InvalidParameterError(f"{name} must be a nonnegative integer; got {T!r}")
+        raise InvalidParameterError(f"{name} must be a nonnegative integer; got {format_value(T)}")
+    if int(T) > MAX_ITERATIONS:
+        raise InvalidParameterError(f"{name} = {format_value(T)} exceeds {MAX_ITERATIONS:g} iterations")
     return int(T)
 
 
 def check_positive(x, name, *, exact=False):
     """A positive finite step size or radius (kept exact if it is exact and ``exact``)."""
+    if isinstance(x, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be a positive number, not a boolean; got {name}={x!r}")
     if exact and is_exact_scalar(x):
-        v = Fraction(x)
+        v = to_fraction(x)
         if not v > 0:
-            raise InvalidParameterError(f"{name} must be positive; got {name}={x!r}")
+            raise InvalidParameterError(f"{name} must be positive; got {name}={format_value(x)}")
         return v
     try:
         v = float(x)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a positive number; got {name}={x!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameterError(f"{name} must be a positive finite number; got {name}={format_value(x)}") from None
     if not (math.isfinite(v) and v > 0):
-        raise InvalidParameterError(f"{name} must be positive and finite; got {name}={x!r}")
+        raise InvalidParameterError(f"{name} must be positive and finite; got {name}={format_value(x)}")
     return v
 
 
 def distribution(mdp, x, name, *, exact):
     """``x`` (default ``mdp.rho``) as a validated distribution in the run's field."""
+    check_mdp(mdp)
     S = mdp.n_states
     if x is None:
         x = mdp.rho
@@ -61,14 +71,14 @@ def distribution(mdp, x, name, *, exact):
         if bad.size or total != 1:
             s = int(bad[0]) if bad.size else None
             raise InvalidParameterError(
-                f"{name} must be a distribution: " + (f"{name}[{s}] = {out[s]} < 0" if bad.size else f"sums to {total}"))
+                f"{name} must be a distribution: " + (f"{name}[{s}] = {format_value(out[s])} < 0" if bad.size else f"sums to {format_value(total)}"))
         return out
     out = float_array(arr, name=name)
     bad = np.flatnonzero(~(out >= 0))
     if bad.size or abs(out.sum() - 1.0) > 1e-10:
         s = int(bad[0]) if bad.size else None
         raise InvalidParameterError(
-            f"{name} must be a distribution: " + (f"{name}[{s}] = {out[s]!r} < 0" if bad.size else f"sums to {out.sum()!r}"))
+            f"{name} must be a distribution: " + (f"{name}[{s}] = {format_value(out[s])} < 0" if bad.size else f"sums to {out.sum()!r}"))
     return out
 
 

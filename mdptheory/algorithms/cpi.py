@@ -26,17 +26,44 @@ iteration.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
 
 from ..evaluation import evaluate
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
+from ..fields import is_exact_scalar, to_fraction
 from ..policies.tabular import as_policy, greedy_policy, uniform_policy
 from ._common import check_T, distribution, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
 
 __all__ = ["cpi", "cpi_step_size"]
+
+
+def _check_step_size_args(advantage_gap, gamma, reward_range):
+    """Validate :func:`cpi_step_size`'s arguments (exact inputs stay exact, anything else becomes float)."""
+    exact = all(is_exact_scalar(x) for x in (advantage_gap, gamma, reward_range))
+    out = []
+    for name, x in (("advantage_gap", advantage_gap), ("gamma", gamma), ("reward_range", reward_range)):
+        if isinstance(x, (bool, np.bool_)) or not (is_exact_scalar(x) or isinstance(x, (float, np.floating))):
+            raise InvalidParameterError(f"{name} must be a real number; got {format_value(x)}")
+        if exact:
+            out.append(to_fraction(x))
+            continue
+        try:
+            v = float(x)
+        except OverflowError:
+            raise InvalidParameterError(f"{name} = {format_value(x)} is beyond float range") from None
+        if not math.isfinite(v):
+            raise InvalidParameterError(f"{name} must be finite; got {format_value(x)}")
+        out.append(v)
+    a, g, R = out
+    if not 0 <= g < 1:
+        raise InvalidParameterError(f"gamma must lie in [0, 1); got {format_value(gamma)}")
+    if not R > 0:
+        raise InvalidParameterError(f"reward_range must be positive; got {format_value(reward_range)}")
+    return a, g, R
 
 
 def cpi_step_size(advantage_gap, gamma, reward_range=1):
@@ -48,6 +75,7 @@ def cpi_step_size(advantage_gap, gamma, reward_range=1):
 
     (:math:`\alpha^\star = 1` when :math:`\gamma = 0`).  Exact for exact inputs.
     """
+    advantage_gap, gamma, reward_range = _check_step_size_args(advantage_gap, gamma, reward_range)
     if gamma == 0:
         return Fraction(1) if isinstance(advantage_gap, Fraction) else 1.0
     a = (1 - gamma) ** 2 * advantage_gap / (4 * gamma * reward_range)
@@ -103,7 +131,7 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
     T = check_T(T)
     adaptive = isinstance(alpha, str)
     if adaptive and alpha != "adaptive":
-        raise InvalidParameterError(f"alpha must be a number in (0, 1] or 'adaptive'; got {alpha!r}")
+        raise InvalidParameterError(f"alpha must be a number in (0, 1] or 'adaptive'; got {format_value(alpha)}")
     if exact is None:
         exact = mdp.is_exact and (adaptive or isinstance(alpha, (int, Fraction))) and (
             pi0 is None or as_policy(mdp, pi0).dtype == object)
@@ -113,7 +141,7 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
         try:
             alpha = Fraction(alpha) if exact else float(alpha)
         except (TypeError, ValueError):
-            raise InvalidParameterError(f"alpha must be a number in (0, 1]; got {alpha!r}") from None
+            raise InvalidParameterError(f"alpha must be a number in (0, 1]; got {format_value(alpha)}") from None
         if not 0 < alpha <= 1:
             raise InvalidParameterError(f"alpha must lie in (0, 1]; got alpha={alpha}")
     m = mdp if exact else float_mdp(mdp)

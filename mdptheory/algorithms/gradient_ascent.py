@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..policies import TabularSoftmax
 from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, kl_trace,
                       softmax_rows, softmax_theta0, v_star, visitation_from)
@@ -58,7 +58,7 @@ def softmax_beta(gamma) -> float:
     """
     g = float(gamma)
     if not 0 <= g < 1:
-        raise InvalidParameterError(f"gamma must lie in [0, 1); got {gamma!r}")
+        raise InvalidParameterError(f"gamma must lie in [0, 1); got {format_value(gamma)}")
     return 8.0 / (1.0 - g) ** 3
 
 
@@ -71,7 +71,7 @@ def log_barrier_beta(gamma, lam, n_states) -> float:
     """
     g = float(gamma)
     if not 0 <= g < 1:
-        raise InvalidParameterError(f"gamma must lie in [0, 1); got {gamma!r}")
+        raise InvalidParameterError(f"gamma must lie in [0, 1); got {format_value(gamma)}")
     lam = check_positive(lam, "lam")
     return 8.0 * g / (1.0 - g) ** 3 + 2.0 * lam / int(n_states)
 
@@ -88,7 +88,7 @@ def _gradient(mdp, param, theta, ev, d_mu, gradient, mu):
 
 def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, options):
     if gradient not in ("closed_form", "implicit"):
-        raise InvalidParameterError(f"gradient must be 'closed_form' or 'implicit'; got {gradient!r}")
+        raise InvalidParameterError(f"gradient must be 'closed_form' or 'implicit'; got {format_value(gradient)}")
     T = check_T(T)
     S, A = mdp.n_states, mdp.n_actions
     fm = float_mdp(mdp)

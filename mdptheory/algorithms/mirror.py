@@ -47,7 +47,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..fields import exact_array, float_array, is_exact_scalar
 from ..geometry import npg_update
 from ..policies.softmax import log_softmax
@@ -147,7 +147,7 @@ def pmd_step(pi, Q, eta, *, mirror: str = "kl") -> np.ndarray:
     ndarray, shape (S, A)
     """
     if mirror not in MIRRORS:
-        raise InvalidParameterError(f"mirror must be one of {MIRRORS}; got {mirror!r}")
+        raise InvalidParameterError(f"mirror must be one of {MIRRORS}; got {format_value(mirror)}")
     if mirror == "kl":
         # npg_update computes pi exp(eta A/(1-gamma))/Z; with gamma = 0 it is pi exp(eta Q)/Z
         return npg_update(pi, Q, eta, 0)
@@ -172,13 +172,13 @@ def pmd_step_sizes(eta0, gamma, T: int, *, schedule: str = "geometric") -> list:
     Exact (Fractions) when ``eta0`` and ``gamma`` are exact.
     """
     if schedule not in SCHEDULES:
-        raise InvalidParameterError(f"schedule must be one of {SCHEDULES}; got {schedule!r}")
+        raise InvalidParameterError(f"schedule must be one of {SCHEDULES}; got {format_value(schedule)}")
     T = check_T(T)
     exact = is_exact_scalar(eta0) and is_exact_scalar(gamma)
     eta0 = check_positive(eta0, "eta0", exact=exact)
     g = Fraction(gamma) if exact else float(gamma)
     if schedule == "geometric" and not g > 0:
-        raise InvalidParameterError(f"the geometric schedule eta_(k+1) = eta_k/gamma needs gamma > 0; got {gamma!r}")
+        raise InvalidParameterError(f"the geometric schedule eta_(k+1) = eta_k/gamma needs gamma > 0; got {format_value(gamma)}")
     out, eta = [], eta0
     for _ in range(T):
         out.append(eta)
@@ -193,7 +193,7 @@ def _mode_of(mdp, pi0, eta0, mirror, mode):
     if mode is None:
         return "exact" if exact_ok else "float"
     if mode not in ("float", "exact"):
-        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {mode!r}")
+        raise InvalidParameterError(f"mode must be 'float' or 'exact'; got {format_value(mode)}")
     if mode == "exact" and not exact_ok:
         raise InvalidParameterError("mode='exact' needs mirror='euclidean', an exact MDP, an exact pi0 and a "
                                     "rational eta0 (the KL step exponentiates)")
@@ -251,7 +251,7 @@ def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "con
     (True, [[Fraction(1, 1), Fraction(0, 1)]])
     """
     if mirror not in MIRRORS:
-        raise InvalidParameterError(f"mirror must be one of {MIRRORS}; got {mirror!r}")
+        raise InvalidParameterError(f"mirror must be one of {MIRRORS}; got {format_value(mirror)}")
     T = check_T(T)
     mode = _mode_of(mdp, pi0, eta0, mirror, mode)
     exact = mode == "exact"
@@ -297,12 +297,12 @@ def ampo_target(Q, pi, eta, *, log_pi=None) -> np.ndarray:
         lp = float_array(log_pi, name="log_pi")
         if not np.all(np.isfinite(lp)):
             s, a = np.argwhere(~np.isfinite(lp))[0]
-            raise InvalidParameterError(f"log_pi[{s}, {a}] = {lp[s, a]!r} is not finite")
+            raise InvalidParameterError(f"log_pi[{s}, {a}] = {format_value(lp[s, a])} is not finite")
         return float_array(Q, name="Q") + (lp + 1.0) / float(eta)
     pf = float_array(pi, name="pi")
     if np.any(pf <= 0):
         s, a = np.argwhere(pf <= 0)[0]
-        raise InvalidParameterError(f"AMPO needs pi_k > 0 everywhere; pi[{s}, {a}] = {pf[s, a]!r}")
+        raise InvalidParameterError(f"AMPO needs pi_k > 0 everywhere; pi[{s}, {a}] = {format_value(pf[s, a])}")
     return float_array(Q, name="Q") + (np.log(pf) + 1.0) / float(eta)
 
 
@@ -375,9 +375,9 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
         norm :math:`\|\theta_{k+1} - \theta_k\|_2`.
     """
     if step1 not in ("lstsq", "sgd"):
-        raise InvalidParameterError(f"step1 must be 'lstsq' or 'sgd'; got {step1!r}")
+        raise InvalidParameterError(f"step1 must be 'lstsq' or 'sgd'; got {format_value(step1)}")
     if weighting not in ("uniform_actions", "occupancy"):
-        raise InvalidParameterError(f"weighting must be 'uniform_actions' or 'occupancy'; got {weighting!r}")
+        raise InvalidParameterError(f"weighting must be 'uniform_actions' or 'occupancy'; got {format_value(weighting)}")
     for name in ("energy", "energy_jacobian"):
         if not hasattr(param, name):
             raise InvalidParameterError(f"AMPO needs a parameterization with an energy; {type(param).__name__} has no "

@@ -46,7 +46,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..fields import exact_array, float_array, is_exact_scalar
 from ..modes import resolve_mode, solve_linear
 from ..policies import NeuralSoftmax
@@ -364,7 +364,7 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
         all expectations exact (the model's distributions), not sampled.
     """
     if variant not in ("ppo", "trpo"):
-        raise InvalidParameterError(f"variant must be 'ppo' or 'trpo'; got {variant!r}")
+        raise InvalidParameterError(f"variant must be 'ppo' or 'trpo'; got {format_value(variant)}")
     K = check_T(K, "K")
     if K < 1:
         raise InvalidParameterError(f"K must be at least 1; got {K}")

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..fields import float_array
 from ..geometry import natural_gradient
 from ..policies import LogLinear, TabularSoftmax
@@ -155,7 +155,7 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
     True
     """
     if via not in ("closed_form", "fisher"):
-        raise InvalidParameterError(f"via must be 'closed_form' or 'fisher'; got {via!r}")
+        raise InvalidParameterError(f"via must be 'closed_form' or 'fisher'; got {format_value(via)}")
     eta = check_positive(eta, "eta")
     T = check_T(T)
     S, A = mdp.n_states, mdp.n_actions
@@ -234,7 +234,7 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
         and is computed by the F4 checker from ``policies`` and ``extras["w"]``).
     """
     if variant not in ("npg", "q_npg"):
-        raise InvalidParameterError(f"variant must be 'npg' or 'q_npg'; got {variant!r}")
+        raise InvalidParameterError(f"variant must be 'npg' or 'q_npg'; got {format_value(variant)}")
     eta = check_positive(eta, "eta")
     T = check_T(T)
     param = features if isinstance(features, LogLinear) else LogLinear(features)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..fields import float_array
 from ..geometry import trpo_step
 from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, gram_moment, kl_rows,
@@ -82,7 +82,7 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
     delta = check_positive(delta, "delta")
     T = check_T(T)
     if convention not in ("half", "lecture"):
-        raise InvalidParameterError(f"convention must be 'half' or 'lecture'; got {convention!r}")
+        raise InvalidParameterError(f"convention must be 'half' or 'lecture'; got {format_value(convention)}")
     fm = float_mdp(mdp)
     g_ = float(mdp.gamma)
     mu = distribution(mdp, mu, "mu", exact=False)

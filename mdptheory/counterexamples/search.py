@@ -51,7 +51,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError, MalformedFileError, MDPTheoryError
+from ..exceptions import InvalidParameterError, MDPTheoryError, MalformedFileError, format_value
 from ..fields import is_exact_scalar, to_fraction
 from ..mdp import MDP
 from ..policies.softmax import log_softmax
@@ -232,12 +232,12 @@ def cases(*, states=(1, 4), actions=(1, 3), gamma=(0, 0.95), exact: bool = False
     from ..strategies import mdps, policies
 
     (s_lo, s_hi), (a_lo, a_hi) = _size_range("states", states), _size_range("actions", actions)
-    mdp_st = mdps(min_states=s_lo, max_states=s_hi, min_actions=a_lo, max_actions=a_hi, gamma=gamma,
-                  exact=exact, rho=rho, max_successors=max_successors, reward_range=reward_range)
+    mdp_st = _strategy_options(mdps, policies, s_lo, s_hi, a_lo, a_hi, gamma, exact, rho, max_successors,
+                               reward_range, policy, deterministic, min_prob)
     extras = dict(extras or {})
     for k, f in extras.items():
         if not callable(f):
-            raise InvalidParameterError(f"extras[{k!r}] = {f!r} must be a callable mdp -> strategy")
+            raise InvalidParameterError(f"extras[{format_value(k)}] = {format_value(f)} must be a callable mdp -> strategy")
 
     @st.composite
     def draw_case(draw):
@@ -249,18 +249,46 @@ def cases(*, states=(1, 4), actions=(1, 3), gamma=(0, 0.95), exact: bool = False
     return draw_case()
 
 
+#: Largest MDP size a search draws (the strategies' own bound).
+_MAX_SEARCH_SIZE = 64
+
+
+def _strategy_options(mdps, policies, s_lo, s_hi, a_lo, a_hi, gamma, exact, rho, max_successors, reward_range,
+                      policy, deterministic, min_prob):
+    """Build the MDP strategy, validating every option up front: the strategies' own argument errors
+    (hypothesis's InvalidArgument) become InvalidParameterError naming the option."""
+    from hypothesis.errors import InvalidArgument
+
+    for name, v in (("exact", exact), ("policy", policy), ("deterministic", deterministic)):
+        if not isinstance(v, (bool, np.bool_)):
+            raise InvalidParameterError(f"{name} must be True or False; got {format_value(v)}")
+    for name, hi in (("states", s_hi), ("actions", a_hi)):
+        if hi > _MAX_SEARCH_SIZE:
+            raise InvalidParameterError(f"{name} up to {format_value(hi)} exceeds {_MAX_SEARCH_SIZE}")
+    try:
+        mdp_st = mdps(min_states=s_lo, max_states=s_hi, min_actions=a_lo, max_actions=a_hi, gamma=gamma,
+                      exact=exact, rho=rho, max_successors=max_successors, reward_range=reward_range)
+        if policy:  # the policy options, checked once on a one-state MDP
+            from ..mdp import MDP
+
+            policies(MDP([[[1]]], [[0]], 0), deterministic=deterministic, min_prob=min_prob)
+    except InvalidArgument as exc:
+        raise InvalidParameterError(f"find_counterexample / cases option: {exc}") from None
+    return mdp_st
+
+
 def _size_range(name, v):
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
-            raise InvalidParameterError(f"{name}={v!r} must be an integer or a pair (lo, hi)")
+            raise InvalidParameterError(f"{name}={format_value(v)} must be an integer or a pair (lo, hi)")
         lo, hi = v
     else:
         lo = hi = v
     for x in (lo, hi):
         if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1:
-            raise InvalidParameterError(f"{name}={v!r} must hold positive integers")
+            raise InvalidParameterError(f"{name}={format_value(v)} must hold positive integers")
     if lo > hi:
-        raise InvalidParameterError(f"{name}={v!r} has lo > hi")
+        raise InvalidParameterError(f"{name}={format_value(v)} has lo > hi")
     return int(lo), int(hi)
 
 
@@ -278,7 +306,7 @@ def is_violation(value) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return not bool(value)
     raise InvalidParameterError(f"a property must return a bool or a CheckReport; got {type(value).__name__}: "
-                                f"{value!r}")
+                                f"{format_value(value)}")
 
 
 # ------------------------------------------------------------------ result
@@ -460,7 +488,7 @@ def _decode(obj, where):
         elif kind == "float":
             arr = np.asarray([float(x) for x in val], dtype=float)
         else:
-            raise MalformedFileError(f"{where}: unknown kind {kind!r}")
+            raise MalformedFileError(f"{where}: unknown kind {format_value(kind)}")
         arr = arr.reshape(shape)
         return arr[()] if shape == () else arr
     except (TypeError, ValueError, MDPTheoryError) as exc:
@@ -488,12 +516,22 @@ def load_counterexample(path) -> Counterexample:
 
     mdp, pi, extra = load_json(path, with_extras=True)
     if not isinstance(extra, dict) or extra.get("format") != COUNTEREXAMPLE_FORMAT:
-        raise MalformedFileError(f"{path}: not a saved counterexample (extra.format != {COUNTEREXAMPLE_FORMAT!r})")
+        raise MalformedFileError(f"{path}: not a saved counterexample (extra.format != {format_value(COUNTEREXAMPLE_FORMAT)})")
     data = extra.get("data") or {}
     if not isinstance(data, dict):
         raise MalformedFileError(f"{path}: extra.data must be an object")
-    case = Case(mdp, pi, _decode(extra.get("theta"), "theta"),
-                {str(k): _decode(v, f"data[{k!r}]") for k, v in data.items()})
+    try:
+        case = Case(mdp, pi, _decode(extra.get("theta"), "theta"),
+                    {str(k): _decode(v, f"data[{format_value(k)}]") for k, v in data.items()})
+        return _counterexample_from_extra(case, extra)
+    except MDPTheoryError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as exc:
+        raise MalformedFileError(f"{path}: a field of the saved counterexample is malformed: "
+                                 f"{type(exc).__name__}: {exc}") from None
+
+
+def _counterexample_from_extra(case, extra):
     return Counterexample(found=True, case=case, evidence=extra.get("evidence"), exact=bool(extra.get("exact")),
                           exact_agrees=extra.get("exact_agrees"), n_examples=int(extra.get("n_examples", 0)),
                           n_calls=int(extra.get("n_calls", 0)), budget=int(extra.get("budget", 0)),
@@ -505,9 +543,9 @@ def load_counterexample(path) -> Counterexample:
 # ------------------------------------------------------------------ search
 def _check_budget(budget, seed):
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise InvalidParameterError(f"budget must be a positive integer; got {budget!r}")
+        raise InvalidParameterError(f"budget must be a positive integer; got {format_value(budget)}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(f"seed must be a non-negative integer; got {seed!r}")
+        raise InvalidParameterError(f"seed must be a non-negative integer; got {format_value(seed)}")
     return int(budget), int(seed)
 
 
@@ -600,7 +638,7 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
     """
     budget, seed = _check_budget(budget, seed)
     if search not in _SEARCHES:
-        raise InvalidParameterError(f"search must be one of {_SEARCHES}; got {search!r}")
+        raise InvalidParameterError(f"search must be one of {_SEARCHES}; got {format_value(search)}")
     if search == "margin":
         return margin_search(property, states=states, actions=actions, gamma=gamma, seed=seed,
                              n_restarts=budget, name=name, **margin_options)
@@ -714,9 +752,9 @@ def margin_search(margin_fn: Callable, *, mdp: MDP | None = None, param=None, th
 
     n_restarts, seed = _check_budget(n_restarts, seed)
     if over not in _OVER:
-        raise InvalidParameterError(f"over must be one of {_OVER}; got {over!r}")
+        raise InvalidParameterError(f"over must be one of {_OVER}; got {format_value(over)}")
     if over in ("theta", "both") and param is None:
-        raise InvalidParameterError(f"over={over!r} needs a parameterization param")
+        raise InvalidParameterError(f"over={format_value(over)} needs a parameterization param")
     if over == "theta" and mdp is None:
         raise InvalidParameterError("over='theta' needs a fixed mdp")
     if over != "theta":
@@ -726,7 +764,7 @@ def margin_search(margin_fn: Callable, *, mdp: MDP | None = None, param=None, th
             raise InvalidParameterError("margin_search over the MDP needs fixed sizes states=S, actions=A")
         g = float(gamma[1] if isinstance(gamma, (tuple, list)) else gamma)
         if not 0 <= g < 1:
-            raise InvalidParameterError(f"gamma must lie in [0, 1); got {gamma!r}")
+            raise InvalidParameterError(f"gamma must lie in [0, 1); got {format_value(gamma)}")
     else:
         S, A = mdp.n_states, mdp.n_actions
     if param is not None and (param.n_states, param.n_actions) != (S, A):

@@ -63,8 +63,13 @@ Modules: :mod:`~mdptheory.evaluation.result` (:class:`PolicyEvaluation`),
 
 from __future__ import annotations
 
-from ..exceptions import InvalidParameterError
-from ..fields import EXACT, FLOAT, MODES
+import math
+
+import numpy as np
+
+from ..exceptions import InvalidParameterError, format_value
+from ..fields import EXACT, FLOAT, MODES, check_prec
+from ..mdp import check_mdp
 from ..policies.tabular import as_policy, policy_is_exact
 from .ball import DEFAULT_BALL_PREC, _evaluate_ball
 from .exact import _evaluate_exact
@@ -80,6 +85,32 @@ __all__ = [
     "DEFAULT_BALL_PREC",
     "WARN_RELATIVE_ERROR",
 ]
+
+
+#: Largest Krylov iteration cap accepted by :func:`evaluate`.
+MAX_KRYLOV_ITER = 10**7
+
+
+def _check_options(mdp, tol, maxiter, prec):
+    """Validate :func:`evaluate`'s arguments up front (before any solve)."""
+    check_mdp(mdp)
+    if tol is not None:
+        if isinstance(tol, (bool, np.bool_)) or isinstance(tol, str):
+            raise InvalidParameterError(f"tol must be a positive number; got {format_value(tol)}")
+        try:
+            t = float(tol)
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidParameterError(f"tol must be a positive finite number; got {format_value(tol)}") from None
+        if not (math.isfinite(t) and t > 0):
+            raise InvalidParameterError(f"tol must be a positive finite number; got {format_value(tol)}")
+        tol = t
+    if maxiter is not None:
+        if isinstance(maxiter, (bool, np.bool_)) or not isinstance(maxiter, (int, np.integer)) or not (
+                1 <= maxiter <= MAX_KRYLOV_ITER):
+            raise InvalidParameterError(f"maxiter must be an integer between 1 and {MAX_KRYLOV_ITER:g}; "
+                                        f"got {format_value(maxiter)}")
+        maxiter = int(maxiter)
+    return tol, maxiter, check_prec(prec)
 
 
 def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: float | None = None,
@@ -144,8 +175,9 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
     >>> ev.V.tolist(), ev.visitation().tolist()
     ([Fraction(4, 3), Fraction(0, 1)], [Fraction(1, 3), Fraction(2, 3)])
     """
+    tol, maxiter, prec = _check_options(mdp, tol, maxiter, prec)
     if mode is not None and mode not in MODES:
-        raise InvalidParameterError(f"mode must be one of {MODES}; got {mode!r}")
+        raise InvalidParameterError(f"mode must be one of {MODES}; got {format_value(mode)}")
     pi_exact = policy_is_exact(pi)
     if mode is None:
         mode = EXACT if (mdp.is_exact and pi_exact) else FLOAT
@@ -154,7 +186,7 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
         raise InvalidParameterError(f"mode='exact' needs exact inputs, but {which} holds floats "
                                     "(convert with MDP.to_exact() / exact rationals)")
     if method not in ("auto", "dense", "direct", "krylov"):
-        raise InvalidParameterError(f"method must be 'auto', 'dense', 'direct' or 'krylov'; got {method!r}")
+        raise InvalidParameterError(f"method must be 'auto', 'dense', 'direct' or 'krylov'; got {format_value(method)}")
 
     if mode == FLOAT:
         return _evaluate_float(mdp, pi, method, tol, maxiter)

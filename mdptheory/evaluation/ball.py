@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
-from ..fields import BALL
+from ..exceptions import InvalidParameterError, format_value
+from ..fields import BALL, MAX_BALL_PREC
 from ..policies.tabular import policy_is_exact
 from ._rationals import _fmpq_cache, _to_fmpq_array
 from .result import PolicyEvaluation
@@ -53,6 +53,21 @@ class _BallFactor:
 
 
 def _evaluate_ball(mdp, pi, prec):
+    """Ball evaluation at ``prec`` bits, raised (x4, up to MAX_BALL_PREC) while the enclosure of
+    I - gamma P^pi cannot be certified invertible (gamma very near 1)."""
+    p = prec
+    while True:
+        try:
+            return _evaluate_ball_at(mdp, pi, p)
+        except ZeroDivisionError:
+            if p >= MAX_BALL_PREC:
+                raise InvalidParameterError(
+                    f"mode='ball' cannot certify I - gamma P^pi invertible even at prec = {p} bits "
+                    f"(gamma = {format_value(mdp.gamma)}); use mode='exact'") from None
+            p = min(4 * p, MAX_BALL_PREC)
+
+
+def _evaluate_ball_at(mdp, pi, prec):
     from flint import arb, arb_mat, ctx, fmpq
 
     if mdp.is_sparse:

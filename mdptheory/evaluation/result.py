@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError, NumericalWarning
+from ..exceptions import InvalidParameterError, NumericalWarning, format_value
 from ..fields import BALL, EXACT, FLOAT, exact_array, float_array
 from ..policies.tabular import policy_is_exact
 from ._rationals import _to_fmpq_array, _fractions_canonical
@@ -26,6 +26,25 @@ __all__ = [
 
 
 _NO_KEY = object()
+
+
+
+def _mu_array(mu, mode):
+    """``mu`` as a 1-D array (float64 in float mode), or an error naming ``mu``."""
+    if isinstance(mu, str) or (isinstance(mu, np.ndarray) and mu.dtype.kind in "USbc"):
+        raise InvalidParameterError(f"mu must be an array of real numbers; got {format_value(mu)}")
+    try:
+        if mode != FLOAT:
+            return np.asarray(mu, dtype=object)
+        arr = np.asarray(mu)
+        if arr.dtype.kind in "USbc" or (arr.dtype == object and any(
+                isinstance(x, (str, bytes, bool, np.bool_, complex, np.complexfloating)) for x in arr.flat)):
+            raise InvalidParameterError(f"mu must hold real numbers; got {format_value(mu)}")
+        return np.asarray(arr, dtype=float)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, InvalidParameterError):
+            raise
+        raise InvalidParameterError(f"mu cannot be read as real numbers in float range: {exc}") from None
 
 
 class PolicyEvaluation:
@@ -259,7 +278,7 @@ class PolicyEvaluation:
         mdp = self.mdp
         if mu is None:
             mu = mdp.rho
-        mu_arr = np.asarray(mu, dtype=object if self.mode != FLOAT else float)
+        mu_arr = _mu_array(mu, self.mode)
         if mu_arr.shape != (mdp.n_states,):
             raise InvalidParameterError(f"mu must have shape ({mdp.n_states},); got {mu_arr.shape}")
         if self.mode == FLOAT:
@@ -271,7 +290,7 @@ class PolicyEvaluation:
             # which sum to one only up to rounding, as float mode accepts them
             try:
                 mu_f = np.array([float(x) for x in mu_arr], dtype=float)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise InvalidParameterError(f"mu cannot be read as numbers: {exc}") from None
             if not np.all(np.isfinite(mu_f)) or (mu_f < 0).any() or abs(mu_f.sum() - 1) > 1e-9:
                 raise InvalidParameterError("mu must be a probability distribution (finite, >= 0, summing to 1)")
@@ -280,7 +299,8 @@ class PolicyEvaluation:
             return out
         mu_q = exact_array(mu_arr, name="mu", allow_float=self.mode == BALL or not mdp.is_exact)
         if any(x < 0 for x in mu_q) or sum(mu_q, Fraction(0)) != 1:
-            raise InvalidParameterError(f"mu must be a probability distribution; got sum {sum(mu_q, Fraction(0))}")
+            raise InvalidParameterError(
+                f"mu must be a probability distribution; got sum {format_value(sum(mu_q, Fraction(0)))}")
         return mu_q
 
     def visitation(self, mu=None) -> np.ndarray:

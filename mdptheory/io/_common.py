@@ -16,13 +16,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import MalformedFileError
+from ..exceptions import MalformedFileError, format_value
 from ..fields import to_fraction
 
 __all__ = [
     "FORMAT_TAG",
     "FORMAT_VERSION",
     "MAX_NUMBER_CHARS",
+    "check_path",
 ]
 
 
@@ -38,6 +39,24 @@ _HEX_RE = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(
 _EXACT, _FLOAT = "exact", "float"
 
 
+def check_path(path, *, allow_file: bool = False):
+    """A file name (str, bytes or os.PathLike), or with ``allow_file`` an object with ``read``.
+
+    An integer would be taken by ``open`` as a file descriptor (and closed
+    afterwards), so anything else is refused before it reaches ``open``.
+    """
+    import os
+
+    if allow_file and hasattr(path, "read"):
+        return path
+    if isinstance(path, (str, bytes, os.PathLike)) and not isinstance(path, bool):
+        return path
+    from ..exceptions import InvalidParameterError, format_value
+
+    raise InvalidParameterError(f"path must be a file name (str or os.PathLike){' or a file object' if allow_file else ''}; "
+                                f"got {type(path).__name__} {format_value(path)}")
+
+
 class _Reject(Exception):
     """Internal: a value that cannot be read; turned into MalformedFileError."""
 
@@ -50,7 +69,7 @@ def _fraction_to_str(x) -> str:
 
 def _read_exact(v, where: str) -> Fraction:
     if isinstance(v, bool) or v is None:
-        raise MalformedFileError(f"{where} = {v!r} is not a number")
+        raise MalformedFileError(f"{where} = {format_value(v)} is not a number")
     if isinstance(v, int):
         return Fraction(v)
     if isinstance(v, str):
@@ -65,13 +84,13 @@ def _read_exact(v, where: str) -> Fraction:
         except (ValueError, ZeroDivisionError) as exc:
             raise MalformedFileError(f"{where} = {_short(v)}: {exc}") from None
     if isinstance(v, float):
-        raise MalformedFileError(f"{where} = {v!r} is a float in an exact file; write it as a string 'p/q'")
+        raise MalformedFileError(f"{where} = {format_value(v)} is a float in an exact file; write it as a string 'p/q'")
     raise MalformedFileError(f"{where} has type {type(v).__name__}, expected a rational string")
 
 
 def _read_float(v, where: str) -> float:
     if isinstance(v, bool) or v is None:
-        raise MalformedFileError(f"{where} = {v!r} is not a number")
+        raise MalformedFileError(f"{where} = {format_value(v)} is not a number")
     if isinstance(v, (int, float)):
         try:
             x = float(v)
@@ -138,5 +157,5 @@ def _nested(obj, shape, where: str, read) -> np.ndarray:
 
 def _require(d: dict, key: str):
     if key not in d:
-        raise MalformedFileError(f"missing key {key!r}")
+        raise MalformedFileError(f"missing key {format_value(key)}")
     return d[key]

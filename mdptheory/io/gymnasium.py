@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import InvalidMDPError, MalformedFileError
+from ..exceptions import InvalidMDPError, MalformedFileError, format_value
 from ..fields import to_fraction
 from ..mdp import MDP
 from ._common import _short, _index_int
@@ -37,7 +37,7 @@ def _simple_fraction(x, *, max_denominator: int = 10**6, ulps: int = 8) -> Fract
         return Fraction(int(x))
     f = float(x)
     if not math.isfinite(f):
-        raise ValueError(f"non-finite value {x!r}")
+        raise ValueError(f"non-finite value {format_value(x)}")
     c = Fraction(f).limit_denominator(max_denominator)
     if abs(c - Fraction(f)) <= ulps * Fraction(math.ulp(f)):
         return c
@@ -104,7 +104,7 @@ def from_gymnasium(env_or_P_table, *, gamma, terminal: str = "absorbing", exact:
     (3, [[1.0], [0.0], [0.0]])
     """
     if terminal not in ("absorbing", "self-loop"):
-        raise InvalidMDPError(f"terminal must be 'absorbing' or 'self-loop'; got {terminal!r}")
+        raise InvalidMDPError(f"terminal must be 'absorbing' or 'self-loop'; got {format_value(terminal)}")
     env = None
     table = env_or_P_table
     if not isinstance(table, dict):
@@ -179,8 +179,12 @@ def _table_keys(d, where):
 def _gym_number(v, where, exact):
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating, Fraction)):
         raise MalformedFileError(f"{where} = {_short(v)} is not a number")
-    if not math.isfinite(float(v)):
-        raise MalformedFileError(f"{where} = {v!r} is not finite")
+    try:
+        finite = math.isfinite(float(v))
+    except OverflowError:
+        raise MalformedFileError(f"{where} = {format_value(v)} is beyond float range") from None
+    if not finite:
+        raise MalformedFileError(f"{where} = {format_value(v)} is not finite")
     if not exact:
         return float(v)
     if isinstance(v, Fraction):
@@ -191,7 +195,7 @@ def _gym_number(v, where, exact):
 def _gym_rho(rho, env, S, S_out, exact):
     if isinstance(rho, str):
         if rho not in ("env", "uniform"):
-            raise InvalidMDPError(f"rho must be 'env', 'uniform' or an array; got {rho!r}")
+            raise InvalidMDPError(f"rho must be 'env', 'uniform' or an array; got {format_value(rho)}")
         isd = getattr(env, "initial_state_distrib", None) if rho == "env" else None
         if isd is None:
             base = np.array([Fraction(1, S)] * S, dtype=object) if exact else np.full(S, 1.0 / S)

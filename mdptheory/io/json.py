@@ -29,7 +29,8 @@ import math
 
 import numpy as np
 
-from ..exceptions import InvalidMDPError, InvalidPolicyError, MalformedFileError
+from ._common import check_path
+from ..exceptions import InvalidMDPError, InvalidPolicyError, MalformedFileError, format_value
 from ..mdp import MDP
 from ..policies.tabular import as_policy, policy_is_exact
 from ._common import (
@@ -72,12 +73,12 @@ def _json_float(s: str):
         raise _Reject(f"number literal of {len(s)} characters exceeds MAX_NUMBER_CHARS = {MAX_NUMBER_CHARS}")
     x = float(s)
     if not math.isfinite(x):
-        raise _Reject(f"number literal {s[:40]!r} overflows float64")
+        raise _Reject(f"number literal {format_value(s[:40])} overflows float64")
     return x
 
 
 def _json_constant(s: str):
-    raise _Reject(f"non-standard JSON constant {s!r}")
+    raise _Reject(f"non-standard JSON constant {format_value(s)}")
 
 
 # ------------------------------------------------------------------ dict form
@@ -163,7 +164,7 @@ def mdp_from_dict(d) -> MDP:
         raise MalformedFileError(f"an MDP must be a JSON object; got {type(d).__name__}")
     tag = _require(d, "format")
     if tag != FORMAT_TAG:
-        raise MalformedFileError(f"format = {_short(tag)}, expected {FORMAT_TAG!r}")
+        raise MalformedFileError(f"format = {_short(tag)}, expected {format_value(FORMAT_TAG)}")
     version = _require(d, "version")
     if isinstance(version, bool) or not isinstance(version, int) or not (1 <= version <= FORMAT_VERSION):
         raise MalformedFileError(f"version = {_short(version)} is not supported (this reader: 1..{FORMAT_VERSION})")
@@ -338,6 +339,7 @@ def save_json(mdp: MDP, path, *, policy=None, extra=None, indent: int | None = N
 
 def load_json(path, *, with_extras: bool = False):
     """Read an MDP from a JSON file written by :func:`save_json` (see :func:`from_json`)."""
+    check_path(path)
     try:
         with open(path, "rb") as fh:
             data = fh.read()

@@ -14,7 +14,8 @@ import zipfile
 
 import numpy as np
 
-from ..exceptions import InvalidMDPError, MalformedFileError
+from ._common import check_path
+from ..exceptions import InvalidMDPError, MalformedFileError, format_value
 from ..mdp import MDP
 from ._common import (
     FORMAT_TAG,
@@ -74,14 +75,14 @@ def save_npz(mdp: MDP, path) -> None:
 
 def _npz_get(z, key, *, kind, ndim=None):
     if key not in z.files:
-        raise MalformedFileError(f"missing array {key!r}")
+        raise MalformedFileError(f"missing array {format_value(key)}")
     a = z[key]
     if a.dtype.kind not in kind:
-        raise MalformedFileError(f"array {key!r} has dtype {a.dtype}, expected kind {kind!r}")
+        raise MalformedFileError(f"array {format_value(key)} has dtype {a.dtype}, expected kind {format_value(kind)}")
     if ndim is not None and a.ndim != ndim:
-        raise MalformedFileError(f"array {key!r} has {a.ndim} dimensions, expected {ndim}")
+        raise MalformedFileError(f"array {format_value(key)} has {a.ndim} dimensions, expected {ndim}")
     if a.dtype.kind == "U" and a.dtype.itemsize // 4 > MAX_NUMBER_CHARS + 64:
-        raise MalformedFileError(f"array {key!r} holds strings of up to {a.dtype.itemsize // 4} characters, "
+        raise MalformedFileError(f"array {format_value(key)} holds strings of up to {a.dtype.itemsize // 4} characters, "
                                  f"more than MAX_NUMBER_CHARS = {MAX_NUMBER_CHARS}")
     return a
 
@@ -97,6 +98,7 @@ def load_npz(path) -> MDP:
     InvalidMDPError
         A well-formed file describing an invalid MDP.
     """
+    check_path(path, allow_file=True)
     try:
         z = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, MemoryError) as exc:
@@ -115,7 +117,7 @@ def load_npz(path) -> MDP:
 def _load_npz_arrays(z) -> MDP:
     tag = _npz_get(z, "format", kind="U", ndim=0)
     if str(tag) != FORMAT_TAG:
-        raise MalformedFileError(f"format = {_short(str(tag))}, expected {FORMAT_TAG!r}")
+        raise MalformedFileError(f"format = {_short(str(tag))}, expected {format_value(FORMAT_TAG)}")
     version = _npz_get(z, "version", kind="iu", ndim=0)
     if not 1 <= int(version) <= FORMAT_VERSION:
         raise MalformedFileError(f"version = {int(version)} is not supported")
@@ -130,7 +132,7 @@ def _load_npz_arrays(z) -> MDP:
         def read(key, shp):
             a = _npz_get(z, key, kind="U", ndim=len(shp))
             if a.shape != shp:
-                raise MalformedFileError(f"array {key!r} has shape {a.shape}, expected {shp}")
+                raise MalformedFileError(f"array {format_value(key)} has shape {a.shape}, expected {shp}")
             out = np.empty(shp, dtype=object)
             for k, v in enumerate(a.reshape(-1)):
                 out.flat[k] = _read_exact(str(v), f"{key}[{k}]")
@@ -147,7 +149,7 @@ def _load_npz_arrays(z) -> MDP:
     def readf(key, shp):
         a = _npz_get(z, key, kind="f", ndim=len(shp))
         if a.shape != shp:
-            raise MalformedFileError(f"array {key!r} has shape {a.shape}, expected {shp}")
+            raise MalformedFileError(f"array {format_value(key)} has shape {a.shape}, expected {shp}")
         return np.asarray(a, dtype=np.float64)
 
     r = readf("r", (S, A))

@@ -97,9 +97,26 @@ def _array(x, name):
         arr = np.asarray(x)
     except Exception as exc:
         raise InvalidMDPError(f"{name} cannot be read as an array: {exc}") from None
-    if arr.dtype == object or arr.dtype.kind in "iufb":
+    if arr.dtype.kind in "iuf":
         return arr
+    if arr.dtype.kind == "b":
+        raise InvalidMDPError(f"{name} has boolean dtype; probabilities and rewards must be numbers")
+    if arr.dtype == object:
+        return _object_array(arr, name)
     raise InvalidMDPError(f"{name} has unsupported dtype {arr.dtype}")
+
+
+def _object_array(arr, name):
+    """An object array as Fractions (all entries exact) or float64, or an error naming the bad entry."""
+    from ..exceptions import MDPTheoryError
+    from ..fields import exact_array, float_array, is_exact_scalar
+
+    try:
+        if all(is_exact_scalar(x) for x in arr.flat):
+            return exact_array(arr, name=name)
+        return float_array(arr, name=name)
+    except MDPTheoryError as exc:
+        raise InvalidMDPError(str(exc)) from None
 
 
 def to_pymdptoolbox(mdp: MDP):

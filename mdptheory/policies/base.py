@@ -51,7 +51,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..fields import exact_array, is_exact_scalar
 
 __all__ = ["LogRational", "Parameterization", "check_sizes", "check_temperature", "FLOAT_POINT",
@@ -227,7 +227,7 @@ class Parameterization(abc.ABC):
             bad = ~np.isfinite(arr)
             if bad.any():
                 k = int(np.argmax(bad))
-                raise InvalidParameterError(f"theta[{k}] = {arr[k]!r} is not finite")
+                raise InvalidParameterError(f"theta[{k}] = {format_value(arr[k])} is not finite")
             return arr.astype(np.complex128), COMPLEX_POINT
         exact_in = arr.dtype.kind in "iu" or _is_exact_object_array(arr)
         if exact_in and self.accepts_rational:
@@ -240,12 +240,12 @@ class Parameterization(abc.ABC):
             raise InvalidParameterError(f"theta must be real numbers; got dtype {arr.dtype}")
         try:
             out = np.asarray(arr, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameterError(f"theta cannot be read as float64: {exc}") from None
         bad = ~np.isfinite(out)
         if bad.any():
             k = int(np.argmax(bad))
-            raise InvalidParameterError(f"theta[{k}] = {out[k]!r} is not finite")
+            raise InvalidParameterError(f"theta[{k}] = {format_value(out[k])} is not finite")
         return out, FLOAT_POINT
 
     def is_exact_point(self, theta) -> bool:
@@ -327,7 +327,7 @@ def check_sizes(n_states, n_actions):
     """Validate the state and action counts of a parameterization."""
     for name, v in (("n_states", n_states), ("n_actions", n_actions)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise InvalidParameterError(f"{name} must be a positive integer; got {v!r}")
+            raise InvalidParameterError(f"{name} must be a positive integer; got {format_value(v)}")
     return int(n_states), int(n_actions)
 
 
@@ -336,12 +336,18 @@ def check_temperature(tau):
     if is_exact_scalar(tau):
         t = Fraction(int(tau.numerator), int(tau.denominator)) if hasattr(tau, "numerator") else Fraction(tau)
         if not t > 0:
-            raise InvalidParameterError(f"temperature must be positive; got {tau!r}")
+            raise InvalidParameterError(f"temperature must be positive; got {format_value(tau)}")
+        try:  # float mode divides by float(tau): it must be a positive float too
+            ok = 0 < float(t) < math.inf
+        except OverflowError:
+            ok = False
+        if not ok:
+            raise InvalidParameterError(f"temperature = {format_value(tau)} is beyond float range")
         return t
     try:
         t = float(tau)
     except (TypeError, ValueError):
-        raise InvalidParameterError(f"temperature must be a positive number; got {tau!r}") from None
+        raise InvalidParameterError(f"temperature must be a positive number; got {format_value(tau)}") from None
     if not (math.isfinite(t) and t > 0):
-        raise InvalidParameterError(f"temperature must be positive and finite; got {tau!r}")
+        raise InvalidParameterError(f"temperature must be positive and finite; got {format_value(tau)}")
     return t

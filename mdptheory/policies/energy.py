@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from .base import check_sizes
 from .softmax import SoftmaxFamily
 
@@ -73,7 +73,7 @@ class EnergyPolicy(SoftmaxFamily):
         if not callable(energy) or not callable(energy_jacobian):
             raise InvalidParameterError("energy and energy_jacobian must both be callables")
         if isinstance(n_params, bool) or not isinstance(n_params, (int, np.integer)) or n_params < 1:
-            raise InvalidParameterError(f"n_params must be a positive integer with a user energy; got {n_params!r}")
+            raise InvalidParameterError(f"n_params must be a positive integer with a user energy; got {format_value(n_params)}")
         super().__init__(S, A, int(n_params), temperature)
         self.tabular = False
         self.accepts_log_rational = False
@@ -85,7 +85,7 @@ class EnergyPolicy(SoftmaxFamily):
             self._hess = energy_hessian
             self.energy_is_linear = False
         else:
-            raise InvalidParameterError(f"energy_hessian must be a callable or 'linear'; got {energy_hessian!r}")
+            raise InvalidParameterError(f"energy_hessian must be a callable or 'linear'; got {format_value(energy_hessian)}")
 
     def with_temperature(self, temperature) -> "EnergyPolicy":
         """The same energy at another temperature."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from .softmax import SoftmaxFamily, exact_features
 
 __all__ = ["LogLinear"]
@@ -52,14 +52,14 @@ class LogLinear(SoftmaxFamily):
     def __init__(self, features, *, temperature=1.0):
         try:
             phi_f = np.array(features, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameterError(f"features cannot be read as real numbers: {exc}") from None
         if phi_f.ndim != 3:
             raise InvalidParameterError(f"features must have shape (S, A, d); got shape {phi_f.shape}")
         bad = ~np.isfinite(phi_f)
         if bad.any():
             s, a, j = np.argwhere(bad)[0]
-            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {phi_f[s, a, j]!r} is not finite")
+            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {format_value(phi_f[s, a, j])} is not finite")
         S, A, d = phi_f.shape
         if d < 1:
             raise InvalidParameterError("features must have at least one dimension d >= 1")

@@ -26,10 +26,23 @@ import math
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from .softmax import SoftmaxFamily
 
-__all__ = ["NeuralSoftmax"]
+__all__ = ["NeuralSoftmax", "MAX_NEURAL_PARAMS"]
+
+#: Largest number of parameters ``width * d`` (and hidden units ``S * A * width``) accepted.
+MAX_NEURAL_PARAMS = 10**8
+
+
+def _check_neural_size(shape, width):
+    """Refuse a network whose parameters or hidden activations cannot fit in memory."""
+    S, A, d = shape
+    m = int(width)
+    if m * d > MAX_NEURAL_PARAMS or S * A * m > MAX_NEURAL_PARAMS:
+        raise InvalidParameterError(f"width = {format_value(width)} with {S * A} state-action pairs and d = {d} "
+                                    f"features exceeds {MAX_NEURAL_PARAMS:g} parameters or activations: "
+                                    "no such network fits in memory")
 
 
 class NeuralSoftmax(SoftmaxFamily):
@@ -71,19 +84,23 @@ class NeuralSoftmax(SoftmaxFamily):
     def __init__(self, features, width, *, temperature=1.0, radius=1.0, seed=None):
         try:
             phi = np.array(features, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameterError(f"features cannot be read as real numbers: {exc}") from None
         if phi.ndim != 3 or phi.shape[2] < 1:
             raise InvalidParameterError(f"features must have shape (S, A, d) with d >= 1; got {phi.shape}")
         bad = ~np.isfinite(phi)
         if bad.any():
             s, a, j = np.argwhere(bad)[0]
-            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {phi[s, a, j]!r} is not finite")
+            raise InvalidParameterError(f"features[{s}, {a}, {j}] = {format_value(phi[s, a, j])} is not finite")
         if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-            raise InvalidParameterError(f"width must be a positive integer; got {width!r}")
-        R = float(radius)
-        if not R > 0:
-            raise InvalidParameterError(f"radius must be positive; got {radius!r}")
+            raise InvalidParameterError(f"width must be a positive integer; got {format_value(width)}")
+        _check_neural_size(phi.shape, width)
+        try:
+            R = float(radius)
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidParameterError(f"radius must be a positive number; got {format_value(radius)}") from None
+        if not (R > 0 and math.isfinite(R)):
+            raise InvalidParameterError(f"radius must be positive; got {format_value(radius)}")
         S, A, d = phi.shape
         m = int(width)
         super().__init__(S, A, m * d, temperature)
@@ -91,7 +108,11 @@ class NeuralSoftmax(SoftmaxFamily):
         self.features = phi
         self.width = m
         self.radius = R
-        rng = np.random.default_rng(seed)
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(f"seed = {format_value(seed)} cannot seed numpy.random.default_rng: "
+                                        f"{exc}") from None
         self.b = rng.uniform(-1.0, 1.0, size=m)
         self.alpha0 = rng.normal(0.0, 1.0 / math.sqrt(d), size=(m, d))
         self.b.flags.writeable = False

@@ -36,7 +36,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from ..fields import exact_array
 from .base import (
     LOG_RATIONAL_POINT,
@@ -126,7 +126,7 @@ class SoftmaxFamily(Parameterization):
         z = self.energy(th) / self._ftau
         if not np.all(np.isfinite(z)):
             s, a = np.argwhere(~np.isfinite(z))[0]
-            raise InvalidParameterError(f"energy/temperature at (s, a) = ({s}, {a}) is {z[s, a]!r}, not finite")
+            raise InvalidParameterError(f"energy/temperature at (s, a) = ({s}, {a}) is {format_value(z[s, a])}, not finite")
         return np.exp(log_softmax(z))
 
     def _inv_tau(self, exact):

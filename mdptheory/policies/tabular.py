@@ -8,12 +8,14 @@ direct, neural) live in :mod:`mdptheory.policies`.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError, InvalidPolicyError
+from ..exceptions import InvalidParameterError, InvalidPolicyError, format_value
 from ..fields import exact_array, float_array, format_index, is_exact_scalar
+from ..mdp import check_mdp
 
 __all__ = [
     "DEFAULT_POLICY_ATOL",
@@ -38,6 +40,22 @@ def policy_is_exact(pi) -> bool:
     return False
 
 
+def _check_policy_options(exact, atol):
+    """``exact`` is None or a bool; ``atol`` a finite nonnegative real (returned as float)."""
+    if exact is not None and not isinstance(exact, (bool, np.bool_)):
+        raise InvalidParameterError(f"exact must be True, False or None; got {format_value(exact)}")
+    if isinstance(atol, (bool, np.bool_)) or not (isinstance(atol, (int, float, np.integer, np.floating))
+                                                   or is_exact_scalar(atol)):
+        raise InvalidParameterError(f"atol must be a nonnegative real number; got {format_value(atol)}")
+    try:
+        t = float(atol)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameterError(f"atol must be a finite nonnegative number; got {format_value(atol)}") from None
+    if not (math.isfinite(t) and t >= 0):
+        raise InvalidParameterError(f"atol must be a finite nonnegative number; got {format_value(atol)}")
+    return (None if exact is None else bool(exact)), t
+
+
 def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLICY_ATOL) -> np.ndarray:
     """Validate ``pi`` against ``mdp`` and return it as a read-only array.
 
@@ -58,6 +76,8 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
         Wrong shape, NaN/inf, negative entries or rows not summing to one;
         the message names the state and the value.
     """
+    check_mdp(mdp)
+    exact, atol = _check_policy_options(exact, atol)
     S, A = mdp.n_states, mdp.n_actions
     try:
         arr = pi if isinstance(pi, np.ndarray) else np.asarray(pi, dtype=object)
@@ -79,12 +99,12 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
         neg = np.asarray(out < 0, dtype=bool)  # one elementwise comparison, no loop over states
         if neg.any():
             s, a = np.argwhere(neg)[0]
-            raise InvalidPolicyError(f"pi[{s}, {a}] = {out[s, a]} is negative")
+            raise InvalidPolicyError(f"pi[{s}, {a}] = {format_value(out[s, a])} is negative")
         sums = out.sum(axis=1)  # one reduction of Fractions per row, exact
         bad = np.asarray(sums != 1, dtype=bool)
         if bad.any():
             s = int(np.argmax(bad))
-            raise InvalidPolicyError(f"pi[{s}, :] sums to {sums[s]}, must sum to 1")
+            raise InvalidPolicyError(f"pi[{s}, :] sums to {format_value(sums[s])}, must sum to 1")
     else:
         try:
             out = np.array(float_array(arr, name="pi"), dtype=np.float64, copy=True)
@@ -109,6 +129,7 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
 
 def uniform_policy(mdp) -> np.ndarray:
     """The uniform policy ``pi[s, a] = 1/A`` (exact for exact MDPs)."""
+    check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
     if mdp.is_exact:
         return np.full((S, A), Fraction(1, A), dtype=object)
@@ -117,6 +138,7 @@ def uniform_policy(mdp) -> np.ndarray:
 
 def deterministic_policy(mdp, actions) -> np.ndarray:
     """The deterministic policy taking ``actions[s]`` in state ``s`` (exact 0/1 for exact MDPs)."""
+    check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
     actions = np.asarray(actions)
     if actions.shape != (S,) or actions.dtype.kind not in "iu":
@@ -135,6 +157,7 @@ def deterministic_policy(mdp, actions) -> np.ndarray:
 
 def greedy_policy(mdp, Q) -> np.ndarray:
     """Deterministic policy greedy in ``Q[s, a]``, ties broken toward the lowest action index."""
+    check_mdp(mdp)
     Q = np.asarray(Q)
     if Q.shape != (mdp.n_states, mdp.n_actions):
         raise InvalidParameterError(f"Q must have shape {(mdp.n_states, mdp.n_actions)}; got {Q.shape}")

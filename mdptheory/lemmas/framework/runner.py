@@ -17,6 +17,8 @@ __all__ = ["StatementResult", "SuiteResult", "run_statement", "run_suite", "ERRO
            "THOROUGH_CASES"]
 
 ERROR = "ERROR"
+#: Seconds allowed to connect to a Dask scheduler.
+SCHEDULER_TIMEOUT = 10
 #: Cases per (statement, mode) in the default and the thorough suite.
 DEFAULT_CASES = 12
 THOROUGH_CASES = 100
@@ -228,7 +230,7 @@ def run_suite(select=None, *, modes=None, seed: int = 0, n: int = DEFAULT_CASES,
     if scheduler:
         from distributed import Client
 
-        with Client(scheduler) as client:
+        with Client(scheduler, timeout=SCHEDULER_TIMEOUT) as client:
             futs = client.map(_task, tasks, pure=False)
             for k, fut in enumerate(futs):
                 results[k] = fut.result()
@@ -237,13 +239,18 @@ def run_suite(select=None, *, modes=None, seed: int = 0, n: int = DEFAULT_CASES,
     elif workers > 1 and len(tasks) > 1:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=workers) as ex:
+        ex = ProcessPoolExecutor(max_workers=workers)
+        try:
             futs = {ex.submit(_task, t): k for k, t in enumerate(tasks)}
             for done, fut in enumerate(as_completed(futs), 1):
                 k = futs[fut]
                 results[k] = fut.result()
                 if progress:
                     progress(done, len(tasks), results[k])
+        except BaseException:  # Ctrl-C (or a failure): drop the queued tasks instead of running them all first
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown(wait=True)
     else:
         for k, t in enumerate(tasks):
             results[k] = _task(t)
