@@ -209,7 +209,8 @@ class CheckReport:
         Float mode only; exact and symbolic modes use none.
     tolerance_rule : str
     parts : list of dict
-        One entry per sub-claim: name, kind, verdict, residual/slack, reason.
+        One entry per sub-claim: name, kind, verdict, residual/slack, reason
+        and, for identities and inequalities, the two sides ``lhs``, ``rhs``.
     witness : dict
         The MDP, policy, parameters and seed, to reproduce the case.
     variant : str or None
@@ -241,7 +242,7 @@ class CheckReport:
         """
         verdict, res, reason = compare_identity(lhs, rhs, mode=self._cmp_mode, tol=tol, scale=scale)
         self.parts.append({"part": part, "kind": "identity", "verdict": verdict, "residual": res,
-                           "tolerance": tol, "reason": reason})
+                           "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
         if self.residual is None or res > self.residual or (isinstance(res, float) and np.isnan(res)):
             self.residual = res
         self._update(tol)
@@ -251,7 +252,7 @@ class CheckReport:
         """Record ``lhs <= rhs`` (componentwise) as a sub-claim; returns its verdict."""
         verdict, slack, reason = compare_inequality(lhs, rhs, mode=self._cmp_mode, tol=tol, strict=strict)
         self.parts.append({"part": part, "kind": "inequality", "verdict": verdict, "slack": slack,
-                           "tolerance": tol, "reason": reason})
+                           "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
         if self.slack is None or slack < self.slack:
             self.slack = slack
         self._update(tol)
