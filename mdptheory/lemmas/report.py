@@ -312,8 +312,9 @@ class CheckReport:
         return json.dumps(self.to_dict(), **kw)
 
     def __str__(self) -> str:
-        lines = [f"[{self.statement}] {self.name} ({self.mode}): {self.verdict}",
-                 f"  {self.text}", f"  source: {self.source}"]
+        lines = [f"[{self.statement}] {self.name} ({self.mode}): {self.verdict}", f"  {self.text}"]
+        if self.source:
+            lines.append(f"  source: {self.source}")
         if self.variant:
             lines.append(f"  broken variant checked: {self.variant}")
         for p in self.parts:
