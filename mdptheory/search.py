@@ -14,7 +14,10 @@ simple.  The search is reproducible: no example database is used and the
 random source is seeded.  A float witness is then converted to exact rationals
 (entries built from small integer weights are recovered exactly, see
 :func:`rationalize`) and the property is re-checked there, with no tolerance;
-whether the exact re-check agrees is part of the result.
+whether the exact re-check agrees is part of the result, and
+:attr:`Counterexample.confirmation` says in which arithmetic the property ran
+(see :mod:`mdptheory.counterexamples.evidence`).  An exact witness is then
+minimised structurally (:mod:`mdptheory.counterexamples.minimize`).
 
 :func:`margin_search` treats a *quantitative* property ``margin(case) -> float``
 (positive = violated, e.g. ``V_before - V_after`` for a claimed improvement)
@@ -34,9 +37,13 @@ Is the discounted visitation at least the start distribution?  No:
 >>> def d_geq_rho(case):
 ...     d = evaluate(case.mdp, case.pi).visitation()
 ...     return bool((d >= case.mdp.rho).all())
+>>> d_geq_rho.arithmetic = "exact"   # evaluate() on an exact MDP computes exactly
 >>> ce = find_counterexample(d_geq_rho, budget=100, seed=0)
->>> ce.found, ce.exact, ce.n_states
-(True, True, 2)
+>>> ce.found, ce.confirmation, ce.n_states, ce.state_minimal
+(True, 'exact', 2, True)
+
+A boolean property that declares nothing is confirmed as ``"float64 on a
+rationalized MDP"``: its arithmetic cannot be seen.
 """
 
 from __future__ import annotations
