@@ -756,13 +756,34 @@ class _Space:
         return out
 
 
-def _exact_point(bound, pt, *, max_denominator=10**6):
-    """The point with exact data: rationalized MDP, rational parameters (policies as rational rows)."""
+def _rows(a, q):
+    """Entries rounded to denominators <= q (zeros kept), rows (last axis) renormalised exactly."""
+    out = np.vectorize(lambda x: Fraction(float(x)).limit_denominator(q), otypes=[object])(np.asarray(a, float))
+    out = np.where(np.asarray(a, float) > 0, out, Fraction(0))
+    out = np.vectorize(lambda x: x if x != 0 else Fraction(0), otypes=[object])(out)
+    tot = out.sum(axis=-1, keepdims=True)
+    return out / tot
+
+
+def _exact_point(bound, pt, *, max_denominator=10**6, readable: int | None = 1000):
+    """The point with exact data: rationalized MDP, rational parameters (policies as rational rows).
+
+    With ``readable``, the MDP entries are rounded to denominators at most ``readable`` (rows
+    renormalised; positive entries stay positive): the certified ratio is that of this readable witness.
+    """
     from ..mdp import MDP
     from ..search import _simple_fraction, rationalize
 
     if bound.fixed is not None:
         ex = bound.fixed(pt["params"])
+    elif readable:
+        P = np.asarray(pt["P"], float)
+        P = np.where(P < 1.0 / readable, 0.0, P)  # negligible successors dropped
+        r = np.vectorize(lambda x: Fraction(float(x)).limit_denominator(readable), otypes=[object])(
+            np.asarray(pt["r"], float))
+        rho = np.maximum(np.asarray(pt["rho"], float), 1.0 / readable)
+        ex = {"P": _rows(P, readable), "r": r, "gamma": Fraction(pt["gamma"]).limit_denominator(10**6),
+              "rho": _rows(rho, readable)}
     else:
         m = rationalize(MDP(np.asarray(pt["P"], float), np.asarray(pt["r"], float), float(pt["gamma"]),
                             np.asarray(pt["rho"], float)), max_denominator=max_denominator)
@@ -967,6 +988,9 @@ def tightness_search(id: str, *, S: int = 2, A: int = 2, gamma=Fraction(9, 10), 
     ratio_of(b, best_pt)  # fills derived parameters (D5's stationary point) into best_pt["params"]
     exact = _exact_point(b, best_pt)
     lo, hi, lhs, rhs, _ = certified_ratio(b, exact)
+    if not (math.isfinite(lo) and abs((lo + hi) / 2 - state["best"]) <= 1e-3 * max(1.0, abs(state["best"]))):
+        exact = _exact_point(b, best_pt, readable=None)  # rounding moved the ratio: keep the fine witness
+        lo, hi, lhs, rhs, _ = certified_ratio(b, exact)
     known, redisc = {}, {}
     for name, build in b.known.items():
         kp = build(S if b.fixed is None else 1, A, g)
