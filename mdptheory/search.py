@@ -411,7 +411,8 @@ class Counterexample:
         return counterexample_repr(self)
 
     def __str__(self):
-        return self.summary()
+        """The witness written out (:meth:`describe`); the one-line :meth:`summary` when there is none."""
+        return self.describe() if self.found and self.case is not None else self.summary()
 
     def describe(self, **options) -> str:
         """The witness for a reader: transitions, rho, gamma, policies, V, d, the violated claim with both sides.

@@ -354,6 +354,35 @@ def _c1(m, p):
     return [(H + 1) * one / 8 - (H + 1) ** 2 * one / 3 ** H], [Vstar0 - V[0]]
 
 
+C1_GRAD_H = 562
+
+
+def _c1_grad_theta(p):
+    """pi(a1|s) = sigmoid(c0 + c1 u + c2 u^2)/4 < 1/4 at u = s/(H+1), as exact binary rationals."""
+    H = C1_GRAD_H
+    c = [float(x) for x in np.asarray(p["shape"], dtype=float).reshape(-1)]
+    u = np.arange(H + 2) / (H + 1)
+    z = np.clip(c[0] + c[1] * u + c[2] * u * u, -40, 40)
+    return [Fraction(float(x)) for x in 0.25 / (1.0 + np.exp(-z))]
+
+
+def _c1_grad(m, p):
+    """Prop. 10.1 (gradient, in its stated range H = 562): ||grad V(s0)||_2 <= (1/3)^{H/4}.
+
+    Computed with the library's certified chain gradient (ball arithmetic, O(H)); only
+    pi(a1|s) matters (:func:`mdptheory.derivatives.chain_gradient_norm`).
+    """
+    from ..derivatives import chain_gradient_norm
+
+    nb = _Ball(max(BALL_PREC, 300))
+    H = C1_GRAD_H
+    theta = [Fraction(x) for x in p["theta_a1"]] if "theta_a1" in p else _c1_grad_theta(p)
+    res = chain_gradient_norm(H, theta, prec=nb.prec)
+    with _ctx(nb):
+        rhs = (nb.num(1) / 3) ** (nb.num(H) / 4)
+        return [res.norm], [rhs]
+
+
 def _d5(m, p):
     """Thm 10.4: ||grad L_lambda|| <= lambda/(2SA) implies V*(s) - V(s) <= 2 lambda/(1-gamma) ||d_s^{pi*}/mu||_inf.
 
@@ -556,6 +585,10 @@ class Bound:
     fixed : callable, optional
         ``fixed(params) -> point`` when the MDP is fixed by the statement (C1's chain).
     note : str
+    log_scale : bool
+        The ratio is astronomically small (C1's gradient bound): the search maximises
+        :math:`\log_{10}` of the ratio, computed in ball arithmetic throughout, and the
+        result reports :math:`\log_{10}` of the ratio.
     """
 
     id: str
@@ -565,6 +598,7 @@ class Bound:
     known: dict = field(default_factory=dict)
     fixed: Callable | None = None
     note: str = ""
+    log_scale: bool = False
 
 
 def _bandit(S, A, gamma, rewards=None):
@@ -584,6 +618,11 @@ BOUNDS = {b.id: b for b in (
           _c1, {"theta": ("chain_theta",), "H": ("int", 4, 8)}, fixed=lambda p: _chain_point(int(p["H"])),
           note="the MDP is the chain itself (variant 'left'); searched: the policy and H in 4..8; the "
                "derivative bounds need H >= 562 and are not probed here"),
+    Bound("C1.grad", f"||grad V(s0)||_2 <= (1/3)^(H/4) on the chain at H = {C1_GRAD_H} (its stated range, "
+          "k = 1), pi(a1|s) < 1/4", _c1_grad, {"shape": ("vector", 3)},
+          fixed=lambda p: _bandit(1, 2, Fraction(0)), log_scale=True,
+          note="pi(a1|s) = sigmoid(c0 + c1 u + c2 u^2)/4 with u = s/(H+1) (a 3-parameter family of "
+               "policies); ratios are log10, computed in ball arithmetic"),
     Bound("D3", "(eta/2)||grad V(mu)||^2 <= V(theta + eta grad)(mu) - V(theta)(mu), eta = (1-gamma)^3/8 "
           "(ascent lemma of Thm 10.3)", _d3, {"theta": _THETA}, known={"bandit": _bandit}),
     Bound("D4", "||hess_theta V(rho)||_2 <= 8/(1-gamma)^3 (tabular softmax, rewards in [0, 1])", _d4,
@@ -654,8 +693,25 @@ def _ratio_from_sides(lhs, rhs, nb):
     return best, arg
 
 
+def _log10_ratio(lhs, rhs, nb):
+    """log10(lhs_i/rhs_i) maximised over i, as an arb ball (None when no rhs_i is certainly positive)."""
+    best = None
+    for a, b in zip(lhs, rhs):
+        if not bool(b > 0) or not bool(a > 0):
+            continue
+        q = (a / b).log() / nb.num(10).log()
+        if best is None or float(q.mid()) > float(best.mid()):
+            best = q
+    return best
+
+
 def ratio_of(bound: Bound, point: dict) -> float:
-    """The float64 ratio of ``bound`` at ``point`` (``-inf`` when undefined)."""
+    """The float64 ratio of ``bound`` at ``point`` (``-inf`` when undefined; log10 for log-scale bounds)."""
+    if bound.log_scale:
+        nb = _Ball(max(BALL_PREC, 300))
+        with _ctx(nb):
+            q = _log10_ratio(*bound.sides(_M(point, nb), point["params"]), nb)
+            return -math.inf if q is None else float(q.mid())
     m = _M(point, _Float())
     try:
         with np.errstate(all="ignore"):
@@ -679,6 +735,11 @@ def certified_ratio(bound: Bound, point: dict, *, prec: int = BALL_PREC):
     with _ctx(nb):
         m = _M(point, nb)
         lhs, rhs = bound.sides(m, point["params"])
+        if bound.log_scale:  # the enclosure of log10(lhs/rhs)
+            q = _log10_ratio(lhs, rhs, nb)
+            if q is None:
+                return float("nan"), float("nan"), None, None, None
+            return float(q.lower()), float(q.upper()), lhs[0], rhs[0], 0
         _, i = _ratio_from_sides(lhs, rhs, nb)
         if i is None or not bool(rhs[i] > 0):
             return float("nan"), float("nan"), None, None, i
@@ -704,6 +765,8 @@ class _Space:
                 self.layout.append((k, S * A))
             elif spec[0] == "chain_theta":
                 self.layout.append((k, None))  # sized by H
+            elif spec[0] == "vector":
+                self.layout.append((k, spec[1]))
             else:
                 self.layout.append((k, 1))
 
@@ -712,7 +775,7 @@ class _Space:
 
     def _H(self):
         spec = self.b.params.get("H")
-        return None if spec is None else spec[2]
+        return 0 if spec is None else spec[2]
 
     def point(self, x):
         x = np.asarray(x, dtype=float)
@@ -735,7 +798,7 @@ class _Space:
                 out["rho"] = e / e.sum()
             else:
                 spec = self.b.params[name]
-                if spec[0] in ("theta", "chain_theta"):
+                if spec[0] in ("theta", "chain_theta", "vector"):
                     params[name] = seg.copy()
                 elif spec[0] == "int":
                     lo, hi = spec[1], spec[2]
@@ -748,8 +811,9 @@ class _Space:
         if self.b.fixed is not None:
             fp = self.b.fixed(params)
             out = {k2: np.asarray(v, dtype=float) if k2 != "gamma" else float(v) for k2, v in fp.items()}
-            H = int(params["H"])
-            params["theta"] = params["theta"][:(H + 2) * 4]
+            if "H" in params:
+                H = int(params["H"])
+                params["theta"] = params["theta"][:(H + 2) * 4]
         else:
             out["gamma"] = float(self.gamma)
         out["params"] = params
@@ -807,6 +871,8 @@ def _exact_point(bound, pt, *, max_denominator=10**6, readable: int | None = 100
         params["pi"] = q
         params["theta"] = np.array([float(x) for x in q.reshape(-1)])  # float image for the float ratio
         params["theta"] = np.log(np.maximum(params["theta"], 1e-300))
+    if bound.id == "C1.grad":
+        params["theta_a1"] = np.array(_c1_grad_theta(pt["params"]), dtype=object)
     ex["params"] = params
     return ex
 
@@ -822,7 +888,7 @@ class TightnessResult:
     S, A : int
     gamma : Fraction
     ratio : float
-        Best float64 ratio found.
+        Best float64 ratio found (its log10 when ``log_scale``).
     certified : (float, float)
         Enclosure of the ratio recomputed in ball arithmetic at the exact witness.
     point : dict
@@ -862,13 +928,17 @@ class TightnessResult:
     seed: int = 0
     saved: str | None = None
 
+    log_scale: bool = False
+
     @property
     def falsified(self) -> bool:
-        return bool(self.certified[0] > 1)
+        """The certified ratio exceeds 1 (its log10 exceeds 0 for log-scale bounds)."""
+        return bool(self.certified[0] > (0 if self.log_scale else 1))
 
     def summary(self) -> str:
         lo, hi = self.certified
-        s = (f"{self.id} (S={self.S}, A={self.A}, gamma={self.gamma}): best ratio lhs/rhs = {self.ratio:.6g} "
+        what = "log10 of the ratio lhs/rhs" if self.log_scale else "ratio lhs/rhs"
+        s = (f"{self.id} (S={self.S}, A={self.A}, gamma={self.gamma}): best {what} = {self.ratio:.6g} "
              f"(certified [{lo:.6g}, {hi:.6g}] at the exact witness) after {self.n_evals} evaluations, "
              f"{self.seconds:.1f} s")
         if self.known:
@@ -890,6 +960,7 @@ class TightnessResult:
                 "mdp": mdp_to_dict(MDP(_obj(p["P"]), _obj(p["r"]), p["gamma"], _obj(p["rho"]))),
                 "params": {k: encode_value(v) for k, v in p["params"].items()},
                 "known": self.known, "rediscovered": self.rediscovered,
+                "log_scale": self.log_scale,
                 "trajectory": [list(t) for t in self.trajectory], "n_evals": self.n_evals,
                 "budget": self.budget, "seed": self.seed}
 
@@ -988,7 +1059,8 @@ def tightness_search(id: str, *, S: int = 2, A: int = 2, gamma=Fraction(9, 10), 
     ratio_of(b, best_pt)  # fills derived parameters (D5's stationary point) into best_pt["params"]
     exact = _exact_point(b, best_pt)
     lo, hi, lhs, rhs, _ = certified_ratio(b, exact)
-    if not (math.isfinite(lo) and abs((lo + hi) / 2 - state["best"]) <= 1e-3 * max(1.0, abs(state["best"]))):
+    if b.fixed is None and not (math.isfinite(lo) and abs((lo + hi) / 2 - state["best"]) <= 1e-4 * abs(
+            state["best"]) + 1e-12):
         exact = _exact_point(b, best_pt, readable=None)  # rounding moved the ratio: keep the fine witness
         lo, hi, lhs, rhs, _ = certified_ratio(b, exact)
     known, redisc = {}, {}
@@ -999,11 +1071,16 @@ def tightness_search(id: str, *, S: int = 2, A: int = 2, gamma=Fraction(9, 10), 
         kval = _known_ratio(b, kp, seed)
         known[name] = kval
         redisc[name] = bool(state["best"] >= kval - 0.01 * abs(kval))
-    res = TightnessResult(id=b.id, text=b.text, S=S if b.fixed is None else exact["r"].shape[0], A=A if
-                          b.fixed is None else 4, gamma=exact["gamma"], ratio=float(state["best"]),
+    if b.id == "C1.grad":
+        S_, A_, g_ = C1_GRAD_H + 2, 4, Fraction(C1_GRAD_H, C1_GRAD_H + 1)
+    elif b.fixed is not None:
+        S_, A_, g_ = exact["r"].shape[0], 4, exact["gamma"]
+    else:
+        S_, A_, g_ = S, A, exact["gamma"]
+    res = TightnessResult(id=b.id, text=b.text, S=S_, A=A_, gamma=g_, ratio=float(state["best"]),
                           certified=(lo, hi), point=exact, lhs=_ball_text(lhs), rhs=_ball_text(rhs), known=known,
                           rediscovered=redisc, trajectory=state["traj"], n_evals=state["n"],
-                          seconds=time.perf_counter() - t0, budget=budget, seed=seed)
+                          seconds=time.perf_counter() - t0, budget=budget, seed=seed, log_scale=b.log_scale)
     if save:
         res.save(save)
     return res
