@@ -74,13 +74,28 @@ def test_optimal_visitation_gives_a_two_state_witness():
     assert not optimal_visitation_dominates(ce.case)
 
 
-def test_a_declared_exact_boolean_property_is_labelled_exact():
+def test_a_declared_exact_boolean_property_is_labelled_exact(half_witness):
+    from mdptheory.counterexamples.evidence import BALL, confirmation_label
+
     def prop(case):
         return optimal_visitation_dominates(case)
 
+    case = half_witness[0].case
+    assert confirmation_label(False, prop, case) == FLOAT_ON_RATIONAL
     prop.arithmetic = "exact"
-    ce = find_counterexample(prop, budget=200, seed=0, resize=False)
-    assert ce.confirmation == EXACT and ce.exact
+    assert confirmation_label(False, prop, case) == EXACT
+    prop.arithmetic = "ball"
+    assert confirmation_label(False, prop, case) == BALL
+    prop.arithmetic = "sometimes"
+    with pytest.raises(InvalidParameterError):
+        confirmation_label(False, prop, case)
+    # a report whose compared values are floats is not "exact", even in an exact-mode report
+    rep = claim_report(0.5, 0.25)
+    assert rep.mode == "float" and confirmation_label(rep, None, case) == FLOAT_ON_RATIONAL
+    rep = claim_report(Fraction(1, 2), Fraction(1, 4))
+    assert rep.mode == "exact" and confirmation_label(rep, None, case) == EXACT
+    rep.details["arithmetic"] = "float"
+    assert confirmation_label(rep, None, case) == FLOAT_ON_RATIONAL
 
 
 def test_minimize_merges_a_duplicate_state_and_refuses_non_witnesses():
