@@ -16,10 +16,10 @@ from .exceptions import MalformedFileError
 from .exceptions import MDPTheoryError
 from .exceptions import NumericalWarning
 from .mdp import MDP
-from .policy import as_policy
-from .policy import deterministic_policy
-from .policy import greedy_policy
-from .policy import uniform_policy
+from .policies.tabular import as_policy
+from .policies.tabular import deterministic_policy
+from .policies.tabular import greedy_policy
+from .policies.tabular import uniform_policy
 from .evaluation import PolicyEvaluation
 from .evaluation import evaluate
 from .evaluation import WARN_RELATIVE_ERROR
@@ -40,15 +40,17 @@ from .policies import NeuralSoftmax
 from .policies import TabularSoftmax
 from .gradients import value_gradient
 from .derivatives import value_hessian
-from .geometry import fisher
-from .geometry import natural_gradient
+from .fisher_information import fisher
+from .natural_gradients import natural_gradient
 
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "algorithms", "batch", "conjectures", "derivatives", "estimators", "evaluation", "exceptions", "families",
-    "fields", "finite_diff", "geometry", "io", "kl", "lemmas", "mdp", "optimal", "policies", "policy",
-    "search", "strategies", "symbolic", "trajectories",
+    "algorithms", "batch", "compatible_fa", "counterexamples", "derivatives", "estimators", "evaluation",
+    "exceptions", "families", "fields", "finite_diff", "modes", "fisher_information", "geometry", "io", "kl",
+    "lemmas", "mdp", "natural_gradients", "optimal", "policies", "strategies", "symbolic", "trajectories",
+    # deprecated aliases (import warns): policy -> policies, search/conjectures -> counterexamples
+    "conjectures", "policy", "search",
 )
 
 __all__ = [

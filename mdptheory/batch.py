@@ -10,7 +10,7 @@ and evaluates them together:
   ``P[b, s, a, s']``, ``r[b, s, a]``, ``pi[b, s, a]``.
 
 For every item :math:`k` the quantities are those of
-:func:`mdptheory.evaluate` (AJKS Ch. 1, THEORY A1–A2):
+:func:`mdptheory.evaluate` (AJKS Ch. 1, statement A1–A2):
 
 .. math::
 
@@ -51,11 +51,12 @@ import re
 
 import numpy as np
 
-from .evaluation import _lapack, evaluate
+from .evaluation import evaluate
+from .evaluation.dense import _lapack
 from .exceptions import InvalidMDPError, InvalidParameterError, InvalidPolicyError
 from .fields import EXACT, FLOAT, exact_array, format_index, is_exact_scalar
 from .mdp import DEFAULT_ROW_SUM_ATOL
-from .policy import DEFAULT_POLICY_ATOL, policy_is_exact
+from .policies.tabular import DEFAULT_POLICY_ATOL, policy_is_exact
 
 __all__ = [
     "BATCH_REFACTOR_MAX_STATES",
@@ -228,7 +229,7 @@ class BatchEvaluation:
         Returns
         -------
         ndarray, shape (K, S)
-            Each row sums to one and :math:`d_k \ge (1-\gamma)\mu_k` (THEORY A2).
+            Each row sums to one and :math:`d_k \ge (1-\gamma)\mu_k` (statement A2).
 
         Raises
         ------
@@ -355,7 +356,7 @@ def evaluate_policies(mdp, pis, *, mode: str | None = None) -> BatchEvaluation:
         (I - \gamma P^{\pi_k}) V_k = r^{\pi_k}, \quad
         Q_k = r + \gamma P V_k, \quad A_k = Q_k - V_k \qquad (k = 1, \dots, K)
 
-    (AJKS Ch. 1; THEORY A1).  Item ``k`` equals
+    (AJKS Ch. 1; statement A1).  Item ``k`` equals
     ``mdptheory.evaluate(mdp, pis[k])``.
 
     Parameters
@@ -448,7 +449,7 @@ def evaluate_batch(P, r, gamma, pi, rho=None) -> BatchEvaluation:
         Q_b = r_b + \gamma_b P_b V_b, \quad
         (I - \gamma_b P_b^{\pi_b})^\top d_b = (1-\gamma_b)\rho_b
 
-    (AJKS Ch. 1; THEORY A1–A2).  Item ``b`` equals
+    (AJKS Ch. 1; statement A1–A2).  Item ``b`` equals
     ``mdptheory.evaluate(MDP(P[b], r[b], gamma[b], rho[b]), pi[b])`` in float64.
 
     Parameters

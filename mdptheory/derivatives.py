@@ -1,6 +1,6 @@
 r"""Second and higher derivatives of :math:`V^{\pi_\theta}(\mu)`; the vanishing-gradient chain.
 
-**Hessian** (differentiate :math:`(I - \gamma P^\pi)V = r^\pi` twice; THEORY D4, C1).
+**Hessian** (differentiate :math:`(I - \gamma P^\pi)V = r^\pi` twice; statement D4, C1).
 With :math:`M = I - \gamma P^\pi`, :math:`c = r + \gamma P V` and
 :math:`w^\top = \mu^\top M^{-1}`,
 
@@ -30,7 +30,7 @@ i.e. :math:`\nabla^k V = k\gamma M^{-1}\,\mathrm{Sym}(D\otimes\nabla^{k-1}V)` fo
 :math:`k\ge 2`.  :func:`value_derivative_tensor` runs this recursion in exact
 rationals (the last step through the adjoint :math:`w`).
 
-**The chain of Prop. 10.1** (THEORY C1): :func:`chain_gradient_norm` and
+**The chain of Prop. 10.1** (statement C1): :func:`chain_gradient_norm` and
 :func:`chain_hessian_norm` compute :math:`\|\nabla V(s_0)\|_2` and
 :math:`\|\nabla^2 V(s_0)\|_F` at the horizons where the bound
 :math:`(1/3)^{H/4}` is meaningful (H ≥ 562, H ≥ 900), in exact rationals or
@@ -159,7 +159,7 @@ def _sym_sum(U, k):
 def value_derivative_tensor(mdp, param, theta, k, *, mu=None, mode=None) -> np.ndarray:
     r"""The k-th derivative tensor :math:`\nabla^k_\theta V^{\pi_\theta}(\mu)` for affine parameterizations.
 
-    For the direct parameterization (THEORY C1) :math:`P^\pi` and :math:`r^\pi`
+    For the direct parameterization (statement C1) :math:`P^\pi` and :math:`r^\pi`
     are affine in :math:`\theta`, so with :math:`D_i = \partial_i P^\pi`,
     :math:`T_1 = M^{-1}(\partial r^\pi + \gamma\,\partial P^\pi V)` and
 
@@ -289,10 +289,10 @@ def _sqrt_fraction_float(q: Fraction) -> float:
         ctx.prec = old
 
 
-# ---------------------------------------------------------------- the chain (THEORY C1)
+# ---------------------------------------------------------------- the chain (statement C1)
 @dataclass(frozen=True)
 class ChainDerivativeNorm:
-    r"""Norm of a derivative of :math:`V(s_0)` on the vanishing-gradient chain (THEORY C1).
+    r"""Norm of a derivative of :math:`V(s_0)` on the vanishing-gradient chain (statement C1).
 
     Attributes
     ----------
@@ -571,7 +571,7 @@ def _chain_norm(H, theta_a1, variant, prec, order):
 
 
 def chain_gradient_norm(H, theta_a1, *, variant: str = "left", prec: int | None = None) -> ChainDerivativeNorm:
-    r""":math:`\|\nabla_\theta V^{\pi_\theta}(s_0)\|_2` on the vanishing-gradient chain (THEORY C1, AJKS Prop. 10.1).
+    r""":math:`\|\nabla_\theta V^{\pi_\theta}(s_0)\|_2` on the vanishing-gradient chain (statement C1, AJKS Prop. 10.1).
 
     The chain (:func:`mdptheory.families.vanishing_gradient_chain`): states
     :math:`s_0..s_{H+1}`, :math:`\gamma = H/(H+1)`, :math:`a_1` moves right
@@ -632,7 +632,7 @@ def chain_gradient_norm(H, theta_a1, *, variant: str = "left", prec: int | None 
 
 def chain_hessian_norm(H, theta_a1, *, variant: str = "left", prec: int | None = DEFAULT_CHAIN_PREC
                        ) -> ChainDerivativeNorm:
-    r""":math:`\|\nabla^2_\theta V^{\pi_\theta}(s_0)\|_F` on the vanishing-gradient chain (THEORY C1).
+    r""":math:`\|\nabla^2_\theta V^{\pi_\theta}(s_0)\|_F` on the vanishing-gradient chain (statement C1).
 
     As in :func:`chain_gradient_norm`, only :math:`p_s = \theta_{s,a_1}` matters and
 

@@ -5,7 +5,7 @@ Trajectories of horizon :math:`T` are sampled from the model with a seeded
 vectorized draw per time step):
 :math:`s_0\sim\mu`, :math:`a_t\sim\pi(\cdot|s_t)`,
 :math:`s_{t+1}\sim P(\cdot|s_t,a_t)`.  The truncated REINFORCE estimators
-(AJKS Thm 9.4, Lemmas 9.7 and 9.9; THEORY B1–B3)
+(AJKS Thm 9.4, Lemmas 9.7 and 9.9; statement B1–B3)
 
 .. math::
 
@@ -32,7 +32,7 @@ import numpy as np
 from .evaluation import evaluate
 from .exceptions import InvalidParameterError
 from .fields import float_array
-from .policy import as_policy
+from .policies.tabular import as_policy
 
 __all__ = [
     "Trajectories",
@@ -136,7 +136,7 @@ def sample_trajectories(mdp, pi, *, n: int, T: int, mu=None, seed=None) -> Traje
     Examples
     --------
     >>> from mdptheory.families import chain
-    >>> from mdptheory.policy import uniform_policy
+    >>> from mdptheory.policies import uniform_policy
     >>> m = chain(3)
     >>> tr = sample_trajectories(m, uniform_policy(m), n=5, T=4, seed=0)
     >>> tr.states.shape, tr.rewards.shape
@@ -283,7 +283,7 @@ def _baseline_table(mdp, pi, baseline, S, A, T):
 
 def reinforce_samples(mdp, param, theta, *, n: int, T: int, mu=None, estimator: str = "reward_to_go",
                       baseline=None, discount: bool = True, seed=None, trajectories=None):
-    r"""Per-trajectory truncated REINFORCE estimates (AJKS Thm 9.4, Lemmas 9.7, 9.9; THEORY B1–B3).
+    r"""Per-trajectory truncated REINFORCE estimates (AJKS Thm 9.4, Lemmas 9.7, 9.9; statement B1–B3).
 
     .. math::
 
@@ -413,7 +413,7 @@ def td0_q(mdp, pi, *, n_steps: int, mu=None, lr_power: float = 0.6, normalized: 
             - Q(s_t,a_t)\Big),\qquad \alpha_t = n_t(s_t,a_t)^{-\text{lr\_power}},
 
     with :math:`c = 1`, or :math:`c = 1-\gamma` when ``normalized`` (the
-    normalised target of seed 000, whose fixed point is :math:`(1-\gamma)Q^\pi`),
+    normalised target of Liu et al. 2019, whose fixed point is :math:`(1-\gamma)Q^\pi`),
     :math:`n_t(s,a)` the visit count, on a single trajectory from
     :math:`s_0\sim\mu`.  With :math:`\tfrac12 < \text{lr\_power}\le 1` and every
     pair visited infinitely often it converges to :math:`Q^\pi` almost surely.

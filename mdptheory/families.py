@@ -19,7 +19,7 @@ chain, gridworld, gridworld_5x5, forest, bandit
     Textbook and toolbox examples with known values.
 nonconcave_tree, bandit_mei, vanishing_gradient_chain
     Counterexamples and lower-bound instances from the policy-gradient
-    literature (THEORY B4, B5, C1).
+    literature (statement B4, B5, C1).
 """
 
 from __future__ import annotations
@@ -607,7 +607,7 @@ def bandit_mei() -> MDP:
     r"""The three-armed bandit :math:`r = (1, 9/10, 1/10)` of Mei et al. (2020), exact.
 
     Witness that the softmax objective :math:`\theta \mapsto \pi_\theta^\top r`
-    is not concave (THEORY B5; Mei, Xiao, Szepesvári, Schuurmans 2020, "On the
+    is not concave (statement B5; Mei, Xiao, Szepesvári, Schuurmans 2020, "On the
     global convergence rates of softmax policy gradient methods", Prop. 1):
     :math:`\theta = 0` gives 2/3, :math:`\theta = (\ln 9, \ln 16, \ln 25)` gives
     259/500 and their midpoint :math:`(\ln 3, \ln 4, \ln 5)` gives 71/120, and
@@ -643,7 +643,7 @@ def nonconcave_tree(r=1, *, gamma=Fraction(9, 10), exact=True) -> MDP:
     :math:`\tfrac{9}{16} + \tfrac{1}{16} > 2\cdot\tfrac14`, the value is not concave
     in :math:`\theta`: this refutes concavity (and hence any convexity-based
     global-optimality argument) of the softmax policy-gradient objective
-    (THEORY B4; AJKS, *Reinforcement Learning: Theory and Algorithms*, Lemma 9.5).
+    (statement B4; AJKS, *Reinforcement Learning: Theory and Algorithms*, Lemma 9.5).
 
     Parameters
     ----------
@@ -697,7 +697,7 @@ def vanishing_gradient_chain(H, *, variant="left", exact=True) -> MDP:
     uniform initialisation) the gradient norms of :math:`V(s_0)` are at most
     :math:`(1/3)^{H/4}` while the suboptimality is at least
     :math:`(H+1)/8 - (H+1)^2/3^H`: this refutes the idea that exact gradient
-    ascent from a uniform start makes polynomial progress (THEORY C1; AJKS,
+    ascent from a uniform start makes polynomial progress (statement C1; AJKS,
     *Reinforcement Learning: Theory and Algorithms*, Prop. 10.1).
 
     Parameters

@@ -6,7 +6,7 @@ For a parameterized policy :math:`\pi_\theta` the value solves the linear system
 
     (I - \gamma P^{\pi_\theta})\, V = r^{\pi_\theta},
 
-so, differentiating in :math:`\theta_i` (THEORY B1),
+so, differentiating in :math:`\theta_i` (statement B1),
 
 .. math::
 
@@ -27,7 +27,7 @@ from the evaluation): it uses neither the score, nor :math:`Q` or :math:`A`
 from the evaluation, nor the policy gradient theorem.
 
 The theorem's forms are computed from their own formulas (AJKS Thm 9.4 /
-THEORY B1, and Lemma 10.2 / THEORY D2 for tabular softmax):
+statement B1, and Lemma 10.2 / statement D2 for tabular softmax):
 
 .. math::
 
@@ -216,7 +216,7 @@ def value_gradient(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
             \Big(r(s,a) + \gamma\sum_{s'}P(s'|s,a)V^\pi(s')\Big),
         \qquad w^\top = \mu^\top(I - \gamma P^\pi)^{-1},
 
-    i.e. :math:`w^\top(\partial r^\pi + \gamma(\partial P^\pi)V)` (THEORY B1).
+    i.e. :math:`w^\top(\partial r^\pi + \gamma(\partial P^\pi)V)` (statement B1).
     One adjoint solve, shared with the evaluation's factorization; the
     Jacobian enters through ``param.jacobian_vjp``.  Independent of the policy
     gradient theorem: no score, no :math:`Q`/:math:`A` from the evaluation.
@@ -263,7 +263,7 @@ def value_jacobian(mdp, param, theta, *, mode=None) -> np.ndarray:
         \partial V = (I - \gamma P^\pi)^{-1}\big(\partial r^\pi + \gamma(\partial P^\pi)V\big),
 
     one forward solve with ``n_params`` right-hand sides
-    :math:`G[s, i] = \sum_a\partial_i\pi(a|s)(r + \gamma P V)(s, a)` (THEORY B1).
+    :math:`G[s, i] = \sum_a\partial_i\pi(a|s)(r + \gamma P V)(s, a)` (statement B1).
     :math:`\mu^\top` times the result equals :func:`value_gradient`.
     """
     st = _prepare(mdp, param, theta, mode)
@@ -274,7 +274,7 @@ def value_jacobian(mdp, param, theta, *, mode=None) -> np.ndarray:
 
 # ---------------------------------------------------------------- policy gradient theorem
 def pg_q_form(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
-    r"""Policy gradient theorem, Q-form (AJKS Thm 9.4; THEORY B1).
+    r"""Policy gradient theorem, Q-form (AJKS Thm 9.4; statement B1).
 
     .. math::
 
@@ -290,7 +290,7 @@ def pg_q_form(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
 
 
 def pg_advantage_form(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
-    r"""Policy gradient theorem, advantage form (AJKS Thm 9.4 with the baseline :math:`V^\pi`; THEORY B1).
+    r"""Policy gradient theorem, advantage form (AJKS Thm 9.4 with the baseline :math:`V^\pi`; statement B1).
 
     .. math::
 
@@ -305,7 +305,7 @@ def pg_advantage_form(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
 
 
 def softmax_gradient_closed_form(mdp, param, theta, *, mu=None, mode=None) -> np.ndarray:
-    r"""Tabular softmax gradient in closed form (AJKS Lemma 10.2; THEORY D2).
+    r"""Tabular softmax gradient in closed form (AJKS Lemma 10.2; statement D2).
 
     .. math::
 

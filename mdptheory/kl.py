@@ -17,7 +17,7 @@ the transition factors cancel in the likelihood ratio, so
 and at :math:`\theta = \theta_t` its gradient vanishes and its Hessian is the
 summed Fisher information
 :math:`\sum_{h<H}\mathbb{E}_{s_h}\mathbb{E}_{a\sim\pi}[\nabla\log\pi\,\nabla\log\pi^\top]`
-(AJKS Claim 12.5; THEORY G2).  This module computes each side by its own
+(AJKS Claim 12.5; statement G2).  This module computes each side by its own
 route: the divergence, its gradient and its Hessian either by propagating the
 state distributions :math:`\Pr(s_h = \cdot)` or by literal enumeration of all
 trajectories (tiny MDPs), and the Fisher sum (:func:`trajectory_fisher`)
@@ -39,7 +39,7 @@ import numpy as np
 from .evaluation import DEFAULT_BALL_PREC, policy_matrices
 from .exceptions import InvalidParameterError
 from .fields import BALL, EXACT, FLOAT, exact_array, float_array, from_fmpq_mat, is_exact_scalar, to_fmpq_mat
-from .policy import as_policy, policy_is_exact
+from .policies.tabular import as_policy, policy_is_exact
 
 __all__ = [
     "kl_policy",
@@ -89,7 +89,7 @@ def kl_policy(pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC) -> np.ndarray:
         \ \ge 0,
 
     with :math:`0\log(0/x) = 0` and :math:`+\infty` when some
-    :math:`\pi'(a|s) = 0 < \pi(a|s)` (Gibbs' inequality; THEORY D7, E3).
+    :math:`\pi'(a|s) = 0 < \pi(a|s)` (Gibbs' inequality; statement D7, E3).
 
     Parameters
     ----------
@@ -158,7 +158,7 @@ def weighted_kl(d, pi, pi2, *, mode=None, prec=DEFAULT_BALL_PREC):
 
         \mathbb{E}_{s\sim d}\,\mathrm{KL}(\pi_s\,\|\,\pi'_s)
 
-    (THEORY E3, D7).  States with :math:`d(s) = 0` contribute 0 even when their
+    (statement E3, D7).  States with :math:`d(s) = 0` contribute 0 even when their
     divergence is infinite.
 
     Parameters
@@ -350,7 +350,7 @@ def trajectory_kl(mdp, param, theta_t, theta, H, *, mu=None, method="propagate",
         = \sum_{h<H}\mathbb{E}_{s_h\sim\Pr^{\theta_t}}
           \mathrm{KL}\big(\pi_{\theta_t}(\cdot|s_h)\,\|\,\pi_\theta(\cdot|s_h)\big)
 
-    (AJKS §12.3; THEORY G2).
+    (AJKS §12.3; statement G2).
 
     Parameters
     ----------
@@ -440,7 +440,7 @@ def trajectory_kl_gradient(mdp, param, theta_t, theta=None, H=1, *, mu=None, mod
 
     :math:`c(s,a) = \mathbb{E}_{\tau\sim\Pr^{\theta_t}}\#\{h<H : (s_h,a_h) = (s,a)\}`.
     At :math:`\theta = \theta_t` it is 0, since the score has mean zero under
-    :math:`\pi_{\theta_t}` (AJKS Claim 12.5; THEORY G2).
+    :math:`\pi_{\theta_t}` (AJKS Claim 12.5; statement G2).
 
     Parameters
     ----------
@@ -482,7 +482,7 @@ def trajectory_kl_hessian(mdp, param, theta_t, theta=None, H=1, *, mu=None, mode
         \nabla^2\log\pi = \frac{\nabla^2\pi}{\pi} - \nabla\log\pi\,\nabla\log\pi^\top,
 
     computed from ``param.probs_hessian`` and ``param.score`` (no Fisher-matrix
-    formula is used).  At :math:`\theta = \theta_t`, Claim 12.5 (THEORY G2)
+    formula is used).  At :math:`\theta = \theta_t`, Claim 12.5 (statement G2)
     says it equals :func:`trajectory_fisher`; ``method="enumerate"`` sums over
     every trajectory literally, which makes that comparison an independent check.
 
@@ -527,7 +527,7 @@ def trajectory_fisher(mdp, param, theta, H, *, mu=None, mode=None) -> np.ndarray
         \left[\nabla\log\pi_\theta(a|s_h)\,\nabla\log\pi_\theta(a|s_h)^\top\right]
 
     with the state distributions propagated by :func:`horizon_state_distributions`
-    (THEORY G2: :math:`H` times the Fisher matrix of the average visitation).
+    (statement G2: :math:`H` times the Fisher matrix of the average visitation).
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ it terminates with an optimal policy after finitely many improvements) or
 iteration works in exact rationals throughout — every evaluation is an exact
 solve by :func:`mdptheory.evaluate`, every comparison is exact — and returns
 :math:`V^*`, :math:`Q^*` and a deterministic :math:`\pi^*` with Bellman
-optimality residual exactly 0, which is checked (THEORY A4).
+optimality residual exactly 0, which is checked (statement A4).
 
 References: M. L. Puterman (1994), *Markov Decision Processes*, Wiley, §6.3–6.4;
 A. Agarwal, N. Jiang, S. Kakade, W. Sun, *Reinforcement Learning: Theory and
@@ -37,11 +37,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from .evaluation import _prefers_direct, evaluate
+from .evaluation import evaluate
+from .evaluation.sparse import _prefers_direct
 from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError
 from .mdp import MDP
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
-from .policy import as_policy, deterministic_policy
+from .policies.tabular import as_policy, deterministic_policy
 
 __all__ = [
     "OptimalSolution",
@@ -207,7 +208,7 @@ def q_from_v(mdp, V) -> np.ndarray:
 
         Q(s, a) = r(s, a) + \gamma \sum_{s'} P(s'|s, a)\, V(s')
 
-    (AJKS Ch. 1; for :math:`V = V^\pi` this is :math:`Q^\pi`, THEORY A1).  Exact
+    (AJKS Ch. 1; for :math:`V = V^\pi` this is :math:`Q^\pi`, statement A1).  Exact
     rationals when the MDP and ``V`` are exact, float64 otherwise; sparse MDPs
     use their CSR matrix.
 
@@ -308,7 +309,7 @@ def _float_work(mdp):
     if not fm.is_sparse and S >= _SPARSE_MIN_STATES:
         fm = _sparse_copy_if_sparse(fm)
     if fm.is_sparse:
-        # one cost model for evaluate() and solve(): mdptheory.evaluation._prefers_direct
+        # one cost model for evaluate() and solve(): mdptheory.evaluation.sparse._prefers_direct
         method = "direct" if _prefers_direct(fm) else "krylov"
     else:
         method = "dense"

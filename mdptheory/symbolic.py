@@ -12,7 +12,7 @@ is a rational function of the positive variables :math:`z_{s,a}`, of the
 rewards, of :math:`\gamma` and (optionally) of the transition probabilities.
 This module builds them exactly, so that identities such as the softmax
 policy-gradient formula (AJKS Lemma 10.2) or the block form of the Fisher
-matrix (THEORY E1) can be *proven* for all parameter values by
+matrix (statement E1) can be *proven* for all parameter values by
 ``is_zero(lhs - rhs)``, rather than tested at points.
 
 Arithmetic is fraction-free: the Bellman system is multiplied row by row by
@@ -356,7 +356,7 @@ def _evaluate_rf(smdp, mu=None):
 
 
 def symbolic_evaluation(smdp, *, mu=None) -> SymbolicEvaluation:
-    r"""V, Q, A and the visitation of the softmax policy as rational functions (THEORY A1, A2).
+    r"""V, Q, A and the visitation of the softmax policy as rational functions (statement A1, A2).
 
     .. math::
 
@@ -409,7 +409,7 @@ def symbolic_gradient(smdp, *, mu=None) -> np.ndarray:
 
 
 def symbolic_softmax_gradient(smdp, *, mu=None) -> np.ndarray:
-    r"""The softmax policy gradient in closed form (AJKS Lemma 10.2; THEORY D2).
+    r"""The softmax policy gradient in closed form (AJKS Lemma 10.2; statement D2).
 
     .. math::
 
@@ -456,7 +456,7 @@ def symbolic_score(smdp) -> np.ndarray:
 
         \frac{\partial\log\pi(a|s)}{\partial\theta_{s',b}}
         = \frac{z_{s',b}}{\pi(a|s)}\frac{\partial\pi(a|s)}{\partial z_{s',b}}
-        \;(= 1[s=s'](1[a=b] - \pi(b|s)),\ \text{THEORY D1})
+        \;(= 1[s=s'](1[a=b] - \pi(b|s)),\ \text{statement D1})
 
     Returns
     -------
@@ -469,7 +469,7 @@ def symbolic_score(smdp) -> np.ndarray:
 
 
 def symbolic_fisher(smdp, *, mu=None) -> np.ndarray:
-    r"""The Fisher matrix :math:`F_\mu(\theta)` from its definition, symbolically (THEORY E1).
+    r"""The Fisher matrix :math:`F_\mu(\theta)` from its definition, symbolically (statement E1).
 
     .. math::
 

@@ -1,6 +1,6 @@
 r"""Exact truncated-horizon trajectory expectations: REINFORCE against :math:`\nabla V_T`.
 
-REINFORCE (AJKS Thm 9.4, THEORY B1) has an infinite sum; over a horizon
+REINFORCE (AJKS Thm 9.4, statement B1) has an infinite sum; over a horizon
 :math:`T` it becomes checkable exactly.  With
 :math:`R_T = \sum_{t<T}\gamma^t r(s_t, a_t)`, :math:`s_0\sim\mu`,
 :math:`a_t\sim\pi(\cdot|s_t)`, :math:`s_{t+1}\sim P(\cdot|s_t,a_t)`:
@@ -13,8 +13,8 @@ REINFORCE (AJKS Thm 9.4, THEORY B1) has an infinite sum; over a horizon
       = E\Big[\sum_{t<T}\nabla\log\pi(a_t|s_t)\sum_{u=t}^{T-1}\gamma^u r(s_u,a_u)\Big]
       = E\Big[\sum_{t<T}\nabla\log\pi(a_t|s_t)\Big(\sum_{u=t}^{T-1}\gamma^u r(s_u,a_u) - \gamma^t b(s_t)\Big)\Big]
 
-(the full-return, reward-to-go (Lemma 9.7, THEORY B3) and baseline (Lemma 9.9,
-THEORY B2) estimators).  :func:`pg_reinforce_truncated` computes the chosen
+(the full-return, reward-to-go (Lemma 9.7, statement B3) and baseline (Lemma 9.9,
+statement B2) estimators).  :func:`pg_reinforce_truncated` computes the chosen
 expectation either by literally enumerating every trajectory of positive
 probability (``method="enumerate"``, the reference for tiny problems) or by
 dynamic programming (``method="dp"``, see the function for what exactly is
@@ -144,7 +144,7 @@ def truncated_value(mdp, param, theta, T, *, mu=None, mode=None):
 
 
 def truncated_value_gradient(mdp, param, theta, T, *, mu=None, mode=None) -> np.ndarray:
-    r""":math:`\nabla_\theta V_T(\mu)` by differentiating the finite sum (THEORY B1).
+    r""":math:`\nabla_\theta V_T(\mu)` by differentiating the finite sum (statement B1).
 
     Forward recursion from :math:`V_0 = 0`, :math:`\partial V_0 = 0`:
 

@@ -343,7 +343,7 @@ NOTEBOOKS["02_global_optimality_npg"] = notebook(
         * softmax gradient ascent with $\eta = 1/\beta$, $\beta = 8/(1-\gamma)^3$: Lemma 9.6 bounds
           $\min_{t<T}\|\nabla V_t\|^2 \le 2\beta(V^*(\mu) - V_0(\mu))/T$, and Mei et al. (2020) give
           $V^* - V_t \le 16S\|d_\mu^{\pi^*}/\mu\|_\infty^2\|1/\mu\|_\infty / (c^2(1-\gamma)^6 t)$ with
-          $c = \min_{k\le t}\min_s\pi_k(a^*(s)|s)$ (constants unconfirmed, see THEORY D7);
+          $c = \min_{k\le t}\min_s\pi_k(a^*(s)|s)$ (constants unconfirmed, see statement D7);
         * log-barrier ascent on $L_\lambda$ (Thm 10.4): once $\|\nabla L_\lambda\| \le \lambda/(2|S||A|)$,
           $V^*(\rho) - V(\rho) \le 2\lambda\|d_\rho^{\pi^*}/\mu\|_\infty/(1-\gamma)$;
         * NPG with step $\eta$ (Thm 10.7): $V^*(\rho) - V_T(\rho) \le \log|A|/(\eta T) + 1/((1-\gamma)^2 T)$.
@@ -704,7 +704,7 @@ NOTEBOOKS["04_trust_regions"] = notebook(
 
 
 # ---------------------------------------------------------------------------
-# 05: AMPO (seed 001)
+# 05: AMPO (Alfano et al. 2023)
 # ---------------------------------------------------------------------------
 
 NOTEBOOKS["05_ampo"] = notebook(
@@ -715,7 +715,7 @@ NOTEBOOKS["05_ampo"] = notebook(
     With tabular energies and an exact fit it is policy mirror descent (PMD) with the KL mirror map, whose
     gap decays linearly when the step sizes grow geometrically, $\eta_{k+1} = \eta_k/\gamma$. With features
     that cannot represent the target, the regression error $\epsilon_{\mathrm{approx}}$ sets a floor.
-    The linear-rate constant drawn below is THEORY H2's derived form (the paper's and Xiao's published
+    The linear-rate constant drawn below is statement H2's derived form (the paper's and Xiao's published
     constants are unconfirmed); the floors are measured, not predicted.
     """,
     [
@@ -753,7 +753,7 @@ NOTEBOOKS["05_ampo"] = notebook(
         fig, ax = plt.subplots(figsize=(6.5, 4.2))
         for sched, r in runs.items():
             ax.semilogy(k, np.maximum(r["gaps"], 1e-16), "o-", ms=3, label=f"AMPO, {sched} steps")
-        ax.semilogy(k, bound, "k--", label="derived linear bound (THEORY H2)")
+        ax.semilogy(k, bound, "k--", label="derived linear bound (statement H2)")
         ax.set_xlabel("iteration $k$")
         ax.set_ylabel(r"$V^*(\rho) - V^{\pi_k}(\rho)$ (floored at 1e-16)")
         ax.set_title(rf"Tabular AMPO, $\eta_0$ = {eta0}, $\gamma$ = {gamma}")
@@ -803,19 +803,19 @@ NOTEBOOKS["05_ampo"] = notebook(
 
 
 # ---------------------------------------------------------------------------
-# 06: Neural PPO (seed 000)
+# 06: Neural PPO (Liu et al. 2019)
 # ---------------------------------------------------------------------------
 
 NOTEBOOKS["06_neural_ppo"] = notebook(
     "Neural PPO (Liu, Cai, Yang, Wang 2019)",
     r"""
-    Neural PPO (Algorithm 1 of seed 000) represents the energy $f$ of the policy $\pi\propto\exp(f/\tau_k)$
+    Neural PPO (Algorithm 1 of Liu et al. 2019) represents the energy $f$ of the policy $\pi\propto\exp(f/\tau_k)$
     and the action-value $Q$ by two-layer ReLU networks of width $m$, evaluates each policy by projected TD
     and improves it by projected SGD towards the KL-regularised target $\tau_{k+1}(\beta_k^{-1}Q + \tau_k^{-1}f)$,
     with $\beta_k = \beta\sqrt K$. Its objective is $\mathcal L(\pi) = \mathbb E_{s\sim\nu^*}\tilde V^\pi(s)$ on the
     stationary distribution $\nu^*$ of $\pi^*$. The paper proves $\min_{k<K}\mathcal L(\pi^*) - \mathcal L(\pi_k) = O(1/\sqrt K)$
     up to the evaluation and improvement errors, which shrink as $m$ grows. Here every $\mathcal L(\pi_k)$ is
-    an exact evaluation; the reference curve is the bound derived in THEORY I4 for the *ideal* algorithm
+    an exact evaluation; the reference curve is the bound derived in statement I4 for the *ideal* algorithm
     (exact evaluation and improvement), $(\beta^2\log|A| + R_{\max}^2/2)/((1-\gamma)\beta\sqrt K)$ — derived,
     not the paper's constant.
     """,
@@ -848,7 +848,7 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
         for width, b in best.items():
             ax.loglog(Ks, b, "o-", label=f"Neural PPO, width m = {width}")
         ax.loglog(Ks, ideal, "ks-", label="ideal (exact Q, exact improvement)")
-        ax.loglog(Ks, reference, "k--", label=r"derived bound $\propto 1/\sqrt{K}$ (THEORY I4)")
+        ax.loglog(Ks, reference, "k--", label=r"derived bound $\propto 1/\sqrt{K}$ (statement I4)")
         ax.set_xlabel("number of iterations $K$")
         ax.set_ylabel(r"$\min_{k<K}\ \mathcal{L}(\pi^*) - \mathcal{L}(\pi_k)$")
         ax.set_title(r"Neural PPO: best gap against $K$")
@@ -859,7 +859,7 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
         The theorem bounds the gap from above; it does not say a sampled run trails the ideal one. The
         network steps' errors are not adversarial, and a run may be ahead of or behind the ideal iterates.
         The measured evaluation and improvement errors of one run (exact expectations under the model's
-        distributions, seed 000's $\epsilon'_k$ and $\epsilon_{k+1}$):
+        distributions, Liu et al. (2019)'s $\epsilon'_k$ and $\epsilon_{k+1}$):
         """),
         code(r'''
         K = Ks[-1]
@@ -894,7 +894,7 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
 NOTEBOOKS["07_counterexamples"] = notebook(
     "Counterexamples, found and shrunk live",
     r"""
-    `mdptheory.conjectures` is a catalogue of plausible-sounding claims that are false, each with the true
+    `mdptheory.counterexamples` holds a catalogue of plausible-sounding claims that are false, each with the true
     statement it is often confused with. `run_conjecture` searches random small MDPs with Hypothesis,
     shrinks the first violation to a minimal case, rationalises it and re-checks it in exact arithmetic;
     `check_true_counterpart` runs the same search against the true statement and should find nothing.
@@ -902,7 +902,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
     """,
     [
         code(r'''
-        from mdptheory import conjectures
+        from mdptheory.counterexamples import catalogue as conjectures
 
         for name in conjectures.conjecture_names():
             c = conjectures.get_conjecture(name)
@@ -911,7 +911,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
         md(r"""
         ## 1. "The discounted visitation dominates the start distribution": $d_\rho^\pi \ge \rho$
 
-        The true statement is $d_\rho^\pi \ge (1-\gamma)\rho$ (THEORY A2).
+        The true statement is $d_\rho^\pi \ge (1-\gamma)\rho$ (statement A2).
         """),
         code(r'''
         name = "visitation_geq_rho"
@@ -996,7 +996,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
 NOTEBOOKS["08_counterexample_gallery"] = notebook(
     "Counterexample gallery: minimal witnesses, drawn, and how tight the constants are",
     r"""
-    Every refuted entry of `mdptheory.conjectures`, searched with its budget and seed, minimised to a
+    Every refuted entry of `mdptheory.counterexamples.catalogue`, searched with its budget and seed, minimised to a
     state-minimal witness (`mdptheory.counterexamples.minimize`), drawn as a graph, described
     (transitions `s —a (p, r)→ s′`, $\rho$, $\gamma$, the policies, $V$, $d$ and the violated claim with
     both sides exact) and re-checked from its exact data. Then the other direction: for the bounds with a
@@ -1012,7 +1012,7 @@ NOTEBOOKS["08_counterexample_gallery"] = notebook(
         the same runs. `confirmation` says in which arithmetic the claim was seen to fail.
         """),
         code(r'''
-        from mdptheory import conjectures
+        from mdptheory.counterexamples import catalogue as conjectures
         from mdptheory.counterexamples.describe import draw
 
         refuted = [n for n in conjectures.conjecture_names() if conjectures.get_conjecture(n).expected == "refuted"]

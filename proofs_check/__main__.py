@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from mdptheory.exceptions import InvalidParameterError
     from mdptheory.lemmas import FALSIFIED, statements
-    from mdptheory.lemmas.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, run_suite
+    from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, run_suite
 
     try:
         sts = statements(args.select)

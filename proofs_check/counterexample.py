@@ -6,9 +6,9 @@
     python -m proofs_check counterexample visitation_geq_rho --true   # search the true counterpart
     python -m proofs_check counterexample --docs docs/counterexamples.md
 
-Runs the search of :mod:`mdptheory.conjectures` with the entry's budget and
+Runs the search of :mod:`mdptheory.counterexamples.catalogue` with the entry's budget and
 seed and prints the witness as a theorist reads it
-(:meth:`~mdptheory.search.Counterexample.describe`: transitions, rho, gamma,
+(:meth:`~mdptheory.counterexamples.Counterexample.describe`: transitions, rho, gamma,
 policies, V, d, the violated claim with both sides); ``--json`` adds the
 witness as indented exact JSON.  ``--docs PATH`` regenerates the catalogue
 page of every entry's witness.
@@ -41,7 +41,7 @@ def _parser():
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from mdptheory.conjectures import conjecture_names, get_conjecture
+    from mdptheory.counterexamples import conjecture_names, get_conjecture
     from mdptheory.exceptions import InvalidParameterError
 
     if args.list:

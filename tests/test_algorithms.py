@@ -345,7 +345,7 @@ def test_ppo_trace_matches_public_surrogate(small):
 
 
 def test_cpi_steps_are_mixtures_with_the_greedy_policy():
-    from mdptheory.policy import greedy_policy
+    from mdptheory.policies import greedy_policy
 
     m = random_mdp(4, 3, gamma=0.8, seed=7)
     res = cpi(m, T=5, alpha=0.3)
@@ -385,7 +385,7 @@ def test_one_evaluation_per_iteration(small, monkeypatch, name):
 def test_result_as_dict_keeps_huge_rationals():
     big = Fraction(1, 7**6000)  # a 5,000-digit denominator: beyond str(int)'s default limit
     res = OptimizationResult("x", exact=True, v_star=big, rho=np.array([Fraction(1)], dtype=object))
-    res.record_iterate(np.array([[Fraction(1)]], dtype=object), big)
+    res._record_iterate(np.array([[Fraction(1)]], dtype=object), big)
     from flint import fmpz
 
     d = res.as_dict()

@@ -82,7 +82,7 @@ def test_evaluate_policies_matches_evaluate(S):
 # ------------------------------------------------------------ invariants (independent of evaluate)
 @given(seed=st.integers(0, 2**32 - 1), B=st.integers(1, 5), S=st.sampled_from([1, 2, 5, 30]), A=st.integers(1, 3))
 def test_batch_invariants(seed, B, S, A):
-    """Bellman equations, Q = r + gamma P V, d sums to one and d >= (1 - gamma) rho (THEORY A1-A2)."""
+    """Bellman equations, Q = r + gamma P V, d sums to one and d >= (1 - gamma) rho (statement A1-A2)."""
     P, r, gamma, pi, rho = _batch(seed, B, S, A)
     be = evaluate_batch(P, r, gamma, pi, rho)
     d = be.visitation()
@@ -280,7 +280,7 @@ def _exact_mdp(seed, S, A, big):
 
 @given(seed=st.integers(0, 2**32 - 1), S=st.integers(1, 6), A=st.integers(1, 3), big=st.booleans())
 def test_exact_evaluation_identities(seed, S, A, big):
-    """Exact mode: Bellman equations, Q, A, P_pi and d hold with equality (THEORY A1-A2)."""
+    """Exact mode: Bellman equations, Q, A, P_pi and d hold with equality (statement A1-A2)."""
     m, pi = _exact_mdp(seed, S, A, big)
     ev = evaluate(m, pi)
     g = m.gamma

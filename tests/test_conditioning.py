@@ -24,7 +24,7 @@ from mdptheory.families import garnet, gridworld
 from mdptheory.geometry import natural_gradient, npg_closed_form, softmax_fisher_blocks
 from mdptheory.gradients import gradient_float_tolerance, softmax_gradient_closed_form, value_gradient
 from mdptheory.lemmas.foundations import bellman_equations, performance_difference, visitation_identities
-from mdptheory.lemmas.report import FALSIFIED, UNDECIDED, VERIFIED
+from mdptheory.lemmas.framework.report import FALSIFIED, UNDECIDED, VERIFIED
 from mdptheory.policies import TabularSoftmax
 
 

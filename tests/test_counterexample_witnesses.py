@@ -12,8 +12,8 @@ from mdptheory.counterexamples.evidence import (EXACT, FLOAT_ON_RATIONAL, claim_
                                                 report_to_data)
 from mdptheory.counterexamples.minimize import is_state_minimal, minimize_case, simpler_rationals
 from mdptheory.exceptions import InvalidParameterError
-from mdptheory.lemmas import CheckReport
-from mdptheory.search import Case, Counterexample, find_counterexample, load_counterexample
+from mdptheory.lemmas.framework.report import CheckReport
+from mdptheory.counterexamples import Case, Counterexample, find_counterexample, load_counterexample
 
 HALF, NINE = Fraction(1, 2), Fraction(9, 10)
 

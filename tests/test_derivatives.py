@@ -72,7 +72,7 @@ def test_exact_softmax_hessian_structured_equals_dense_and_is_smooth(mdp, data):
     assert all(isinstance(x, F) for x in H.flat)
     assert (H == H.T).all()
     assert (H == value_hessian(mdp, EnergyPolicy(S, A), q)).all()  # dense generic route
-    # THEORY D4: V(rho) is 8/(1-gamma)^3-smooth for rewards in [0, 1]; ||H||_2 <= ||H||_F
+    # statement D4: V(rho) is 8/(1-gamma)^3-smooth for rewards in [0, 1]; ||H||_2 <= ||H||_F
     beta = 8 / (1 - mdp.gamma) ** 3
     assert np.linalg.norm(H.astype(float), 2) <= float(beta) * (1 + 1e-9)
 

@@ -9,7 +9,7 @@ from mdptheory.estimators import (baseline_variance_reduction, mc_estimate, norm
 from mdptheory.exceptions import InvalidParameterError
 from mdptheory.families import random_mdp
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.sampling import baseline_monte_carlo, reinforce_monte_carlo, reward_to_go_monte_carlo
+from mdptheory.lemmas.policy_gradients import baseline_monte_carlo, reinforce_monte_carlo, reward_to_go_monte_carlo
 from mdptheory.policies import Direct, TabularSoftmax
 from mdptheory.trajectories import truncated_value, truncated_value_gradient
 

@@ -1,4 +1,4 @@
-r"""Invariants of policy evaluation on generated MDPs and policies (THEORY A1, A2).
+r"""Invariants of policy evaluation on generated MDPs and policies (statement A1, A2).
 
 Exact mode is checked with no tolerance.  Float results are compared with the
 exact ones under a tolerance derived from conditioning:

@@ -139,7 +139,7 @@ def test_bandits():
     assert not bandit([0.5, 1.0]).is_exact
     m = bandit_mei()
     assert m.r.tolist() == [[1, F(9, 10), F(1, 10)]]
-    # THEORY B5 witness: pi = (9, 16, 25)/50 and (3, 4, 5)/12
+    # statement B5 witness: pi = (9, 16, 25)/50 and (3, 4, 5)/12
     v = lambda w: evaluate(m, np.array([[F(x, sum(w)) for x in w]], dtype=object)).V[0]  # noqa: E731
     assert v((1, 1, 1)) == F(2, 3) and v((9, 16, 25)) == F(259, 500) and v((3, 4, 5)) == F(71, 120)
     assert F(2, 3) + F(259, 500) > 2 * F(71, 120)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mdptheory import MDP, MDPTheoryError, evaluate
 from mdptheory.io import from_json, mdp_from_dict, to_json
-from mdptheory.policy import as_policy
+from mdptheory.policies import as_policy
 
 COUNTS = Counter()
 

@@ -284,7 +284,7 @@ def test_lemmas_11_1_and_11_2_loglinear_exact():
 
 
 def test_q_npg_and_npg_coincide_with_tabular_features():
-    """THEORY F3: with one-hot features the compatible error is 0 and the two updates coincide."""
+    """statement F3: with one-hot features the compatible error is 0 and the two updates coincide."""
     mdp = small_exact_mdp()
     phi = np.eye(6, dtype=int).reshape(3, 2, 6)
     param = LogLinear(phi)

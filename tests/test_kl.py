@@ -1,4 +1,4 @@
-"""KL divergences between policies and trajectory distributions (THEORY G2, AJKS Claim 12.5)."""
+"""KL divergences between policies and trajectory distributions (statement G2, AJKS Claim 12.5)."""
 
 import math
 from fractions import Fraction as F

@@ -5,7 +5,7 @@ is a defect)."""
 import pytest
 
 from mdptheory.lemmas import FALSIFIED, VERIFIED, statements
-from mdptheory.lemmas.runner import DEFAULT_CASES, run_statement
+from mdptheory.lemmas.framework.runner import DEFAULT_CASES, run_statement
 
 ALL = statements()
 SEED = 0

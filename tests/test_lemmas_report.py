@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from mdptheory.lemmas.report import (FALSIFIED, UNDECIDED, VERIFIED, CheckReport, compare_identity,
+from mdptheory.lemmas.framework.report import (FALSIFIED, UNDECIDED, VERIFIED, CheckReport, compare_identity,
                                      compare_inequality, float_tolerance)
 
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from mdptheory.exceptions import InvalidParameterError
-from mdptheory.families import bandit, bandit_mei, forest
+from mdptheory.families import bandit, bandit_mei, forest, random_mdp
 from mdptheory.lemmas import FALSIFIED, UNDECIDED, VERIFIED
 from mdptheory.lemmas.softmax import (_barrier_hessian, _exact_sym_upper_check, exact_softmax_derivative,
-                                      softmax_gradient, softmax_score, softmax_smoothness)
+                                      mei_rates, softmax_gradient, softmax_pg_monotone, softmax_score,
+                                      softmax_smoothness)
 from mdptheory.policies import LogRational, TabularSoftmax
 
 
@@ -89,3 +90,31 @@ def test_smoothness_bandit_loop_and_gamma_zero_barrier_constant():
 def test_smoothness_rejects_rewards_outside_unit_interval():
     with pytest.raises(InvalidParameterError, match=r"r\[0, 0\]"):
         softmax_smoothness(bandit([2, 0], gamma=F(1, 2)), LogRational([1, 1]))
+
+
+# ------------------------------------------------ convergence checkers of this section
+def test_bandit_remark_exact_values():
+    """Mei et al.'s remark, by hand: r = (5, 4, 4), pi = (2e, 1/2 - 2e, 1/2)."""
+    from mdptheory.gradients import value_gradient
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = bandit([5, 4, 4])
+    e = F(1, 10)
+    g = value_gradient(m, TabularSoftmax(1, 3), LogRational([2 * e, F(1, 2) - 2 * e, F(1, 2)]))
+    # d V / d theta_a = pi_a (r_a - V), V = 4 + 2e
+    assert list(g) == [2 * e * (1 - 2 * e), (F(1, 2) - 2 * e) * (-2 * e), F(1, 2) * (-2 * e)]
+    assert sum(x * x for x in g) == e**2 * (6 - 24 * e + 32 * e**2)
+
+
+def test_mei_exact_report_verified_and_witnessed():
+    m = random_mdp(2, 2, gamma=F(1, 2), seed=4, exact=True)
+    rep = mei_rates(m, eps_bandit=F(1, 7), skew=F(50), mode="exact")
+    assert rep.verdict == VERIFIED and rep.mode == "exact"
+    assert rep.witness["mdp"] is m
+
+
+def test_monotone_checker_reports_slope():
+    m = random_mdp(3, 2, gamma=0.5, seed=8)
+    rep = softmax_pg_monotone(m, T=10)
+    assert rep.verdict == VERIFIED
+    assert rep.details["measured_log_gap_slope"] < 0

@@ -5,7 +5,7 @@ import pytest
 
 from mdptheory.exceptions import InvalidParameterError
 from mdptheory.lemmas import FALSIFIED, UNDECIDED, VERIFIED, statements
-from mdptheory.lemmas import symbolic_proofs as sp
+from mdptheory import lemmas as sp
 
 
 def test_every_symbolic_statement_is_symbolic_only_with_one_case():

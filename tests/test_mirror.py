@@ -12,7 +12,7 @@ from mdptheory.algorithms import ampo, pmd_step, policy_mirror_descent, simplex_
 from mdptheory.exceptions import InvalidParameterError
 from mdptheory.families import bandit, random_mdp
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.mirror import ampo_reduction, pmd_linear_convergence, pmd_step_improvement
+from mdptheory.lemmas.mirror_descent import ampo_reduction, pmd_linear_convergence, pmd_step_improvement
 from mdptheory.optimal import solve
 from mdptheory.policies import LogLinear, TabularSoftmax
 

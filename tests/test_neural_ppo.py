@@ -11,7 +11,7 @@ from mdptheory.algorithms import (ideal_energies, ideal_neural_ppo, neural_ppo, 
 from mdptheory.exceptions import InvalidParameterError
 from mdptheory.families import random_mdp
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.neural import (kl_regularized_improvement, neural_ppo_rate, ppo_schedule_identity,
+from mdptheory.lemmas.neural_ppo import (kl_regularized_improvement, neural_ppo_rate, ppo_schedule_identity,
                                      stationary_performance_difference)
 
 F = Fraction

@@ -49,6 +49,9 @@ def test_python3_kernel_is_this_interpreter():
 def test_notebook_executes(path):
     nb = nbformat.read(path, as_version=4)
     env = dict(os.environ, MDPTHEORY_NOTEBOOK_SMALL="1")
+    # the kernel runs in notebooks/: put this checkout first so it imports the package under test
+    root = str(NOTEBOOK_DIR.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     client.execute(env=env)      # raises CellExecutionError on any error, incl. a FALSIFIED verdict

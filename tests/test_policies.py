@@ -66,7 +66,7 @@ def test_probs_on_simplex_and_score_has_zero_mean(seed):
         np.testing.assert_allclose(pi.sum(axis=1), 1.0, atol=1e-12)
         sc = param.score(th)
         assert sc.shape == (param.n_states, param.n_actions, param.n_params)
-        # Lemma 9.9 / THEORY B2: sum_a pi(a|s) grad log pi(a|s) = 0
+        # Lemma 9.9 / statement B2: sum_a pi(a|s) grad log pi(a|s) = 0
         mean = np.einsum("sa,sai->si", pi, sc)
         np.testing.assert_allclose(mean, 0.0, atol=1e-12 * max(1.0, np.abs(sc).max()))
         np.testing.assert_allclose(param.jacobian(th), pi[:, :, None] * sc, atol=1e-14)

@@ -47,9 +47,9 @@ def test_broken_variants_exit_zero_only_when_all_falsified(capsys):
 
 def test_falsified_run_exits_nonzero_and_saves_witness(tmp_path, monkeypatch, capsys):
     # a registry holding only a broken statement: the run must fail and save an exact witness
-    from mdptheory.lemmas import registry
+    from mdptheory.lemmas.framework import registry
     from mdptheory.lemmas.foundations import _A1, bellman_equations
-    from mdptheory.lemmas.registry import Statement
+    from mdptheory.lemmas.framework.registry import Statement
 
     def broken(**kw):
         kw["variant"] = "drop_gamma"

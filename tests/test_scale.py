@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mdptheory import MDP, evaluate
-from mdptheory.evaluation import _prefers_direct
+from mdptheory.evaluation.sparse import _prefers_direct
 from mdptheory.exceptions import InvalidParameterError
 from mdptheory.families import chain, forest, garnet, gridworld
 from mdptheory.geometry import natural_gradient, npg_closed_form
@@ -73,7 +73,7 @@ def test_solver_choice_follows_structure():
 
 
 def test_direct_solver_respects_the_fill_cap(monkeypatch):
-    from mdptheory import evaluation
+    from mdptheory.evaluation import sparse as evaluation
 
     m = gridworld(300, 300, sparse=True, gamma=0.9999)
     b, h, _ = evaluation._sparse_structure(m)

@@ -160,7 +160,7 @@ def compatible_fit(ev, X, d, *, target):
         b = \sum_{s,a}\nu(s,a)\,\phi(s,a)\,y(s,a),\qquad \nu = d(s)\pi(a|s),
 
     with :math:`y = A^\pi` (``target="advantage"``) or :math:`Q^\pi` (``"q"``)
-    (AJKS Lemmas 11.1-11.2; THEORY F1-F3).  The same operations as
+    (AJKS Lemmas 11.1-11.2; statement F1-F3).  The same operations as
     ``compatible_fa`` (hence the same digits), reusing the factorization of
     ``ev`` instead of evaluating the policy a second time.
 

@@ -1,4 +1,4 @@
-r"""Conservative policy iteration (Kakade & Langford 2002; AJKS §12.1, Lemma 12.1, Thm 12.2; THEORY G1).
+r"""Conservative policy iteration (Kakade & Langford 2002; AJKS §12.1, Lemma 12.1, Thm 12.2; statement G1).
 
 .. math::
 
@@ -32,7 +32,7 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
-from ..policy import as_policy, greedy_policy, uniform_policy
+from ..policies.tabular import as_policy, greedy_policy, uniform_policy
 from ._common import check_T, distribution, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
 
@@ -40,7 +40,7 @@ __all__ = ["cpi", "cpi_step_size"]
 
 
 def cpi_step_size(advantage_gap, gamma, reward_range=1):
-    r"""The step size maximising the CPI improvement bound (AJKS Thm 12.2; THEORY G1).
+    r"""The step size maximising the CPI improvement bound (AJKS Thm 12.2; statement G1).
 
     .. math::
 
@@ -57,7 +57,7 @@ def cpi_step_size(advantage_gap, gamma, reward_range=1):
 
 def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=None,
         progress=None) -> OptimizationResult:
-    r"""Conservative policy iteration with exact advantages (AJKS Lemma 12.1, Thm 12.2; THEORY G1).
+    r"""Conservative policy iteration with exact advantages (AJKS Lemma 12.1, Thm 12.2; statement G1).
 
     .. math::
 
@@ -134,7 +134,7 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
     ev = evaluate(m, pi)
     message = f"completed T = {T} iterations"
     for t in range(T + 1):
-        res.record_iterate(pi, (rho * ev.V).sum(), theta=None)
+        res._record_iterate(pi, (rho * ev.V).sum(), theta=None)
         res.extras["value_mu"].append((mu * ev.V).sum())
         if t == T:
             break
@@ -156,8 +156,8 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
         pi_next = (1 - a_t) * pi + a_t * greedy
         pi_next.flags.writeable = False
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
-        res.record_step(grad_norm=adv_gap, step_size=a_t, kl=kl, kl_max=kl_max, advantage_gap=adv_gap,
+        res._record_step(grad_norm=adv_gap, step_size=a_t, kl=kl, kl_max=kl_max, advantage_gap=adv_gap,
                         greedy=actions)
         pi = pi_next
         ev = evaluate(m, pi)
-    return res.finish(True, message)
+    return res._finish(True, message)

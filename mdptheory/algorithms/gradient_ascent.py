@@ -1,6 +1,6 @@
 r"""Exact gradient ascent on the tabular softmax: plain and log-barrier regularised.
 
-Softmax policy gradient (AJKS §10.1, Thm 10.3; THEORY D3, B6):
+Softmax policy gradient (AJKS §10.1, Thm 10.3; statement D3, B6):
 
 .. math::
 
@@ -10,10 +10,10 @@ Softmax policy gradient (AJKS §10.1, Thm 10.3; THEORY D3, B6):
     = \frac{1}{1-\gamma}\, d_\mu^{\pi_\theta}(s)\, \pi_\theta(a|s)\, A^{\pi_\theta}(s,a)
 
 (Lemma 10.2).  :math:`V^{\pi_\theta}(\mu)` is :math:`\beta`-smooth with
-:math:`\beta = 8/(1-\gamma)^3` (THEORY D4), so :math:`\eta = 1/\beta = (1-\gamma)^3/8`
+:math:`\beta = 8/(1-\gamma)^3` (statement D4), so :math:`\eta = 1/\beta = (1-\gamma)^3/8`
 is the default step size.
 
-Log-barrier gradient ascent (AJKS §10.2, Thm 10.4, Cor. 10.5; THEORY D5, D6)
+Log-barrier gradient ascent (AJKS §10.2, Thm 10.4, Cor. 10.5; statement D5, D6)
 ascends
 
 .. math::
@@ -50,7 +50,7 @@ __all__ = ["softmax_policy_gradient", "log_barrier_policy_gradient", "softmax_be
 
 def softmax_beta(gamma) -> float:
     r"""Smoothness constant :math:`\beta = 8/(1-\gamma)^3` of :math:`\theta\mapsto V^{\pi_\theta}(\mu)`
-    for the tabular softmax (Agarwal et al. 2021, Lemma D.4; Mei et al. 2020, Lemma 7; THEORY D4).
+    for the tabular softmax (Agarwal et al. 2021, Lemma D.4; Mei et al. 2020, Lemma 7; statement D4).
 
     .. math::
 
@@ -63,7 +63,7 @@ def softmax_beta(gamma) -> float:
 
 
 def log_barrier_beta(gamma, lam, n_states) -> float:
-    r"""Smoothness constant of the log-barrier objective (AJKS Thm 10.4 / Cor. 10.5; THEORY D4).
+    r"""Smoothness constant of the log-barrier objective (AJKS Thm 10.4 / Cor. 10.5; statement D4).
 
     .. math::
 
@@ -107,7 +107,7 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
     ev = evaluate_float(fm, pi)
     stop = f"completed T = {T} iterations"
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         v_mu = float(mu @ ev.V)
         res.extras["value_mu"].append(v_mu)
         d_mu = ev.visitation(mu)
@@ -117,7 +117,7 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
             res.extras["objective"].append(v_mu + lam / (S * A) * float(np.sum(logp)))
         gnorm = float(np.linalg.norm(grad))
         if not np.all(np.isfinite(grad)):
-            return res.finish(False, f"non-finite gradient at iteration {t}")
+            return res._finish(False, f"non-finite gradient at iteration {t}")
         if t == T:
             res.extras.setdefault("final_grad_norm", []).append(gnorm)
             break
@@ -128,15 +128,15 @@ def _run(name, mdp, *, eta, T, theta0, mu, rho, gradient, lam, gtol, progress, o
         theta = theta + eta * grad
         pi_next, logp = softmax_rows(param, theta)
         kl, kl_max = kl_trace(pi_next, pi, d_mu if same_rho else visitation_from(ev, rho, g))
-        res.record_step(grad_norm=gnorm, step_size=eta, kl=kl, kl_max=kl_max)
+        res._record_step(grad_norm=gnorm, step_size=eta, kl=kl, kl_max=kl_max)
         pi = pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, stop)
+    return res._finish(True, stop)
 
 
 def softmax_policy_gradient(mdp, *, T: int, eta=None, theta0=None, mu=None, rho=None, gradient="closed_form",
                             gtol=None, progress=None) -> OptimizationResult:
-    r"""Exact softmax policy gradient ascent (AJKS Thm 10.3; THEORY D3, B6, D7).
+    r"""Exact softmax policy gradient ascent (AJKS Thm 10.3; statement D3, B6, D7).
 
     .. math::
 
@@ -192,7 +192,7 @@ def softmax_policy_gradient(mdp, *, T: int, eta=None, theta0=None, mu=None, rho=
 
 def log_barrier_policy_gradient(mdp, *, lam, T: int, eta=None, theta0=None, mu=None, rho=None,
                                 gradient="closed_form", gtol=None, progress=None) -> OptimizationResult:
-    r"""Gradient ascent on the log-barrier regularised objective (AJKS Thm 10.4, Cor. 10.5; THEORY D5, D6).
+    r"""Gradient ascent on the log-barrier regularised objective (AJKS Thm 10.4, Cor. 10.5; statement D5, D6).
 
     .. math::
 

@@ -1,6 +1,6 @@
-r"""Policy mirror descent (PMD) and approximate mirror policy optimization (AMPO) (seed 001; THEORY H1–H3).
+r"""Policy mirror descent (PMD) and approximate mirror policy optimization (AMPO) (Alfano et al. 2023; statement H1–H3).
 
-Tabular PMD (Xiao 2022; Alfano, Yuan, Rebeschini 2023, seed 001):
+Tabular PMD (Xiao 2022; Alfano, Yuan, Rebeschini 2023):
 
 .. math::
 
@@ -23,9 +23,9 @@ with two mirror maps:
 
 Step sizes: ``schedule="constant"`` (:math:`\eta_k = \eta_0`) or
 ``"geometric"`` (:math:`\eta_{k+1} = \eta_k/\gamma`, the schedule of Xiao's
-linear rate and of AMPO's linear convergence; THEORY H2).
+linear rate and of AMPO's linear convergence; statement H2).
 
-AMPO (seed 001) replaces the exact :math:`Q` by a fitted energy :math:`f^\theta`:
+AMPO (Alfano et al. 2023) replaces the exact :math:`Q` by a fitted energy :math:`f^\theta`:
 
 .. math::
 
@@ -51,7 +51,7 @@ from ..exceptions import InvalidParameterError
 from ..fields import exact_array, float_array, is_exact_scalar
 from ..geometry import npg_update
 from ..policies.softmax import log_softmax
-from ..policy import as_policy, policy_is_exact, uniform_policy
+from ..policies.tabular import as_policy, policy_is_exact, uniform_policy
 from ._common import check_T, check_positive, distribution, evaluate_float, float_mdp, kl_moved, v_star
 from .result import OptimizationResult
 
@@ -122,7 +122,7 @@ def simplex_projection(Y) -> np.ndarray:
 
 
 def pmd_step(pi, Q, eta, *, mirror: str = "kl") -> np.ndarray:
-    r"""One policy-mirror-descent step (THEORY H1; seed 001; Xiao 2022).
+    r"""One policy-mirror-descent step (statement H1; Alfano et al. 2023; Xiao 2022).
 
     .. math::
 
@@ -163,7 +163,7 @@ def pmd_step(pi, Q, eta, *, mirror: str = "kl") -> np.ndarray:
 
 
 def pmd_step_sizes(eta0, gamma, T: int, *, schedule: str = "geometric") -> list:
-    r"""The step sizes :math:`\eta_0, \dots, \eta_{T-1}` of PMD/AMPO (THEORY H2).
+    r"""The step sizes :math:`\eta_0, \dots, \eta_{T-1}` of PMD/AMPO (statement H2).
 
     .. math::
 
@@ -202,7 +202,7 @@ def _mode_of(mdp, pi0, eta0, mirror, mode):
 
 def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "constant", T: int, pi0=None,
                           mode=None, rho=None, progress=None) -> OptimizationResult:
-    r"""Tabular policy mirror descent with exact :math:`Q^{\pi_k}` (THEORY H1, H2; seed 001; Xiao 2022).
+    r"""Tabular policy mirror descent with exact :math:`Q^{\pi_k}` (statement H1, H2; Alfano et al. 2023; Xiao 2022).
 
     .. math::
 
@@ -211,8 +211,8 @@ def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "con
         \eta_{k+1} = \eta_k \text{ or } \eta_k/\gamma.
 
     Every iterate improves on every state, :math:`V^{\pi_{k+1}} \ge V^{\pi_k}`
-    (THEORY H1), and with :math:`\eta_{k+1} = \eta_k/\gamma` the gap decays
-    linearly (THEORY H2, checked by :func:`mdptheory.lemmas.pmd_linear_convergence`).
+    (statement H1), and with :math:`\eta_{k+1} = \eta_k/\gamma` the gap decays
+    linearly (statement H2, checked by :func:`mdptheory.lemmas.pmd_linear_convergence`).
 
     Parameters
     ----------
@@ -266,7 +266,7 @@ def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "con
     ev = evaluate(m, pi, mode=mode) if exact else evaluate_float(m, pi)
     zero = Fraction(0) if exact else 0.0
     for k in range(T + 1):
-        res.record_iterate(pi, sum((x * y for x, y in zip(rho, ev.V)), zero) if exact else float(rho @ ev.V))
+        res._record_iterate(pi, sum((x * y for x, y in zip(rho, ev.V)), zero) if exact else float(rho @ ev.V))
         if k == T:
             break
         pi_next = pmd_step(pi, ev.Q, etas[k], mirror=mirror)
@@ -274,15 +274,15 @@ def policy_mirror_descent(mdp, *, mirror: str = "kl", eta0, schedule: str = "con
         kl = kl_max = None
         if mirror == "kl":
             kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
-        res.record_step(grad_norm=moved, step_size=etas[k], kl=kl, kl_max=kl_max, V=ev.V)
+        res._record_step(grad_norm=moved, step_size=etas[k], kl=kl, kl_max=kl_max, V=ev.V)
         pi = pi_next
         ev = evaluate(m, pi, mode=mode) if exact else evaluate_float(m, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")
 
 
 # ---------------------------------------------------------------- AMPO
 def ampo_target(Q, pi, eta, *, log_pi=None) -> np.ndarray:
-    r"""The regression target of AMPO's Step I (seed 001; THEORY H3).
+    r"""The regression target of AMPO's Step I (Alfano et al. 2023; statement H3).
 
     .. math::
 
@@ -315,7 +315,7 @@ def _fit_weights(d, pi, S, A, kind):
 def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = "lstsq",
          weighting: str = "uniform_actions", theta0=None, mu=None, rho=None, sgd_steps: int = 500,
          sgd_lr: float = 0.5, batch_size: int = 16, seed=None, progress=None) -> OptimizationResult:
-    r"""Approximate mirror policy optimization, AMPO (Alfano, Yuan, Rebeschini 2023, seed 001; THEORY H3).
+    r"""Approximate mirror policy optimization, AMPO (Alfano, Yuan, Rebeschini 2023; statement H3).
 
     .. math::
 
@@ -329,13 +329,13 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
     :math:`\theta_{s,a}`, log-linear :math:`\theta^\top\phi(s,a)`, a two-layer
     network, ...).  :math:`\pi_0` is ``param.probs(theta0)``.
 
-    The fitting distribution :math:`\mathcal D_k` is not specified by seed 001;
+    The fitting distribution :math:`\mathcal D_k` is not specified by Alfano et al. 2023;
     the default ``weighting="uniform_actions"`` uses
     :math:`\mathcal D_k(s,a) = d_\mu^{\pi_k}(s)/|\mathcal A|` (every action of a
     visited state is fitted, not only those :math:`\pi_k` favours);
     ``weighting="occupancy"`` uses :math:`d_\mu^{\pi_k}(s)\pi_k(a|s)`.  In the
     tabular case with :math:`\mu > 0` and an exact fit both reduce AMPO to the
-    KL-PMD step of :func:`policy_mirror_descent` (THEORY H3).
+    KL-PMD step of :func:`policy_mirror_descent` (statement H3).
 
     Parameters
     ----------
@@ -371,7 +371,7 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
     OptimizationResult
         ``extras["approx_error"][k]`` is Step I's error
         :math:`\epsilon_k = \mathbb E_{\mathcal D_k}(f^{\theta_{k+1}} - y_k)^2`
-        (the :math:`\epsilon_\mathrm{approx}` of seed 001), ``grad_norms[k]`` the
+        (the :math:`\epsilon_\mathrm{approx}` of Alfano et al. 2023), ``grad_norms[k]`` the
         norm :math:`\|\theta_{k+1} - \theta_k\|_2`.
     """
     if step1 not in ("lstsq", "sgd"):
@@ -411,7 +411,7 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
     log_pi = np.asarray(param.log_probs(theta), dtype=float)  # kept in log space: pi may underflow to 0
     ev = evaluate_float(fm, pi)
     for k in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if k == T:
             break
         eta = etas[k]
@@ -436,11 +436,11 @@ def ampo(mdp, param, *, eta0, schedule: str = "geometric", T: int, step1: str = 
         err = float(np.sum(W * (f_next - y) ** 2))
         log_pi_next = log_softmax(eta * f_next)
         if not np.all(np.isfinite(log_pi_next)):
-            return res.finish(False, f"stopped at iteration {k}: the energies eta_k f are no longer finite")
+            return res._finish(False, f"stopped at iteration {k}: the energies eta_k f are no longer finite")
         pi_next = np.exp(log_pi_next)
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(rho))
-        res.record_step(grad_norm=float(np.linalg.norm(theta_next - theta)), step_size=eta, kl=kl, kl_max=kl_max,
+        res._record_step(grad_norm=float(np.linalg.norm(theta_next - theta)), step_size=eta, kl=kl, kl_max=kl_max,
                         approx_error=err)
         theta, pi, log_pi = theta_next, pi_next, log_pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")

@@ -1,4 +1,4 @@
-r"""Neural PPO / TRPO (Liu, Cai, Yang, Wang 2019; seed 000; THEORY I1–I4).
+r"""Neural PPO / TRPO (Liu, Cai, Yang, Wang 2019; statement I1–I4).
 
 Energy-based policies :math:`\pi_{\theta_k}\propto\exp(\tau_k^{-1}f_{\theta_k})` whose
 energy :math:`f_\theta = \mathrm{NN}(\theta; m_f)` and critic
@@ -25,7 +25,7 @@ and the projection).  Iteration :math:`k` of Algorithm 1:
 5. :math:`\pi_{\theta_{k+1}}\propto\exp(\tau_{k+1}^{-1}f_{\theta_{k+1}})`.
 
 The step is the closed form of the KL-regularised improvement (Proposition 3.1;
-THEORY I1): :math:`\arg\max_\pi\mathbb E_{\nu_k}[\langle Q,\pi\rangle - \beta_k\mathrm{KL}(\pi\|\pi_{\theta_k})]
+statement I1): :math:`\arg\max_\pi\mathbb E_{\nu_k}[\langle Q,\pi\rangle - \beta_k\mathrm{KL}(\pi\|\pi_{\theta_k})]
 \propto\exp(\beta_k^{-1}Q + \tau_k^{-1}f_{\theta_k})`.
 
 Conventions (the paper's): :math:`\nu_\pi` is the *stationary* state
@@ -48,9 +48,10 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import exact_array, float_array, is_exact_scalar
+from ..modes import resolve_mode, solve_linear
 from ..policies import NeuralSoftmax
 from ..policies.softmax import log_softmax
-from ..policy import as_policy
+from ..policies.tabular import as_policy
 from ._common import check_T, check_positive, distribution, float_mdp, kl_moved, optimum
 from .result import OptimizationResult
 
@@ -60,7 +61,7 @@ __all__ = ["stationary_distribution", "ppo_schedule", "ideal_energies", "neural_
 
 # ---------------------------------------------------------------- stationary distributions
 def stationary_distribution(mdp, pi, *, start=None, mode=None) -> np.ndarray:
-    r"""A stationary distribution :math:`\nu = \nu P^\pi` of the chain of ``pi`` (seed 000's :math:`\nu_\pi`).
+    r"""A stationary distribution :math:`\nu = \nu P^\pi` of the chain of ``pi`` (Liu et al. (2019)'s :math:`\nu_\pi`).
 
     .. math::
 
@@ -87,8 +88,6 @@ def stationary_distribution(mdp, pi, *, start=None, mode=None) -> np.ndarray:
     -------
     ndarray, shape (S,)
     """
-    from ..lemmas._common import resolve_mode, solve_linear
-
     mode = resolve_mode(mdp, pi, mode=mode)
     exact = mode == "exact"
     m = mdp if exact else float_mdp(mdp)
@@ -120,7 +119,7 @@ def stationary_distribution(mdp, pi, *, start=None, mode=None) -> np.ndarray:
 
 # ---------------------------------------------------------------- schedules and ideal energies
 def ppo_schedule(beta, K: int):
-    r"""Penalties and temperatures of Neural PPO (seed 000, Algorithm 1; THEORY I2).
+    r"""Penalties and temperatures of Neural PPO (Liu et al. 2019, Algorithm 1; statement I2).
 
     .. math::
 
@@ -145,7 +144,7 @@ def ppo_schedule(beta, K: int):
 
 
 def ideal_energies(Qs, *, beta, K: int) -> list:
-    r"""Energies of the ideal update, by the recursion of Algorithm 1 (seed 000; THEORY I2).
+    r"""Energies of the ideal update, by the recursion of Algorithm 1 (Liu et al. 2019; statement I2).
 
     .. math::
 
@@ -184,7 +183,7 @@ def _normalised_Q(ev, gamma):
 
 
 def neural_ppo_objective(mdp, *, start=None):
-    r"""The objective of seed 000: :math:`\pi\mapsto\mathcal L(\pi) = \mathbb E_{s\sim\nu^*}\tilde V^\pi(s)`.
+    r"""The objective of Liu et al. 2019: :math:`\pi\mapsto\mathcal L(\pi) = \mathbb E_{s\sim\nu^*}\tilde V^\pi(s)`.
 
     .. math::
 
@@ -239,7 +238,7 @@ def _trpo_beta(Q, log_pi, nu, delta, lo, hi):
 
 
 def ideal_neural_ppo(mdp, *, beta, K: int, start=None, progress=None) -> OptimizationResult:
-    r"""Neural PPO with exact policy evaluation and exact improvement (seed 000; THEORY I2, I4).
+    r"""Neural PPO with exact policy evaluation and exact improvement (Liu et al. 2019; statement I2, I4).
 
     .. math::
 
@@ -269,16 +268,16 @@ def ideal_neural_ppo(mdp, *, beta, K: int, start=None, progress=None) -> Optimiz
     pi = np.full((S, A), 1.0 / A)
     for k in range(K + 1):
         ev = evaluate(fm, pi, mode="float")
-        res.record_iterate(pi, (1.0 - float(fm.gamma)) * float(nu @ ev.V))
+        res._record_iterate(pi, (1.0 - float(fm.gamma)) * float(nu @ ev.V))
         if k == K:
             break
         Q = _normalised_Q(ev, fm.gamma)
         f = taus[k + 1] * (Q / betas[k] + f / taus[k])
         pi_next = np.exp(log_softmax(f / taus[k + 1]))
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(nu))
-        res.record_step(step_size=betas[k], kl=kl, kl_max=kl_max, Q=Q, f=f, tau=taus[k + 1])
+        res._record_step(step_size=betas[k], kl=kl, kl_max=kl_max, Q=Q, f=f, tau=taus[k + 1])
         pi = pi_next
-    return res.finish(True, f"completed K = {K} iterations")
+    return res._finish(True, f"completed K = {K} iterations")
 
 
 def _sample_index(rng, cdf_rows):
@@ -291,7 +290,7 @@ def _sample_index(rng, cdf_rows):
 def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = None, K: int = 10, beta=1.0,
                R=1.0, R_q=None, td_steps: int = 200, sgd_steps: int = 200, td_lr=None, sgd_lr=None,
                variant: str = "ppo", delta=0.1, start=None, seed=None, progress=None) -> OptimizationResult:
-    r"""Neural PPO/TRPO, Algorithm 1 of Liu, Cai, Yang, Wang (2019) (seed 000; THEORY I4).
+    r"""Neural PPO/TRPO, Algorithm 1 of Liu, Cai, Yang, Wang (2019) (Liu et al. 2019; statement I4).
 
     .. math::
 
@@ -357,9 +356,9 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
         :math:`\beta_k`, ``grad_norms`` :math:`\|\theta_{k+1} - \theta(0)\|_2`.
         ``extras``: ``"eval_error"`` — the policy-evaluation error
         :math:`\mathbb E_{\sigma_k}(Q_{\omega_k} - \tilde Q^{\pi_{\theta_k}})^2`
-        (seed 000's :math:`\epsilon'_k`); ``"improvement_error"`` —
+        (Liu et al. (2019)'s :math:`\epsilon'_k`); ``"improvement_error"`` —
         :math:`\mathbb E_{\tilde\sigma_k}(f_{\theta_{k+1}} - \tau_{k+1}(\beta_k^{-1}Q_{\omega_k}
-        + \tau_k^{-1}f_{\theta_k}))^2` (seed 000's :math:`\epsilon_{k+1}`);
+        + \tau_k^{-1}f_{\theta_k}))^2` (Liu et al. (2019)'s :math:`\epsilon_{k+1}`);
         ``"ideal_improvement_error"`` — the same against the exact
         :math:`\tilde Q^{\pi_{\theta_k}}`; ``"tau"`` — :math:`\tau_{k+1}`;
         all expectations exact (the model's distributions), not sampled.
@@ -408,7 +407,7 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
     pi = pi0.copy()
     for k in range(K + 1):
         ev = evaluate(fm, pi, mode="float")
-        res.record_iterate(pi, (1.0 - g) * float(nu_star @ ev.V), theta=theta_k)
+        res._record_iterate(pi, (1.0 - g) * float(nu_star @ ev.V), theta=theta_k)
         if k == K:
             break
         Q_true = _normalised_Q(ev, g)
@@ -459,8 +458,8 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
         ideal_error = float(np.sum(sigma_tilde * (f_next - ideal_target) ** 2))
         pi_next = np.exp(log_softmax(f_next / tau_next))
         kl, kl_max = kl_moved(pi_next, pi, ev.visitation(nu_star))
-        res.record_step(grad_norm=float(np.linalg.norm(theta_next - f_net.theta0)), step_size=beta_k, kl=kl,
+        res._record_step(grad_norm=float(np.linalg.norm(theta_next - f_net.theta0)), step_size=beta_k, kl=kl,
                         kl_max=kl_max, eval_error=eval_error, improvement_error=impr_error,
                         ideal_improvement_error=ideal_error, tau=tau_next)
         f_k, tau_k, theta_k, pi = f_next, tau_next, theta_next, pi_next
-    return res.finish(True, f"completed K = {K} iterations")
+    return res._finish(True, f"completed K = {K} iterations")

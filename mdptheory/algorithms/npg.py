@@ -1,6 +1,6 @@
 r"""Natural policy gradient: tabular softmax (closed form and through :math:`F^\dagger`) and log-linear NPG / Q-NPG.
 
-Tabular softmax NPG (AJKS §10.3, Lemma 10.6, Thm 10.7; THEORY E2–E4):
+Tabular softmax NPG (AJKS §10.3, Lemma 10.6, Thm 10.7; statement E2–E4):
 
 .. math::
 
@@ -15,7 +15,7 @@ is :math:`(1-\gamma)^{-1}A` up to a per-state constant, which cancels in the
 softmax).  The closed-form update does not involve :math:`\mu` at all, so the
 iterates are the same for every start distribution.
 
-Log-linear NPG and Q-NPG (AJKS §11.2; THEORY F3, F4): for
+Log-linear NPG and Q-NPG (AJKS §11.2; statement F3, F4): for
 :math:`\pi_\theta(a|s)\propto\exp(\theta^\top\phi(s,a))`,
 
 .. math::
@@ -54,7 +54,7 @@ __all__ = ["natural_policy_gradient", "loglinear_npg", "npg_log_normalizer"]
 
 
 def npg_log_normalizer(pi, A, eta, gamma) -> np.ndarray:
-    r"""Per-state log-normaliser of the NPG update (AJKS Lemma 10.8; THEORY E3).
+    r"""Per-state log-normaliser of the NPG update (AJKS Lemma 10.8; statement E3).
 
     .. math::
 
@@ -108,7 +108,7 @@ def _npg_step(pi, Adv, eta, one_minus_gamma):
 
 def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None, mu=None, rho=None,
                             progress=None) -> OptimizationResult:
-    r"""Tabular softmax NPG with exact advantages (AJKS Lemma 10.6, Thm 10.7; THEORY E2–E4).
+    r"""Tabular softmax NPG with exact advantages (AJKS Lemma 10.6, Thm 10.7; statement E2–E4).
 
     .. math::
 
@@ -172,7 +172,7 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
     ev = evaluate_float(fm, pi)
     c = 1.0 - g
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         Adv = ev.advantage
@@ -187,16 +187,16 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
             theta = theta + eta * w
             pi_next = param.probs(theta)
         kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g))
-        res.record_step(grad_norm=float(np.linalg.norm(w_min)), step_size=eta, kl=kl, kl_max=kl_max,
+        res._record_step(grad_norm=float(np.linalg.norm(w_min)), step_size=eta, kl=kl, kl_max=kl_max,
                         log_Z=log_Z)
         pi = pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")
 
 
 def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=None, rho=None,
                   progress=None) -> OptimizationResult:
-    r"""NPG or Q-NPG for a log-linear policy with exact regression (AJKS §11.2, Lemma 11.3; THEORY F3, F4).
+    r"""NPG or Q-NPG for a log-linear policy with exact regression (AJKS §11.2, Lemma 11.3; statement F3, F4).
 
     .. math::
 
@@ -257,7 +257,7 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
     pi = param.probs(theta)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         # compatible_fa / q_npg_weights on this iteration's evaluation (no second solve)
@@ -268,8 +268,8 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
         pi_next = param.probs(theta)
         kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g))
         wn = float(np.linalg.norm(w))
-        res.record_step(grad_norm=wn, step_size=eta, kl=kl, kl_max=kl_max, w=w, w_norm=wn,
+        res._record_step(grad_norm=wn, step_size=eta, kl=kl, kl_max=kl_max, w=w, w_norm=wn,
                         fit_error=float(fit.error))
         pi = pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")

@@ -1,4 +1,4 @@
-r"""PPO with the exact clipped surrogate (Schulman et al. 2017; AJKS §12.4; THEORY G4).
+r"""PPO with the exact clipped surrogate (Schulman et al. 2017; AJKS §12.4; statement G4).
 
 At iteration :math:`t`, with :math:`d = d_\mu^{\pi_t}`, :math:`A_t = A^{\pi_t}` and
 the ratio :math:`\rho_\theta(s,a) = \pi_\theta(a|s)/\pi_t(a|s)`, PPO maximises
@@ -12,7 +12,7 @@ by ``inner_steps`` exact gradient-ascent steps from :math:`\theta^{(t)}`.  Every
 expectation is an exact sum (no sampling).  The min picks the clipped branch
 exactly when :math:`\rho > 1+\epsilon` with :math:`A > 0`, or :math:`\rho < 1-\epsilon`
 with :math:`A < 0`; there the term is constant in :math:`\theta` and its gradient
-vanishes (THEORY G4).  Elsewhere the gradient of the term is
+vanishes (statement G4).  Elsewhere the gradient of the term is
 :math:`d(s)A_t(s,a)\nabla_\theta\pi_\theta(a|s)`.  At the kink (:math:`\rho = 1\pm\epsilon`
 exactly) the one-sided gradient of the unclipped branch is used when it points
 back inside, i.e. the clipped set is open.
@@ -42,7 +42,7 @@ def _surrogate_value(r, pi_old, A, d, eps):
 
 
 def clipped_surrogate(pi_new, pi_old, advantage, d, *, eps=0.2):
-    r"""The exact PPO clipped surrogate (THEORY G4).
+    r"""The exact PPO clipped surrogate (statement G4).
 
     .. math::
 
@@ -77,7 +77,7 @@ def clipped_active(ratio, advantage, *, eps):
 
 
 def clipped_surrogate_gradient(param, theta, pi_old, advantage, d, *, eps=0.2):
-    r"""Exact gradient of :func:`clipped_surrogate` in :math:`\theta` (THEORY G4).
+    r"""Exact gradient of :func:`clipped_surrogate` in :math:`\theta` (statement G4).
 
     .. math::
 
@@ -109,7 +109,7 @@ def _surrogate_gradient(param, theta, pi_old, pos, pi_old_safe, A, dA, eps):
 
 def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, mu=None, rho=None,
         progress=None) -> OptimizationResult:
-    r"""PPO with the exact clipped surrogate and several inner ascent steps (THEORY G4).
+    r"""PPO with the exact clipped surrogate and several inner ascent steps (statement G4).
 
     .. math::
 
@@ -161,7 +161,7 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
     pi = np.asarray(param.probs(theta), dtype=float)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         d = ev.visitation(mu)
@@ -181,10 +181,10 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
         act = clipped_active(r, Adv, eps=eps)
         supp = (d[:, None] > 0) & pos
         kl, kl_max = kl_trace(pi_next, pi, d if same_rho else visitation_from(ev, rho, g))
-        res.record_step(grad_norm=g0, step_size=lr, kl=kl, kl_max=kl_max,
+        res._record_step(grad_norm=g0, step_size=lr, kl=kl, kl_max=kl_max,
                         surrogate=_surrogate_value(r, pi, Adv, d, eps),
                         clipped_fraction=float((d[:, None] * pi * act).sum()),
                         max_ratio=float(r[supp].max()), min_ratio=float(r[supp].min()))
         theta, pi = th, pi_next
         ev = evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")

@@ -153,14 +153,14 @@ class OptimizationResult:
         self._progress = make_progress(progress)
 
     # ------------------------------------------------------------ recording
-    def record_iterate(self, policy, value, *, theta=None) -> None:
+    def _record_iterate(self, policy, value, *, theta=None) -> None:
         """Append iterate :math:`\\pi_t` with its value :math:`V^{\\pi_t}(\\rho)` (and the gap)."""
         self.policies.append(policy)
         self.thetas.append(None if theta is None else np.array(theta, copy=True))
         self.values.append(value)
         self.gaps.append(None if self.v_star is None else self.v_star - value)
 
-    def record_step(self, *, grad_norm=None, step_size=None, kl=None, kl_max=None, **extras) -> None:
+    def _record_step(self, *, grad_norm=None, step_size=None, kl=None, kl_max=None, **extras) -> None:
         """Append the per-step quantities of the step from :math:`\\pi_t` to :math:`\\pi_{t+1}`."""
         self.grad_norms.append(grad_norm)
         self.step_sizes.append(step_size)
@@ -172,7 +172,7 @@ class OptimizationResult:
         if self._progress is not None:
             self._progress(self.n_iter, self)
 
-    def finish(self, success: bool, message: str) -> "OptimizationResult":
+    def _finish(self, success: bool, message: str) -> "OptimizationResult":
         """Set the final status and return ``self``."""
         self.success = bool(success)
         self.message = str(message)

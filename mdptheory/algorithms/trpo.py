@@ -1,4 +1,4 @@
-r"""TRPO with its exact trust region (Schulman et al. 2015; AJKS §12.3; THEORY G2, G3).
+r"""TRPO with its exact trust region (Schulman et al. 2015; AJKS §12.3; statement G2, G3).
 
 Each iteration solves the quadratic model of TRPO exactly,
 
@@ -16,7 +16,7 @@ exact (:func:`mdptheory.geometry.compatible_fa`: ``gram`` is :math:`F_\mu` and
 the KL divergence, :math:`\mathbb{E}_{d}\mathrm{KL}(\pi_t\|\pi_{\theta_t+\Delta}) = \tfrac12\Delta^\top F\Delta + O(\|\Delta\|^3)`
 (the lecture writes the constraint without the ½, i.e. radius ``δ/2`` here;
 ``convention="lecture"`` selects it).  The step is NPG with an adaptive step size
-(THEORY G3).
+(statement G3).
 
 With ``line_search=True`` the step is halved (at most ``max_backtracks``
 times) until the *true* constraint
@@ -40,7 +40,7 @@ __all__ = ["trpo"]
 
 def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, convention="half", line_search=False,
          max_backtracks: int = 20, progress=None) -> OptimizationResult:
-    r"""TRPO with the exact Fisher trust region (THEORY G3).
+    r"""TRPO with the exact Fisher trust region (statement G3).
 
     .. math::
 
@@ -97,7 +97,7 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
     ev = evaluate_float(fm, pi)
     radius = delta if convention == "half" else delta / 2.0
     for t in range(T + 1):
-        res.record_iterate(pi, float(rho @ ev.V), theta=theta)
+        res._record_iterate(pi, float(rho @ ev.V), theta=theta)
         if t == T:
             break
         # compatible_fa on this iteration's evaluation: F (the Gram of the score) and (1 - gamma) grad V
@@ -110,7 +110,7 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
         if not np.all(np.isfinite(step)):
             # at the optimum g is rounding noise and the normalised step sqrt(2 delta / g'F^+g) F^+g
             # can overflow; stop rather than step to a non-finite theta
-            return res.finish(False, f"non-finite trust-region step at iteration {t} "
+            return res._finish(False, f"non-finite trust-region step at iteration {t} "
                                      f"(max |grad V| = {float(np.max(np.abs(g))):.3e})")
         v_mu = float(mu @ ev.V)
         new_theta = theta + step
@@ -129,8 +129,8 @@ def trpo(mdp, param, *, delta, T: int, theta0=None, mu=None, rho=None, conventio
                 pi_next = np.asarray(param.probs(new_theta), dtype=float)
         true_kl = float(d_mu @ kl_rows(pi, pi_next))
         kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g_))
-        res.record_step(grad_norm=float(np.linalg.norm(g)), step_size=float(np.linalg.norm(step)), kl=kl,
+        res._record_step(grad_norm=float(np.linalg.norm(g)), step_size=float(np.linalg.norm(step)), kl=kl,
                         kl_max=kl_max, quadratic_kl=0.5 * float(step @ F @ step), true_kl=true_kl)
         theta, pi = new_theta, pi_next
         ev = ev_next if ev_next is not None else evaluate_float(fm, pi)
-    return res.finish(True, f"completed T = {T} iterations")
+    return res._finish(True, f"completed T = {T} iterations")

@@ -1,6 +1,6 @@
 r"""Counterexamples for a reader: the witness MDP written out, drawn, and pasteable.
 
-:func:`describe` prints a :class:`~mdptheory.search.Counterexample` as a
+:func:`describe` prints a :class:`~mdptheory.counterexamples.Counterexample` as a
 theorist would write it: the transitions as ``s —a (p, r)→ s′`` (from state
 ``s`` action ``a`` leads to ``s′`` with probability ``p`` and pays ``r``),
 :math:`\rho`, :math:`\gamma`, the policies involved, their values
@@ -259,7 +259,7 @@ def counterexample_repr(ce) -> str:
     """Pasteable source text for a small witness; a one-line summary otherwise.
 
     The text needs ``from fractions import Fraction``, ``import numpy as np``,
-    ``from mdptheory import MDP`` and ``from mdptheory.search import Case,
+    ``from mdptheory import MDP`` and ``from mdptheory.counterexamples import Case,
     Counterexample`` (and ``LogRational`` for log-parameters).
     """
     if not ce.found or ce.case is None or ce.mdp.P_dense().size > MAX_REPR_ENTRIES:

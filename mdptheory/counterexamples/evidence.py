@@ -24,7 +24,7 @@ lets a property return the two sides of its claim instead of a bool.
 :class:`~mdptheory.lemmas.CheckReport` as tagged JSON data (exact numbers as
 ``"p/q"`` strings, floats as floats, arrays with their shapes) and read it back
 as the same type with the same values, so a saved witness renders the same
-report after :func:`~mdptheory.search.load_counterexample`.
+report after :func:`~mdptheory.counterexamples.load_counterexample`.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def confirmation_label(value, property=None, case=None) -> str:
 
 # ------------------------------------------------------------------ reports for bool properties
 def _new_report(name, text, mode):
-    from ..lemmas.report import CheckReport
+    from ..lemmas.framework.report import CheckReport
 
     return CheckReport(statement=name or "property", name=name or "property", text=text, source="", mode=mode)
 
@@ -230,7 +230,7 @@ def report_to_data(report) -> dict:
 
 def report_from_data(obj):
     """Read back :func:`report_to_data`'s output as a :class:`~mdptheory.lemmas.CheckReport`."""
-    from ..lemmas.report import CheckReport
+    from ..lemmas.framework.report import CheckReport
 
     if not isinstance(obj, dict) or obj.get("kind") != "report" or not isinstance(obj.get("value"), dict):
         raise MalformedFileError("evidence: expected {'kind': 'report', 'value': {...}}")

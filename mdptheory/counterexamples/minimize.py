@@ -151,7 +151,7 @@ class _Skip(Exception):
 
 # ------------------------------------------------------------------ moves
 def _with(case, mdp, pi=..., data=None):
-    from ..search import Case
+    from .search import Case
 
     return Case(mdp, case.pi if pi is ... else pi, case.theta, case.data if data is None else data)
 
@@ -299,7 +299,7 @@ def minimize_case(property: Callable, case, *, max_calls: int = 3000, violates: 
         result is then marked state-minimal only if its last full deletion
         pass failed).
     violates : callable, optional, keyword-only
-        Default :func:`mdptheory.search.is_violation`.
+        Default :func:`mdptheory.counterexamples.is_violation`.
     numbers : bool, keyword-only
         Also simplify :math:`\gamma`, rewards, transition and policy rows.
 
@@ -312,7 +312,7 @@ def minimize_case(property: Callable, case, *, max_calls: int = 3000, violates: 
     InvalidParameterError
         If the case is not exact or does not violate the property.
     """
-    from ..search import is_violation
+    from .search import is_violation
 
     if violates is None:
         violates = is_violation
@@ -376,7 +376,7 @@ def minimize_case(property: Callable, case, *, max_calls: int = 3000, violates: 
 
 def is_state_minimal(property: Callable, case, *, violates: Callable | None = None) -> bool:
     """True when no single state deletion (any redirection) keeps ``case`` a counterexample."""
-    from ..search import is_violation
+    from .search import is_violation
 
     violates = violates or is_violation
     for _, cand in _state_deletions(case):

@@ -20,7 +20,7 @@ constructions (a bandit, i.e. one state looping on itself; the chain of
 Prop. 10.1 for C1) are evaluated too, and the result says whether the search
 rediscovered their ratio.
 
-The best point is then made exact (:func:`mdptheory.search.rationalize` for
+The best point is then made exact (:func:`mdptheory.counterexamples.rationalize` for
 the MDP, rationals for the parameters) and its ratio **recomputed in ball
 arithmetic** (FLINT ``arb``, :data:`BALL_PREC` bits): the same sides function
 runs on ``arb`` entries, so the reported enclosure is certified for the saved
@@ -567,7 +567,7 @@ def _i4(m, p):
 # ------------------------------------------------------------------ registry
 @dataclass(frozen=True)
 class Bound:
-    """One inequality ``lhs <= rhs`` whose constant is probed.
+    r"""One inequality ``lhs <= rhs`` whose constant is probed.
 
     Attributes
     ----------
@@ -836,7 +836,7 @@ def _exact_point(bound, pt, *, max_denominator=10**6, readable: int | None = 100
     renormalised; positive entries stay positive): the certified ratio is that of this readable witness.
     """
     from ..mdp import MDP
-    from ..search import _simple_fraction, rationalize
+    from .search import _simple_fraction, rationalize
 
     if bound.fixed is not None:
         ex = bound.fixed(pt["params"])
@@ -1102,7 +1102,7 @@ def _hypothesis_stage(f, n, n_examples, seed):
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
 
-    from ..search import _without_local_constants
+    from .search import _without_local_constants
 
     @hseed(seed)
     @settings(max_examples=n_examples, database=None, deadline=None, derandomize=False,

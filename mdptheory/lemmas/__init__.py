@@ -1,4 +1,4 @@
-"""Lemma checkers: each statement of THEORY.md, checked on concrete MDPs.
+"""Lemma checkers: each statement of docs/statements.md, checked on concrete MDPs.
 
 Every checker is importable as ``mdptheory.lemmas.<name>``, takes a ``mode``
 (``"float"``, ``"exact"``; ``"symbolic"`` where it applies) and returns a
@@ -7,76 +7,102 @@ Every checker is importable as ``mdptheory.lemmas.<name>``, takes a ``mode``
 ``python -m proofs_check`` runs.
 
 >>> from mdptheory.families import forest
->>> from mdptheory.policy import uniform_policy
+>>> from mdptheory.policies import uniform_policy
 >>> m = forest(3, exact=True)
 >>> bellman_equations(m, uniform_policy(m)).verdict
 'VERIFIED'
+
+The package is laid out by section of the statement list: one module per
+section holds exactly that section's checkers (``foundations`` A,
+``policy_gradients`` B, ``vanishing_gradients`` C, ``softmax`` D,
+``natural_gradient`` E, ``function_approximation`` F, ``trust_regions`` G,
+``mirror_descent`` H, ``neural_ppo`` I), and ``<section>_symbolic`` its
+symbolic proofs; the registry, reports, runner, case suites and shared helpers
+are in :mod:`mdptheory.lemmas.framework`.
 """
 
-from .report import FALSIFIED
-from .report import UNDECIDED
-from .report import VERIFIED
-from .report import CheckReport
-from .report import float_tolerance
-from .registry import Statement
-from .registry import get_statement
-from .registry import register
-from .registry import statements
-from .runner import run_statement
-from .runner import run_suite
+from .framework.report import FALSIFIED
+from .framework.report import UNDECIDED
+from .framework.report import VERIFIED
+from .framework.report import CheckReport
+from .framework.report import float_tolerance
+from .framework.registry import Statement
+from .framework.registry import get_statement
+from .framework.registry import register
+from .framework.registry import statements
+from .framework.runner import run_statement
+from .framework.runner import run_suite
 from .foundations import bellman_equations
 from .foundations import optimality
 from .foundations import performance_difference
 from .foundations import visitation_identities
-from .pg import bandit_nonconcavity
-from .pg import baselines
-from .pg import nonconcavity_tree
-from .pg import policy_gradient_theorem
-from .pg import reinforce_reward_to_go
-from .sampling import baseline_monte_carlo
-from .sampling import reinforce_monte_carlo
-from .sampling import reward_to_go_monte_carlo
-from .vanishing import vanishing_gradients
+from .policy_gradients import bandit_nonconcavity
+from .policy_gradients import baselines
+from .policy_gradients import nonconcavity_tree
+from .policy_gradients import policy_gradient_theorem
+from .policy_gradients import reinforce_reward_to_go
+from .policy_gradients import baseline_monte_carlo
+from .policy_gradients import reinforce_monte_carlo
+from .policy_gradients import reward_to_go_monte_carlo
+from .vanishing_gradients import vanishing_gradients
 from .softmax import softmax_gradient
 from .softmax import softmax_score
 from .softmax import softmax_smoothness
-from .convergence import cpi_improvement
-from .convergence import gradient_ascent_rate
-from .convergence import log_barrier_corollary
-from .convergence import log_barrier_stationarity
-from .convergence import mei_rates
-from .convergence import npg_improvement
-from .convergence import npg_rate
-from .convergence import npg_regret
-from .convergence import softmax_pg_monotone
-from .npg import fisher_block_form
-from .npg import npg_closed_form_check
-from .approx import compatible_gradient
-from .approx import loglinear_npg
-from .approx import npg_compatible_weights
-from .trust import ppo_clipping
-from .trust import trajectory_kl_fisher
-from .trust import trpo_is_npg
-from .mirror import ampo_reduction
-from .mirror import pmd_linear_convergence
-from .mirror import pmd_step_improvement
-from .neural import kl_regularized_improvement
-from .neural import neural_ppo_rate
-from .neural import ppo_schedule_identity
-from .neural import stationary_performance_difference
-from .symbolic_proofs import baseline_symbolic
-from .symbolic_proofs import bellman_symbolic
-from .symbolic_proofs import compatible_gradient_symbolic
-from .symbolic_proofs import npg_closed_form_symbolic
-from .symbolic_proofs import npg_compatible_weights_symbolic
-from .symbolic_proofs import performance_difference_symbolic
-from .symbolic_proofs import policy_gradient_symbolic
-from .symbolic_proofs import softmax_gradient_symbolic
-from .symbolic_proofs import softmax_score_symbolic
-from .symbolic_proofs import trajectory_kl_symbolic
-from .symbolic_proofs import visitation_symbolic
+from .trust_regions import cpi_improvement
+from .policy_gradients import gradient_ascent_rate
+from .softmax import log_barrier_corollary
+from .softmax import log_barrier_stationarity
+from .softmax import mei_rates
+from .natural_gradient import npg_improvement
+from .natural_gradient import npg_rate
+from .function_approximation import npg_regret
+from .softmax import softmax_pg_monotone
+from .natural_gradient import fisher_block_form
+from .natural_gradient import npg_closed_form_check
+from .function_approximation import compatible_gradient
+from .function_approximation import loglinear_npg
+from .function_approximation import npg_compatible_weights
+from .trust_regions import ppo_clipping
+from .trust_regions import trajectory_kl_fisher
+from .trust_regions import trpo_is_npg
+from .mirror_descent import ampo_reduction
+from .mirror_descent import pmd_linear_convergence
+from .mirror_descent import pmd_step_improvement
+from .neural_ppo import kl_regularized_improvement
+from .neural_ppo import neural_ppo_rate
+from .neural_ppo import ppo_schedule_identity
+from .neural_ppo import stationary_performance_difference
+from .policy_gradients_symbolic import baseline_symbolic
+from .foundations_symbolic import bellman_symbolic
+from .function_approximation_symbolic import compatible_gradient_symbolic
+from .natural_gradient_symbolic import npg_closed_form_symbolic
+from .function_approximation_symbolic import npg_compatible_weights_symbolic
+from .foundations_symbolic import performance_difference_symbolic
+from .policy_gradients_symbolic import policy_gradient_symbolic
+from .softmax_symbolic import softmax_gradient_symbolic
+from .softmax_symbolic import softmax_score_symbolic
+from .trust_regions_symbolic import trajectory_kl_symbolic
+from .foundations_symbolic import visitation_symbolic
+
+#: The statement modules, by section letter (the registry imports these to register every statement).
+SECTION_MODULES = {
+    "A": "foundations",
+    "B": "policy_gradients",
+    "C": "vanishing_gradients",
+    "D": "softmax",
+    "E": "natural_gradient",
+    "F": "function_approximation",
+    "G": "trust_regions",
+    "H": "mirror_descent",
+    "I": "neural_ppo",
+}
+#: Every statement module: the section modules and their symbolic proofs.
+STATEMENT_MODULES = tuple(SECTION_MODULES.values()) + tuple(
+    f"{SECTION_MODULES[s]}_symbolic" for s in "ABDEFG")
 
 __all__ = [
+    "SECTION_MODULES",
+    "STATEMENT_MODULES",
     "FALSIFIED",
     "UNDECIDED",
     "VERIFIED",

@@ -1,7 +1,7 @@
-r"""THEORY section A: Bellman equations, visitation, performance difference, optimality.
+r"""statement section A: Bellman equations, visitation, performance difference, optimality.
 
 Each checker computes both sides of its statement by independent routes and
-returns a :class:`~mdptheory.lemmas.report.CheckReport`.  ``variant`` selects
+returns a :class:`~mdptheory.lemmas.framework.report.CheckReport`.  ``variant`` selects
 a deliberately broken version of the statement (used by the negative tests and
 ``python -m proofs_check --broken``): a correct checker must report it
 FALSIFIED.
@@ -14,10 +14,10 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import evaluate
-from ._common import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
-from .registry import Statement, register
-from .report import float_tolerance
-from .suite import case_rng, policy_cases, random_case_mdp
+from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
+from .framework.registry import Statement, register
+from .framework.report import float_tolerance
+from .framework.suite import case_rng, policy_cases, random_case_mdp
 
 __all__ = ["bellman_equations", "visitation_identities", "performance_difference", "optimality"]
 
@@ -32,7 +32,7 @@ def _fmt_arr(x, mode):
 
 # --------------------------------------------------------------------- A1
 def bellman_equations(mdp, pi, *, mode=None, variant=None, seed=None):
-    r"""Check the Bellman equations for a fixed policy (THEORY A1; AJKS Ch. 1).
+    r"""Check the Bellman equations for a fixed policy (statement A1; AJKS Ch. 1).
 
     .. math::
 
@@ -87,7 +87,7 @@ def bellman_equations(mdp, pi, *, mode=None, variant=None, seed=None):
 
 # --------------------------------------------------------------------- A2
 def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, seed=None, horizon: int = 30):
-    r"""Check the discounted visitation identities (THEORY A2; AJKS Ch. 1).
+    r"""Check the discounted visitation identities (statement A2; AJKS Ch. 1).
 
     .. math::
 
@@ -172,7 +172,7 @@ def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, 
 
 # --------------------------------------------------------------------- A3
 def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, seed=None):
-    r"""Check the performance difference lemma and the advantage facts (THEORY A3; AJKS Lemma 1.16).
+    r"""Check the performance difference lemma and the advantage facts (statement A3; AJKS Lemma 1.16).
 
     .. math::
 
@@ -235,7 +235,7 @@ def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, se
 
 # --------------------------------------------------------------------- A4
 def optimality(mdp, *, mode=None, variant=None, seed=None):
-    r"""Check exact optimality of policy iteration's answer (THEORY A4; Puterman Thm 6.4.2).
+    r"""Check exact optimality of policy iteration's answer (statement A4; Puterman Thm 6.4.2).
 
     .. math::
 
@@ -251,7 +251,7 @@ def optimality(mdp, *, mode=None, variant=None, seed=None):
     Broken variant: ``"min_backup"`` (the backup with :math:`\min_a`).
     """
     from ..optimal import solve
-    from ..policy import deterministic_policy
+    from ..policies.tabular import deterministic_policy
 
     stmt = _A4
     check_variant(variant, stmt.variants)

@@ -1,10 +1,13 @@
-r"""THEORY section D (D1, D2, D4): the tabular softmax score, gradient and smoothness (AJKS Ch. 10).
+r"""statement section D: the tabular softmax score, gradient, smoothness and convergence (AJKS Ch. 10).
 
 Tabular softmax :math:`\pi_\theta(a|s) = e^{\theta_{s,a}}/\sum_b e^{\theta_{s,b}}`
 (:class:`mdptheory.policies.TabularSoftmax`, parameter index ``s*A + a``).
 Exact checks run at :class:`~mdptheory.policies.LogRational` points
 :math:`\theta = \log q`, where the policy is ``q`` normalised per state and
 every quantity below is rational.
+
+D3, D5, D6 and D7 check the convergence theorems of softmax policy gradient
+(plain and log-barrier) at every iterate (:mod:`mdptheory.lemmas.framework.rates`).
 """
 
 from __future__ import annotations
@@ -16,12 +19,24 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..mdp import MDP
-from ._common import check_variant, new_report, resolve_mode
-from .registry import Statement, register
-from .report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
-from .suite import case_rng, random_case_mdp, random_distribution
+from ..policies import LogRational, TabularSoftmax
+from .framework.prologue import check_variant, new_report
+from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
+from .framework.registry import Statement, register
+from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
+from .framework.suite import case_rng, random_case_mdp, random_distribution
 
-__all__ = ["softmax_score", "softmax_gradient", "softmax_smoothness", "exact_softmax_derivative"]
+__all__ = [
+    "softmax_score",
+    "softmax_gradient",
+    "softmax_smoothness",
+    "exact_softmax_derivative",
+    "softmax_pg_monotone",
+    "log_barrier_stationarity",
+    "log_barrier_corollary",
+    "mei_rates",
+]
+
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -93,7 +108,7 @@ def exact_softmax_derivative(param, q):
 
 # --------------------------------------------------------------------- D1
 def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=None, h=1e-4):
-    r"""Check the tabular softmax score (THEORY D1; AJKS Ch. 10).
+    r"""Check the tabular softmax score (statement D1; AJKS Ch. 10).
 
     .. math::
 
@@ -162,7 +177,7 @@ def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=N
 
 # --------------------------------------------------------------------- D2
 def softmax_gradient(mdp, theta, *, mu=None, mode=None, variant=None, seed=None):
-    r"""Check the softmax policy gradient in closed form (THEORY D2; AJKS Lemma 10.2).
+    r"""Check the softmax policy gradient in closed form (statement D2; AJKS Lemma 10.2).
 
     .. math::
 
@@ -280,7 +295,7 @@ def _barrier_hessian(param, th, lam):
 
 
 def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, seed=None):
-    r"""Check the smoothness of the softmax value and of the log-barrier objective (THEORY D4).
+    r"""Check the smoothness of the softmax value and of the log-barrier objective (statement D4).
 
     .. math::
 
@@ -305,7 +320,7 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     quotient above :math:`\beta` disproves it; otherwise UNDECIDED.
 
     The factor :math:`\gamma` in :math:`\beta_\lambda` is taken from AJKS as
-    THEORY states it; it cannot hold down to :math:`\gamma = 0` (a one-state
+    the statement list states it; it cannot hold down to :math:`\gamma = 0` (a one-state
     bandit with small :math:`\lambda` has :math:`\|\nabla^2 L_\lambda\| > 2\lambda/|S|`),
     so the suite uses :math:`\gamma \ge 1/2`, where :math:`8\gamma/(1-\gamma)^3 \ge 32`.
 
@@ -441,3 +456,357 @@ _D4 = register(Statement(
     check=softmax_smoothness, cases=_smoothness_cases,
     variants={"bandit_constant": "beta = 5/2 (the bandit constant, horizon factors dropped)",
               "drop_barrier_term": "beta_lambda without the 2 lambda/|S| term"}))
+
+
+# ------------------------------------------------------------------ convergence
+def _grad_sq_norm(mdp, theta, mu, mode):
+    """||grad_theta V(mu)||^2 for the tabular softmax by implicit differentiation (exact or float)."""
+    from ..gradients import value_gradient
+
+    param = TabularSoftmax(mdp.n_states, mdp.n_actions)
+    g = value_gradient(mdp, param, theta, mu=mu, mode=mode)
+    if mode == "exact":
+        return sum((x * x for x in g), Fraction(0))
+    g = np.asarray(g, dtype=float)
+    return float(g @ g)
+
+
+def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
+    r"""Softmax policy gradient improves monotonically (AJKS Thm 10.3; statement D3).
+
+    With :math:`\mu > 0` and :math:`\eta = (1-\gamma)^3/8 = 1/\beta`, at every step
+
+    .. math::
+
+        V^{(t+1)}(\mu) - V^{(t)}(\mu) \ \ge\ \frac{\eta}{2}\,\|\nabla_\theta V^{(t)}(\mu)\|_2^2 \ \ge 0,
+
+    the ascent lemma for a :math:`\beta`-smooth function that the proof of
+    Thm 10.3 rests on (it implies monotone improvement), and the gap
+    :math:`V^\star(\mu) - V^{(t)}(\mu)` shrinks at every step.  The theorem's
+    conclusion :math:`V^{(t)}\to V^\star` is asymptotic; ``details`` reports the
+    measured slope of :math:`\log\text{gap}_t`.  Independent routes: values
+    from the run's evaluations; gradient norms recomputed by implicit
+    differentiation at each recorded :math:`\theta^{(t)}`.
+
+    Broken variant ``"ascent_constant_2"``: the improvement claimed as
+    :math:`2\eta\|\nabla V\|^2` (a first-order step gains about :math:`\eta\|\nabla V\|^2`).
+    """
+    stmt = _D3
+    check_variant(variant, stmt.variants)
+    from ..algorithms import softmax_policy_gradient
+
+    m = _fm(mdp)
+    rep = new_report(stmt, "float", {"mdp": m, "T": T, "seed": seed}, variant)
+    eta = (1.0 - float(m.gamma)) ** 3 / 8.0
+    res = softmax_policy_gradient(m, eta=eta, T=T, mu=m.rho, rho=m.rho)
+    v = np.asarray(res.extras["value_mu"], dtype=float)
+    g2 = np.array([_grad_sq_norm(m, th, m.rho, "float") for th in res.thetas[:-1]])
+    c = 0.5 if variant != "ascent_constant_2" else 2.0
+    tol = _tol(rep, m, _rmax(m) / (1 - float(m.gamma)), order=2)
+    rep.inequality("(eta/2) ||grad V_t(mu)||^2 <= V_{t+1}(mu) - V_t(mu) for every t", c * eta * g2,
+                   v[1:] - v[:-1], tol=tol)
+    gaps = res.float_gaps()
+    rep.inequality("gap_{t+1} <= gap_t (V* - V_t at mu = rho)", gaps[1:], gaps[:-1], tol=tol)
+    rep.details = {"eta": eta, "gaps": gaps.tolist(), "measured_log_gap_slope": _log_slope(gaps),
+                   "theoretical_rate": "asymptotic convergence (Thm 10.3); O(1/t) in Mei et al. (D7)"}
+    return rep
+
+
+def _lb_run(m, lam, *, T, theta0=None, gtol=None, eta=None):
+    from ..algorithms import log_barrier_policy_gradient
+
+    return log_barrier_policy_gradient(m, lam=lam, T=T, mu=m.rho, rho=m.rho, gtol=gtol, theta0=theta0, eta=eta)
+
+
+def _d_star_ratio(m, sol, rho, mu):
+    """||d_rho^{pi*} / mu||_inf."""
+    d = evaluate(m, np.asarray(sol.pi, dtype=float)).visitation(rho)
+    return float(np.max(d / mu))
+
+
+def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, seed=None):
+    r"""Approximate stationary points of the log-barrier objective are near-optimal (AJKS Thm 10.4; statement D5).
+
+    With :math:`L_\lambda(\theta) = V(\mu) + \frac{\lambda}{|S||A|}\sum_{s,a}\log\pi(a|s)`
+    and :math:`\|\nabla L_\lambda(\theta)\|_2 \le \lambda/(2|S||A|)`:
+
+    .. math::
+
+        \pi(a|s) \ge \frac{1}{2|A|}\ \text{when } A(s,a) \ge 0, \qquad
+        \max_a A(s,a) \le \frac{2\lambda}{\mu(s)|S|}, \qquad
+        V(\rho) \ge V^\star(\rho) - \frac{2\lambda}{1-\gamma}\Big\|\frac{d_\rho^{\pi^\star}}{\mu}\Big\|_\infty
+
+    for every :math:`\rho`; checked for :math:`\rho` = each point mass and the
+    MDP's start distribution.  The stationary point is reached by
+    :func:`mdptheory.algorithms.log_barrier_policy_gradient` run until the
+    gradient condition holds, with :math:`\eta = 4/\beta_\lambda` (the theorem
+    concerns any such point, however found; four times the smoothness step
+    reaches it four times faster on the suite, and a run that does not reach
+    it is reported UNDECIDED); ``details`` records the iterations.
+    Independent routes: the advantages and values of the stationary policy
+    come from a fresh evaluation; :math:`V^\star`, :math:`d_\rho^{\pi^\star}` from
+    exact policy iteration.
+
+    Broken variants: ``"bound_over_10"`` (the value bound with :math:`\lambda/10`),
+    ``"pi_lower_2_over_A"`` (:math:`\pi(a|s)\ge 2/|A|` claimed when :math:`A(s,a)\ge 0`:
+    the constant moved the wrong way by a factor 4).
+    """
+    stmt = _D5
+    check_variant(variant, stmt.variants)
+    m = _fm(mdp)
+    S, A = m.n_states, m.n_actions
+    mu = np.asarray(m.rho, dtype=float)
+    rep = new_report(stmt, "float", {"mdp": m, "lam": lam, "seed": seed}, variant)
+    eps_opt = lam / (2 * S * A)
+    from ..algorithms import log_barrier_beta
+
+    res = _lb_run(m, lam, T=T, gtol=eps_opt, eta=4.0 / log_barrier_beta(m.gamma, lam, S))
+    gnorm = res.extras["final_grad_norm"][-1]
+    tol = _tol(rep, m, _rmax(m) / (1 - float(m.gamma)), order=2)
+    if gnorm > eps_opt:
+        rep.claim("reach ||grad L|| <= lambda/(2|S||A|)", "UNDECIDED",
+                  f"gradient norm {gnorm:.3e} > {eps_opt:.3e} after {res.n_iter} iterations")
+        return rep
+    pi = np.asarray(res.policy, dtype=float)
+    ev = evaluate(m, pi)
+    Adv = ev.advantage
+    sol = _optimum(m)
+    Vs = np.asarray(sol.V, dtype=float)
+    lower = 1.0 / (2 * A) if variant != "pi_lower_2_over_A" else 2.0 / A
+    nonneg = Adv >= 0
+    rep.inequality("pi(a|s) >= 1/(2|A|) where A(s,a) >= 0", np.where(nonneg, lower, 0.0),
+                   np.where(nonneg, pi, 1.0), tol=tol)
+    rep.inequality("max_a A(s,a) <= 2 lambda / (mu(s) |S|)", Adv.max(axis=1), 2 * lam / (mu * S), tol=tol)
+    lam_b = lam if variant != "bound_over_10" else lam / 10
+    rhos = [np.eye(S)[s] for s in range(S)] + [mu]
+    lhs, rhs = [], []
+    for rho in rhos:
+        ratio = _d_star_ratio(m, sol, rho, mu)
+        lhs.append(float(rho @ (Vs - ev.V)))
+        rhs.append(2 * lam_b / (1 - float(m.gamma)) * ratio)
+    rep.inequality("V*(rho) - V(rho) <= 2 lambda/(1-gamma) ||d_rho^{pi*}/mu||_inf (rho = e_s, mu)",
+                   np.array(lhs), np.array(rhs), tol=tol)
+    rep.details = {"iterations": res.n_iter, "grad_norm": gnorm, "eps_opt": eps_opt,
+                   "gap_over_bound": (np.array(lhs) / np.array(rhs)).tolist()}
+    return rep
+
+
+def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=None):
+    r"""What is checkable of AJKS Cor. 10.5 (statement D6) along a feasible run.
+
+    Cor. 10.5: with :math:`\lambda = \epsilon(1-\gamma)/(2\|d_\rho^{\pi^\star}/\mu\|_\infty)`,
+    :math:`\eta = 1/\beta_\lambda` and :math:`\theta^{(0)} = 0`,
+    :math:`\min_{t<T} V^\star(\rho) - V^{(t)}(\rho) \le \epsilon` once
+    :math:`T \ge 320|S|^2|A|^2\|d_\rho^{\pi^\star}/\mu\|_\infty^2/((1-\gamma)^6\epsilon^2)`.
+    That :math:`T` is astronomically large (reported in ``details``), so the
+    conclusion itself is not checked.  Checked instead, at every iterate of a
+    run of feasible length, are the two steps of the proof:
+
+    1. (uses :math:`\theta^{(0)} = 0`, which the lecture omits; the uniform
+       policy maximises the barrier) for every :math:`t`,
+       :math:`L_\lambda(\theta^{(t)}) - L_\lambda(\theta^{(0)}) \le V^\star(\mu) - V^{(0)}(\mu)`;
+    2. (Lemma 9.6 on :math:`L_\lambda`) for every :math:`T`,
+       :math:`\min_{t<T}\|\nabla L_\lambda(\theta^{(t)})\|_2^2 \le 2\beta_\lambda (V^\star(\mu) - V^{(0)}(\mu))/T`;
+
+    and, if some iterate reaches :math:`\|\nabla L_\lambda\| \le \lambda/(2|S||A|)`,
+    Thm 10.4's consequence :math:`V^\star(\rho) - V^{(t)}(\rho) \le \epsilon` there.
+    Rewards are rescaled to :math:`[0, 1]`; :math:`\rho` is uniform, :math:`\mu` the MDP's.
+
+    Broken variant ``"theta0_nonzero"``: the run starts from a parameter
+    concentrated on :math:`\pi^\star` (:math:`\theta^{(0)} = 8\,\pi^\star`),
+    where step 1 fails: the barrier term alone can increase :math:`L_\lambda`
+    by more than :math:`V^\star(\mu) - V^{(0)}(\mu)`.
+    """
+    stmt = _D6
+    check_variant(variant, stmt.variants)
+    from ..algorithms import log_barrier_beta
+
+    m = _fm(mdp)
+    S, A = m.n_states, m.n_actions
+    mu = np.asarray(m.rho, dtype=float)
+    rho = np.full(S, 1.0 / S)
+    sol = _optimum(m)
+    ratio = _d_star_ratio(m, sol, rho, mu)
+    g = float(m.gamma)
+    lam = eps * (1 - g) / (2 * ratio)
+    beta = log_barrier_beta(g, lam, S)
+    rep = new_report(stmt, "float", {"mdp": m, "eps": eps, "T": T, "seed": seed}, variant)
+    theta0 = None if variant != "theta0_nonzero" else 8.0 * np.asarray(sol.pi, dtype=float).reshape(-1)
+    res = _lb_run(m, lam, T=T, theta0=theta0)
+    L = np.asarray(res.extras["objective"], dtype=float)
+    Vs_mu = float(mu @ np.asarray(sol.V, dtype=float))
+    gap0 = Vs_mu - res.extras["value_mu"][0]
+    tol = _tol(rep, m, 1.0 / (1 - g) + lam * np.log(A) * 50, order=2)
+    rep.inequality("L(theta_t) - L(theta_0) <= V*(mu) - V_0(mu) for every t (theta_0 = 0)", L - L[0],
+                   np.full(L.size, gap0), tol=tol)
+    gn = np.asarray(res.grad_norms, dtype=float) ** 2
+    Ts = np.arange(1, gn.size + 1)
+    rep.inequality("min_{t<T} ||grad L_t||^2 <= 2 beta_lambda (V*(mu) - V_0(mu)) / T", np.minimum.accumulate(gn),
+                   2 * beta * gap0 / Ts, tol=tol * beta)
+    eps_opt = lam / (2 * S * A)
+    allg = np.append(np.asarray(res.grad_norms, dtype=float), res.extras["final_grad_norm"][-1])
+    hit = np.flatnonzero(allg <= eps_opt)
+    Vs_rho = float(rho @ np.asarray(sol.V, dtype=float))
+    if hit.size:
+        t = int(hit[0])
+        v_t = float(rho @ evaluate(m, np.asarray(res.policies[t], dtype=float)).V)
+        rep.inequality("gap at the first eps-stationary iterate <= eps", Vs_rho - v_t, eps, tol=tol)
+    T_needed = 320 * S**2 * A**2 * ratio**2 / ((1 - g) ** 6 * eps**2)
+    rep.details = {"lambda": lam, "beta_lambda": beta, "T_required_by_corollary": T_needed, "T_run": res.n_iter,
+                   "eps_stationary_reached_at": int(hit[0]) if hit.size else None,
+                   "min_gap_rho": float(np.min(Vs_rho - np.array([float(rho @ evaluate(m, np.asarray(p, dtype=float)).V)
+                                                                  for p in res.policies[::max(1, T // 10)]]))),
+                   "note": "the corollary's conclusion needs T >= T_required; only its proof steps are checked"}
+    return rep
+
+
+def _lojasiewicz_sides(m, theta, sol, rho, mu, mode):
+    """(lhs^2, rhs^2) of Mei et al.'s Lemma 8 (squared: exact comparison without square roots)."""
+    param = TabularSoftmax(m.n_states, m.n_actions)
+    pi = param.probs(theta)
+    ev = evaluate(m, pi, mode=mode)
+    S = m.n_states
+    a_star = np.asarray(sol.actions)
+    c = min(pi[s, a_star[s]] for s in range(S))
+    d_star = evaluate(m, sol.pi, mode=mode).visitation(rho)
+    d_mu = ev.visitation(mu)
+    ratio = max(d_star[s] / d_mu[s] for s in range(S))
+    gap = sum((rho[s] * (sol.V[s] - ev.V[s]) for s in range(S)), Fraction(0) if mode == "exact" else 0.0)
+    g2 = _grad_sq_norm(m, theta, mu, mode)
+    return g2, c, ratio, gap
+
+
+def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None):
+    r"""Softmax policy gradient rates of Mei et al. (2020) (statement D7; partly unconfirmed).
+
+    Checked:
+
+    1. (float) the :math:`O(1/t)` rate (Mei et al. 2020, Thm 4), with
+       :math:`\eta = (1-\gamma)^3/8`, :math:`\mu > 0`, at every iterate :math:`t \ge 1`:
+
+       .. math::
+
+           V^\star(\rho) - V^{(t)}(\rho) \le
+           \frac{16\,S\,\|d_\mu^{\pi^\star}/\mu\|_\infty^2\,\|1/\mu\|_\infty}{c_t^2(1-\gamma)^6\,t},
+
+       with :math:`c_t = \min_{t' \le t}\min_s \pi_{t'}(a^\star(s)|s)` the running
+       minimum (the theorem's :math:`c` is the infimum over the whole run; the
+       proof uses it only for iterates up to :math:`t`), :math:`\rho` uniform;
+    2. the Łojasiewicz inequality (Mei et al. 2020, Lemma 8) at every iterate
+       (float) and at skewed policies (float and exact; squared to stay rational):
+
+       .. math::
+
+           \Big\|\frac{\partial V^{\pi_\theta}(\mu)}{\partial\theta}\Big\|_2 \ge
+           \frac{\min_s \pi_\theta(a^\star(s)|s)}{\sqrt S\,\|d_\rho^{\pi^\star}/d_\mu^{\pi_\theta}\|_\infty}
+           \big(V^\star(\rho) - V^{\pi_\theta}(\rho)\big);
+
+    3. the bandit remark (Mei et al. 2020, Remark after Lemma 8): for
+       :math:`r = (5, 4, 4)`, :math:`\pi = (2\epsilon, \tfrac12 - 2\epsilon, \tfrac12)`,
+       the gap is :math:`1 - 2\epsilon` while
+       :math:`\|\nabla V\|_2 = \epsilon\sqrt{6 - 24\epsilon + 32\epsilon^2}` (an
+       identity, exact in exact mode; the formula of statement D7 agrees with the
+       direct computation :math:`\partial_a V = \pi_a(r_a - V)`).
+
+    The constants of items 1 and 2 are taken from statement D7, which marks them as
+    not confirmed in the primary source.  Gradients by implicit
+    differentiation; :math:`V^\star`, :math:`a^\star` by exact policy iteration.
+
+    Broken variant ``"no_pi_star_factor"``: the Łojasiewicz inequality without
+    the factor :math:`\min_s\pi(a^\star(s)|s)` (false at skewed policies — the
+    reason plateaus exist).
+    """
+    stmt = _D7
+    check_variant(variant, stmt.variants)
+    mode = "exact" if (mode == "exact" or (mode is None and mdp.is_exact)) else "float"
+    m = mdp if mode == "exact" else _fm(mdp)
+    S, A = m.n_states, m.n_actions
+    rep = new_report(stmt, mode, {"mdp": m, "eps_bandit": eps_bandit, "skew": skew, "T": T, "seed": seed}, variant)
+    sol = _optimum(m)
+    exact = mode == "exact"
+    one = Fraction(1) if exact else 1.0
+    mu = m.rho
+    rho = np.array([one / S] * S, dtype=object if exact else float)
+    tol = None if exact else _tol(rep, m, (_rmax(m) / (1 - float(m.gamma))) ** 2, order=2)
+    # --- bandit remark
+    from ..families import bandit
+
+    eb = Fraction(eps_bandit) if exact else float(eps_bandit)
+    bm = bandit([5, 4, 4]) if exact else bandit([5.0, 4.0, 4.0])
+    pb = [2 * eb, one / 2 - 2 * eb, one / 2]
+    theta_b = LogRational(pb) if exact else np.log(np.array(pb, dtype=float))
+    g2 = _grad_sq_norm(bm, theta_b, bm.rho, mode)
+    Vb = sum((p * r for p, r in zip(pb, [5, 4, 4])), 0 * one)
+    rep.identity("bandit: gap = 1 - 2 eps", 5 - Vb, 1 - 2 * eb, tol=tol)
+    rep.identity("bandit: ||grad V||^2 = eps^2 (6 - 24 eps + 32 eps^2)", g2,
+                 eb**2 * (6 - 24 * eb + 32 * eb**2), tol=tol)
+    # --- Lojasiewicz at a skewed policy: weight 1 on a*(s), `skew` on the others
+    a_star = np.asarray(sol.actions)
+    q = [one if a == a_star[s] else one * skew for s in range(S) for a in range(A)]
+    th = LogRational(q) if exact else np.log(np.array(q, dtype=float))
+    points = [th]
+    lo, hi, details = [], [], {}
+    if not exact:
+        from ..algorithms import softmax_policy_gradient
+
+        res = softmax_policy_gradient(m, T=T, mu=mu, rho=rho)
+        points += list(res.thetas)
+        gaps = res.float_gaps()
+        c_run = np.minimum.accumulate([float(np.min(np.asarray(p)[np.arange(S), a_star])) for p in res.policies])
+        dstar_mu = evaluate(m, np.asarray(sol.pi, dtype=float)).visitation(mu)
+        mu_f = np.asarray(mu, dtype=float)
+        C = 16 * S * float(np.max(dstar_mu / mu_f)) ** 2 * float(np.max(1 / mu_f)) / (1 - float(m.gamma)) ** 6
+        t = np.arange(1, T + 1)
+        bound = C / (c_run[1:] ** 2 * t)
+        rep.inequality("gap_t(rho) <= 16 S ||d*/mu||^2 ||1/mu|| / (c_t^2 (1-gamma)^6 t), t >= 1", gaps[1:], bound,
+                       tol=tol)
+        details.update({"measured_max_t_gap": float(np.max(t * gaps[1:])), "theoretical_t_gap": float(C / c_run[-1] ** 2),
+                        "measured_log_gap_slope": _log_slope(gaps)})
+    for p in points:
+        g2p, c, ratio, gap = _lojasiewicz_sides(m, p, sol, rho, mu, mode)
+        cc = c if variant != "no_pi_star_factor" else one
+        lo.append(cc * cc * gap * gap * (1 if gap >= 0 else -1))
+        hi.append(g2p * S * ratio * ratio)
+    rep.inequality("Lojasiewicz (squared): (min_s pi(a*|s))^2 gap^2 <= S ||d*_rho/d_mu||^2 ||grad V(mu)||^2",
+                   np.array(lo, dtype=object if exact else float), np.array(hi, dtype=object if exact else float),
+                   tol=None if exact else tol * (1 + float(max(hi))))
+    rep.details = details
+    return rep
+
+
+def _d7_extra(rng, mdp, exact, i):
+    k = int(rng.integers(5, 40))
+    return {"eps_bandit": Fraction(1, k) if exact else 1.0 / k,
+            "skew": Fraction(int(rng.integers(20, 200))) if exact else float(rng.integers(20, 200))}
+
+
+# --------------------------------------------------- registration (convergence)
+_D3 = register(Statement(
+    id="D3", name="softmax_pg_monotone",
+    text="mu > 0, eta = (1-gamma)^3/8: V_(t+1)(mu) - V_t(mu) >= (eta/2)||grad V_t(mu)||^2 >= 0; the gap shrinks",
+    source="AJKS Thm 10.3", check=softmax_pg_monotone,
+    cases=_cases("D3", gammas=(_HALF, _NINE)), modes=("float",),
+    variants={"ascent_constant_2": "improvement claimed as 2 eta ||grad V||^2"}, cost=3.0))
+_D5 = register(Statement(
+    id="D5", name="log_barrier_stationarity",
+    text="||grad L_lambda|| <= lambda/(2|S||A|) => pi(a|s) >= 1/(2|A|) where A >= 0, max_a A(s,a) <= "
+         "2 lambda/(mu(s)|S|), V(rho) >= V*(rho) - 2 lambda/(1-gamma) ||d_rho^pi*/mu||_inf",
+    source="AJKS Thm 10.4", check=log_barrier_stationarity,
+    cases=_cases("D5", gammas=(_HALF,), max_states=3, max_actions=3), modes=("float",),
+    variants={"bound_over_10": "value bound with lambda/10",
+              "pi_lower_2_over_A": "pi(a|s) >= 2/|A| claimed where A(s,a) >= 0"}, cost=5.0))
+_D6 = register(Statement(
+    id="D6", name="log_barrier_corollary",
+    text="log-barrier GA with lambda = eps(1-gamma)/(2||d_rho^pi*/mu||), eta = 1/beta_lambda, theta_0 = 0: "
+         "the proof steps L(theta_t) - L(theta_0) <= V*(mu) - V_0(mu) and min_{t<T}||grad L||^2 <= "
+         "2 beta_lambda (V*(mu) - V_0(mu))/T at every iterate (the corollary's T is infeasible)",
+    source="AJKS Cor. 10.5", check=log_barrier_corollary,
+    cases=_cases("D6", gammas=(_HALF, _NINE), unit_rewards=True), modes=("float",),
+    variants={"theta0_nonzero": "start concentrated on pi* instead of theta_0 = 0"}, cost=3.0))
+_D7 = register(Statement(
+    id="D7", name="mei_rates",
+    text="softmax PG: gap_t <= 16 S ||d*/mu||^2 ||1/mu|| / (c^2 (1-gamma)^6 t); Lojasiewicz ||grad V(mu)|| >= "
+         "min_s pi(a*|s)/(sqrt(S) ||d*_rho/d_mu||) gap(rho); bandit r = (5,4,4): ||grad|| = eps sqrt(6-24eps+32eps^2)",
+    source="Mei et al. (2020) Thm 4, Lemma 8 and remark (constants unconfirmed)", check=mei_rates,
+    cases=_cases("D7", gammas=(_HALF, _NINE), max_states=3, extra=_d7_extra), modes=("float", "exact"),
+    variants={"no_pi_star_factor": "Lojasiewicz inequality without min_s pi(a*(s)|s)"}, cost=3.0))

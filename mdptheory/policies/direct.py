@@ -1,4 +1,4 @@
-r"""The direct parameterization :math:`\pi_\theta(a|s) = \theta_{s,a}` (AJKS Ch. 10, THEORY C1).
+r"""The direct parameterization :math:`\pi_\theta(a|s) = \theta_{s,a}` (AJKS Ch. 10, statement C1).
 
 Each state has :math:`A - 1` free parameters; the last action takes the rest:
 
@@ -15,7 +15,7 @@ function of :math:`\theta` and every quantity is exact for rational
 :math:`\theta`.
 
 Since the last action absorbs the remainder, :math:`\sum_a\partial\pi(a|s) = 0`
-and baselines stay unbiased (THEORY B2), unlike unconstrained direct
+and baselines stay unbiased (statement B2), unlike unconstrained direct
 parameters.  The score :math:`\nabla\log\pi = \nabla\pi/\pi` exists only where
 :math:`\pi(a|s) > 0`; where :math:`\pi(a|s) = 0` this module sets it to 0 (such
 actions are never taken, so sampled or enumerated estimators never use it), and
@@ -39,7 +39,7 @@ _ZERO = Fraction(0)
 
 
 class Direct(Parameterization):
-    r"""Direct (simplex) parameterization with the last action as remainder (THEORY C1).
+    r"""Direct (simplex) parameterization with the last action as remainder (statement C1).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-r"""Energy-based policies :math:`\pi(a|s) \propto \exp(f(s,a)/\tau)` (seed 000, Liu et al. 2019).
+r"""Energy-based policies :math:`\pi(a|s) \propto \exp(f(s,a)/\tau)` (Liu et al. 2019, Liu et al. 2019).
 
 The policy class of Neural PPO/TRPO: an energy :math:`f_\theta(s,a)` and a
 temperature :math:`\tau`.  :class:`EnergyPolicy` takes the energy either as a

@@ -1,4 +1,4 @@
-r"""Log-linear policies :math:`\pi_\theta(a|s) \propto \exp(\theta^\top\phi(s,a)/\tau)` (AJKS Ch. 11, THEORY F3).
+r"""Log-linear policies :math:`\pi_\theta(a|s) \propto \exp(\theta^\top\phi(s,a)/\tau)` (AJKS Ch. 11, statement F3).
 
 The score is the centred feature
 

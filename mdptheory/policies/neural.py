@@ -1,4 +1,4 @@
-r"""Two-layer ReLU softmax policies of Neural PPO/TRPO (seed 000; THEORY I4).
+r"""Two-layer ReLU softmax policies of Neural PPO/TRPO (Liu et al. 2019; statement I4).
 
 The energy is the two-layer network of Liu, Cai, Yang and Wang (2019),
 
@@ -33,7 +33,7 @@ __all__ = ["NeuralSoftmax"]
 
 
 class NeuralSoftmax(SoftmaxFamily):
-    r"""Softmax of a two-layer ReLU network with fixed output weights (seed 000).
+    r"""Softmax of a two-layer ReLU network with fixed output weights (Liu et al. 2019).
 
     Parameters
     ----------

@@ -20,7 +20,7 @@ far beyond) neither overflow nor produce ``log(0)``: ``log_probs`` stays finite
 even where ``probs`` underflows to 0.
 
 :class:`TabularSoftmax` (:math:`f(s,a) = \theta_{s,a}`, index ``s*A + a``)
-adds the block structure of AJKS Ch. 10 / THEORY D1,
+adds the block structure of AJKS Ch. 10 / statement D1,
 
 .. math::
 
@@ -222,7 +222,7 @@ class TabularSoftmax(SoftmaxFamily):
     Notes
     -----
     ``n_params = S * A``; ``theta[s * A + a]`` is :math:`\theta_{s,a}`.  The
-    score is block-diagonal (THEORY D1, AJKS Ch. 10):
+    score is block-diagonal (statement D1, AJKS Ch. 10):
     :math:`\partial\log\pi(a|s)/\partial\theta_{s',a'} = \tau^{-1}\mathbf{1}[s=s'](\mathbf{1}[a=a'] - \pi(a'|s))`;
     :meth:`score_blocks` returns the (S, A, A) blocks, and every contraction
     works block by block in O(S A) or O(S A^2).
@@ -370,7 +370,7 @@ class TabularSoftmax(SoftmaxFamily):
         r"""Per-state blocks :math:`w(s)\,\tau^{-2}(\mathrm{diag}\,\pi_s - \pi_s\pi_s^\top)`, shape (S, A, A).
 
         With ``weights = d_rho`` this is the block-diagonal Fisher matrix of
-        THEORY E1; ``weights=None`` means 1 for every state.
+        statement E1; ``weights=None`` means 1 for every state.
         """
         th, kind, exact = self._point(theta)
         pi = self._pi(th, kind)

@@ -1,11 +1,11 @@
-"""Focused tests of the compatible-function-approximation checkers (THEORY F1-F3)."""
+"""Focused tests of the compatible-function-approximation checkers (statement F1-F3)."""
 
 from fractions import Fraction as F
 
 import numpy as np
 
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.approx import compatible_gradient, loglinear_npg, npg_compatible_weights
+from mdptheory.lemmas.function_approximation import compatible_gradient, loglinear_npg, npg_compatible_weights
 from mdptheory.mdp import MDP
 from mdptheory.policies import LogLinear, LogRational, TabularSoftmax
 

@@ -1,4 +1,4 @@
-"""Focused tests of the NPG checkers (THEORY E1, E2)."""
+"""Focused tests of the NPG checkers (statement E1, E2)."""
 
 from fractions import Fraction as F
 
@@ -6,9 +6,10 @@ import numpy as np
 
 from mdptheory.evaluation import evaluate
 from mdptheory.geometry import fisher, pinv_solve
+from mdptheory.families import random_mdp
 from mdptheory.gradients import value_gradient
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.npg import fisher_block_form, npg_closed_form_check
+from mdptheory.lemmas.natural_gradient import fisher_block_form, npg_closed_form_check, npg_improvement, npg_rate
 from mdptheory.mdp import MDP
 from mdptheory.policies import LogRational, TabularSoftmax
 
@@ -61,3 +62,31 @@ def test_uniform_fisher_is_falsified_when_visitation_is_not_uniform():
     th = LogRational([1, 2, 3, 2, 1, 1])
     assert npg_closed_form_check(m, p, th, variant="uniform_fisher").verdict == FALSIFIED
     assert fisher_block_form(m, p, th, variant="rho_for_d").verdict == FALSIFIED
+
+
+# ------------------------------------------------ convergence checkers of this section
+def test_npg_rate_reported():
+    m = random_mdp(3, 2, gamma=0.5, seed=2)
+    rep = npg_rate(m, eta=0.5, T=10)
+    assert rep.verdict == VERIFIED and np.isfinite(rep.details["measured_log_gap_slope"])
+    assert rep.details["measured_log_gap_slope"] < 0
+
+
+def test_hand_made_broken_npg_step():
+    """A broken statement beyond the registered ones: E3's identity with eta doubled fails."""
+    m = random_mdp(3, 2, gamma=0.5, seed=6)
+    good = npg_improvement(m, eta=0.5, T=2)
+    assert good.verdict == VERIFIED
+    from mdptheory.lemmas.framework.report import CheckReport
+    from mdptheory.algorithms import natural_policy_gradient
+    from mdptheory.evaluation import evaluate
+    from mdptheory.kl import kl_policy
+
+    res = natural_policy_gradient(m, eta=0.5, T=1)
+    ev0, ev1 = evaluate(m, res.policies[0]), evaluate(m, res.policies[1])
+    kl = np.asarray(kl_policy(res.policies[1], res.policies[0], mode="float"), dtype=float)
+    D = np.array([ev1.visitation(np.eye(3)[s]) for s in range(3)])
+    rhs_wrong = D @ (kl + res.extras["log_Z"][0]) / (2 * 0.5)
+    assert np.max(np.abs((ev1.V - ev0.V) - rhs_wrong)) > 1e-6
+    rhs = D @ (kl + res.extras["log_Z"][0]) / 0.5
+    np.testing.assert_allclose(ev1.V - ev0.V, rhs, atol=1e-12)

@@ -7,7 +7,7 @@ import pytest
 
 from mdptheory.exceptions import InvalidParameterError
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.vanishing import chain_region_theta, derivative_order_range, vanishing_gradients
+from mdptheory.lemmas.vanishing_gradients import chain_region_theta, derivative_order_range, vanishing_gradients
 
 
 def test_derivative_range_thresholds():

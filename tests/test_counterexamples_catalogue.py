@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mdptheory.conjectures import CATALOGUE, check_true_counterpart, conjecture_names, get_conjecture
+from mdptheory.counterexamples import CATALOGUE, check_true_counterpart, conjecture_names, get_conjecture
 from mdptheory.counterexamples.minimize import is_state_minimal
 from mdptheory.exceptions import InvalidParameterError
-from mdptheory.search import load_counterexample
+from mdptheory.counterexamples import load_counterexample
 
 #: Largest witness (S, A) accepted per entry (the sizes found are in each docstring).
 MAX_SIZE = {

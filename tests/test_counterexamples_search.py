@@ -1,4 +1,4 @@
-"""Tests for mdptheory.search: search, shrinking, exact re-check, saving, margin search."""
+"""Tests for mdptheory.counterexamples.search: search, shrinking, exact re-check, saving, margin search."""
 
 from fractions import Fraction
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from mdptheory import MDP, evaluate
-from mdptheory.conjectures import performance_difference
+from mdptheory.counterexamples import performance_difference
 from mdptheory.exceptions import InvalidParameterError, MalformedFileError
-from mdptheory.search import (Case, find_counterexample, is_violation, load_counterexample, margin_search,
+from mdptheory.counterexamples import (Case, find_counterexample, is_violation, load_counterexample, margin_search,
                               rational_policy, rationalize)
 from mdptheory.strategies import policies
 

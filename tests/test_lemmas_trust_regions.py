@@ -1,4 +1,4 @@
-"""Focused tests of the trust-region checkers (THEORY G2-G4) and the PPO helpers."""
+"""Focused tests of the trust-region checkers (statement G2-G4) and the PPO helpers."""
 
 from fractions import Fraction as F
 
@@ -8,10 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mdptheory.exceptions import InvalidParameterError
+from mdptheory.families import random_mdp
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.trust import (
+from mdptheory.lemmas.trust_regions import (
     clipped_objective,
     clipped_objective_derivative,
+    cpi_improvement,
     ppo_clipping,
     trajectory_kl_fisher,
     trpo_is_npg,
@@ -116,3 +118,11 @@ def test_kl_hessian_is_fisher_exact_and_broken_weighting():
     assert trajectory_kl_fisher(m, p, th, H=3).verdict == VERIFIED
     assert trajectory_kl_fisher(m, p, th, H=3, variant="mu_for_states").verdict == FALSIFIED
     assert trajectory_kl_fisher(m, p, th, H=3, variant="drop_H").verdict == FALSIFIED
+
+
+# ------------------------------------------------ convergence checkers of this section
+def test_cpi_exact_and_broken_alpha_shift():
+    m = random_mdp(3, 3, gamma=F(9, 10), seed=1, exact=True)
+    m = MDP(m.P, (m.r - m.r.min()) / (m.r.max() - m.r.min()), m.gamma, m.rho)
+    assert cpi_improvement(m, alpha=F(1, 4)).verdict == VERIFIED
+    assert cpi_improvement(m, alpha=F(1, 4), variant="pi_shift_alpha").verdict == FALSIFIED

@@ -1,0 +1,125 @@
+r"""Certified error bounds of float solves of :math:`(I - \gamma P^\pi) x = b`.
+
+With :math:`\rho = \|P^\pi\|_\infty` (1 up to rounding),
+
+.. math::
+
+    \|V - V^\pi\|_\infty \le \frac{\|r^\pi - (I - \gamma P^\pi)V\|_\infty}{1-\gamma\rho},
+    \qquad
+    \|d - d_\mu^\pi\|_1 \le \frac{(1-\gamma)\,\|\mu - (I - \gamma P^\pi)^\top y\|_1}{1-\gamma\rho}
+    + \varepsilon\|d\|_1,
+
+where the residual is evaluated in float64 and enlarged by a bound on its own
+rounding error and on the rounding in forming :math:`P^\pi, r^\pi`
+(:math:`(k + A + 5)\,\varepsilon` times the absolute values of the terms,
+:math:`k` the largest number of non-zeros in a row, or column, of
+:math:`P^\pi`): ``_certify``.  ``_a_priori_fine`` decides when a dense LU is
+certain, a priori, to stay below :data:`WARN_RELATIVE_ERROR`, so that the
+certificate can be computed on demand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "WARN_RELATIVE_ERROR",
+]
+
+
+#: A float evaluation warns (NumericalWarning) when its certified bound exceeds
+#: this fraction of ``||V||_inf`` (V), or this much in l1 (the visitation).
+WARN_RELATIVE_ERROR = 1e-8
+
+_EPS = float(np.finfo(float).eps)
+
+
+def _a_priori_fine(S, A, gamma, vmax, rmax):
+    r"""Whether a dense LU solve is certain, a priori, to stay below the warning threshold.
+
+    LU with partial pivoting of :math:`(I - \gamma P^\pi)^\top` (column
+    diagonally dominant: growth factor at most 2) is backward stable, and
+    forming :math:`P^\pi, r^\pi` rounds each entry by at most :math:`A\varepsilon`
+    relative, so :math:`\|\hat V - V\|_\infty \lesssim c\,(S + A)\,\varepsilon
+    \big(\kappa\|\hat V\|_\infty + \|r\|_\infty/(1-\gamma)\big)` with
+    :math:`\kappa = (1+\gamma)/(1-\gamma)`.  With ``c = 100``: when this is
+    below :data:`WARN_RELATIVE_ERROR` / 100 times :math:`\|\hat V\|_\infty`
+    (``vmax = 1, rmax = 0`` for the visitation, whose l1 norm is 1) the
+    a-posteriori certificate is computed only on demand, which keeps the
+    per-call cost of small evaluations low.
+    """
+    if not 0 <= gamma < 1 or vmax <= 0:
+        return False
+    est = 100.0 * (S + A) * _EPS * ((1.0 + gamma) / (1.0 - gamma) * vmax + rmax / (1.0 - gamma))
+    return est <= 0.01 * WARN_RELATIVE_ERROR * vmax
+
+
+def _row_sum_bound(mdp):
+    """Largest row sum of ``P`` (cached on the MDP), rounded up; every row of any
+    ``P_pi`` is a convex combination of these rows."""
+    c = mdp._cache.get("evaluation.row_sum_bound")
+    if c is None:
+        P = mdp.P_matrix()
+        sums = np.asarray(P.sum(axis=1)).ravel() if P.shape[0] else np.zeros(1)
+        c = float(sums.max()) * (1.0 + (P.shape[1] + 2) * _EPS)
+        mdp._cache["evaluation.row_sum_bound"] = c
+    return c
+
+
+def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1, rho_bound=None):
+    r"""Certified bound on the residual and on the error of ``X`` against the exact solve.
+
+    For ``transpose=False`` the system is ``(I - gamma P_pi) X = B`` and the
+    returned pair is ``(res, err)`` with ``res`` an upper bound on
+    :math:`\|B - (I - \gamma P^\pi)X\|_\infty` (per column, max over columns)
+    and ``err = res / (1 - gamma rho)`` a bound on :math:`\|X - X_{true}\|_\infty`;
+    ``transpose=True`` is the l1 version for :math:`(I - \gamma P^\pi)^\top`.
+    The float residual is enlarged by :math:`(k + A + 5)\varepsilon` times the
+    sum of the absolute values of its terms (``abs_terms`` adds the absolute
+    values behind ``B``, e.g. :math:`\sum_a\pi|r|`, for the rounding in forming
+    :math:`r^\pi` and :math:`P^\pi`); ``err`` is ``inf`` when
+    :math:`\gamma\rho \ge 1`.  For dense ``P_pi`` pass ``rho_bound`` (an upper
+    bound on its row sums, e.g. :func:`_row_sum_bound`): the nonzero count per
+    row is then bounded by ``S`` and the bound needs a single product with
+    ``P_pi``, no further pass over it.
+    """
+    sparse = not isinstance(P_pi, np.ndarray)
+    X = np.asarray(X, dtype=float)
+    B = np.asarray(B, dtype=float)
+    Xc = X.reshape(X.shape[0], -1)
+    Bc = B.reshape(B.shape[0], -1)
+    both = np.concatenate([Xc, np.abs(Xc)], axis=1)
+    if transpose:
+        PX = np.asarray(P_pi.T @ both)
+    else:
+        PX = np.asarray(P_pi @ both)
+    n = Xc.shape[1]
+    res = Bc - Xc + gamma * PX[:, :n]
+    mag = np.abs(Bc) + np.abs(Xc) + gamma * PX[:, n:]
+    if abs_terms is not None:
+        mag = mag + np.asarray(abs_terms, dtype=float).reshape(mag.shape[0], -1)
+    if sparse:
+        P_pi = P_pi.tocsr()
+        counts = (np.bincount(P_pi.indices, minlength=P_pi.shape[1]) if transpose
+                  else np.diff(P_pi.indptr))
+        k = int(counts.max()) if counts.size else 0
+        rho = float(np.asarray(P_pi.sum(axis=1)).max()) if P_pi.shape[0] else 0.0  # P_pi >= 0
+    elif rho_bound is not None:
+        k = P_pi.shape[0]
+        rho = float(rho_bound)
+    else:
+        k = int(np.count_nonzero(P_pi, axis=0 if transpose else 1).max()) if P_pi.size else 0
+        rho = float(P_pi.sum(axis=1).max()) if P_pi.size else 0.0
+    rho *= 1.0 + (k + A + 2) * _EPS
+    allow = (k + A + 5) * _EPS * mag
+    total = np.abs(res) + allow
+    if transpose:
+        rn = float(np.max(total.sum(axis=0))) if total.size else 0.0
+    else:
+        rn = float(np.max(total)) if total.size else 0.0
+    rn *= 1.0 + 4 * _EPS  # the reduction itself
+    denom = 1.0 - gamma * rho
+    err = rn / denom if denom > 0 else math.inf
+    return rn, err

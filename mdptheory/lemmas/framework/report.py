@@ -1,0 +1,330 @@
+"""Check reports: the verdict of one statement on one case, with its evidence.
+
+A checker compares two independently computed sides of an identity, or the two
+sides of an inequality, and returns a :class:`CheckReport`.  Verdicts:
+
+``VERIFIED``
+    Exact/symbolic mode: the identity holds exactly (or the inequality holds).
+    Float mode: the residual is within the stated tolerance *and* the
+    tolerance is small against the quantities compared; for an inequality, the
+    slack exceeds the tolerance (so rounding cannot explain the agreement).
+``FALSIFIED``
+    Exact mode: the statement fails.  Float mode: the residual exceeds ten
+    times the tolerance, or an inequality is violated by more than the
+    tolerance — rounding cannot explain the disagreement.
+``UNDECIDED``
+    Rounding could explain the agreement or the disagreement (a residual
+    between one and ten tolerances, a slack within the tolerance, quantities
+    no larger than the tolerance), or a symbolic simplification could not
+    settle the statement.  The report says why; rerun in exact mode.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "VERIFIED",
+    "FALSIFIED",
+    "UNDECIDED",
+    "CheckReport",
+    "float_tolerance",
+    "compare_identity",
+    "compare_inequality",
+    "combine_verdicts",
+]
+
+VERIFIED = "VERIFIED"
+FALSIFIED = "FALSIFIED"
+UNDECIDED = "UNDECIDED"
+
+#: Factor by which a float residual must exceed its tolerance to be called FALSIFIED.
+FALSIFY_FACTOR = 10.0
+
+
+def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0):
+    r"""Rounding tolerance for float quantities computed from ``mdp``.
+
+    .. math::
+
+        \mathrm{tol} = c\, \varepsilon\, S\, \kappa^{\text{order}}\, m,
+        \qquad \kappa = \frac{1 + \gamma}{1 - \gamma}
+
+    where :math:`\kappa` bounds the infinity-norm condition number of
+    :math:`I - \gamma P^\pi` (:math:`\|I-\gamma P^\pi\|_\infty \le 1+\gamma`,
+    :math:`\|(I-\gamma P^\pi)^{-1}\|_\infty \le 1/(1-\gamma)`), ``m`` the size of
+    the quantities compared, :math:`\varepsilon` the float64 unit roundoff and
+    ``c`` a safety factor (64).  ``order`` counts the solves a quantity went
+    through (a gradient: 2, a Hessian: 3).
+
+    Returns
+    -------
+    tol : float
+    rule : str
+        The formula with its numbers, for the report.
+    """
+    eps = float(np.finfo(np.float64).eps)
+    g = float(mdp.gamma)
+    kappa = (1.0 + g) / (1.0 - g)
+    S = mdp.n_states
+    m = float(max(abs(float(magnitude)), np.finfo(float).tiny))
+    tol = factor * eps * S * kappa**order * m
+    rule = f"{factor:g}*eps*S*kappa^{order}*m with S={S}, kappa=(1+g)/(1-g)={kappa:.4g}, m={m:.4g}"
+    return tol, rule
+
+
+def _to_float_array(x):
+    a = np.asarray(x, dtype=object)
+    return np.array([float(v) for v in a.reshape(-1)], dtype=float).reshape(a.shape)
+
+
+def _exact_max_abs(x):
+    a = np.asarray(x, dtype=object).reshape(-1)
+    return max((abs(v) for v in a), default=Fraction(0))
+
+
+def compare_identity(lhs, rhs, *, mode: str, tol: float | None = None, scale: float | None = None):
+    r"""Compare two independently computed sides of an identity.
+
+    ``scale`` is the size of the quantities the sides are computed from (for
+    an identity ``x = 0`` such as :math:`\sum_a \pi A^\pi = 0`, the size of
+    the terms summed); by default the larger side.  In float mode a match is
+    only VERIFIED when ``scale`` exceeds the tolerance: otherwise rounding
+    alone could explain the agreement and the verdict is UNDECIDED.
+
+    Returns
+    -------
+    verdict : str
+    residual : float or Fraction
+        ``max |lhs - rhs|`` (exact in exact mode).
+    reason : str
+    """
+    if mode == "exact":
+        diff = np.asarray(lhs, dtype=object) - np.asarray(rhs, dtype=object)
+        res = _exact_max_abs(diff)
+        return (VERIFIED, res, "exact equality") if res == 0 else (FALSIFIED, res, "exact residual is nonzero")
+    lf, rf = _to_float_array(lhs), _to_float_array(rhs)
+    if lf.shape != rf.shape:
+        return FALSIFIED, float("inf"), f"shapes differ: {lf.shape} vs {rf.shape}"
+    if not (np.all(np.isfinite(lf)) and np.all(np.isfinite(rf))):
+        return UNDECIDED, float("nan"), "non-finite values: rerun in exact or ball mode"
+    res = float(np.max(np.abs(lf - rf))) if lf.size else 0.0
+    size = float(max(np.max(np.abs(lf)) if lf.size else 0.0, np.max(np.abs(rf)) if rf.size else 0.0))
+    if scale is not None:
+        size = max(size, float(scale))
+    if res <= tol:
+        if size <= tol and res > 0:
+            return UNDECIDED, res, "both sides are below the rounding tolerance"
+        return VERIFIED, res, "residual within tolerance"
+    if res <= FALSIFY_FACTOR * tol:
+        return UNDECIDED, res, f"residual between 1 and {FALSIFY_FACTOR:g} tolerances: rerun in exact mode"
+    return FALSIFIED, res, "residual exceeds the tolerance"
+
+
+def compare_inequality(lhs, rhs, *, mode: str, tol: float | None = None, strict: bool = False):
+    """Check ``lhs <= rhs`` componentwise (``lhs < rhs`` if ``strict``).
+
+    Returns
+    -------
+    verdict : str
+    slack : float or Fraction
+        ``min(rhs - lhs)`` (exact in exact mode); negative means violated.
+    reason : str
+    """
+    if mode == "exact":
+        diff = np.asarray(rhs, dtype=object) - np.asarray(lhs, dtype=object)
+        slack = min(diff.reshape(-1), default=Fraction(0))
+        ok = slack > 0 if strict else slack >= 0
+        return (VERIFIED if ok else FALSIFIED), slack, "exact comparison"
+    lf, rf = _to_float_array(lhs), _to_float_array(rhs)
+    diff = np.broadcast_to(rf, np.broadcast_shapes(lf.shape, rf.shape)) - lf
+    if not np.all(np.isfinite(diff)):
+        return UNDECIDED, float("nan"), "non-finite values: rerun in exact or ball mode"
+    slack = float(np.min(diff)) if diff.size else 0.0
+    if slack >= tol:
+        return VERIFIED, slack, "slack exceeds the tolerance"
+    if slack <= -tol:
+        return FALSIFIED, slack, "violated by more than the tolerance"
+    return UNDECIDED, slack, "slack within the rounding tolerance (tight case): rerun in exact mode"
+
+
+def combine_verdicts(verdicts) -> str:
+    """FALSIFIED if any is, else UNDECIDED if any is, else VERIFIED."""
+    vs = list(verdicts)
+    if FALSIFIED in vs:
+        return FALSIFIED
+    if UNDECIDED in vs or not vs:
+        return UNDECIDED
+    return VERIFIED
+
+
+def _jsonable(x):
+    if isinstance(x, Fraction):
+        return str(x)
+    if isinstance(x, (np.floating, float)):
+        return float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return [_jsonable(v) for v in x.tolist()] if x.dtype != object else [_jsonable(v) for v in x]
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if type(x).__name__ == "MDP":
+        from ...io import mdp_to_dict
+
+        return mdp_to_dict(x)
+    if isinstance(x, (str, int, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+@dataclass
+class CheckReport:
+    """The result of checking one statement on one case.
+
+    Attributes
+    ----------
+    statement : str
+        Statement id from docs/statements.md, e.g. ``"A1"``.
+    name : str
+        Checker name (``mdptheory.lemmas.<name>``).
+    text : str
+        The statement checked.
+    source : str
+        Where it comes from (lemma/theorem number).
+    mode : {"float", "exact", "symbolic", "ball"}
+    verdict : {"VERIFIED", "FALSIFIED", "UNDECIDED"}
+    residual : float or Fraction or None
+        Worst ``|lhs - rhs|`` over the identities checked.
+    slack : float or Fraction or None
+        Worst slack ``rhs - lhs`` over the inequalities checked.
+    tolerance : float or None
+        Float mode only; exact and symbolic modes use none.
+    tolerance_rule : str
+    parts : list of dict
+        One entry per sub-claim: name, kind, verdict, residual/slack, reason
+        and, for identities and inequalities, the two sides ``lhs``, ``rhs``.
+    witness : dict
+        The MDP, policy, parameters and seed, to reproduce the case.
+    variant : str or None
+        Name of a deliberately broken variant, if one was checked.
+    details : dict
+        Anything else worth showing (both sides, intermediate values).
+    """
+
+    statement: str
+    name: str
+    text: str
+    source: str
+    mode: str
+    verdict: str = UNDECIDED
+    residual: Any = None
+    slack: Any = None
+    tolerance: Any = None
+    tolerance_rule: str = ""
+    parts: list = field(default_factory=list)
+    witness: dict = field(default_factory=dict)
+    variant: str | None = None
+    details: dict = field(default_factory=dict)
+
+    # -- building
+    def identity(self, part: str, lhs, rhs, *, tol=None, scale=None):
+        """Record the identity ``lhs == rhs`` as a sub-claim; returns its verdict.
+
+        ``scale``: see :func:`compare_identity`.
+        """
+        verdict, res, reason = compare_identity(lhs, rhs, mode=self._cmp_mode, tol=tol, scale=scale)
+        self.parts.append({"part": part, "kind": "identity", "verdict": verdict, "residual": res,
+                           "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
+        if self.residual is None or res > self.residual or (isinstance(res, float) and np.isnan(res)):
+            self.residual = res
+        self._update(tol)
+        return verdict
+
+    def inequality(self, part: str, lhs, rhs, *, tol=None, strict: bool = False):
+        """Record ``lhs <= rhs`` (componentwise) as a sub-claim; returns its verdict."""
+        verdict, slack, reason = compare_inequality(lhs, rhs, mode=self._cmp_mode, tol=tol, strict=strict)
+        self.parts.append({"part": part, "kind": "inequality", "verdict": verdict, "slack": slack,
+                           "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
+        if self.slack is None or slack < self.slack:
+            self.slack = slack
+        self._update(tol)
+        return verdict
+
+    def claim(self, part: str, verdict: str, reason: str, **values):
+        """Record a sub-claim decided by other means (e.g. a symbolic simplification)."""
+        self.parts.append({"part": part, "kind": "claim", "verdict": verdict, "reason": reason, **values})
+        self._update(None)
+        return verdict
+
+    @property
+    def _cmp_mode(self):
+        return "exact" if self.mode in ("exact", "symbolic") else "float"
+
+    def _update(self, tol):
+        if tol is not None:
+            self.tolerance = tol if self.tolerance is None else max(self.tolerance, tol)
+        self.verdict = combine_verdicts(p["verdict"] for p in self.parts)
+
+    # -- reading
+    @property
+    def ok(self) -> bool:
+        """True when the verdict is VERIFIED."""
+        return self.verdict == VERIFIED
+
+    def ratio(self, kind: str = "identity") -> float | None:
+        """Float mode: worst residual over tolerance (``kind="identity"``), or the
+        smallest slack over tolerance (``kind="inequality"``; positive means
+        holding with margin).  None if no such part has a tolerance."""
+        worst = None
+        for p in self.parts:
+            t = p.get("tolerance")
+            if not t or p["kind"] != kind:
+                continue
+            if kind == "identity":
+                r = float(p["residual"]) / t
+                worst = r if worst is None else max(worst, r)
+            else:
+                r = float(p["slack"]) / t
+                worst = r if worst is None else min(worst, r)
+        return worst
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data (exact numbers as strings, the MDP in mdptheory's JSON format)."""
+        return {
+            "statement": self.statement, "name": self.name, "text": self.text, "source": self.source,
+            "mode": self.mode, "verdict": self.verdict, "variant": self.variant,
+            "residual": _jsonable(self.residual), "slack": _jsonable(self.slack),
+            "tolerance": _jsonable(self.tolerance), "tolerance_rule": self.tolerance_rule,
+            "parts": _jsonable(self.parts), "witness": _jsonable(self.witness),
+            "details": _jsonable(self.details),
+        }
+
+    def to_json(self, **kw) -> str:
+        """:meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), **kw)
+
+    def __str__(self) -> str:
+        lines = [f"[{self.statement}] {self.name} ({self.mode}): {self.verdict}", f"  {self.text}"]
+        if self.source:
+            lines.append(f"  source: {self.source}")
+        if self.variant:
+            lines.append(f"  broken variant checked: {self.variant}")
+        for p in self.parts:
+            val = p.get("residual", p.get("slack"))
+            lines.append(f"  - {p['part']}: {p['verdict']} ({p['kind']}, "
+                         f"{'residual' if 'residual' in p else 'slack'} {val}, tol {p.get('tolerance')}) {p['reason']}")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self):  # Jupyter
+        rows = "\n".join(f"| {p['part']} | {p['kind']} | {p.get('residual', p.get('slack'))} | "
+                         f"{p.get('tolerance')} | {p['verdict']} |" for p in self.parts)
+        return (f"**[{self.statement}] {self.name}** ({self.mode}): **{self.verdict}**\n\n{self.text}\n\n"
+                f"| part | kind | residual/slack | tolerance | verdict |\n|---|---|---|---|---|\n{rows}\n")

@@ -1,0 +1,75 @@
+r"""Symbolic proofs of statement section F (compatible function approximation): F1s, F2s.
+
+Each identity is proved for all parameter values of a generic small MDP with
+sympy; the scaffolding (generic MDP, proof recording, registration) is in
+:mod:`mdptheory.lemmas.framework.symbolic`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .framework.symbolic import _fisher_parts, _prove, _reg, _score, _setup
+
+__all__ = [
+    "compatible_gradient_symbolic",
+    "npg_compatible_weights_symbolic",
+]
+
+
+def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
+    r"""Symbolic proof of compatible function approximation for the softmax (statement F1; AJKS Lemma 11.1).
+
+    :math:`w = A^\pi` minimises the compatible error (normal equations
+    :math:`F_\mu w = \mathbb{E}[\nabla\log\pi\,A]`), and
+    :math:`\nabla V(\mu) = (1-\gamma)^{-1}\mathbb{E}[\nabla\log\pi\,(w\cdot\nabla\log\pi)] = (1-\gamma)^{-1}F_\mu w`.
+    Broken variant ``"drop_horizon"``.
+    """
+    sm, ev, rep = _setup(_F1s, S, A, symbolic_P, variant, seed, mode)
+    F, grad = _fisher_parts(sm, ev)
+    sc = _score(sm)
+    n = S * A
+    w = ev.A.reshape(-1)
+    b = [sum(ev.d[s] * sm.pi[s, a] * sc[s, a, k] * ev.A[s, a] for s in range(S) for a in range(A)) for k in range(n)]
+    Fw = [sum(F[k, l] * w[l] for l in range(n)) for k in range(n)]
+    _prove(rep, "normal equations: E[score (w.score)] = E[score A] for w = A", [Fw[k] - b[k] for k in range(n)])
+    h = 1 if variant == "drop_horizon" else 1 / (1 - sm.gamma)
+    _prove(rep, "grad V = (1-gamma)^-1 E[score (w.score)]", [grad[k] - h * Fw[k] for k in range(n)])
+    return rep
+
+
+def npg_compatible_weights_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
+    r"""Symbolic proof that the NPG direction is the minimum-norm compatible weight (statement F2; Lemma 11.2).
+
+    With :math:`w^\star(s,a) = A(s,a) - \frac1{|A|}\sum_{a'}A(s,a')`: the
+    normal equations :math:`F_\mu w^\star = \mathbb{E}[\nabla\log\pi\,A]`
+    (a minimiser), :math:`w^\star \perp \ker F_\mu` (minimum norm; see
+    :func:`npg_closed_form_symbolic` for the kernel), and
+    :math:`F_\mu (w^\star/(1-\gamma)) = \nabla V`, so
+    :math:`F^\dagger\nabla V = w^\star/(1-\gamma)`.  Broken variant
+    ``"general_minimiser"`` (:math:`w = A`, a minimiser that is not minimum-norm).
+    """
+    sm, ev, rep = _setup(_F2s, S, A, symbolic_P, variant, seed, mode)
+    F, grad = _fisher_parts(sm, ev)
+    sc = _score(sm)
+    n = S * A
+    if variant == "general_minimiser":
+        w = ev.A.reshape(-1)
+    else:
+        w = np.array([[ev.A[s, a] - sum(ev.A[s]) / A for a in range(A)] for s in range(S)], dtype=object).reshape(-1)
+    b = [sum(ev.d[s] * sm.pi[s, a] * sc[s, a, k] * ev.A[s, a] for s in range(S) for a in range(A)) for k in range(n)]
+    Fw = [sum(F[k, l] * w[l] for l in range(n)) for k in range(n)]
+    _prove(rep, "w* solves the normal equations F w* = E[score A]", [Fw[k] - b[k] for k in range(n)])
+    _prove(rep, "w* is minimum-norm: sum_a w*(s,a) = 0", [sum(w[s * A:(s + 1) * A]) for s in range(S)])
+    _prove(rep, "F (w*/(1-gamma)) = grad V", [Fw[k] / (1 - sm.gamma) - grad[k] for k in range(n)])
+    return rep
+
+
+# ----------------------------------------------------------------- registration
+_F1s = _reg("F1s", "compatible_gradient_symbolic",
+            "w = A minimises the compatible error and grad V = (1-gamma)^-1 E[score (w.score)]",
+            "AJKS Lemma 11.1", compatible_gradient_symbolic, {"drop_horizon": "1/(1-gamma) dropped"}, symbolic_P=False)
+_F2s = _reg("F2s", "npg_compatible_weights_symbolic",
+            "F^+ grad V = w*/(1-gamma) for the minimum-norm minimiser w* = A - mean_a A",
+            "AJKS Lemma 11.2", npg_compatible_weights_symbolic,
+            {"general_minimiser": "w = A (a minimiser, not the minimum-norm one)"}, symbolic_P=False)

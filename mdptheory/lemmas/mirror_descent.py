@@ -1,0 +1,356 @@
+r"""statement section H: policy mirror descent and AMPO (Alfano, Yuan, Rebeschini 2023; Xiao 2022).
+
+H1 checks one PMD step: the KL step against the NPG update computed through
+the Fisher pseudo-inverse and the implicit-differentiation gradient (a route
+that never touches :math:`Q`), the Euclidean step against the optimality
+conditions of the simplex projection, and monotone improvement on every
+state.  H2 checks the derived linear rate with geometrically increasing step
+sizes at every iterate, exactly in rationals for the Euclidean mirror map.
+H3 checks that AMPO with an exact (tabular) Step I reproduces KL-PMD, and
+reports the measured rate and floor when the energy class is too small.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from ..algorithms._common import optimum
+from ..algorithms.mirror import ampo, pmd_step, pmd_step_sizes, policy_mirror_descent
+from ..evaluation import evaluate
+from ..fields import float_array
+from ..policies import LogLinear, TabularSoftmax
+from ..policies.tabular import uniform_policy
+from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode
+from .framework.registry import Statement, register
+from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
+from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy
+
+__all__ = ["pmd_step_improvement", "pmd_linear_convergence", "ampo_reduction"]
+
+
+def _rmax(m):
+    return float(np.max(np.abs(np.asarray(m.r, dtype=float)))) if m.r.size else 0.0
+
+
+def _value_tol(rep, m, order=2):
+    tol, rule = float_tolerance(m, _rmax(m) / (1 - float(m.gamma)) + 1.0, order=order)
+    rep.tolerance_rule = rule
+    return tol
+
+
+# --------------------------------------------------------------------- H1
+def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
+    r"""Check one policy-mirror-descent step (statement H1; Alfano et al. 2023; Xiao 2022).
+
+    .. math::
+
+        \pi^+(\cdot|s) = \arg\max_{p\in\Delta}\{\eta\langle Q^\pi(s,\cdot), p\rangle - D(p,\pi(\cdot|s))\},
+        \qquad V^{\pi^+} \ge V^\pi \text{ on every state.}
+
+    KL mirror map (float): :math:`\pi^+ \propto \pi e^{\eta Q^\pi}`
+    (:func:`mdptheory.algorithms.pmd_step`) is compared with the NPG update
+    :math:`\theta^+ = \theta + \eta(1-\gamma)F_\rho^\dagger\nabla V(\rho)` at
+    :math:`\theta = \log\pi` (:func:`mdptheory.geometry.natural_gradient`:
+    block Fisher and implicit-differentiation gradient, no :math:`Q`); the
+    factor :math:`1-\gamma` converts PMD's :math:`\eta` into NPG's, which scales
+    :math:`A` by :math:`1/(1-\gamma)`.  Euclidean mirror map (float and
+    exact): the projection :math:`p = \Pi_\Delta(y)`, :math:`y = \pi + \eta Q^\pi`,
+    must satisfy the optimality condition of the projection,
+    :math:`\max_a (y - p)_a = \langle y - p, p\rangle` on every state (exactly in
+    rationals).  Monotone improvement is checked on every state for each map,
+    from two separate evaluations.
+
+    Broken variant: ``"descent"`` (the step taken with :math:`-\eta Q`).
+    """
+    stmt = _H1
+    check_variant(variant, stmt.variants)
+    mode = resolve_mode(mdp, pi, mode=mode)
+    exact = mode == "exact"
+    pi = prepare_policy(mdp, pi, mode)
+    m = mdp if exact else mdp.to_float()
+    eta = Fraction(eta) if exact else float(eta)
+    rep = new_report(stmt, mode, {"mdp": m, "pi": pi, "eta": eta, "seed": seed}, variant)
+    tol = None if exact else _value_tol(rep, m)
+    if exact:
+        rep.tolerance_rule = "none: exact rationals"
+    sign = -1 if variant == "descent" else 1
+    ev = evaluate(m, pi, mode=mode)
+    mirrors = ("euclidean",) if exact else ("kl", "euclidean")
+    details = {}
+    for mirror in mirrors:
+        pi_next = pmd_step(pi, ev.Q, sign * eta, mirror=mirror)
+        if mirror == "kl":
+            from ..geometry import natural_gradient
+
+            prm = TabularSoftmax(m.n_states, m.n_actions)
+            theta = np.log(np.asarray(pi, dtype=float)).reshape(-1)
+            w = np.asarray(natural_gradient(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            pi_npg = prm.probs(theta + eta * (1 - float(m.gamma)) * w)
+            tol_p, _ = float_tolerance(m, 1.0 + eta * float(np.max(np.abs(ev.Q))), order=2)
+            rep.identity("KL-PMD step pi exp(eta Q)/Z = NPG step theta + eta(1-gamma) F^+ grad V (Fisher route)",
+                         pi_next, pi_npg, tol=tol_p)
+        else:
+            y = pi + (sign * eta) * ev.Q
+            gap = y - pi_next
+            if exact:
+                lhs = np.array([max(row) for row in gap], dtype=object)
+                rhs = np.array([dot(gap[s], pi_next[s], mode) for s in range(m.n_states)], dtype=object)
+            else:
+                lhs, rhs = gap.max(axis=1), (gap * pi_next).sum(axis=1)
+            tol_y = None if exact else float_tolerance(m, 1.0 + eta * float(np.max(np.abs(ev.Q))), order=1)[0]
+            rep.identity("Euclidean step: max_a (y - p)_a = <y - p, p> (projection optimality), y = pi + eta Q",
+                         lhs, rhs, tol=tol_y)
+        V_next = evaluate(m, pi_next, mode=mode).V
+        rep.inequality(f"{mirror} PMD: V^(pi+)(s) >= V^pi(s) for every s", ev.V, V_next, tol=tol)
+        details[mirror] = {"pi_next": pi_next, "V": ev.V, "V_next": V_next}
+    rep.details = details
+    return rep
+
+
+# --------------------------------------------------------------------- H2
+def _pmd_run(m, mirror, etas, mode):
+    exact = mode == "exact"
+    pi = uniform_policy(m)
+    pis, Vs = [pi], []
+    for eta in etas:
+        ev = evaluate(m, pi, mode=mode)
+        Vs.append(ev.V)
+        pi = pmd_step(pi, ev.Q, eta, mirror=mirror)
+        pis.append(pi)
+    Vs.append(evaluate(m, pi, mode=mode).V)
+    return pis, Vs
+
+
+def _divergence(p, q, mirror, exact):
+    """Per-state D(p_s, q_s): KL (float) or half the squared Euclidean distance (exact if the inputs are)."""
+    if mirror == "euclidean":
+        diff = p - q
+        return (diff * diff).sum(axis=1) / 2
+    pf, qf = np.asarray(float_array(p), dtype=float), np.asarray(float_array(q), dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(pf > 0, pf * (np.log(np.where(pf > 0, pf, 1.0)) - np.log(np.where(qf > 0, qf, 1.0))), 0.0)
+    return t.sum(axis=1)
+
+
+def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None):
+    r"""Check the linear rate of PMD with :math:`\eta_{k+1} = \eta_k/\gamma` at every iterate (statement H2, derived).
+
+    .. math::
+
+        V^*(\rho) - V^{\pi_k}(\rho) \le \Big(1 - \frac1\vartheta\Big)^k
+            \Big[V^*(\rho) - V^{\pi_0}(\rho)
+            + \frac{\mathbb E_{s\sim d_\rho^{\pi^*}} D(\pi^*_s, \pi_{0,s})}{(1-\gamma)\eta_0(\vartheta - 1)}\Big],
+        \qquad \vartheta = \frac{1}{1-\gamma}\Big\|\frac{d_\rho^{\pi^*}}{\rho}\Big\|_\infty,
+
+    under the step-size condition :math:`\eta_{k+1} \ge \eta_k\vartheta/(\vartheta-1)`,
+    which :math:`\eta_{k+1} = \eta_k/\gamma` satisfies (since
+    :math:`(1-\gamma)\vartheta \ge 1`); the condition is checked too.
+
+    **Derived, not the published statement**: this is statement H2's form of the
+    linear rate of Xiao (2022) for PMD with increasing step sizes, with the
+    constants as derived there; Xiao's published constants could not be
+    confirmed.  What is checked is exactly the inequality above, with
+    :math:`\pi^*` the deterministic optimal policy of exact policy iteration,
+    :math:`\pi_0` uniform, :math:`\rho > 0`, and :math:`D` the mirror map's
+    Bregman divergence (KL; or :math:`\tfrac12\|\cdot\|_2^2` for the Euclidean
+    map).  Float mode runs both maps; exact mode the Euclidean one, whose
+    iterates, :math:`\vartheta`, :math:`D` and the bound are exact rationals.
+
+    Broken variants: ``"no_initial_gap"`` (the bound without its
+    :math:`V^*(\rho) - V^{\pi_0}(\rho)` term), ``"shrinking_steps"`` (the run and
+    the condition with :math:`\eta_{k+1} = \gamma\eta_k`).
+    """
+    stmt = _H2
+    check_variant(variant, stmt.variants)
+    mode = resolve_mode(mdp, mode=mode)
+    exact = mode == "exact"
+    m = mdp if exact else mdp.to_float()
+    one = Fraction(1) if exact else 1.0
+    g = m.gamma
+    eta0 = Fraction(eta0) if exact else float(eta0)
+    rho = m.rho
+    rep = new_report(stmt, mode, {"mdp": m, "eta0": eta0, "T": T, "rho": rho, "seed": seed}, variant)
+    tol = None if exact else _value_tol(rep, m)
+    if exact:
+        rep.tolerance_rule = "none: exact rationals"
+    sol = optimum(m)
+    pi_star = sol.pi
+    d_star = evaluate(m, pi_star, mode=mode).visitation(rho)
+    ratio = max(d_star[s] / rho[s] for s in range(m.n_states))
+    theta = ratio / (one - g)
+    v_star = dot(rho, sol.V, mode)
+    etas = pmd_step_sizes(eta0, g, T, schedule="geometric")
+    if variant == "shrinking_steps":
+        etas = [eta0 * g ** k for k in range(T)]
+    # the step-size condition, decided in exact rationals (a float MDP is read as the rationals it stores):
+    # with eta_(k+1) = eta_k/gamma it is (1-gamma) theta >= 1, an equality when d_rho^pi* = rho
+    me = m if exact else m.to_exact()
+    ge = me.gamma
+    de = evaluate(me, optimum(me).pi, mode="exact").visitation(me.rho)
+    theta_e = max(de[s] / me.rho[s] for s in range(me.n_states)) / (1 - ge)
+    etas_e = [Fraction(eta0)] if not etas else [Fraction(e) for e in pmd_step_sizes(Fraction(eta0), ge, T)]
+    if variant == "shrinking_steps":
+        etas_e = [Fraction(eta0) * ge ** k for k in range(T)]
+    cond = [etas_e[k + 1] - etas_e[k] * theta_e / (theta_e - 1) for k in range(T - 1)]
+    worst = min(cond, default=Fraction(0))
+    rep.claim("step sizes: eta_(k+1) >= eta_k theta/(theta - 1) (decided in exact rationals)",
+              VERIFIED if worst >= 0 else FALSIFIED, "exact comparison", slack=worst)
+    details = {"theta": theta, "etas": etas}
+    for mirror in (("euclidean",) if exact else ("kl", "euclidean")):
+        pis, Vs = _pmd_run(m, mirror, etas, mode)
+        gaps = [v_star - dot(rho, V, mode) for V in Vs]
+        D0 = dot(d_star, _divergence(pi_star, pis[0], mirror, exact), mode)
+        const = (gaps[0] if variant != "no_initial_gap" else 0) + D0 / ((one - g) * eta0 * (theta - 1))
+        rate = one - one / theta
+        bound = [rate ** k * const for k in range(T + 1)]
+        arr = object if exact else float
+        rep.inequality(f"{mirror}: V*(rho) - V_k(rho) <= (1 - 1/theta)^k [gap_0 + E_d* D / ((1-gamma) eta_0 "
+                       f"(theta-1))], k = 0..{T}", np.array(gaps, dtype=arr), np.array(bound, dtype=arr), tol=tol)
+        gf = np.array([float(x) for x in gaps])
+        pos = gf > 1e-300
+        slope = float(np.polyfit(np.arange(T + 1)[pos], np.log(gf[pos]), 1)[0]) if pos.sum() >= 2 else None
+        details[mirror] = {"gaps": gaps, "bound": bound, "D0": D0, "measured_log_rate": slope,
+                           "bound_log_rate": math.log(float(rate)) if float(rate) > 0 else None}
+    rep.details = details
+    return rep
+
+
+# --------------------------------------------------------------------- H3
+def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None, seed=None):
+    r"""Check that tabular AMPO with an exact Step I is KL-PMD, and measure the floor of limited features (statement H3).
+
+    .. math::
+
+        f^{\theta_{k+1}} = Q^{\pi_k} + \eta_k^{-1}(\log\pi_k + 1)
+        \;\Longrightarrow\; \pi_{k+1} \propto e^{\eta_k f^{\theta_{k+1}}} \propto \pi_k e^{\eta_k Q^{\pi_k}}.
+
+    Routes: :func:`mdptheory.algorithms.ampo` with a
+    :class:`~mdptheory.policies.TabularSoftmax` energy and least-squares
+    Step I (:math:`\mathcal D_k = d_\rho^{\pi_k}\times\mathrm{Unif}(\mathcal A)`,
+    :math:`\rho > 0`) against :func:`mdptheory.algorithms.policy_mirror_descent`
+    (KL, exact :math:`Q`), both with :math:`\eta_{k+1} = \eta_k/\gamma`: every
+    iterate must agree (float; the step exponentiates).  Also checked: the
+    approximation error of Step I is zero (below rounding) and the gap
+    :math:`V^*(\rho) - V^{\pi_k}(\rho)` is non-increasing (PMD improves
+    monotonically).  Reported, not checked (Alfano et al. (2023)'s constants are
+    unconfirmed): for random log-linear features of rank ``n_features``, the
+    measured :math:`\max_k\epsilon_k`, the final gap (the floor) and the slope
+    of :math:`\log` gap.
+
+    Broken variant: ``"drop_mirror_term"`` (Step I fitted to :math:`Q^{\pi_k}`
+    alone, without :math:`\eta_k^{-1}(\log\pi_k + 1)`; Step II then gives
+    :math:`\pi_{k+1}\propto e^{\eta_k Q^{\pi_k}}`).
+    """
+    stmt = _H3
+    check_variant(variant, stmt.variants)
+    mode = resolve_mode(mdp, mode=mode) if mode is None else mode
+    if mode != "float":
+        from ..exceptions import InvalidParameterError
+
+        raise InvalidParameterError("H3 is checked in float mode only (the mirror step exponentiates)")
+    m = mdp.to_float() if mdp.is_exact else mdp
+    S, A = m.n_states, m.n_actions
+    eta0 = float(eta0)
+    rep = new_report(stmt, mode, {"mdp": m, "eta0": eta0, "T": T, "seed": seed}, variant)
+    tol = _value_tol(rep, m)
+    pmd = policy_mirror_descent(m, mirror="kl", eta0=eta0, schedule="geometric", T=T)
+    if variant == "drop_mirror_term":
+        etas = pmd_step_sizes(eta0, float(m.gamma), T, schedule="geometric")
+        pol = [uniform_policy(m)]
+        for k in range(T):
+            Q = np.asarray(evaluate(m, pol[-1], mode="float").Q, dtype=float)
+            z = etas[k] * Q
+            z = z - z.max(axis=1, keepdims=True)
+            pol.append(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+        errs = [0.0] * T
+        values = [float(m.rho @ evaluate(m, p, mode="float").V) for p in pol]
+    else:
+        res = ampo(m, TabularSoftmax(S, A), eta0=eta0, schedule="geometric", T=T, step1="lstsq", mu=m.rho)
+        pol, errs, values = res.policies, res.extras["approx_error"], res.values
+    tol_p, _ = float_tolerance(m, 1.0 + eta0 * float(m.gamma) ** (-T) * _rmax(m) / (1 - float(m.gamma)), order=2)
+    rep.identity(f"tabular AMPO (exact Step I) iterates = KL-PMD iterates, k = 0..{T}", np.array(pol),
+                 np.array(pmd.policies), tol=tol_p)
+    err_tol, _ = float_tolerance(m, (1.0 + _rmax(m) / (1 - float(m.gamma)) + 10.0 / eta0) ** 2, order=2)
+    worst = float(max(errs, default=0.0))
+    rep.claim("Step I approximation error eps_k is zero up to rounding",
+              VERIFIED if worst <= err_tol else (UNDECIDED if worst <= 10 * err_tol else FALSIFIED),
+              "max_k eps_k against the rounding tolerance", max_error=worst, tolerance=err_tol)
+    gaps = pmd.v_star - np.array(values)
+    if T and _strict_improvement(gaps, tol):
+        rep.inequality("gap non-increasing: gap_(k+1) <= gap_k", gaps[1:], gaps[:-1], tol=tol)
+    else:
+        rep.claim("gap non-increasing", VERIFIED, "changes below rounding (monotonicity itself is checked by H1)",
+                  gaps=gaps)
+    # measured floor with limited log-linear features (reported only)
+    floors = {}
+    rng = np.random.default_rng([0 if seed is None else int(np.sum(np.atleast_1d(seed))), 7])
+    for d in n_features:
+        d = int(min(d, S * A))
+        phi = rng.normal(size=(S, A, d))
+        r2 = ampo(m, LogLinear(phi), eta0=eta0, schedule="geometric", T=max(T, 6), step1="lstsq", mu=m.rho)
+        gf = r2.float_gaps()
+        pos = gf > 1e-14
+        floors[d] = {"max_approx_error": float(max(r2.extras["approx_error"], default=0.0)),
+                     "final_gap": float(gf[-1]), "gaps": gf.tolist(),
+                     "log_gap_slope": float(np.polyfit(np.arange(gf.size)[pos], np.log(gf[pos]), 1)[0])
+                     if pos.sum() >= 2 else None}
+    rep.details = {"pmd_gaps": pmd.float_gaps().tolist(), "ampo_values": values, "approx_error": errs,
+                   "limited_features": floors}
+    return rep
+
+
+def _strict_improvement(gaps, tol):
+    return bool(np.all(np.abs(np.diff(gaps)) > tol)) if len(gaps) > 1 else False
+
+
+# ------------------------------------------------------------ registration
+def _h1_cases(seed, n, mode):
+    exact = mode == "exact"
+    for i in range(n):
+        rng = case_rng(seed, "H1", i)
+        mdp = random_case_mdp(rng, exact=exact, max_states=4)
+        pi = random_case_policy(rng, mdp, exact=exact, positive=True)
+        eta = Fraction(int(rng.integers(1, 5)), 2)
+        yield {"mdp": mdp, "pi": pi, "eta": eta if exact else float(eta), "seed": (seed, i)}
+
+
+def _h2_cases(seed, n, mode):
+    exact = mode == "exact"
+    for i in range(n):
+        rng = case_rng(seed, "H2", i)
+        mdp = random_case_mdp(rng, exact=exact, max_states=3, rho="positive", gamma=GAMMAS[i % 2])
+        eta0 = Fraction(int(rng.integers(1, 4)), 4)
+        yield {"mdp": mdp, "eta0": eta0 if exact else float(eta0), "T": 6, "seed": (seed, i)}
+
+
+def _h3_cases(seed, n, mode):
+    for i in range(n):
+        rng = case_rng(seed, "H3", i)
+        mdp = random_case_mdp(rng, exact=False, max_states=4, rho="positive", gamma=GAMMAS[i % 2])
+        yield {"mdp": mdp, "eta0": float(rng.choice([0.1, 0.25, 0.5])), "T": 4, "seed": (seed, i)}
+
+
+_H1 = register(Statement(
+    id="H1", name="pmd_step_improvement",
+    text="PMD step argmax_p {eta <Q_k(s,.), p> - D(p, pi_k(.|s))}: with KL it is pi_k exp(eta Q_k)/Z (the NPG "
+         "update); with the Euclidean map it is the simplex projection of pi_k + eta Q_k; V_(k+1) >= V_k pointwise",
+    source="Alfano, Yuan, Rebeschini 2023; Xiao 2022", check=pmd_step_improvement, cases=_h1_cases,
+    variants={"descent": "the step taken with -eta Q"}))
+_H2 = register(Statement(
+    id="H2", name="pmd_linear_convergence",
+    text="(derived) eta_(k+1) = eta_k/gamma: V*(rho) - V_k(rho) <= (1 - 1/theta)^k [V*(rho) - V_0(rho) + "
+         "E_{d*} D(pi*_s, pi_0s)/((1-gamma) eta_0 (theta - 1))], theta = ||d_rho^pi*/rho||_inf/(1-gamma); "
+         "eta_(k+1) >= eta_k theta/(theta-1)",
+    source="statement H2 (derived from Xiao 2022; published constants unconfirmed)", check=pmd_linear_convergence,
+    cases=_h2_cases,
+    variants={"no_initial_gap": "the bound without its V*(rho) - V_0(rho) term",
+              "shrinking_steps": "eta_(k+1) = gamma eta_k (violates the step-size condition)"}))
+_H3 = register(Statement(
+    id="H3", name="ampo_reduction",
+    text="AMPO (Step I: f ~ Q_k + (log pi_k + 1)/eta_k; Step II: pi_(k+1) ∝ exp(eta_k f)) with tabular f and an "
+         "exact fit equals KL-PMD; measured rate and floor of limited log-linear features reported",
+    source="Alfano, Yuan, Rebeschini 2023", check=ampo_reduction, cases=_h3_cases, modes=("float",),
+    variants={"drop_mirror_term": "Step I fitted to Q_k alone (no (log pi_k + 1)/eta_k term)"}))

@@ -1,0 +1,67 @@
+r"""Symbolic proofs of statement section D (the tabular softmax score and gradient): D1s, D2s.
+
+Each identity is proved for all parameter values of a generic small MDP with
+sympy; the scaffolding (generic MDP, proof recording, registration) is in
+:mod:`mdptheory.lemmas.framework.symbolic`.
+"""
+
+from __future__ import annotations
+
+
+from .framework.symbolic import _prove, _reg, _score, _setup
+
+__all__ = [
+    "softmax_score_symbolic",
+    "softmax_gradient_symbolic",
+]
+
+
+def softmax_score_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
+    r"""Symbolic proof of the softmax score (statement D1).
+
+    .. math::
+
+        \frac{\partial\log\pi_\theta(a|s)}{\partial\theta_{s',a'}} = 1[s=s'](1[a=a'] - \pi(a'|s))
+
+    against symbolic differentiation of :math:`\log\pi`.  Broken variant
+    ``"pi_of_a"`` (:math:`1[a=a'] - \pi(a|s)`).
+    """
+    sm, ev, rep = _setup(_D1s, S, A, symbolic_P, variant, seed, mode)
+    sc = _score(sm)
+    diffs = []
+    for s in range(S):
+        for a in range(A):
+            for t in range(S):
+                for b in range(A):
+                    p = sm.pi[s, a] if variant == "pi_of_a" else sm.pi[s, b]
+                    closed = ((1 if a == b else 0) - p) if s == t else 0
+                    diffs.append(sc[s, a, t * A + b] - closed)
+    _prove(rep, "d log pi(a|s)/d theta_{s',a'} = 1[s=s'](1[a=a'] - pi(a'|s))", diffs)
+    return rep
+
+
+def softmax_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
+    r"""Symbolic proof of the softmax policy gradient (statement D2; AJKS Lemma 10.2).
+
+    .. math::
+
+        \frac{\partial V(\mu)}{\partial\theta_{s,a}} = \frac{1}{1-\gamma}d_\mu(s)\pi(a|s)A(s,a)
+
+    Broken variant ``"drop_horizon"``.
+    """
+    from ..symbolic import symbolic_gradient, symbolic_softmax_gradient
+
+    sm, ev, rep = _setup(_D2s, S, A, symbolic_P, variant, seed, mode)
+    grad = symbolic_gradient(sm)
+    closed = symbolic_softmax_gradient(sm)
+    if variant == "drop_horizon":
+        closed = closed * (1 - sm.gamma)
+    _prove(rep, "dV(mu)/dtheta_{s,a} = (1-gamma)^-1 d(s) pi(a|s) A(s,a)", (grad - closed).reshape(-1))
+    return rep
+
+
+# ----------------------------------------------------------------- registration
+_D1s = _reg("D1s", "softmax_score_symbolic", "d log pi(a|s)/d theta_{s',a'} = 1[s=s'](1[a=a'] - pi(a'|s))",
+            "AJKS §10.1", softmax_score_symbolic, {"pi_of_a": "1[a=a'] - pi(a|s) (wrong index)"})
+_D2s = _reg("D2s", "softmax_gradient_symbolic", "dV(mu)/dtheta_{s,a} = (1-gamma)^-1 d_mu(s) pi(a|s) A(s,a)",
+            "AJKS Lemma 10.2", softmax_gradient_symbolic, {"drop_horizon": "1/(1-gamma) dropped"})

@@ -1,0 +1,145 @@
+"""Tabular policies ``pi[s, a]``: validation and simple constructors.
+
+A policy is an array of shape ``(S, A)`` whose rows lie on the probability
+simplex.  Float policies are float64 arrays; exact policies are object arrays
+of :class:`fractions.Fraction`.  Parameterized policies (softmax, log-linear,
+direct, neural) live in :mod:`mdptheory.policies`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..exceptions import InvalidParameterError, InvalidPolicyError
+from ..fields import exact_array, float_array, format_index, is_exact_scalar
+
+__all__ = [
+    "DEFAULT_POLICY_ATOL",
+    "as_policy",
+    "policy_is_exact",
+    "uniform_policy",
+    "deterministic_policy",
+    "greedy_policy",
+]
+
+#: Tolerance on ``|sum_a pi[s, a] - 1|`` for float policies.
+DEFAULT_POLICY_ATOL = 1e-10
+
+
+def policy_is_exact(pi) -> bool:
+    """True if ``pi`` holds exact rationals (integer dtype or exact objects)."""
+    arr = pi if isinstance(pi, np.ndarray) else np.asarray(pi, dtype=object)
+    if arr.dtype.kind in "iu":
+        return True
+    if arr.dtype == object:
+        return arr.size > 0 and all(is_exact_scalar(x) for x in arr.flat)
+    return False
+
+
+def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLICY_ATOL) -> np.ndarray:
+    """Validate ``pi`` against ``mdp`` and return it as a read-only array.
+
+    Parameters
+    ----------
+    mdp : MDP
+    pi : array_like, shape (S, A)
+        ``pi[s, a]`` = probability of action ``a`` in state ``s``.
+    exact : bool, optional
+        Force the field: True returns Fractions (the policy must be exact),
+        False returns float64.  By default the policy keeps its own field.
+    atol : float, keyword-only
+        Tolerance on float row sums.
+
+    Raises
+    ------
+    InvalidPolicyError
+        Wrong shape, NaN/inf, negative entries or rows not summing to one;
+        the message names the state and the value.
+    """
+    S, A = mdp.n_states, mdp.n_actions
+    try:
+        arr = pi if isinstance(pi, np.ndarray) else np.asarray(pi, dtype=object)
+        if arr.dtype == object and arr.ndim == 2 and not policy_is_exact(arr):
+            arr = float_array(arr, name="pi")
+    except InvalidParameterError as exc:
+        raise InvalidPolicyError(str(exc)) from None
+    except Exception as exc:
+        raise InvalidPolicyError(f"pi cannot be read as an array: {exc}") from None
+    if arr.shape != (S, A):
+        raise InvalidPolicyError(f"pi must have shape (S, A) = ({S}, {A}) to match the MDP; got {arr.shape}")
+    is_exact = policy_is_exact(arr)
+    if exact is None:
+        exact = is_exact
+    if exact:
+        if not is_exact:
+            raise InvalidPolicyError("an exact policy was required but pi holds floats")
+        out = exact_array(arr, name="pi")
+        neg = np.asarray(out < 0, dtype=bool)  # one elementwise comparison, no loop over states
+        if neg.any():
+            s, a = np.argwhere(neg)[0]
+            raise InvalidPolicyError(f"pi[{s}, {a}] = {out[s, a]} is negative")
+        sums = out.sum(axis=1)  # one reduction of Fractions per row, exact
+        bad = np.asarray(sums != 1, dtype=bool)
+        if bad.any():
+            s = int(np.argmax(bad))
+            raise InvalidPolicyError(f"pi[{s}, :] sums to {sums[s]}, must sum to 1")
+    else:
+        try:
+            out = np.array(float_array(arr, name="pi"), dtype=np.float64, copy=True)
+        except InvalidParameterError as exc:
+            raise InvalidPolicyError(str(exc)) from None
+        sums = out.sum(axis=1)
+        # one combined test: a NaN or inf anywhere makes its row sum fail; details only on failure
+        if not (out.size == 0 or (out.min() >= 0 and bool(np.all(np.abs(sums - 1.0) <= atol)))):
+            bad = ~np.isfinite(out)
+            if bad.any():
+                s, a = np.argwhere(bad)[0]
+                raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is not finite")
+            if (out < 0).any():
+                s, a = np.argwhere(out < 0)[0]
+                raise InvalidPolicyError(f"pi[{s}, {a}] = {float(out[s, a])!r} is negative")
+            bad = ~(np.abs(sums - 1.0) <= atol)
+            s = int(np.argmax(bad))
+            raise InvalidPolicyError(f"pi[{s}, :] sums to {float(sums[s])!r}, must sum to 1 (tolerance {atol:g})")
+    out.flags.writeable = False
+    return out
+
+
+def uniform_policy(mdp) -> np.ndarray:
+    """The uniform policy ``pi[s, a] = 1/A`` (exact for exact MDPs)."""
+    S, A = mdp.n_states, mdp.n_actions
+    if mdp.is_exact:
+        return np.full((S, A), Fraction(1, A), dtype=object)
+    return np.full((S, A), 1.0 / A)
+
+
+def deterministic_policy(mdp, actions) -> np.ndarray:
+    """The deterministic policy taking ``actions[s]`` in state ``s`` (exact 0/1 for exact MDPs)."""
+    S, A = mdp.n_states, mdp.n_actions
+    actions = np.asarray(actions)
+    if actions.shape != (S,) or actions.dtype.kind not in "iu":
+        raise InvalidPolicyError(f"actions must be an integer array of shape ({S},); got {actions.shape} {actions.dtype}")
+    bad = (actions < 0) | (actions >= A)
+    if bad.any():
+        s = int(np.argmax(bad))
+        raise InvalidPolicyError(f"actions[{s}] = {int(actions[s])} is not an action index in [0, {A})")
+    if mdp.is_exact:
+        pi = np.full((S, A), Fraction(0), dtype=object)
+    else:
+        pi = np.zeros((S, A))
+    pi[np.arange(S), actions] = Fraction(1) if mdp.is_exact else 1.0
+    return pi
+
+
+def greedy_policy(mdp, Q) -> np.ndarray:
+    """Deterministic policy greedy in ``Q[s, a]``, ties broken toward the lowest action index."""
+    Q = np.asarray(Q)
+    if Q.shape != (mdp.n_states, mdp.n_actions):
+        raise InvalidParameterError(f"Q must have shape {(mdp.n_states, mdp.n_actions)}; got {Q.shape}")
+    if Q.dtype == object:
+        actions = np.array([max(range(Q.shape[1]), key=lambda a, row=row: (row[a], -a)) for row in Q])
+    else:
+        actions = np.argmax(Q, axis=1)
+    return deterministic_policy(mdp, actions.astype(np.int64))
