@@ -37,6 +37,7 @@ from ..exceptions import InvalidParameterError, MalformedFileError
 from ..fields import is_exact_scalar, to_fraction
 
 __all__ = [
+    "is_violation",
     "EXACT",
     "BALL",
     "FLOAT_ON_RATIONAL",
@@ -55,6 +56,22 @@ BALL = "certified (ball)"
 FLOAT_ON_RATIONAL = "float64 on a rationalized MDP"
 #: The three ways a witness can be confirmed, strongest first.
 CONFIRMATIONS = (EXACT, BALL, FLOAT_ON_RATIONAL)
+
+
+def is_violation(value) -> bool:
+    """True when a property's value says the claim fails on the case.
+
+    ``False`` (or a falsy numpy boolean) and a report with verdict
+    ``"FALSIFIED"`` are violations; ``True``, ``VERIFIED`` and ``UNDECIDED``
+    are not.
+    """
+    verdict = getattr(value, "verdict", None)
+    if verdict is not None:
+        return verdict == "FALSIFIED"
+    if isinstance(value, (bool, np.bool_)):
+        return not bool(value)
+    raise InvalidParameterError(f"a property must return a bool or a CheckReport; got {type(value).__name__}: "
+                                f"{value!r}")
 
 
 # ------------------------------------------------------------------ labels

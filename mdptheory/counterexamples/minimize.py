@@ -151,9 +151,7 @@ class _Skip(Exception):
 
 # ------------------------------------------------------------------ moves
 def _with(case, mdp, pi=..., data=None):
-    from .search import Case
-
-    return Case(mdp, case.pi if pi is ... else pi, case.theta, case.data if data is None else data)
+    return type(case)(mdp, case.pi if pi is ... else pi, case.theta, case.data if data is None else data)
 
 
 def _state_deletions(case):
@@ -312,7 +310,7 @@ def minimize_case(property: Callable, case, *, max_calls: int = 3000, violates: 
     InvalidParameterError
         If the case is not exact or does not violate the property.
     """
-    from .search import is_violation
+    from .evidence import is_violation
 
     if violates is None:
         violates = is_violation
@@ -376,7 +374,7 @@ def minimize_case(property: Callable, case, *, max_calls: int = 3000, violates: 
 
 def is_state_minimal(property: Callable, case, *, violates: Callable | None = None) -> bool:
     """True when no single state deletion (any redirection) keeps ``case`` a counterexample."""
-    from .search import is_violation
+    from .evidence import is_violation
 
     violates = violates or is_violation
     for _, cand in _state_deletions(case):

@@ -63,6 +63,7 @@ from ..exceptions import InvalidParameterError, MalformedFileError, MDPTheoryErr
 from ..fields import is_exact_scalar, to_fraction
 from ..mdp import MDP
 from ..policies.softmax import log_softmax
+from .evidence import is_violation
 
 __all__ = [
     "Case",
@@ -273,22 +274,6 @@ def _size_range(name, v):
 
 
 # ------------------------------------------------------------------ verdicts
-def is_violation(value) -> bool:
-    """True when a property's value says the claim fails on the case.
-
-    ``False`` (or a falsy numpy boolean) and a report with verdict
-    ``"FALSIFIED"`` are violations; ``True``, ``VERIFIED`` and ``UNDECIDED``
-    are not.
-    """
-    verdict = getattr(value, "verdict", None)
-    if verdict is not None:
-        return verdict == "FALSIFIED"
-    if isinstance(value, (bool, np.bool_)):
-        return not bool(value)
-    raise InvalidParameterError(f"a property must return a bool or a CheckReport; got {type(value).__name__}: "
-                                f"{value!r}")
-
-
 # ------------------------------------------------------------------ result
 @dataclass
 class Counterexample:
