@@ -50,7 +50,8 @@ def table_markdown(results, *, budget, seed) -> str:
              "For each bound `lhs <= rhs`, the largest ratio lhs/rhs the search found "
              "(`mdptheory.counterexamples.tightness`: Hypothesis targeting, then random-restart Nelder–Mead, "
              f"{budget} evaluations per cell) over MDPs with (S, A) in {{{sizes}}} and gamma in {{{gammas}}} "
-             "(C1: the chain itself, H in 4..8; C1.grad: the chain at H = 562, the gradient bound in its stated range, ratios as powers of ten), and the ratio recomputed in ball arithmetic at the exact "
+             "(C1: the chain itself, H in 4..8; C1.grad: the chain at H = 562, the gradient bound in its "
+             "stated range, ratios as powers of ten), and the ratio recomputed in ball arithmetic at the exact "
              "(rationalized) witness.  A ratio above 1 would falsify the statement.  'known' is the ratio of a "
              "known construction (a bandit: one state looping on itself) at that cell, and whether the search "
              "reached it.", "",

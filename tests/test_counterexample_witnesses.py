@@ -1,7 +1,6 @@
 """Minimal, honest, readable witnesses: structural minimisation, confirmation labels, reports that
 survive a file, describe() and a pasteable repr."""
 
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -41,14 +40,12 @@ def optimal_visitation_dominates(case):
 
 @pytest.fixture(scope="module")
 def half_witness():
-    t0 = time.perf_counter()
-    ce = find_counterexample(optimal_at_half_is_optimal_at_nine_tenths, budget=200, seed=0)
-    return ce, time.perf_counter() - t0
+    # (no timing assertion: speed is measured in benchmarks/, not in tests)
+    return find_counterexample(optimal_at_half_is_optimal_at_nine_tenths, budget=200, seed=0), None
 
 
-def test_optimal_at_half_gives_a_two_state_witness_quickly(half_witness):
-    ce, seconds = half_witness
-    assert seconds < 60
+def test_optimal_at_half_gives_a_two_state_witness(half_witness):
+    ce = half_witness[0]
     assert ce.found and ce.n_states == 2 and ce.state_minimal and ce.confirmation == EXACT
     assert ce.size_found[0] > 2                                 # Hypothesis alone stopped bigger
     rep = optimal_at_half_is_optimal_at_nine_tenths(ce.case)    # recheck independently
@@ -146,8 +143,6 @@ def test_describe_and_pasteable_repr(half_witness):
     for piece in ("—0 (", ")→ ", "rho = ", "gamma = ", "V* = ", "lhs = ", "rhs = ", "state-minimal"):
         assert piece in text, piece
     src = repr(ce)
-    from mdptheory.policies import LogRational  # noqa: F401  (names a pasted repr may need)
-
     again = eval(src, {"MDP": MDP, "Case": Case, "Counterexample": Counterexample, "Fraction": Fraction,
                        "np": np})
     assert again.mdp == ce.mdp and again.name == ce.name

@@ -101,3 +101,25 @@ def test_command_line_and_docs_table(tmp_path):
     table = (Path(__file__).resolve().parent.parent / "docs" / "tightness.md").read_text(encoding="utf-8")
     for i in BOUNDS:
         assert f"| {i} |" in table, i
+
+
+def test_chain_gradient_witness_round_trip(tmp_path):
+    r = tightness_search("C1.grad", budget=6, seed=0, save=str(tmp_path / "c1.json"))
+    assert r.log_scale and r.certified[1] < 0          # log10 of the ratio: far below the constant
+    back = load_tightness_witness(r.saved)
+    lo, hi, *_ = certified_ratio(get_bound("C1.grad"), back["point"])
+    assert (lo, hi) == tuple(r.certified)
+
+
+def test_docs_table_row_is_what_the_search_finds():
+    """Freshness of docs/tightness.md, checked on one cell (the whole table takes minutes)."""
+    import re
+
+    from proofs_check.tightness import table_markdown
+
+    table = (Path(__file__).resolve().parent.parent / "docs" / "tightness.md").read_text(encoding="utf-8")
+    budget, seed = (int(x) for x in re.search(r"--budget (\d+) --seed (\d+)", table).groups())
+    r = tightness_search("G1", S=2, A=2, gamma=Fraction(1, 2), budget=budget, seed=seed)
+    row = next(line for line in table_markdown([r], budget=budget, seed=seed).splitlines()
+               if line.startswith("| G1 |"))
+    assert row in table, row

@@ -273,7 +273,7 @@ def counterexample_repr(ce) -> str:
         parts.append(f"theta={_value_repr(c.theta)}")
     if c.data:
         parts.append("data={" + ", ".join(f"{k!r}: {_value_repr(v)}" for k, v in c.data.items()) + "}")
-    fields = [f"found=True", f"case=Case({', '.join(parts)})", f"name={ce.name!r}", f"exact={ce.exact!r}",
+    fields = ["found=True", f"case=Case({', '.join(parts)})", f"name={ce.name!r}", f"exact={ce.exact!r}",
               f"confirmation={ce.confirmation!r}", f"state_minimal={ce.state_minimal!r}",
               f"n_examples={ce.n_examples}", f"budget={ce.budget}", f"seed={ce.seed}"]
     return f"Counterexample({', '.join(fields)})"

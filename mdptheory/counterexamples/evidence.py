@@ -130,7 +130,10 @@ def claim_report(lhs, rhs, *, relation: str = "<=", name: str = "", text: str = 
     r"""A report of the claim ``lhs <= rhs`` (``relation="<="``) or ``lhs == rhs`` (``"=="``).
 
     For properties that would return a bool: the two sides are kept, so the
-    evidence of a failure shows the numbers.  Exact when both sides are exact.
+    evidence of a failure shows the numbers.  Exact when both sides are exact;
+    in float64 the tolerance is ``tol``, else
+    :func:`~mdptheory.lemmas.framework.report.float_tolerance` of ``case.mdp``
+    (conditioning of the Bellman system), else 64 unit roundoffs of the sides' size.
     """
     if relation not in ("<=", "=="):
         raise InvalidParameterError(f"relation must be '<=' or '=='; got {relation!r}")
@@ -138,8 +141,13 @@ def claim_report(lhs, rhs, *, relation: str = "<=", name: str = "", text: str = 
     exact = all(is_exact_scalar(v) for v in np.concatenate([l_arr.reshape(-1), r_arr.reshape(-1)]))
     mode = "exact" if exact else "float"
     if mode == "float" and tol is None:
-        tol = 1e-9 * (1.0 + float(np.max(np.abs(np.asarray(np.concatenate([l_arr.reshape(-1), r_arr.reshape(-1)]),
-                                                             dtype=float)))))
+        mag = float(np.max(np.abs(np.asarray(np.concatenate([l_arr.reshape(-1), r_arr.reshape(-1)]), dtype=float))))
+        if case is not None:  # the conditioning-based rounding tolerance of the case's MDP
+            from ..lemmas.framework.report import float_tolerance
+
+            tol = float_tolerance(case.mdp, mag)[0]
+        else:  # no MDP to condition on: 64 unit roundoffs of the compared size
+            tol = 64 * float(np.finfo(float).eps) * max(mag, 1.0)
     rep = _new_report(name, text or f"lhs {relation} rhs", mode)
     if relation == "<=":
         rep.inequality(text or "lhs <= rhs", l_arr, r_arr, tol=tol)

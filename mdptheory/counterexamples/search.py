@@ -704,7 +704,7 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
     if own_strategy and minimize and resize:
         s_lo, _ = _size_range("states", states)
 
-        def research(s_hi):
+        def _research(s_hi):
             if s_hi < s_lo:
                 return None
             sub = find_counterexample(property, states=(s_lo, s_hi), actions=actions, gamma=gamma, exact=exact,
@@ -713,6 +713,8 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
                                       reward_range=reward_range, extras=extras, recheck_exactly=recheck_exactly,
                                       name=name, minimize=False, resize=False)
             return sub if sub.found and sub.case.exact and is_violation(property(sub.case)) else None
+
+        research = _research
 
     def condition(case):
         counter["calls"] += 1

@@ -942,8 +942,9 @@ class TightnessResult:
              f"(certified [{lo:.6g}, {hi:.6g}] at the exact witness) after {self.n_evals} evaluations, "
              f"{self.seconds:.1f} s")
         if self.known:
-            s += "; known: " + ", ".join(f"{k} {v:.6g} ({'rediscovered' if self.rediscovered.get(k) else 'not reached'})"
-                                          for k, v in self.known.items())
+            s += "; known: " + ", ".join(
+                f"{k} {v:.6g} ({'rediscovered' if self.rediscovered.get(k) else 'not reached'})"
+                for k, v in self.known.items())
         if self.falsified:
             s += "  ** FALSIFIED: ratio > 1 **"
         return s
@@ -954,10 +955,16 @@ class TightnessResult:
         from .evidence import encode_value
 
         p = self.point
+        if self.id == "C1.grad":  # the MDP is the chain at H = C1_GRAD_H, too large to write out densely
+            mdp = None
+            chain = {"H": C1_GRAD_H, "variant": "left"}
+        else:
+            mdp = mdp_to_dict(MDP(_obj(p["P"]), _obj(p["r"]), p["gamma"], _obj(p["rho"])))
+            chain = None
         return {"format": "mdptheory.tightness", "id": self.id, "text": self.text, "S": self.S, "A": self.A,
                 "gamma": str(self.gamma), "ratio": self.ratio, "certified": list(self.certified),
                 "lhs": self.lhs, "rhs": self.rhs,
-                "mdp": mdp_to_dict(MDP(_obj(p["P"]), _obj(p["r"]), p["gamma"], _obj(p["rho"]))),
+                "mdp": mdp, "chain": chain,
                 "params": {k: encode_value(v) for k, v in p["params"].items()},
                 "known": self.known, "rediscovered": self.rediscovered,
                 "log_scale": self.log_scale,
@@ -985,9 +992,13 @@ def load_tightness_witness(path) -> dict:
         data = json.load(fh)
     if data.get("format") != "mdptheory.tightness":
         raise MalformedFileError(f"{path}: not a saved tightness witness")
-    m = mdp_from_dict(data["mdp"])
-    point = {"P": _obj(m.P_dense()), "r": _obj(m.r), "gamma": Fraction(m.gamma), "rho": _obj(m.rho),
-             "params": {k: decode_value(v, k) for k, v in data["params"].items()}}
+    params = {k: decode_value(v, k) for k, v in data["params"].items()}
+    if data.get("mdp") is None:  # a bound whose MDP is fixed by the statement (C1.grad: the chain)
+        point = dict(get_bound(data["id"]).fixed(params))
+    else:
+        m = mdp_from_dict(data["mdp"])
+        point = {"P": _obj(m.P_dense()), "r": _obj(m.r), "gamma": Fraction(m.gamma), "rho": _obj(m.rho)}
+    point["params"] = params
     return {"point": point, **data}
 
 
@@ -997,7 +1008,7 @@ __all__.append("load_tightness_witness")
 # ------------------------------------------------------------------ search
 def tightness_search(id: str, *, S: int = 2, A: int = 2, gamma=Fraction(9, 10), budget: int = 200, seed: int = 0,
                      hypothesis_share: float = 0.4, save: str | None = None) -> TightnessResult:
-    r"""Maximise :math:`\text{lhs}/\text{rhs}` of bound ``id`` over MDPs with ``S`` states, ``A`` actions, discount ``gamma``.
+    r"""Maximise the ratio :math:`\text{lhs}/\text{rhs}` of bound ``id`` over MDPs of a given size and discount.
 
     Parameters
     ----------
