@@ -188,6 +188,11 @@ def evidence_text(rep) -> list:
     if not hasattr(rep, "parts"):
         return [f"evidence: {rep!r}"]
     lines = [f"evidence [{rep.statement}] ({rep.mode}): {rep.verdict} — {rep.text}"]
+    wit = getattr(rep, "witness", None) or {}
+    scalars = {k: v for k, v in wit.items()
+               if np.ndim(v) == 0 and (is_exact_scalar(v) or isinstance(v, (float, np.floating)))}
+    if scalars:
+        lines.append("  values: " + ", ".join(f"{k} = {format_number(v)}" for k, v in scalars.items()))
     rel = {"inequality": "<=", "identity": "=="}
     for p in rep.parts:
         head = f"  {p['verdict']}: {p['part']}"

@@ -48,8 +48,9 @@ def catalogue_markdown(runs: dict | None = None) -> str:
             ce = c.run()
         if not ce.found:
             rows.append(f"| `{name}` | {c.expected} | — (none in {ce.n_examples} examples) | — | — | — | — |")
-            sections.append(f"## `{name}`\n\n{c.claim}\n\nNo counterexample in {ce.n_examples} examples "
-                            f"(budget {ce.budget}, seed {ce.seed}).\n")
+            sections.append(f"## `{name}`\n\nClaim: {c.claim}\n\nTrue counterpart: {c.true_claim}\n\n"
+                            f"No counterexample in {ce.n_examples} examples (budget {ce.budget}, seed {ce.seed}); "
+                            f"expected: {c.expected}.\n")
             continue
         found = ce.size_found or (ce.n_states, ce.n_actions)
         rows.append(f"| `{name}` | {c.expected} | {ce.n_examples} examples | ({found[0]}, {found[1]}) | "
