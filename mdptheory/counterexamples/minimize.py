@@ -202,7 +202,7 @@ def _state_deletions(case):
                 continue
             where = "a self loop" if target == "self" else (
                 "the other successors (renormalised)" if target == "renormalize" else f"state {target}")
-            yield f"delete state {s} (its incoming mass to {where})", _with(case, mdp, pi, data)
+            yield f"delete state {s} of {S} (its incoming mass to {where})", _with(case, mdp, pi, data)
 
 
 def _action_drops(case):
