@@ -9,6 +9,8 @@
     python -m proofs_check --inject list            # the catalogue of library faults
     python -m proofs_check --inject kl_doubled      # run the suite with one library fault injected
     python -m proofs_check --sensitivity --markdown docs/sensitivity.md   # float sensitivity table
+    python -m proofs_check counterexample NAME   # the catalogue of refuted conjectures
+    python -m proofs_check tightness ID          # how tight is a bound's constant
 
 Exit status:
     0    every statement VERIFIED (with --broken: every broken variant FALSIFIED)
@@ -128,6 +130,10 @@ def main(argv=None) -> int:
         from .counterexample import main as ce_main
 
         return ce_main(argv[1:])
+    if argv and argv[0] == "tightness":
+        from .tightness import main as t_main
+
+        return t_main(argv[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)

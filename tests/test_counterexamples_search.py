@@ -20,7 +20,9 @@ def d_geq_rho(case):
 
 def test_finds_shrinks_and_confirms_exactly(tmp_path):
     ce = find_counterexample(d_geq_rho, budget=100, seed=0)
-    assert ce.found and ce.exact and ce.exact_agrees
+    # a plain boolean property shows no numbers: the confirmation does not claim exact arithmetic
+    assert ce.found and ce.exact_agrees and not ce.exact
+    assert ce.confirmation == "float64 on a rationalized MDP" and ce.state_minimal
     assert (ce.n_states, ce.n_actions) == (2, 1)          # the smallest possible witness
     assert ce.mdp.is_exact and ce.n_examples <= 100
     # the witness really violates the claim, exactly
@@ -29,7 +31,7 @@ def test_finds_shrinks_and_confirms_exactly(tmp_path):
     path = tmp_path / "w.json"
     ce.save(path)
     back = load_counterexample(path)
-    assert back.exact and back.mdp == ce.mdp and back.recheck(d_geq_rho)
+    assert back.confirmation == ce.confirmation and back.mdp == ce.mdp and back.recheck(d_geq_rho)
     assert all(isinstance(x, Fraction) for x in back.pi.reshape(-1))
 
 
@@ -49,7 +51,7 @@ def test_true_property_has_no_counterexample():
 
 def test_exact_search_space():
     ce = find_counterexample(d_geq_rho, budget=50, seed=0, exact=True)
-    assert ce.found and ce.exact and ce.float_evidence is None
+    assert ce.found and ce.mdp.is_exact and ce.float_evidence is None
 
 
 def test_exact_recheck_disagreement_is_reported():

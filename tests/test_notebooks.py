@@ -24,7 +24,7 @@ CELL_TIMEOUT = 120
 
 def test_notebooks_exist():
     names = {p.stem[:2] for p in NOTEBOOKS}
-    assert {"01", "02", "03", "04", "05", "06", "07"} <= names, sorted(p.name for p in NOTEBOOKS)
+    assert {"01", "02", "03", "04", "05", "06", "07", "08"} <= names, sorted(p.name for p in NOTEBOOKS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

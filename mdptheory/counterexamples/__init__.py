@@ -7,6 +7,18 @@
 :mod:`mdptheory.counterexamples.catalogue`
     :data:`CATALOGUE` of plausible conjectures refuted by the search, each with
     the true statement it is usually confused with.
+:mod:`mdptheory.counterexamples.minimize`
+    Structural minimisation of a witness (delete and merge states, drop
+    actions, simplest rationals); state-minimality.
+:mod:`mdptheory.counterexamples.evidence`
+    Confirmation labels (exact / certified (ball) / float64 on a rationalized
+    MDP) and reports as evidence that survive save/load.
+:mod:`mdptheory.counterexamples.describe`
+    Witnesses for a reader: ``describe``, ``draw``, a pasteable ``repr``.
+:mod:`mdptheory.counterexamples.tightness`
+    How tight is each constant: the largest ratio lhs/rhs a search finds, certified.
+:mod:`mdptheory.counterexamples.docs`
+    The generated catalogue page.
 """
 
 from .search import Case
@@ -31,6 +43,7 @@ from .catalogue import small_gradient_point_mass
 from .catalogue import approximate_greedy_improves
 from .catalogue import surrogate_equals_improvement
 from .catalogue import npg_uniform_fisher
+from .catalogue import trpo_step_improves
 from .catalogue import trpo_large_delta
 from .catalogue import greedy_on_visited_optimal
 from .catalogue import performance_difference
@@ -58,6 +71,7 @@ __all__ = [
     "approximate_greedy_improves",
     "surrogate_equals_improvement",
     "npg_uniform_fisher",
+    "trpo_step_improves",
     "trpo_large_delta",
     "greedy_on_visited_optimal",
     "performance_difference",

@@ -14,7 +14,10 @@ simple.  The search is reproducible: no example database is used and the
 random source is seeded.  A float witness is then converted to exact rationals
 (entries built from small integer weights are recovered exactly, see
 :func:`rationalize`) and the property is re-checked there, with no tolerance;
-whether the exact re-check agrees is part of the result.
+whether the exact re-check agrees is part of the result, and
+:attr:`Counterexample.confirmation` says in which arithmetic the property ran
+(see :mod:`mdptheory.counterexamples.evidence`).  An exact witness is then
+minimised structurally (:mod:`mdptheory.counterexamples.minimize`).
 
 :func:`margin_search` treats a *quantitative* property ``margin(case) -> float``
 (positive = violated, e.g. ``V_before - V_after`` for a claimed improvement)
@@ -34,9 +37,13 @@ Is the discounted visitation at least the start distribution?  No:
 >>> def d_geq_rho(case):
 ...     d = evaluate(case.mdp, case.pi).visitation()
 ...     return bool((d >= case.mdp.rho).all())
+>>> d_geq_rho.arithmetic = "exact"   # evaluate() on an exact MDP computes exactly
 >>> ce = find_counterexample(d_geq_rho, budget=100, seed=0)
->>> ce.found, ce.exact, ce.n_states
-(True, True, 2)
+>>> ce.found, ce.confirmation, ce.n_states, ce.state_minimal
+(True, 'exact', 2, True)
+
+A boolean property that declares nothing is confirmed as ``"float64 on a
+rationalized MDP"``: its arithmetic cannot be seen.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ import contextlib
 import json
 import math
 import random
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -55,6 +63,7 @@ from ..exceptions import InvalidParameterError, MDPTheoryError, MalformedFileErr
 from ..fields import is_exact_scalar, to_fraction
 from ..mdp import MDP
 from ..policies.softmax import log_softmax
+from .evidence import is_violation
 
 __all__ = [
     "Case",
@@ -293,22 +302,6 @@ def _size_range(name, v):
 
 
 # ------------------------------------------------------------------ verdicts
-def is_violation(value) -> bool:
-    """True when a property's value says the claim fails on the case.
-
-    ``False`` (or a falsy numpy boolean) and a report with verdict
-    ``"FALSIFIED"`` are violations; ``True``, ``VERIFIED`` and ``UNDECIDED``
-    are not.
-    """
-    verdict = getattr(value, "verdict", None)
-    if verdict is not None:
-        return verdict == "FALSIFIED"
-    if isinstance(value, (bool, np.bool_)):
-        return not bool(value)
-    raise InvalidParameterError(f"a property must return a bool or a CheckReport; got {type(value).__name__}: "
-                                f"{format_value(value)}")
-
-
 # ------------------------------------------------------------------ result
 @dataclass
 class Counterexample:
@@ -341,6 +334,20 @@ class Counterexample:
         How the result was obtained (exact re-check, disagreements).
     margin : float or None
         :func:`margin_search` only: the worst violation found.
+    confirmation : str
+        How the violation was confirmed: ``"exact"``, ``"certified (ball)"``
+        or ``"float64 on a rationalized MDP"``
+        (:func:`mdptheory.counterexamples.evidence.confirmation_label`); ``""``
+        for float witnesses and margins.
+    state_minimal : bool or None
+        No single state deletion keeps the witness a counterexample
+        (:mod:`mdptheory.counterexamples.minimize`); None when not minimised.
+    size_found : (int, int) or None
+        ``(S, A)`` of the witness as Hypothesis shrank it, before minimisation.
+    minimize_steps : list of str
+        The minimisation moves applied.
+    seconds : float
+        Wall-clock time of the search (minimisation included).
     """
 
     found: bool
@@ -357,6 +364,11 @@ class Counterexample:
     name: str = ""
     note: str = ""
     margin: float | None = None
+    confirmation: str = ""
+    state_minimal: bool | None = None
+    size_found: tuple | None = None
+    minimize_steps: list = field(default_factory=list)
+    seconds: float = 0.0
 
     # -- convenience
     @property
@@ -393,8 +405,13 @@ class Counterexample:
         if not self.found:
             return (f"no counterexample found in {self.n_examples} examples "
                     f"(budget {self.budget}, seed {self.seed}, search {self.search})")
-        kind = "exact" if self.exact else "float"
-        s = (f"counterexample ({kind}) with S={self.n_states}, A={self.n_actions}, gamma={self.mdp.gamma}, "
+        kind = self.confirmation or ("exact" if self.exact else "float")
+        size = f"S={self.n_states}, A={self.n_actions}"
+        if self.state_minimal is not None:
+            size += ", state-minimal" if self.state_minimal else ", not state-minimal"
+        if self.size_found is not None and tuple(self.size_found) != (self.n_states, self.n_actions):
+            size += f" (shrunk by Hypothesis to S={self.size_found[0]}, A={self.size_found[1]})"
+        s = (f"counterexample ({kind}) with {size}, gamma={self.mdp.gamma}, "
              f"found after {self.n_examples} examples ({self.n_calls} calls with shrinking; "
              f"budget {self.budget}, seed {self.seed})")
         if self.margin is not None:
@@ -402,7 +419,28 @@ class Counterexample:
         return s + (f"; {self.note}" if self.note else "")
 
     def __repr__(self):
-        return f"Counterexample({self.summary()})"
+        from .describe import counterexample_repr
+
+        return counterexample_repr(self)
+
+    def __str__(self):
+        """The witness written out (:meth:`describe`); the one-line :meth:`summary` when there is none."""
+        return self.describe() if self.found and self.case is not None else self.summary()
+
+    def describe(self, **options) -> str:
+        """The witness for a reader: transitions, rho, gamma, policies, V, d, the violated claim with both sides.
+
+        See :func:`mdptheory.counterexamples.describe.describe`.
+        """
+        from .describe import describe
+
+        return describe(self, **options)
+
+    def draw(self, **options):
+        """Draw the witness MDP as a graph (matplotlib); see :func:`mdptheory.counterexamples.describe.draw`."""
+        from .describe import draw
+
+        return draw(self, **options)
 
     # -- files
     def to_dict(self) -> dict:
@@ -422,32 +460,64 @@ class Counterexample:
             "format": COUNTEREXAMPLE_FORMAT, "name": self.name, "exact": self.exact,
             "exact_agrees": self.exact_agrees, "n_examples": self.n_examples, "n_calls": self.n_calls,
             "budget": self.budget, "seed": self.seed, "search": self.search, "note": self.note,
-            "margin": self.margin, "theta": _encode(self.case.theta),
+            "margin": self.margin, "confirmation": self.confirmation, "state_minimal": self.state_minimal,
+            "size_found": None if self.size_found is None else list(self.size_found),
+            "minimize_steps": list(self.minimize_steps), "theta": _encode(self.case.theta),
             "data": {k: _encode(v) for k, v in self.case.data.items()},
             "evidence": _evidence_json(self.evidence),
         }
 
-    def to_json(self, *, indent: int | None = 1) -> str:
-        """:meth:`to_dict` as JSON text (exact numbers as ``"p/q"`` strings)."""
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text (exact numbers as ``"p/q"`` strings).
+
+        Indented by ``indent`` with innermost lists of numbers kept on one line;
+        ``indent=None`` gives one line.
+        """
         from ..io import to_json
 
         if self.case is None:
             raise InvalidParameterError("no witness to save: the search found no counterexample")
-        return to_json(self.case.mdp, policy=self.case.pi, extra=self._extra(), indent=indent)
+        if indent is None:
+            return to_json(self.case.mdp, policy=self.case.pi, extra=self._extra(), indent=None)
+        from .describe import format_json
+
+        return format_json(json.loads(to_json(self.case.mdp, policy=self.case.pi, extra=self._extra())),
+                           indent=indent)
 
     def save(self, path) -> None:
-        """Write :meth:`to_json` to ``path`` (UTF-8); read it back with :func:`load_counterexample`."""
+        """Write :meth:`to_json` to ``path`` (UTF-8, atomically); read it back with :func:`load_counterexample`."""
+        import os
+        import tempfile
+
         text = self.to_json()
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        path = os.fspath(path)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
 
 
 def _evidence_json(ev):
-    from ..lemmas.framework.report import _jsonable
+    from .evidence import encode_value, report_to_data
 
-    if hasattr(ev, "to_dict"):
-        return ev.to_dict()
-    return _jsonable(ev)
+    if hasattr(ev, "parts") and hasattr(ev, "verdict"):
+        return report_to_data(ev)
+    return encode_value(ev)
+
+
+def _evidence_load(obj):
+    from .evidence import decode_value, report_from_data
+
+    if isinstance(obj, dict) and obj.get("kind") == "report":
+        return report_from_data(obj)
+    if isinstance(obj, dict) and "kind" in obj and "value" in obj:
+        return decode_value(obj, "evidence")
+    return obj  # files written before evidence was tagged: the plain summary
 
 
 def _encode(v):
@@ -504,8 +574,10 @@ def load_counterexample(path) -> Counterexample:
     -------
     Counterexample
         With the witness case (exact MDP, policy, parameters and data as
-        saved); ``evidence`` is the saved JSON summary, not a live report —
-        re-check with :meth:`Counterexample.recheck`.
+        saved); ``evidence`` the saved report, read back as a
+        :class:`~mdptheory.lemmas.CheckReport` with exact values (files of
+        older releases give their plain summary) — re-check with
+        :meth:`Counterexample.recheck`.
 
     Raises
     ------
@@ -532,7 +604,11 @@ def load_counterexample(path) -> Counterexample:
 
 
 def _counterexample_from_extra(case, extra):
-    return Counterexample(found=True, case=case, evidence=extra.get("evidence"), exact=bool(extra.get("exact")),
+    sf = extra.get("size_found")
+    return Counterexample(found=True, case=case, evidence=_evidence_load(extra.get("evidence")),
+                          exact=bool(extra.get("exact")), confirmation=str(extra.get("confirmation") or ""),
+                          state_minimal=extra.get("state_minimal"), size_found=None if sf is None else tuple(sf),
+                          minimize_steps=list(extra.get("minimize_steps") or []),
                           exact_agrees=extra.get("exact_agrees"), n_examples=int(extra.get("n_examples", 0)),
                           n_calls=int(extra.get("n_calls", 0)), budget=int(extra.get("budget", 0)),
                           seed=int(extra.get("seed", 0)), search=str(extra.get("search", "hypothesis")),
@@ -586,7 +662,7 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
                         strategy=None, policy: bool = True, deterministic: bool = False, min_prob=0,
                         rho: str = "uniform", max_successors: int | None = None, reward_range=(0, 1),
                         extras: dict | None = None, recheck_exactly: bool = True, name: str = "",
-                        **margin_options) -> Counterexample:
+                        minimize: bool = True, resize: bool = True, **margin_options) -> Counterexample:
     r"""Search for a case on which ``property`` fails, shrink it, and confirm it exactly.
 
     With ``search="hypothesis"`` (default) cases are drawn by :func:`cases`
@@ -622,6 +698,14 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
         Replaces :func:`cases`.
     recheck_exactly : bool, keyword-only
         Convert a float witness to rationals and re-check (default True).
+    minimize : bool, keyword-only
+        Minimise an exact witness structurally after Hypothesis's shrinking
+        (:func:`mdptheory.counterexamples.minimize.minimize_case`: delete and
+        merge states, drop actions, simplify numbers; default True).
+    resize : bool, keyword-only
+        With ``minimize`` and the default strategy: when the minimised witness
+        has ``S`` states, search again (same budget and seed) among MDPs with
+        fewer states, and keep a smaller witness if one is found (default True).
     name : str, keyword-only
         Label stored with the result.
 
@@ -647,11 +731,28 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample
 
+    own_strategy = strategy is None
     if strategy is None:
         strategy = cases(states=states, actions=actions, gamma=gamma, exact=exact, policy=policy,
                          deterministic=deterministic, min_prob=min_prob, rho=rho, max_successors=max_successors,
                          reward_range=reward_range, extras=extras)
     counter = {"calls": 0, "first": None}
+    t0 = time.perf_counter()
+    research = None
+    if own_strategy and minimize and resize:
+        s_lo, _ = _size_range("states", states)
+
+        def _research(s_hi):
+            if s_hi < s_lo:
+                return None
+            sub = find_counterexample(property, states=(s_lo, s_hi), actions=actions, gamma=gamma, exact=exact,
+                                      budget=budget, seed=seed, policy=policy, deterministic=deterministic,
+                                      min_prob=min_prob, rho=rho, max_successors=max_successors,
+                                      reward_range=reward_range, extras=extras, recheck_exactly=recheck_exactly,
+                                      name=name, minimize=False, resize=False)
+            return sub if sub.found and sub.case.exact and is_violation(property(sub.case)) else None
+
+        research = _research
 
     def condition(case):
         counter["calls"] += 1
@@ -667,13 +768,15 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
         with _without_local_constants():
             case = find(strategy, condition, settings=cfg, random=random.Random(seed))
     except NoSuchExample:
-        return Counterexample(found=False, n_examples=counter["calls"], n_calls=counter["calls"], **base)
+        return Counterexample(found=False, n_examples=counter["calls"], n_calls=counter["calls"],
+                              seconds=time.perf_counter() - t0, **base)
     n_first, n_calls = counter["first"], counter["calls"]
     value = property(case)
     if case.exact or not recheck_exactly:
-        return Counterexample(found=True, case=case, evidence=value, exact=case.exact, n_examples=n_first,
-                              n_calls=n_calls, note="searched in exact arithmetic" if case.exact else
-                              "float witness (no exact re-check requested)", **base)
+        ce = Counterexample(found=True, case=case, evidence=value, exact=case.exact, n_examples=n_first,
+                            n_calls=n_calls, note="searched in exact arithmetic" if case.exact else
+                            "float witness (no exact re-check requested)", **base)
+        return _finish(ce, property, t0, minimize, resize, research)
     try:
         ecase = case.to_exact()
         evalue = property(ecase)
@@ -681,15 +784,50 @@ def find_counterexample(property: Callable, *, states=(1, 4), actions=(1, 3), ga
     except MDPTheoryError as exc:
         return Counterexample(found=True, case=case, evidence=value, exact=False, exact_agrees=None,
                               float_evidence=value, n_examples=n_first, n_calls=n_calls,
-                              note=f"float witness; the exact re-check could not run: {exc}", **base)
+                              note=f"float witness; the exact re-check could not run: {exc}",
+                              seconds=time.perf_counter() - t0, **base)
     if agrees:
-        return Counterexample(found=True, case=ecase, evidence=evalue, exact=True, exact_agrees=True,
-                              float_evidence=value, n_examples=n_first, n_calls=n_calls,
-                              note="found in float64, confirmed exactly on the rationalized witness", **base)
+        ce = Counterexample(found=True, case=ecase, evidence=evalue, exact=True, exact_agrees=True,
+                            float_evidence=value, n_examples=n_first, n_calls=n_calls,
+                            note="found in float64, re-checked on the rationalized witness", **base)
+        return _finish(ce, property, t0, minimize, resize, research)
     return Counterexample(found=True, case=case, evidence=value, exact=False, exact_agrees=False,
                           float_evidence=value, n_examples=n_first, n_calls=n_calls,
                           note=f"float witness; the exact re-check DISAGREES (the property holds on the "
-                               f"rationalized case: {_short(evalue)})", **base)
+                               f"rationalized case: {_short(evalue)})", seconds=time.perf_counter() - t0, **base)
+
+
+def _finish(ce, property, t0, minimize, resize, research):
+    """Minimise an exact witness, label its confirmation, and make its evidence a report."""
+    from .evidence import EXACT, bool_report, confirmation_label
+
+    if ce.case.exact and minimize:
+        from .minimize import minimize_case
+
+        ce.size_found = (ce.n_states, ce.n_actions)
+        res = minimize_case(property, ce.case)
+        ce.case, ce.state_minimal, ce.minimize_steps = res.case, res.state_minimal, list(res.steps)
+        while resize and research is not None and ce.n_states > 1:
+            smaller = research(ce.n_states - 1)
+            if smaller is None:
+                break
+            res = minimize_case(property, smaller.case)
+            ce.case, ce.state_minimal = res.case, res.state_minimal
+            ce.minimize_steps = [f"search again with at most {smaller.n_states} states (found after "
+                                 f"{smaller.n_examples} examples)"] + list(res.steps)
+            ce.n_calls += smaller.n_calls
+        ce.evidence = property(ce.case)
+    if ce.case.exact:
+        ce.confirmation = confirmation_label(ce.evidence, property, ce.case)
+        ce.exact = ce.confirmation == EXACT
+        if ce.note.startswith("found in float64"):
+            ce.note = f"found in float64, confirmed on the rationalized witness ({ce.confirmation})"
+        elif ce.confirmation != EXACT:
+            ce.note = f"exact witness, confirmed in {ce.confirmation}"
+    if isinstance(ce.evidence, (bool, np.bool_)):
+        ce.evidence = bool_report(ce.evidence, name=ce.name, case=ce.case)
+    ce.seconds = time.perf_counter() - t0
+    return ce
 
 
 def _short(v):

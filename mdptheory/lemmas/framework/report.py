@@ -242,7 +242,8 @@ class CheckReport:
         Float mode only; exact and symbolic modes use none.
     tolerance_rule : str
     parts : list of dict
-        One entry per sub-claim: name, kind, verdict, residual/slack, reason.
+        One entry per sub-claim: name, kind, verdict, residual/slack, reason
+        and, for identities and inequalities, the two sides ``lhs``, ``rhs``.
     witness : dict
         The MDP, policy, parameters and seed, to reproduce the case.
     variant : str or None
@@ -276,7 +277,7 @@ class CheckReport:
             lhs = _to_float_array(lhs) * (1.0 + _PERTURBATION)
         verdict, res, reason = compare_identity(lhs, rhs, mode=self._cmp_mode, tol=tol, scale=scale)
         self.parts.append({"part": part, "kind": "identity", "verdict": verdict, "residual": res,
-                           "tolerance": tol, "reason": reason})
+                           "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
         if self.residual is None or res > self.residual or (isinstance(res, float) and np.isnan(res)):
             self.residual = res
         self._update(tol)
@@ -286,7 +287,7 @@ class CheckReport:
         """Record ``lhs <= rhs`` (componentwise) as a sub-claim; returns its verdict."""
         verdict, slack, reason = compare_inequality(lhs, rhs, mode=self._cmp_mode, tol=tol, strict=strict)
         self.parts.append({"part": part, "kind": "inequality", "verdict": verdict, "slack": slack,
-                           "tolerance": tol, "reason": reason})
+                           "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
         if self.slack is None or slack < self.slack:
             self.slack = slack
         self._update(tol)
@@ -346,8 +347,9 @@ class CheckReport:
         return json.dumps(self.to_dict(), **kw)
 
     def __str__(self) -> str:
-        lines = [f"[{self.statement}] {self.name} ({self.mode}): {self.verdict}",
-                 f"  {self.text}", f"  source: {self.source}"]
+        lines = [f"[{self.statement}] {self.name} ({self.mode}): {self.verdict}", f"  {self.text}"]
+        if self.source:
+            lines.append(f"  source: {self.source}")
         if self.variant:
             lines.append(f"  broken variant checked: {self.variant}")
         for p in self.parts:
