@@ -28,6 +28,7 @@ from ._geometry_common import (
     _value_gradient,
     _weighted_gram,
 )
+from .deprecation import renamed_keyword
 from .exceptions import InvalidParameterError
 from .fields import (
     EXACT,
@@ -53,7 +54,7 @@ def _is_tabular_softmax(param) -> bool:
     return isinstance(param, TabularSoftmax)
 
 
-def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
+def natural_gradient(mdp, param, theta, *, mu=None, mode=None, rho=None) -> np.ndarray:
     r"""The natural policy gradient direction :math:`F_\rho(\theta)^\dagger\nabla_\theta V^{\pi_\theta}(\rho)`.
 
     .. math::
@@ -72,9 +73,12 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
     mdp : MDP
     param : parameterization
     theta : array_like, shape (n_params,)
-    rho : array_like, shape (S,), optional, keyword-only
-        Used both for the visitation in :math:`F_\rho` and for :math:`V(\rho)`.
+    mu : array_like, shape (S,), optional, keyword-only
+        The start distribution (default ``mdp.rho``), used both for the
+        visitation in :math:`F_\rho` and for :math:`V(\rho)`.
     mode : {"float", "exact"}, optional, keyword-only
+    rho : array_like, optional, keyword-only
+        Deprecated name of ``mu`` (``DeprecationWarning``).
 
     Returns
     -------
@@ -82,6 +86,7 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
         For the tabular softmax it equals :func:`npg_closed_form` on the states
         with :math:`d_\rho(s) > 0` and is 0 elsewhere.
     """
+    rho = renamed_keyword("natural_gradient", "rho", "mu", old_value=rho, new_value=mu)
     if _is_tabular_softmax(param):
         # block form: no (S, A, S*A) score, memory O(S A^2) (sparse MDPs up to 10^6 states)
         pi, mode = _policy_only(mdp, param, theta, mode)

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "mdptheory"
 
 #: Layers from the bottom up: first matching prefix wins (longest prefixes first).
 LAYERS = [
-    ("core", ["exceptions", "fields"]),
+    ("core", ["exceptions", "fields", "deprecation"]),
     ("model", ["mdp", "policies", "policy", "modes", "families", "symbolic", "strategies"]),
     ("formats", ["io"]),
     ("evaluation", ["evaluation", "batch", "optimal"]),

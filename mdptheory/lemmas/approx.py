@@ -4,7 +4,9 @@
 import warnings
 
 from .function_approximation import (_cond_tolerance, _kernel_vector, compatible_gradient, npg_compatible_weights,
-    loglinear_npg, _loglinear_cases, _F1, _F2, _F3)  # noqa: F401
+    loglinear_npg_update, _loglinear_cases, _F1, _F2, _F3)  # noqa: F401
+
+loglinear_npg = loglinear_npg_update
 
 __all__ = [
     "compatible_gradient",

@@ -36,6 +36,7 @@ from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.sampling import MC_CONFIDENCE, _ci_verdict
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_distribution
+from .framework.convention import checker_convention
 
 __all__ = [
     "policy_gradient_theorem",
@@ -106,6 +107,7 @@ def _score_expectation(param, th, pi, weights):
 
 
 # --------------------------------------------------------------------- B1
+@checker_convention(policy="name", legacy=("theta",))
 def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
     r"""Check the policy gradient theorem in its three forms (statement B1; AJKS Thm 9.4).
 
@@ -222,6 +224,7 @@ class _UnconstrainedDirect:
 
 
 # --------------------------------------------------------------------- B2
+@checker_convention(policy="name", legacy=("theta", "b"))
 def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
     r"""Check that a state-dependent baseline adds no bias (statement B2; AJKS Lemma 9.9).
 
@@ -290,6 +293,7 @@ def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, varian
 
 
 # --------------------------------------------------------------------- B3
+@checker_convention(policy="name", legacy=("theta",))
 def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
     r"""Check REINFORCE with reward to go on the truncated horizon (statement B3; AJKS Lemma 9.7).
 
@@ -348,6 +352,7 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
 
 
 # --------------------------------------------------------------------- B4
+@checker_convention(takes_mdp=False, legacy=("r", "gamma"))
 def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None, seed=None):
     r"""Check the non-concavity witness of AJKS Lemma 9.5 on the tree MDP (statement B4).
 
@@ -427,6 +432,7 @@ def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None,
 
 
 # --------------------------------------------------------------------- B5
+@checker_convention(takes_mdp=False, legacy=("perm",))
 def bandit_nonconcavity(perm=(0, 1, 2), *, mode="exact", variant=None, seed=None):
     r"""Check the bandit non-concavity witness of Mei et al. (2020), Prop. 1 (statement B5).
 
@@ -598,6 +604,7 @@ def _mc_setup(mdp, param, theta, mode):
     return m, prm, th
 
 
+@checker_convention(policy="name", legacy=("theta",))
 def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
     r"""Monte-Carlo REINFORCE against the exact truncated gradient (statement B1; AJKS Thm 9.4).
 
@@ -627,6 +634,7 @@ def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000,
     return rep
 
 
+@checker_convention(policy="name", legacy=("theta",))
 def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
     r"""Monte-Carlo REINFORCE with a value baseline against the exact gradient (statement B2; AJKS Lemma 9.9).
 
@@ -672,6 +680,7 @@ def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, 
     return rep
 
 
+@checker_convention(policy="name", legacy=("theta",))
 def reward_to_go_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None,
                              seed=None):
     r"""Monte-Carlo REINFORCE with reward to go against the exact gradient (statement B3; AJKS Lemma 9.7).
@@ -741,6 +750,7 @@ _B3mc = register(Statement(
 
 
 # ------------------------------------------------------------------ convergence
+@checker_convention()
 def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
     r"""Exact gradient ascent on a :math:`\beta`-smooth objective (AJKS Lemma 9.6; statement B6).
 
