@@ -17,7 +17,7 @@ name           parameterization                                                 
 
 >>> from mdptheory.policies.names import resolve_parameterization
 >>> resolve_parameterization("direct", n_states=2, n_actions=3)
-Direct(S=2, A=3, n_params=4)
+Direct(2, 3)
 >>> resolve_parameterization(3, n_states=2, n_actions=3)
 Traceback (most recent call last):
 ...
