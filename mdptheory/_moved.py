@@ -32,7 +32,7 @@ MOVED: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "mdptheory.search": (("mdptheory.counterexamples.search",), {}),
     "mdptheory.conjectures": (("mdptheory.counterexamples.catalogue",), {}),
     _L + "_common": ((_L + "framework.prologue",), {}),
-    _L + "approx": ((_L + "function_approximation",), {}),
+    _L + "approx": ((_L + "function_approximation",), {"loglinear_npg": "loglinear_npg_update"}),
     _L + "convergence": ((_L + "framework.rates", _L + "policy_gradients", _L + "softmax", _L + "natural_gradient",
                           _L + "function_approximation", _L + "trust_regions"), {}),
     _L + "mirror": ((_L + "mirror_descent",), {}),

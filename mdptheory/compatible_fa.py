@@ -17,6 +17,7 @@ import numpy as np
 
 from ._geometry_common import _evaluation, _policy_and_score, _weighted_gram
 from .exceptions import InvalidParameterError, format_value
+from .deprecation import renamed_keyword
 from .fields import (
     EXACT,
     exact_array,
@@ -59,7 +60,8 @@ class CompatibleFit:
         return f"CompatibleFit(n={self.w.shape[0]}, target={self.target!r}, error={self.error!r}, mode={self.mode!r})"
 
 
-def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=None, mode=None) -> CompatibleFit:
+def compatible_fa(mdp, param, theta, *, mu=None, target="advantage", features=None, mode=None,
+                  rho=None) -> CompatibleFit:
     r"""Compatible function approximation (AJKS Lemmas 11.1, 11.2; statement F1, F2).
 
     .. math::
@@ -79,7 +81,8 @@ def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=N
     mdp : MDP
     param : parameterization
     theta : array_like, shape (n_params,)
-    rho : array_like, shape (S,), optional, keyword-only
+    mu : array_like, shape (S,), optional, keyword-only
+        The start distribution of :math:`d_\rho` (default ``mdp.rho``).
     target : {"advantage", "q"}, keyword-only
         Regress :math:`A^\pi` or :math:`Q^\pi`.
     features : array_like, shape (S, A, n), optional, keyword-only
@@ -87,11 +90,14 @@ def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=N
         (the compatible features).  In exact mode float features are taken at
         their exact binary value.
     mode : {"float", "exact"}, optional, keyword-only
+    rho : array_like, optional, keyword-only
+        Deprecated name of ``mu`` (``DeprecationWarning``).
 
     Returns
     -------
     CompatibleFit
     """
+    rho = renamed_keyword("compatible_fa", "rho", "mu", old_value=rho, new_value=mu)
     if target not in ("advantage", "q"):
         raise InvalidParameterError(f"target must be 'advantage' or 'q'; got {format_value(target)}")
     pi, score, mode = _policy_and_score(mdp, param, theta, mode)
@@ -127,7 +133,7 @@ def compatible_fa(mdp, param, theta, *, rho=None, target="advantage", features=N
     return CompatibleFit(w, err, M, b, target, mode)
 
 
-def q_npg_weights(mdp, param, theta, *, rho=None, mode=None) -> CompatibleFit:
+def q_npg_weights(mdp, param, theta, *, mu=None, mode=None, rho=None) -> CompatibleFit:
     r"""Q-NPG weights for a log-linear policy (AJKS §11.2; statement F3).
 
     .. math::
@@ -147,7 +153,7 @@ def q_npg_weights(mdp, param, theta, *, rho=None, mode=None) -> CompatibleFit:
     param : parameterization with ``features`` of shape (S, A, d)
         A :class:`~mdptheory.policies.LogLinear` policy.
     theta : array_like, shape (d,)
-    rho, mode : as in :func:`compatible_fa`
+    mu, mode : as in :func:`compatible_fa` (``rho``: deprecated name of ``mu``)
 
     Returns
     -------
@@ -158,4 +164,5 @@ def q_npg_weights(mdp, param, theta, *, rho=None, mode=None) -> CompatibleFit:
         phi = getattr(param, "features", None)
     if phi is None:
         raise InvalidParameterError("q_npg_weights needs a log-linear parameterization with a 'features' attribute")
-    return compatible_fa(mdp, param, theta, rho=rho, target="q", features=phi, mode=mode)
+    mu = renamed_keyword("q_npg_weights", "rho", "mu", old_value=rho, new_value=mu)
+    return compatible_fa(mdp, param, theta, mu=mu, target="q", features=phi, mode=mode)

@@ -47,6 +47,7 @@ from fractions import Fraction
 import numpy as np
 
 from .exceptions import InvalidParameterError, format_value
+from .deprecation import renamed_keyword
 from .fields import EXACT, fraction_from_fmpq, from_fmpq_mat, is_exact_scalar, to_fmpq_mat, to_fraction
 from .gradients import (
     _adjoint_weights,
@@ -297,7 +298,8 @@ class ChainDerivativeNorm:
     Attributes
     ----------
     H : int
-    variant : {"left", "reset"}
+    back_move : {"left", "reset"}
+        Where :math:`a_2, a_3, a_4` lead (``variant``: its deprecated name).
     order : int
         1 (gradient, Euclidean norm) or 2 (Hessian, Frobenius norm).
     mode : {"exact", "ball"}
@@ -323,7 +325,7 @@ class ChainDerivativeNorm:
     """
 
     H: int
-    variant: str
+    back_move: str
     order: int
     mode: str
     prec: int | None
@@ -335,13 +337,21 @@ class ChainDerivativeNorm:
     in_stated_range: bool
     seconds: float
 
+    @property
+    def variant(self) -> str:
+        """Deprecated name of :attr:`back_move`."""
+        import warnings
+
+        warnings.warn("ChainDerivativeNorm.variant is deprecated; use back_move", DeprecationWarning, stacklevel=2)
+        return self.back_move
+
 
 def _chain_inputs(H, theta_a1, variant):
     if isinstance(H, bool) or not isinstance(H, (int, np.integer)) or H < 1:
         raise InvalidParameterError(f"H must be an integer >= 1; got {format_value(H)}")
     H = int(H)
     if variant not in ("left", "reset"):
-        raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {format_value(variant)}")
+        raise InvalidParameterError(f"back_move must be 'left' or 'reset'; got {format_value(variant)}")
     N = H + 2
     arr = np.asarray(theta_a1, dtype=object)
     if arr.ndim == 0:
@@ -472,16 +482,20 @@ def _chain_core(N, p, R, L, gamma, num, order):
     return grad, Hess
 
 
-def chain_derivatives(H, theta_a1, *, variant: str = "left", order: int = 2, prec: int | None = None):
+def chain_derivatives(H, theta_a1, *, back_move: str = "left", order: int = 2, prec: int | None = None,
+                      variant=None):
     r"""Gradient and Hessian of :math:`V(s_0)` on the chain with respect to :math:`p_s = \theta_{s,a_1}`.
 
     Returns ``(grad, hess)`` (``hess`` is None for ``order=1``) as object
     arrays of Fractions (``prec=None``) or ``flint.arb`` balls, of shapes
     (H+2,) and (H+2, H+2).  In the direct parameterization's full parameter
     vector (3 per state) these are the entries at the :math:`a_1` coordinates;
-    every other entry is 0 (see :func:`chain_gradient_norm`).
+    every other entry is 0 (see :func:`chain_gradient_norm`).  ``variant`` is
+    the deprecated name of ``back_move``.
     """
-    H, N, p, R, L, gamma = _chain_inputs(H, theta_a1, variant)
+    back_move = renamed_keyword("chain_derivatives", "variant", "back_move", old_value=variant,
+                                new_value=back_move, default="left")
+    H, N, p, R, L, gamma = _chain_inputs(H, theta_a1, back_move)
     if order not in (1, 2):
         raise InvalidParameterError(f"order must be 1 or 2; got {format_value(order)}")
     if prec is None:
@@ -565,18 +579,19 @@ def _chain_norm(H, theta_a1, variant, prec, order):
         up = float(np.nextafter(up, np.inf)) if up > 0 or norm.upper() > 0 else 0.0
     finally:
         ctx.prec = old
-    return ChainDerivativeNorm(H=H, variant=variant, order=order, mode=mode, prec=used, squared_norm=sq_out,
+    return ChainDerivativeNorm(H=H, back_move=variant, order=order, mode=mode, prec=used, squared_norm=sq_out,
                                norm=norm, norm_upper=up, bound=bound, below_bound=below,
                                in_stated_range=in_range, seconds=time.perf_counter() - t0)
 
 
-def chain_gradient_norm(H, theta_a1, *, variant: str = "left", prec: int | None = None) -> ChainDerivativeNorm:
+def chain_gradient_norm(H, theta_a1, *, back_move: str = "left", prec: int | None = None,
+                        variant=None) -> ChainDerivativeNorm:
     r""":math:`\|\nabla_\theta V^{\pi_\theta}(s_0)\|_2` on the vanishing-gradient chain (statement C1, AJKS Prop. 10.1).
 
     The chain (:func:`mdptheory.families.vanishing_gradient_chain`): states
     :math:`s_0..s_{H+1}`, :math:`\gamma = H/(H+1)`, :math:`a_1` moves right
     (:math:`s_{H+1}` loops, reward 1), :math:`a_2, a_3, a_4` move left
-    (``variant="left"``: to the left neighbour, :math:`s_0` stays) or to
+    (``back_move="left"``: to the left neighbour, :math:`s_0` stays) or to
     :math:`s_0` (``"reset"``); direct parameterization
     :math:`\pi(a|s) = \theta_{s,a}` for :math:`a_1..a_3`,
     :math:`\pi(a_4|s) = 1 - \sum`.
@@ -611,11 +626,14 @@ def chain_gradient_norm(H, theta_a1, *, variant: str = "left", prec: int | None 
         :math:`\pi(a_1|s)` (one value for all states, or per state); floats
         are read as their shortest decimal.  Prop. 10.1 assumes
         :math:`0 < \theta_{s,a_1} < 1/4`.
-    variant : {"left", "reset"}, keyword-only
+    back_move : {"left", "reset"}, keyword-only
+        Where :math:`a_2, a_3, a_4` lead.
     prec : int, optional, keyword-only
         ``None``: exact rationals (FLINT fmpq), the squared norm returned
         exactly.  An integer: certified arb balls at that many bits (doubled
         automatically, up to 8x, while the enclosure is loose).
+    variant : {"left", "reset"}, keyword-only
+        Deprecated name of ``back_move`` (``DeprecationWarning``).
 
     Returns
     -------
@@ -627,11 +645,13 @@ def chain_gradient_norm(H, theta_a1, *, variant: str = "left", prec: int | None 
     >>> res.below_bound, res.in_stated_range
     (True, True)
     """
-    return _chain_norm(H, theta_a1, variant, prec, 1)
+    back_move = renamed_keyword("chain_gradient_norm", "variant", "back_move", old_value=variant,
+                                new_value=back_move, default="left")
+    return _chain_norm(H, theta_a1, back_move, prec, 1)
 
 
-def chain_hessian_norm(H, theta_a1, *, variant: str = "left", prec: int | None = DEFAULT_CHAIN_PREC
-                       ) -> ChainDerivativeNorm:
+def chain_hessian_norm(H, theta_a1, *, back_move: str = "left", prec: int | None = DEFAULT_CHAIN_PREC,
+                       variant=None) -> ChainDerivativeNorm:
     r""":math:`\|\nabla^2_\theta V^{\pi_\theta}(s_0)\|_F` on the vanishing-gradient chain (statement C1).
 
     As in :func:`chain_gradient_norm`, only :math:`p_s = \theta_{s,a_1}` matters and
@@ -647,6 +667,9 @@ def chain_hessian_norm(H, theta_a1, *, variant: str = "left", prec: int | None =
     :math:`M^{-1}` comes from N vectorised Thomas sweeps: O(H^2) ball
     operations, no (3|S|)^2 tensor.  The default is ball arithmetic at 256
     bits; ``prec=None`` runs exactly, which at H ≈ 900 stores ~10^6 rationals
-    of ~10^4 bits (slow; fine for small H).
+    of ~10^4 bits (slow; fine for small H).  ``variant`` is the deprecated
+    name of ``back_move``.
     """
-    return _chain_norm(H, theta_a1, variant, prec, 2)
+    back_move = renamed_keyword("chain_hessian_norm", "variant", "back_move", old_value=variant,
+                                new_value=back_move, default="left")
+    return _chain_norm(H, theta_a1, back_move, prec, 2)

@@ -31,6 +31,7 @@ from fractions import Fraction
 import numpy as np
 
 from .exceptions import InvalidParameterError, format_value
+from .deprecation import renamed_keyword
 from .fields import is_exact_scalar, to_fraction
 from .mdp import MDP
 
@@ -689,16 +690,16 @@ def nonconcave_tree(r=1, *, gamma=Fraction(9, 10), exact=True) -> MDP:
     return MDP(P.astype(float), rew, g, rho.astype(float))
 
 
-def vanishing_gradient_chain(H, *, variant="left", exact=True) -> MDP:
+def vanishing_gradient_chain(H, *, back_move="left", exact=True, variant=None) -> MDP:
     r"""AJKS Proposition 10.1's chain: exponentially vanishing policy gradients.
 
     States :math:`s_0, \dots, s_{H+1}` (indices ``0..H+1``), actions
     :math:`a_1, \dots, a_4` (indices 0–3), :math:`\gamma = H/(H+1)`, start
     :math:`s_0` (point mass).  :math:`a_1` moves :math:`s_i \to s_{i+1}`;
     :math:`s_{H+1}` is absorbing under :math:`a_1` with reward 1; all other
-    rewards are 0.  :math:`a_2, a_3, a_4` move back: with ``variant="left"`` to
+    rewards are 0.  :math:`a_2, a_3, a_4` move back: with ``back_move="left"`` to
     the left neighbour :math:`s_{i-1}` (:math:`s_0` stays at :math:`s_0`), as the
-    book's figure draws them; with ``variant="reset"`` to :math:`s_0`.  The
+    book's figure draws them; with ``back_move="reset"`` to :math:`s_0`.  The
     same rule applies at :math:`s_{H+1}`: there :math:`a_2, a_3, a_4` lead to
     :math:`s_H` ("left") or :math:`s_0` ("reset").  Hence
 
@@ -717,10 +718,12 @@ def vanishing_gradient_chain(H, *, variant="left", exact=True) -> MDP:
     ----------
     H : int
         Horizon parameter, at least 1; the chain has ``H + 2`` states.
-    variant : {"left", "reset"}, keyword-only
+    back_move : {"left", "reset"}, keyword-only
         Where :math:`a_2, a_3, a_4` lead.
     exact : bool, keyword-only
         Exact rationals (default) or float64.
+    variant : {"left", "reset"}, keyword-only
+        Deprecated name of ``back_move`` (``DeprecationWarning``).
 
     Examples
     --------
@@ -731,12 +734,14 @@ def vanishing_gradient_chain(H, *, variant="left", exact=True) -> MDP:
     H = _check_int(H, "H")
     exact = _check_bool(exact, "exact")
     _check_dense_size(H + 2, 4, exact, f"vanishing_gradient_chain(H={H})")
-    if variant not in ("left", "reset"):
-        raise InvalidParameterError(f"variant must be 'left' or 'reset'; got {format_value(variant)}")
+    back_move = renamed_keyword("vanishing_gradient_chain", "variant", "back_move", old_value=variant,
+                                new_value=back_move, default="left")
+    if back_move not in ("left", "reset"):
+        raise InvalidParameterError(f"back_move must be 'left' or 'reset'; got {format_value(back_move)}")
     S = H + 2
     s = np.arange(S)
     forward = np.minimum(s + 1, S - 1)
-    back = np.maximum(s - 1, 0) if variant == "left" else np.zeros(S, dtype=np.int64)
+    back = np.maximum(s - 1, 0) if back_move == "left" else np.zeros(S, dtype=np.int64)
     nxt = np.column_stack([forward, back, back, back])
     P = np.zeros((S, 4, S), dtype=np.int64)
     P[s[:, None], np.arange(4)[None, :], nxt] = 1

@@ -37,6 +37,7 @@ from ._geometry_common import (
     _weighted_gram,
 )
 from .exceptions import InvalidParameterError, NumericalWarning, format_value
+from .deprecation import renamed_keyword
 from .fields import (
     EXACT,
     exact_array,
@@ -375,7 +376,7 @@ def softmax_fisher_blocks(pi, d, *, temperature=1) -> BlockDiagonal:
 
 
 # ---------------------------------------------------------------- dense Fisher
-def fisher(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
+def fisher(mdp, param, theta, *, mu=None, mode=None, rho=None) -> np.ndarray:
     r"""The Fisher information matrix of a parameterized policy (statement E1).
 
     .. math::
@@ -392,10 +393,12 @@ def fisher(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
     param : parameterization
         Any object with ``probs(theta)`` and ``score(theta)``.
     theta : array_like, shape (n_params,)
-    rho : array_like, shape (S,), optional, keyword-only
+    mu : array_like, shape (S,), optional, keyword-only
         Start distribution of the visitation (default ``mdp.rho``).
     mode : {"float", "exact"}, optional, keyword-only
         Default: exact when the MDP and ``param.probs(theta)`` are exact.
+    rho : array_like, optional, keyword-only
+        Deprecated name of ``mu`` (``DeprecationWarning``).
 
     Returns
     -------
@@ -403,9 +406,10 @@ def fisher(mdp, param, theta, *, rho=None, mode=None) -> np.ndarray:
         Dense and symmetric; Fractions in exact mode.  For the tabular softmax
         prefer :func:`softmax_fisher_blocks`.
     """
+    mu = renamed_keyword("fisher", "rho", "mu", old_value=rho, new_value=mu)
     pi, score, mode = _policy_and_score(mdp, param, theta, mode)
     ev = _evaluation(mdp, pi, mode)
-    d = ev.visitation(rho)
+    d = ev.visitation(mu)
     S, A, n = score.shape
     nu = (d[:, None] * pi).reshape(-1)
     return _weighted_gram(nu, score.reshape(S * A, n), exact=mode == EXACT)

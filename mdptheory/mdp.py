@@ -46,6 +46,28 @@ __all__ = ["MDP", "DEFAULT_ROW_SUM_ATOL", "MAX_SPARSE_ROWS", "check_mdp"]
 DEFAULT_ROW_SUM_ATOL = 1e-10
 
 
+#: Largest number of entries of ``P`` (S * A * S) for which ``repr(mdp)`` prints the arrays.
+REPR_MAX_ENTRIES = 512
+
+
+def _exact_literal(x) -> str:
+    """A nested-list literal of rationals: ints as ints, other rationals as ``"p/q"`` strings."""
+    if isinstance(x, np.ndarray):
+        return "[" + ", ".join(_exact_literal(v) for v in x) + "]"
+    q = Fraction(x)
+    return str(q.numerator) if q.denominator == 1 else f'"{q}"'
+
+
+def _float_literal(x) -> str:
+    """``np.array([...])`` with every float printed so that it round-trips."""
+    def rec(v):
+        if isinstance(v, np.ndarray):
+            return "[" + ", ".join(rec(w) for w in v) + "]"
+        return repr(float(v))
+
+    return f"np.array({rec(np.asarray(x))})"
+
+
 def _is_sparse(x) -> bool:
     try:
         import scipy.sparse as sp
@@ -516,9 +538,35 @@ class MDP:
         return MDP(self._P, self._r, gamma, self._rho)
 
     def __repr__(self) -> str:
+        """Python that rebuilds this MDP, for small dense MDPs; a summary otherwise.
+
+        Exact MDPs print as ``MDP.exact(P=..., r=..., gamma="9/10", rho=...)``
+        (integers as ints, other rationals as strings ``"p/q"``), float MDPs as
+        ``MDP(P=np.array(...), r=np.array(...), gamma=..., rho=np.array(...))``
+        with round-tripping floats, so a failing example can be pasted back
+        into Python.  Above :data:`REPR_MAX_ENTRIES` entries of ``P``, or for a
+        sparse ``P``, the summary ``MDP(S=.., A=.., gamma=.., exact|float)``.
+
+        >>> MDP.exact([[["1/3", "2/3"]], [[0, 1]]], [["1/2"], [0]], "9/10")
+        MDP.exact(P=[[["1/3", "2/3"]], [[0, 1]]], r=[["1/2"], [0]], gamma="9/10", rho=["1/2", "1/2"])
+        """
+        S, A = self.n_states, self.n_actions
         kind = "sparse " if self._sparse else ""
-        return (f"MDP(S={self.n_states}, A={self.n_actions}, gamma={format_value(self._gamma)}, "
-                f"{kind}{self._field})")
+        summary = f"MDP(S={S}, A={A}, gamma={format_value(self._gamma)}, {kind}{self._field})"
+        if self._sparse or S * A * S > REPR_MAX_ENTRIES:
+            return summary
+        try:
+            if self.is_exact:
+                return (f"MDP.exact(P={_exact_literal(self._P)}, r={_exact_literal(self._r)}, "
+                        f"gamma={_exact_literal(self._gamma)}, rho={_exact_literal(self._rho)})")
+            return (f"MDP(P={_float_literal(self._P)}, r={_float_literal(self._r)}, gamma={float(self._gamma)!r}, "
+                    f"rho={_float_literal(self._rho)})")
+        except ValueError:  # an entry with more digits than Python prints: the summary
+            return summary
+
+    def _repr_pretty_(self, p, cycle):
+        """IPython and Hypothesis print the same reproducible form as :meth:`__repr__`."""
+        p.text(repr(self))
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, MDP):

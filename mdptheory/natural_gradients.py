@@ -31,7 +31,8 @@ from ._geometry_common import (
     _weighted_gram,
 )
 from .evaluation.certificates import WARN_RELATIVE_ERROR
-from .exceptions import format_value, InvalidParameterError, NumericalWarning
+from .exceptions import InvalidParameterError, NumericalWarning, format_value
+from .deprecation import renamed_keyword
 from .fields import (
     EXACT,
     exact_array,
@@ -56,7 +57,7 @@ def _is_tabular_softmax(param) -> bool:
     return isinstance(param, TabularSoftmax)
 
 
-def natural_gradient(mdp, param, theta, *, rho=None, mode=None, with_bound=False):
+def natural_gradient(mdp, param, theta, *, mu=None, mode=None, rho=None, with_bound=False):
     r"""The natural policy gradient direction :math:`F_\rho(\theta)^\dagger\nabla_\theta V^{\pi_\theta}(\rho)`.
 
     .. math::
@@ -75,12 +76,15 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None, with_bound=False
     mdp : MDP
     param : parameterization
     theta : array_like, shape (n_params,)
-    rho : array_like, shape (S,), optional, keyword-only
-        Used both for the visitation in :math:`F_\rho` and for :math:`V(\rho)`.
+    mu : array_like, shape (S,), optional, keyword-only
+        The start distribution (default ``mdp.rho``), used both for the
+        visitation in :math:`F_\rho` and for :math:`V(\rho)`.
     mode : {"float", "exact"}, optional, keyword-only
     with_bound : bool, keyword-only
         Tabular softmax only: also return a certified bound on
         :math:`\max_i|\hat w_i - w_i|` (``Fraction(0)`` in exact mode), see Notes.
+    rho : array_like, optional, keyword-only
+        Deprecated name of ``mu`` (``DeprecationWarning``).
 
     Returns
     -------
@@ -115,6 +119,7 @@ def natural_gradient(mdp, param, theta, *, rho=None, mode=None, with_bound=False
     error is proportional to :math:`\pi_a` (it enters through :math:`\partial\pi`),
     so tiny probabilities do not inflate the bound; an uncertain visitation does.
     """
+    rho = renamed_keyword("natural_gradient", "rho", "mu", old_value=rho, new_value=mu)
     if _is_tabular_softmax(param):
         # block form: no (S, A, S*A) score, memory O(S A^2) (sparse MDPs up to 10^6 states)
         pi, mode = _policy_only(mdp, param, theta, mode)

@@ -112,7 +112,10 @@ class OptimalSolution:
                 arr.flags.writeable = False
 
     def __repr__(self):
-        return (f"OptimalSolution(method={self.method!r}, mode={self.mode!r}, n_iter={self.n_iter}, "
+        from .policies.tabular import format_actions
+
+        actions = format_actions(self.pi)
+        return (f"OptimalSolution(actions={actions}, method={self.method!r}, mode={self.mode!r}, n_iter={self.n_iter}, "
                 f"success={self.success}, bellman_residual={_short(self.bellman_residual)}, "
                 f"error_bound={_short(self.error_bound)})")
 

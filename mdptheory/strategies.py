@@ -13,6 +13,10 @@ drawn.  Values are drawn lazily, so they shrink well:
 * exact rewards are multiples of ``1/reward_denominator``, exact discounts
   multiples of ``1/gamma_denominator``.
 
+Every drawn value prints as Python that rebuilds it (``MDP.exact(P=..., ...)``,
+``array([[...]])``, ``LogRational([...])``), so a failing example reported by
+Hypothesis can be pasted back; ``st.from_type(MDP)`` draws from :func:`mdps`.
+
 Rows of ``P`` are drawn before the rewards, state by state.  A property that
 fails only because of one reward in a late state may therefore shrink to a
 small but not minimal number of states: the shrinker cannot move that reward
@@ -50,6 +54,8 @@ __all__ = [
     "softmax_params",
     "rational_weights",
     "mdp_and_policy",
+    "parameters",
+    "mdp_and_theta",
 ]
 
 #: Largest integer weight used to build probabilities.
@@ -133,8 +139,15 @@ def distributions(n, *, exact: bool = False, positive: bool = False, max_weight:
     exact = _check_bool("exact", exact)
     positive = _check_bool("positive", positive)
     max_weight = _check_int("max_weight", max_weight, 1, 10**6)
-    return st.lists(st.integers(1 if positive else 0, max_weight), min_size=n, max_size=n).map(
-        lambda w: _as_array(_normalise(w if any(w) else [1] + [0] * (n - 1), exact), exact))
+    weights = st.lists(st.integers(1 if positive else 0, max_weight), min_size=n, max_size=n)
+    return _built(weights, lambda w: _as_array(_normalise(w if any(w) else [1] + [0] * (n - 1), exact), exact))
+
+
+@st.composite
+def _built(draw, strategy, build):
+    """``strategy.map(build)`` without Hypothesis recording the call: failing examples print the
+    built value itself (an array, an MDP), not ``build(<drawn arguments>)``."""
+    return build(draw(strategy))
 
 
 def _as_array(vals, exact):
@@ -352,7 +365,7 @@ def policies(mdp, *, exact: bool | None = None, min_prob=0, deterministic: bool 
             pi = np.full((S, A), Fraction(0) if exact else 0.0, dtype=dtype)
             pi[np.arange(S), actions] = Fraction(1) if exact else 1.0
             return pi
-        return st.lists(st.integers(0, A - 1), min_size=S, max_size=S).map(build_det)
+        return _built(st.lists(st.integers(0, A - 1), min_size=S, max_size=S), build_det)
 
     def build(rows):
         out = np.empty((S, A), dtype=dtype)
@@ -362,16 +375,20 @@ def policies(mdp, *, exact: bool | None = None, min_prob=0, deterministic: bool 
         return out
 
     row = st.lists(st.integers(0, max_weight), min_size=A, max_size=A)
-    return st.lists(row, min_size=S, max_size=S).map(build)
+    return _built(st.lists(row, min_size=S, max_size=S), build)
 
 
 # ------------------------------------------------------------------ parameters
 def softmax_params(S, A, *, max_abs: float = 5.0):
-    r"""Float softmax parameters :math:`\theta \in [-c, c]^{S \times A}`, ``c = max_abs``.
+    r"""Float softmax parameters :math:`\theta \in [-c, c]^{S A}`, ``c = max_abs``, flat as :class:`TabularSoftmax` takes them.
 
-    :math:`\pi_\theta(a|s) = e^{\theta_{s,a}} / \sum_b e^{\theta_{s,b}}`; the
-    bound keeps every probability at least :math:`e^{-2c}/A`, away from the
-    boundary where float gradients lose accuracy.
+    :math:`\pi_\theta(a|s) = e^{\theta_{s,a}} / \sum_b e^{\theta_{s,b}}` with
+    :math:`\theta_{s,a}` = ``theta[s * A + a]`` (the shape of
+    :class:`~mdptheory.policies.TabularSoftmax`; earlier releases drew an
+    (S, A) array, which ``TabularSoftmax`` rejects); the bound keeps every
+    probability at least :math:`e^{-2c}/A`, away from the boundary where
+    float gradients lose accuracy.  :func:`mdp_and_theta` draws an MDP with a
+    point of any parameterization.
 
     Parameters
     ----------
@@ -382,7 +399,7 @@ def softmax_params(S, A, *, max_abs: float = 5.0):
 
     Returns
     -------
-    SearchStrategy of float64 ndarray, shape (S, A)
+    SearchStrategy of float64 ndarray, shape (S * A,)
     """
     from hypothesis.extra.numpy import arrays
 
@@ -392,7 +409,7 @@ def softmax_params(S, A, *, max_abs: float = 5.0):
     if not 0 <= float(max_abs) <= 50:
         raise InvalidArgument(f"max_abs={format_value(max_abs)} must be in [0, 50]")
     c = float(max_abs)
-    return arrays(np.float64, (S, A), elements=st.floats(-c, c, allow_nan=False, allow_subnormal=False))
+    return arrays(np.float64, (S * A,), elements=st.floats(-c, c, allow_nan=False, allow_subnormal=False))
 
 
 def rational_weights(S, A, *, max_int: int = 9):
@@ -428,7 +445,7 @@ def rational_weights(S, A, *, max_int: int = 9):
         out[:] = vals
         return out.reshape(S, A)
 
-    return st.lists(q, min_size=S * A, max_size=S * A).map(build)
+    return _built(st.lists(q, min_size=S * A, max_size=S * A), build)
 
 
 # ------------------------------------------------------------------ pairs
@@ -470,3 +487,132 @@ def mdp_and_policy(*, policy_exact: bool | None = None, min_prob=0, deterministi
         return mdp, pi
 
     return pair()
+
+
+# ------------------------------------------------------------------ parameterized policies
+def parameters(param, *, exact: bool = False, max_abs: float = 3.0, max_int: int = 9, max_weight: int = MAX_WEIGHT):
+    r"""Points :math:`\theta` of a parameterization, in its own shape ``(param.n_params,)``.
+
+    * softmax family (:class:`TabularSoftmax`, :class:`LogLinear`,
+      :class:`EnergyPolicy`, :class:`NeuralSoftmax`): floats in
+      :math:`[-c, c]` (``c = max_abs``), or with ``exact=True`` a
+      :class:`~mdptheory.policies.LogRational` :math:`\theta = \log q`,
+      :math:`q = n/d` with ``1 <= n, d <= max_int`` (a rational policy at
+      temperature 1; shrinks to :math:`\theta = 0`);
+    * :class:`Direct`: the first ``A - 1`` probabilities of a policy drawn as
+      normalised integer weights (Fractions with ``exact=True``), flat.
+
+    Parameters
+    ----------
+    param : Parameterization
+        An object (names need the sizes: use :func:`mdp_and_theta`).
+    exact : bool, keyword-only
+    max_abs, max_int, max_weight : keyword-only
+        Bounds of the float entries, of the rationals ``q`` and of the direct weights.
+
+    Returns
+    -------
+    SearchStrategy of ndarray, shape (n_params,), or LogRational
+    """
+    from .policies import Direct, LogRational, Parameterization
+
+    if not isinstance(param, Parameterization):
+        raise InvalidArgument(f"param={param!r} must be a Parameterization object (a name needs an MDP: "
+                              f"use mdp_and_theta)")
+    exact = _check_bool("exact", exact)
+    _check_real("max_abs", max_abs)
+    if not 0 <= float(max_abs) <= 50:
+        raise InvalidArgument(f"max_abs={max_abs!r} must be in [0, 50]")
+    max_int = _check_int("max_int", max_int, 1, 10**6)
+    max_weight = _check_int("max_weight", max_weight, 1, 10**6)
+    S, A, n = param.n_states, param.n_actions, param.n_params
+    if isinstance(param, Direct):
+        def build(rows):
+            out = []
+            for w in rows:
+                p = _normalise(w if any(w) else [1] + [0] * (A - 1), exact)
+                out.extend(p[:-1])
+            return np.array(out, dtype=object if exact else np.float64).reshape(n)
+
+        row = st.lists(st.integers(0, max_weight), min_size=A, max_size=A)
+        return _built(st.lists(row, min_size=S, max_size=S), build)
+    if exact:
+        if getattr(param, "temperature", 1) != 1 or getattr(param, "accepts_log_rational", True) is False:
+            raise InvalidArgument(f"exact=True needs a softmax-family parameterization at temperature 1; got {param!r}")
+        q = st.builds(Fraction, st.integers(1, max_int), st.integers(1, max_int))
+        return _built(st.lists(q, min_size=n, max_size=n), LogRational)
+    from hypothesis.extra.numpy import arrays
+
+    c = float(max_abs)
+    return arrays(np.float64, (n,), elements=st.floats(-c, c, allow_nan=False, allow_subnormal=False))
+
+
+def mdp_and_theta(param="softmax", *, exact: bool = False, theta_exact: bool | None = None, **mdp_kwargs):
+    """Pairs ``(mdp, theta)``: an MDP from :func:`mdps` and a point of the parameterization ``param`` for it.
+
+    ``theta`` has the parameterization's own shape (``(S·A,)`` for softmax,
+    ``(S·(A−1),)`` for direct, ``(d,)`` for log-linear) and goes straight into
+    ``param.probs(theta)``, :func:`mdptheory.gradients.value_gradient` or a
+    checker of :mod:`mdptheory.lemmas` with the same ``param``.
+
+    Parameters
+    ----------
+    param : str or Parameterization
+        A name of :data:`mdptheory.policies.names.PARAMETERIZATIONS`, built for
+        the drawn sizes (``"loglinear"``: its one-hot features), or an object
+        (then the MDP has its sizes).
+    exact : bool, keyword-only
+        Exact MDPs (passed to :func:`mdps`).
+    theta_exact : bool, optional, keyword-only
+        Exact points (default: as ``exact``); see :func:`parameters`.  For
+        log-linear policies with other features pass a ``LogLinear`` object.
+    **mdp_kwargs
+        Passed to :func:`mdps` (sizes are fixed by a param object).
+
+    Returns
+    -------
+    SearchStrategy of (MDP, ndarray or LogRational)
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> from mdptheory.policies import Direct
+    >>> @given(mdp_and_theta("direct", exact=True, max_states=2))
+    ... def test_direct_points_are_policies(mt):
+    ...     mdp, theta = mt
+    ...     pi = Direct(mdp.n_states, mdp.n_actions).probs(theta)
+    ...     assert all(sum(row) == 1 for row in pi)
+    >>> test_direct_points_are_policies()
+    """
+    from .policies import Parameterization
+    from .policies.names import PARAMETERIZATIONS, resolve_parameterization
+
+    exact = _check_bool("exact", exact)
+    theta_exact = exact if theta_exact is None else _check_bool("theta_exact", theta_exact)
+    if isinstance(param, Parameterization):
+        for k, v in (("min_states", param.n_states), ("max_states", param.n_states),
+                     ("min_actions", param.n_actions), ("max_actions", param.n_actions)):
+            if k in mdp_kwargs and mdp_kwargs[k] != v:
+                raise InvalidArgument(f"{k}={mdp_kwargs[k]} contradicts param={param!r}")
+            mdp_kwargs[k] = v
+    elif not (isinstance(param, str) and param in PARAMETERIZATIONS) or param == "neural":
+        raise InvalidArgument(f"param={param!r} must be a Parameterization or one of "
+                              f"{sorted(k for k in PARAMETERIZATIONS if k != 'neural')}")
+    mdp_strategy = mdps(exact=exact, **mdp_kwargs)
+
+    @st.composite
+    def pair(draw):
+        mdp = draw(mdp_strategy)
+        prm = param if isinstance(param, Parameterization) else resolve_parameterization(
+            param, n_states=mdp.n_states, n_actions=mdp.n_actions)
+        return mdp, draw(parameters(prm, exact=theta_exact))
+
+    return pair()
+
+
+def _register_types():
+    """``st.from_type(MDP)`` draws from :func:`mdps` (small float MDPs)."""
+    st.register_type_strategy(MDP, mdps())
+
+
+_register_types()

@@ -153,13 +153,13 @@ NB01 = notebook(
         horizon-$T$ truncation.
         """),
         code('''\
-        check(lemmas.policy_gradient_theorem(m, theta, T=3))
+        check(lemmas.policy_gradient_theorem(m, "softmax", theta, T=3))
         m_exact = families.garnet(3, 2, 2, gamma=Fraction(9, 10), seed=2, exact=True)
         q = LogRational([[1, 2], [3, 1], [1, 1]])
-        check(lemmas.policy_gradient_theorem(m_exact, q, T=3, mode="exact"))
-        check(lemmas.softmax_gradient(m_exact, q, mode="exact"))
-        check(lemmas.reinforce_reward_to_go(m_exact, q, T=3, mode="exact"))
-        check(lemmas.baselines(m_exact, q, [Fraction(1, 2), Fraction(-3), Fraction(7, 5)], T=3, mode="exact"));
+        check(lemmas.policy_gradient_theorem(m_exact, "softmax", q, T=3, mode="exact"))
+        check(lemmas.softmax_gradient(m_exact, "softmax", q, mode="exact"))
+        check(lemmas.reinforce_reward_to_go(m_exact, "softmax", q, T=3, mode="exact"))
+        check(lemmas.baselines(m_exact, "softmax", q, b=[Fraction(1, 2), Fraction(-3), Fraction(7, 5)], T=3, mode="exact"));
         '''),
         md(r"""
         ## REINFORCE variance with and without a baseline
@@ -211,8 +211,8 @@ NB01 = notebook(
         '''),
         code('''\
         n_check = 4000 if SMALL else 20000
-        check(lemmas.reinforce_monte_carlo(m_exact.to_float(), np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0))
-        check(lemmas.baseline_monte_carlo(m_exact.to_float(), np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0));
+        check(lemmas.reinforce_monte_carlo(m_exact.to_float(), "softmax", np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0))
+        check(lemmas.baseline_monte_carlo(m_exact.to_float(), "softmax", np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0));
         '''),
         md(r"""
         ## The softmax objective is not concave (Lemma 9.5)
@@ -330,10 +330,10 @@ NOTEBOOKS["02_global_optimality_npg"] = notebook(
         plt.show()
         '''),
         code(r'''
-        theta_chain = lambda H: [[Fraction(1, 5)] * 3] * (H + 2)
-        check(lemmas.vanishing_gradients(8, theta_chain(8), derivative_H=600))
+        theta_chain = lambda H: [Fraction(1, 5)] * (3 * (H + 2))   # the direct parameterization, 3 per state
+        check(lemmas.vanishing_gradients(param="direct", theta=theta_chain(8), derivative_H=600))
         if not SMALL:
-            check(lemmas.vanishing_gradients(16, theta_chain(16), derivative_H=1000, derivative_order=2, mode="ball"));
+            check(lemmas.vanishing_gradients(param="direct", theta=theta_chain(16), derivative_H=1000, derivative_order=2, mode="ball"));
         '''),
         md(r"""
         ## Gradient ascent, log-barrier ascent and NPG on one MDP
@@ -485,7 +485,7 @@ NOTEBOOKS["03_function_approximation"] = notebook(
         code(r'''
         check(lemmas.compatible_gradient(m, param, theta))
         check(lemmas.npg_compatible_weights(m, param, theta))
-        check(lemmas.loglinear_npg(m, param, theta));
+        check(lemmas.loglinear_npg_update(m, param, theta));
         '''),
         md(r"""
         ## NPG and Q-NPG as the features get richer
@@ -672,7 +672,7 @@ NOTEBOOKS["04_trust_regions"] = notebook(
         plt.show()
         grid_r = np.array([Fraction(k, 4) for k in range(1, 9)] * 2, dtype=object)     # 1/4, ..., 2, twice
         grid_A = np.array([1] * 8 + [-1] * 8, dtype=object)
-        check(lemmas.ppo_clipping(grid_r, grid_A, Fraction(1, 5), mode="exact"));
+        check(lemmas.ppo_clipping(ratio=grid_r, A=grid_A, eps=Fraction(1, 5), mode="exact"));
         '''),
         md(r"""
         ## PPO runs
@@ -761,7 +761,7 @@ NOTEBOOKS["05_ampo"] = notebook(
         plt.show()
         '''),
         code(r'''
-        check(lemmas.pmd_step_improvement(m, mt.uniform_policy(m), eta0))
+        check(lemmas.pmd_step_improvement(m, pi=mt.uniform_policy(m), eta=eta0))
         check(lemmas.pmd_linear_convergence(m, eta0=eta0, T=8))
         check(lemmas.pmd_linear_convergence(m.to_exact(), eta0=Fraction(1, 2), T=4, mode="exact"))
         check(lemmas.ampo_reduction(m, eta0=eta0, T=4));
@@ -881,7 +881,7 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
         pis = [mt.uniform_policy(me), mt.deterministic_policy(me, [0] * me.n_states),
                mt.deterministic_policy(me, [1] * me.n_states), mt.deterministic_policy(me, [0, 1] * (me.n_states // 2))]
         check(lemmas.ppo_schedule_identity(me, beta=1, K=4, pis=pis, mode="exact"))
-        check(lemmas.stationary_performance_difference(m.to_exact(), mt.uniform_policy(m.to_exact()), mode="exact"));
+        check(lemmas.stationary_performance_difference(m.to_exact(), pi=mt.uniform_policy(m.to_exact()), mode="exact"));
         '''),
     ],
 )
@@ -925,7 +925,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
         print("d_rho^pi =", d.tolist(), " rho =", w.mdp.rho.tolist())
         true = conjectures.check_true_counterpart(name)
         print("true counterpart: counterexample found?", true.found, f"({true.n_examples} cases)")
-        check(lemmas.visitation_identities(w.mdp, w.pi, mode="exact"));
+        check(lemmas.visitation_identities(w.mdp, pi=w.pi, mode="exact"));
         '''),
         code(r'''
         S_w = w.mdp.n_states
@@ -983,7 +983,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
             ax.set_title("Value along a segment of direct parameters")
             ax.legend()
             plt.show()
-            check(lemmas.performance_difference(w2.mdp, p0, p1, mode="exact"))
+            check(lemmas.performance_difference(w2.mdp, pi=p0, pi2=p1, mode="exact"))
         '''),
     ],
 )

@@ -306,7 +306,7 @@ def test_trpo_trace_matches_public_routes(small):
     for line_search in (False, True):
         res = trpo(small, param, delta=0.5, T=4, mu=mu, line_search=line_search)
         for t in range(4):
-            fit = compatible_fa(small, param, res.thetas[t], rho=mu, mode="float")
+            fit = compatible_fa(small, param, res.thetas[t], mu=mu, mode="float")
             g = np.asarray(fit.moment, dtype=float) / (1 - small.gamma)
             assert res.grad_norms[t] == pytest.approx(float(np.linalg.norm(g)), rel=1e-10)
             d = evaluate(small, res.policies[t]).visitation(mu)

@@ -17,12 +17,13 @@ PACKAGE = ROOT / "mdptheory"
 
 #: Layers from the bottom up: first matching prefix wins (longest prefixes first).
 LAYERS = [
-    ("core", ["exceptions", "fields", "_moved"]),
+    ("core", ["exceptions", "fields", "deprecation", "_moved"]),
     ("model", ["mdp", "policies", "policy", "modes", "families", "symbolic", "strategies"]),
     ("formats", ["io"]),
     ("evaluation", ["evaluation", "batch", "optimal"]),
     ("calculus", ["gradients", "derivatives", "finite_diff", "_geometry_common", "fisher_information",
-                  "natural_gradients", "compatible_fa", "geometry", "kl", "trajectories", "estimators"]),
+                  "natural_gradients", "compatible_fa", "geometry", "kl", "trajectories", "estimators",
+                  "landscape"]),
     ("algorithms", ["algorithms"]),
     ("framework", ["lemmas.framework"]),
     ("statements", ["lemmas"]),

@@ -124,26 +124,26 @@ def test_derivative_tensor_rejects_non_affine_and_bad_orders():
 
 
 # ------------------------------------------------------------------ the chain of Prop. 10.1
-@pytest.mark.parametrize("variant", ["left", "reset"])
+@pytest.mark.parametrize("back_move", ["left", "reset"])
 @pytest.mark.parametrize("H", [1, 3, 5])
-def test_chain_routines_equal_generic_exact_derivatives(variant, H):
+def test_chain_routines_equal_generic_exact_derivatives(back_move, H):
     rng = np.random.default_rng(H)
     N = H + 2
-    mdp = vanishing_gradient_chain(H, variant=variant)
+    mdp = vanishing_gradient_chain(H, back_move=back_move)
     p = [F(int(x), 24) for x in rng.integers(1, 6, size=N)]
     th = []
     for s in range(N):  # arbitrary a2, a3 parameters: they must not matter
         th += [p[s], F(int(rng.integers(0, 6)), 24), F(int(rng.integers(0, 6)), 24)]
     d = Direct(N, 4)
     g, Hs = value_gradient(mdp, d, th), value_hessian(mdp, d, th)
-    gc, hc = chain_derivatives(H, p, variant=variant)
+    gc, hc = chain_derivatives(H, p, back_move=back_move)
     assert (g[0::3] == gc).all() and (g[1::3] == 0).all() and (g[2::3] == 0).all()
     assert (Hs[0::3, 0::3] == hc).all()
     assert (Hs[1::3] == 0).all() and (Hs[2::3] == 0).all() and (Hs[:, 1::3] == 0).all()
-    assert chain_gradient_norm(H, p, variant=variant).squared_norm == frobenius_norm(g, squared=True)
-    ex = chain_hessian_norm(H, p, variant=variant, prec=None)
+    assert chain_gradient_norm(H, p, back_move=back_move).squared_norm == frobenius_norm(g, squared=True)
+    ex = chain_hessian_norm(H, p, back_move=back_move, prec=None)
     assert ex.squared_norm == frobenius_norm(Hs, squared=True)
-    ball = chain_hessian_norm(H, p, variant=variant, prec=128)
+    ball = chain_hessian_norm(H, p, back_move=back_move, prec=128)
     from flint import arb, ctx, fmpq
 
     old = ctx.prec
@@ -171,13 +171,13 @@ def test_chain_gradient_bound_in_the_stated_range():
     assert not chain_gradient_norm(40, F(1, 5), prec=128).in_stated_range
     with pytest.raises(InvalidParameterError, match=r"theta_a1\[0\]"):
         chain_gradient_norm(5, F(5, 4))
-    with pytest.raises(InvalidParameterError, match="variant"):
-        chain_gradient_norm(5, F(1, 5), variant="up")
+    with pytest.raises(InvalidParameterError, match="back_move"):
+        chain_gradient_norm(5, F(1, 5), back_move="up")
 
 
 def test_chain_hessian_certified_at_moderate_H_matches_exact():
-    ex = chain_hessian_norm(30, "1/5", variant="reset", prec=None)
-    ball = chain_hessian_norm(30, "1/5", variant="reset", prec=256)
+    ex = chain_hessian_norm(30, "1/5", back_move="reset", prec=None)
+    ball = chain_hessian_norm(30, "1/5", back_move="reset", prec=256)
     from flint import arb, ctx, fmpq
 
     old = ctx.prec

@@ -171,8 +171,8 @@ def test_nonconcave_tree_witness():
 
 def test_vanishing_gradient_chain_structure():
     H = 4
-    for variant, back in (("left", [0, 0, 1, 2, 3, 4]), ("reset", [0] * 6)):
-        m = vanishing_gradient_chain(H, variant=variant)
+    for back_move, back in (("left", [0, 0, 1, 2, 3, 4]), ("reset", [0] * 6)):
+        m = vanishing_gradient_chain(H, back_move=back_move)
         assert m.n_states == H + 2 and m.n_actions == 4 and m.gamma == F(H, H + 1)
         nxt = np.argmax(np.array(m.P_dense() != 0, dtype=bool), axis=2)
         assert nxt[:, 0].tolist() == [1, 2, 3, 4, 5, 5]
@@ -210,7 +210,7 @@ def test_vanishing_gradient_chain_structure():
     (lambda: bandit([1, None]), r"rewards\[1\]"),
     (lambda: nonconcave_tree(r=0), "r = 0"),
     (lambda: vanishing_gradient_chain(0), "H must be >= 1"),
-    (lambda: vanishing_gradient_chain(3, variant="right"), "variant"),
+    (lambda: vanishing_gradient_chain(3, back_move="right"), "back_move"),
     (lambda: gridworld_5x5(gamma=-0.5), "gamma"),
 ])
 def test_bad_arguments(call, match):

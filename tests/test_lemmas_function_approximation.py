@@ -5,7 +5,7 @@ from fractions import Fraction as F
 import numpy as np
 
 from mdptheory.lemmas import FALSIFIED, VERIFIED
-from mdptheory.lemmas.function_approximation import compatible_gradient, loglinear_npg, npg_compatible_weights
+from mdptheory.lemmas.function_approximation import compatible_gradient, loglinear_npg_update, npg_compatible_weights
 from mdptheory.mdp import MDP
 from mdptheory.policies import LogLinear, LogRational, TabularSoftmax
 
@@ -40,7 +40,7 @@ def test_general_minimiser_is_not_the_npg_direction_for_softmax():
 def test_onehot_features_npg_equals_qnpg_exactly():
     # one-hot features: log-linear = tabular softmax, zero regression error, updates coincide
     p = LogLinear(np.eye(4, dtype=int).reshape(2, 2, 4), temperature=1)
-    rep = loglinear_npg(_mdp(), p, LogRational([1, 2, 3, 1]))
+    rep = loglinear_npg_update(_mdp(), p, LogRational([1, 2, 3, 1]))
     assert rep.verdict == VERIFIED
     assert rep.details["q_npg_error"] == 0 and rep.details["npg_error"] == 0
     assert any("coincide" in q["part"] for q in rep.parts)
@@ -51,8 +51,8 @@ def test_poor_features_make_npg_and_qnpg_differ():
     # a single feature cannot represent Q: positive error and different updates (reported, not a verdict)
     phi = np.array([[[1], [0]], [[0], [2]]])
     p = LogLinear(phi, temperature=1)
-    rep = loglinear_npg(_mdp(), p, LogRational([2]))
+    rep = loglinear_npg_update(_mdp(), p, LogRational([2]))
     assert rep.verdict == VERIFIED
     assert rep.details["q_npg_error"] > 0
     assert any(x != 0 for x in np.asarray(rep.details["update_difference"]).reshape(-1))
-    assert loglinear_npg(_mdp(), p, LogRational([2]), variant="uncentred_score").verdict == FALSIFIED
+    assert loglinear_npg_update(_mdp(), p, LogRational([2]), variant="uncentred_score").verdict == FALSIFIED

@@ -125,8 +125,8 @@ def test_chain_closed_form():
 
 def test_vanishing_gradient_chain_v_star():
     for H in (1, 2, 5, 12):
-        for variant in ("left", "reset"):
-            m = vanishing_gradient_chain(H, variant=variant)
+        for back_move in ("left", "reset"):
+            m = vanishing_gradient_chain(H, back_move=back_move)
             g = F(H, H + 1)
             sol = solve(m)
             assert sol.V[0] == g ** (H + 1) / (1 - g)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from mdptheory import MDP, evaluate, uniform_policy
+from mdptheory.policies import TabularSoftmax
 from mdptheory.strategies import (
     distributions,
     mdp_and_policy,
@@ -153,7 +154,9 @@ def test_rational_weights_give_rational_softmax(q):
 
 @given(softmax_params(3, 4, max_abs=2.0))
 def test_softmax_params(theta):
-    assert theta.shape == (3, 4) and theta.dtype == np.float64 and (np.abs(theta) <= 2.0).all()
+    # the flat shape TabularSoftmax takes: theta[s * A + a]
+    assert theta.shape == (12,) and theta.dtype == np.float64 and (np.abs(theta) <= 2.0).all()
+    assert TabularSoftmax(3, 4).probs(theta).shape == (3, 4)
 
 
 @given(mdp_and_policy(exact=True, min_prob="1/10", max_actions=3))

@@ -183,7 +183,7 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
             theta = theta + eta * (Adv / c).reshape(-1)
             pi_next = pi_closed
         else:
-            w = np.asarray(natural_gradient(fm, param, theta, rho=mu, mode="float"), dtype=float)
+            w = np.asarray(natural_gradient(fm, param, theta, mu=mu, mode="float"), dtype=float)
             theta = theta + eta * w
             pi_next = param.probs(theta)
         kl, kl_max = kl_trace(pi_next, pi, visitation_from(ev, rho, g))

@@ -494,4 +494,9 @@ class PolicyEvaluation:
         return sum((m * v for m, v in zip(mu_v, self.V)), Fraction(0) if self.mode == EXACT else 0)
 
     def __repr__(self):
-        return f"PolicyEvaluation(S={self.mdp.n_states}, A={self.mdp.n_actions}, mode={self.mode!r}, solver={self.solver!r})"
+        from ..policies.tabular import format_actions
+
+        actions = format_actions(self.pi)
+        policy = f", actions={actions}" if actions is not None else ""
+        return (f"PolicyEvaluation(S={self.mdp.n_states}, A={self.mdp.n_actions}, mode={self.mode!r}, "
+                f"solver={self.solver!r}{policy})")

@@ -6,10 +6,20 @@ Every checker is importable as ``mdptheory.lemmas.<name>``, takes a ``mode``
 ``UNDECIDED``.  :func:`statements` lists the registry that
 ``python -m proofs_check`` runs.
 
+Every checker is called the same way (:mod:`mdptheory.lemmas.framework.convention`):
+``checker(mdp, param=..., theta=..., *, mu=None, mode=None, variant=None, seed=None,
+**statement_options)``, with ``param`` a parameterization name (``"softmax"``,
+``"direct"``, ``"loglinear"``, …) or object and ``theta`` in its own flat shape:
+
+>>> from fractions import Fraction
 >>> from mdptheory.families import forest
->>> from mdptheory.policies import uniform_policy
+>>> from mdptheory.policies import LogRational, uniform_policy
 >>> m = forest(3, exact=True)
->>> bellman_equations(m, uniform_policy(m)).verdict
+>>> bellman_equations(m, pi=uniform_policy(m)).verdict
+'VERIFIED'
+>>> policy_gradient_theorem(m, "softmax", LogRational([1, 2] * 3)).verdict
+'VERIFIED'
+>>> bellman_equations(m, "direct", [Fraction(1, 3)] * 3).verdict
 'VERIFIED'
 
 The package is laid out by section of the statement list: one module per
@@ -60,7 +70,7 @@ from .softmax import softmax_pg_monotone
 from .natural_gradient import fisher_block_form
 from .natural_gradient import npg_closed_form_check
 from .function_approximation import compatible_gradient
-from .function_approximation import loglinear_npg
+from .function_approximation import loglinear_npg_update
 from .function_approximation import npg_compatible_weights
 from .trust_regions import ppo_clipping
 from .trust_regions import trajectory_kl_fisher
@@ -84,6 +94,24 @@ from .softmax_symbolic import softmax_score_symbolic
 from .trust_regions_symbolic import trajectory_kl_symbolic
 from .foundations_symbolic import visitation_symbolic
 
+#: Deprecated checker names -> their new names (importable for one release, with a DeprecationWarning).
+DEPRECATED_NAMES = {
+    # the algorithm mdptheory.algorithms.loglinear_npg has that name
+    "loglinear_npg": "loglinear_npg_update",
+}
+
+
+def __getattr__(name):
+    if name in DEPRECATED_NAMES:
+        import warnings
+
+        new = DEPRECATED_NAMES[name]
+        warnings.warn(f"mdptheory.lemmas.{name} is deprecated; use mdptheory.lemmas.{new}", DeprecationWarning,
+                      stacklevel=2)
+        return globals()[new]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: The statement modules, by section letter (the registry imports these to register every statement).
 SECTION_MODULES = {
     "A": "foundations",
@@ -101,6 +129,7 @@ STATEMENT_MODULES = tuple(SECTION_MODULES.values()) + tuple(
     f"{SECTION_MODULES[s]}_symbolic" for s in "ABDEFG")
 
 __all__ = [
+    "DEPRECATED_NAMES",
     "SECTION_MODULES",
     "STATEMENT_MODULES",
     "FALSIFIED",
@@ -142,7 +171,7 @@ __all__ = [
     "fisher_block_form",
     "npg_closed_form_check",
     "compatible_gradient",
-    "loglinear_npg",
+    "loglinear_npg_update",
     "npg_compatible_weights",
     "ppo_clipping",
     "trajectory_kl_fisher",

@@ -18,6 +18,7 @@ from .framework.prologue import check_variant, dot, new_report, prepare_policy, 
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.suite import case_rng, policy_cases, random_case_mdp
+from .framework.convention import checker_convention
 
 __all__ = ["bellman_equations", "visitation_identities", "performance_difference", "optimality"]
 
@@ -31,6 +32,7 @@ def _fmt_arr(x, mode):
 
 
 # --------------------------------------------------------------------- A1
+@checker_convention(policy="policy", legacy=("pi",))
 def bellman_equations(mdp, pi, *, mode=None, variant=None, seed=None):
     r"""Check the Bellman equations for a fixed policy (statement A1; AJKS Ch. 1).
 
@@ -86,6 +88,7 @@ def bellman_equations(mdp, pi, *, mode=None, variant=None, seed=None):
 
 
 # --------------------------------------------------------------------- A2
+@checker_convention(policy="policy", legacy=("pi",))
 def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, seed=None, horizon: int = 30):
     r"""Check the discounted visitation identities (statement A2; AJKS Ch. 1).
 
@@ -178,6 +181,7 @@ def visitation_identities(mdp, pi, *, mu=None, f=None, mode=None, variant=None, 
 
 
 # --------------------------------------------------------------------- A3
+@checker_convention(policy="policy", legacy=("pi", "pi2"))
 def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, seed=None):
     r"""Check the performance difference lemma and the advantage facts (statement A3; AJKS Lemma 1.16).
 
@@ -241,6 +245,7 @@ def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, se
 
 
 # --------------------------------------------------------------------- A4
+@checker_convention()
 def optimality(mdp, *, mode=None, variant=None, seed=None):
     r"""Check exact optimality of policy iteration's answer (statement A4; Puterman Thm 6.4.2).
 

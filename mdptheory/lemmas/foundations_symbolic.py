@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .framework.symbolic import _P_pi, _prove, _reg, _setup
+from .framework.convention import checker_convention
 
 __all__ = [
     "bellman_symbolic",
@@ -18,6 +19,7 @@ __all__ = [
 ]
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def bellman_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of the Bellman equations (statement A1).
 
@@ -38,6 +40,7 @@ def bellman_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed
     return rep
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def visitation_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of the visitation identities (statement A2).
 
@@ -61,6 +64,7 @@ def visitation_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, s
     return rep
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def performance_difference_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of the performance difference lemma (statement A3; AJKS Lemma 1.16).
 

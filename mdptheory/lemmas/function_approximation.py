@@ -24,13 +24,25 @@ from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _r
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.suite import case_rng
+from .framework.convention import checker_convention
 
 __all__ = [
     "compatible_gradient",
     "npg_compatible_weights",
-    "loglinear_npg",
+    "loglinear_npg_update",
     "npg_regret",
 ]
+
+
+def __getattr__(name):
+    if name == "loglinear_npg":
+        import warnings
+
+        warnings.warn("mdptheory.lemmas.function_approximation.loglinear_npg is deprecated (the algorithm "
+                      "mdptheory.algorithms.loglinear_npg has that name); use loglinear_npg_update",
+                      DeprecationWarning, stacklevel=2)
+        return loglinear_npg_update
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _cond_tolerance(m, M, scale, order=2):
@@ -58,6 +70,7 @@ def _kernel_vector(M, mode):
 
 
 # ---------------------------------------------------------------------- F1
+@checker_convention(policy="param")
 def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None):
     r"""Check compatible function approximation (statement F1; AJKS Lemma 11.1).
 
@@ -106,7 +119,7 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
         M = _gram(nu, X, mode)
         w = pinv_solve(M, _gram(nu, X, mode, ev.advantage.reshape(-1)[:, None])[:, 0])
     else:
-        fit = compatible_fa(m, param, theta, rho=rho, target="advantage", mode=mode)
+        fit = compatible_fa(m, param, theta, mu=rho, target="advantage", mode=mode)
         w = _field(fit.w, mode, "w*")
         nu = (ev.visitation(rho)[:, None] * pi).reshape(-1)
         M = _gram(nu, X, mode)
@@ -136,6 +149,7 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
 
 
 # ---------------------------------------------------------------------- F2
+@checker_convention(policy="param")
 def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=None):
     r"""Check that the NPG direction is the minimum-norm compatible weight (statement F2; AJKS Lemma 11.2).
 
@@ -185,11 +199,11 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     one = _one(mode)
     ev = evaluate(m, pi, mode=mode)
     grad = _value_gradient(m, param, theta, rho, mode)
-    nat_lib = _field(natural_gradient(m, param, theta, rho=rho, mode=mode), mode, "F^+ grad V")
+    nat_lib = _field(natural_gradient(m, param, theta, mu=rho, mode=mode), mode, "F^+ grad V")
     d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
     F_own = _gram((d_own[:, None] * pi).reshape(-1), score.reshape(S * A, n), mode)
     nat = _field(pinv_solve(F_own, grad), mode, "F^+ grad V")
-    fit = compatible_fa(m, param, theta, rho=rho, target="advantage", mode=mode)
+    fit = compatible_fa(m, param, theta, mu=rho, target="advantage", mode=mode)
     w = _field(fit.w, mode, "w*")
     F = _field(fit.gram, mode, "F")
     k = _kernel_vector(F, mode)
@@ -215,7 +229,8 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
 
 
 # ---------------------------------------------------------------------- F3
-def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=None):
+@checker_convention(policy="param")
+def loglinear_npg_update(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=None):
     r"""Check the log-linear NPG and Q-NPG facts (statement F3; AJKS §11.1–11.2).
 
     For :math:`\pi_\theta(a|s) \propto \exp(\theta\cdot\phi(s,a))`:
@@ -254,7 +269,7 @@ def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=
     check_variant(variant, stmt.variants)
     phi_attr = getattr(param, "features", None)
     if phi_attr is None:
-        raise InvalidParameterError("loglinear_npg needs a log-linear parameterization (with features)")
+        raise InvalidParameterError("loglinear_npg_update needs a log-linear parameterization (with features)")
     mode, m, pi, score = _param_setup(mdp, param, theta, mode)
     S, A, n = score.shape
     phi = _field(param._phi_exact if mode == "exact" else phi_attr, mode, "features")
@@ -268,12 +283,12 @@ def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=
     else:
         centred = phi - np.einsum("sa,sak->sk", pi, phi)[:, None, :] if mode == "float" else \
             phi - (pi[:, :, None] * phi).sum(axis=1)[:, None, :]
-    npg = compatible_fa(m, param, theta, rho=rho, target="advantage", mode=mode)
+    npg = compatible_fa(m, param, theta, mu=rho, target="advantage", mode=mode)
     if mode == "exact":
         # q_npg_weights passes the float copy of the features; pass the exact ones explicitly
-        qn = compatible_fa(m, param, theta, rho=rho, target="q", features=phi, mode=mode)
+        qn = compatible_fa(m, param, theta, mu=rho, target="q", features=phi, mode=mode)
     else:
-        qn = q_npg_weights(m, param, theta, rho=rho, mode=mode)
+        qn = q_npg_weights(m, param, theta, mu=rho, mode=mode)
     w_a, w_q = _field(npg.w, mode), _field(qn.w, mode)
     tol = None
     if mode == "float":
@@ -341,15 +356,16 @@ _F2 = register(Statement(
     variants={"general_minimiser": "a minimiser w* + k (k in ker F) in place of the minimum-norm one",
               "drop_horizon": "the 1/(1-gamma) factor dropped"}))
 _F3 = register(Statement(
-    id="F3", name="loglinear_npg",
+    id="F3", name="loglinear_npg_update",
     text="log-linear: grad log pi = phi - E_pi phi; NPG regresses A on centred features, Q-NPG regresses Q on raw "
          "features; both give pi exp(eta w.phi)/Z and coincide when the regression error is 0",
-    source="AJKS §11.1-11.2 (log-linear NPG, Q-NPG)", check=loglinear_npg, cases=_loglinear_cases,
+    source="AJKS §11.1-11.2 (log-linear NPG, Q-NPG)", check=loglinear_npg_update, cases=_loglinear_cases,
     variants={"uncentred_score": "score taken as the raw features phi",
               "uniform_mean": "features centred by the unweighted action mean instead of E_pi"}))
 
 
 # ------------------------------------------------------------------ convergence
+@checker_convention()
 def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     r"""The NPG regret lemma for log-linear policies (AJKS Lemma 11.3; statement F4).
 

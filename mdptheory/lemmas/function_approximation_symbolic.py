@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .framework.symbolic import _fisher_parts, _prove, _reg, _score, _setup
+from .framework.convention import checker_convention
 
 __all__ = [
     "compatible_gradient_symbolic",
@@ -17,6 +18,7 @@ __all__ = [
 ]
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of compatible function approximation for the softmax (statement F1; AJKS Lemma 11.1).
 
@@ -38,6 +40,7 @@ def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, varian
     return rep
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def npg_compatible_weights_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof that the NPG direction is the minimum-norm compatible weight (statement F2; Lemma 11.2).
 

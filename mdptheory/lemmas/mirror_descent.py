@@ -27,6 +27,7 @@ from .framework.prologue import check_variant, dot, new_report, prepare_policy, 
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy
+from .framework.convention import checker_convention
 
 __all__ = ["pmd_step_improvement", "pmd_linear_convergence", "ampo_reduction"]
 
@@ -42,6 +43,7 @@ def _value_tol(rep, m, order=2):
 
 
 # --------------------------------------------------------------------- H1
+@checker_convention(policy="policy", legacy=("pi", "eta"))
 def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
     r"""Check one policy-mirror-descent step (statement H1; Alfano et al. 2023; Xiao 2022).
 
@@ -96,14 +98,14 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
 
             prm = TabularSoftmax(m.n_states, m.n_actions)
             theta = np.log(np.asarray(pi, dtype=float)).reshape(-1)
-            F = np.asarray(fisher(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            F = np.asarray(fisher(m, prm, theta, mu=m.rho, mode="float"), dtype=float)
             grad = np.asarray(gradient_direct(m, prm, theta, m.rho, "float"), dtype=float)
             w = np.asarray(pinv_solve(F, grad), dtype=float)
             pi_npg = prm.probs(theta + eta * (1 - float(m.gamma)) * w)
             tol_p, _ = float_tolerance(m, 1.0 + eta * float(np.max(np.abs(ev.Q))), order=2)
             rep.identity("KL-PMD step pi exp(eta Q)/Z = NPG step theta + eta(1-gamma) F^+ grad V (Fisher route)",
                          pi_next, pi_npg, tol=tol_p)
-            w_lib = np.asarray(natural_gradient(m, prm, theta, rho=m.rho, mode="float"), dtype=float)
+            w_lib = np.asarray(natural_gradient(m, prm, theta, mu=m.rho, mode="float"), dtype=float)
             rep.identity("NPG step with geometry.natural_gradient = NPG step with F^+ grad V (forward solves)",
                          prm.probs(theta + eta * (1 - float(m.gamma)) * w_lib), pi_npg, tol=tol_p)
         else:
@@ -149,6 +151,7 @@ def _divergence(p, q, mirror, exact):
     return t.sum(axis=1)
 
 
+@checker_convention()
 def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None):
     r"""Check the linear rate of PMD with :math:`\eta_{k+1} = \eta_k/\gamma` at every iterate (statement H2, derived).
 
@@ -233,6 +236,7 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
 
 
 # --------------------------------------------------------------------- H3
+@checker_convention()
 def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None, seed=None):
     r"""Check that tabular AMPO with an exact Step I is KL-PMD, and measure the floor of limited features (statement H3).
 

@@ -27,6 +27,7 @@ from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
+from .framework.convention import checker_convention
 
 __all__ = [
     "fisher_block_form",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 
+@checker_convention(policy="param")
 def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
     r"""Check the block-diagonal form of the tabular-softmax Fisher matrix (statement E1; AJKS §10.3).
 
@@ -109,6 +111,7 @@ def fisher_block_form(mdp, param, theta, *, mode=None, variant=None, seed=None):
 
 
 # ---------------------------------------------------------------------- E2
+@checker_convention(policy="param")
 def npg_closed_form_check(mdp, param, theta, *, rho2=None, mode=None, variant=None, seed=None, eta=None):
     r"""Check the closed form of the softmax NPG direction (statement E2; AJKS Lemma 10.6).
 
@@ -175,7 +178,7 @@ def npg_closed_form_check(mdp, param, theta, *, rho2=None, mode=None, variant=No
         nu = np.repeat(_zeros(S, mode) + one / S, A) * pi.reshape(-1)
         F = _gram(nu, score.reshape(S * A, n), mode)
     else:
-        F = _field(fisher(m, param, theta, rho=rho, mode=mode), mode, "F")
+        F = _field(fisher(m, param, theta, mu=rho, mode=mode), mode, "F")
     w = pinv_solve(F, grad)
     Adv = ev.advantage
     horizon = one if variant == "drop_horizon" else one / (one - g)
@@ -205,7 +208,7 @@ def npg_closed_form_check(mdp, param, theta, *, rho2=None, mode=None, variant=No
               rank=rank)
     if rho2 is not None:
         grad2 = _value_gradient(m, param, theta, rho2, mode)
-        F2 = _field(fisher(m, param, theta, rho=rho2, mode=mode), mode, "F")
+        F2 = _field(fisher(m, param, theta, mu=rho2, mode=mode), mode, "F")
         w2 = pinv_solve(F2, grad2)
         rep.identity("rho-independence: F_rho^+ grad V(rho) = F_rho2^+ grad V(rho2)", w, w2, tol=tol)
         if mode == "float":
@@ -243,6 +246,7 @@ _E2 = register(Statement(
 
 
 # ------------------------------------------------------------------ convergence
+@checker_convention()
 def npg_improvement(mdp, *, eta, T=4, mode=None, variant=None, seed=None):
     r"""NPG improvement lemma and the per-step identity (AJKS Lemma 10.8; statement E3).
 
@@ -342,6 +346,7 @@ def _eta_extra(etas):
     return extra
 
 
+@checker_convention()
 def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
     r"""NPG's :math:`O(1/T)` rate (AJKS Thm 10.7; statement E4).
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from .framework.symbolic import _fisher_parts, _prove, _reg, _setup
+from .framework.convention import checker_convention
 
 __all__ = [
     "npg_closed_form_symbolic",
 ]
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def npg_closed_form_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of the softmax NPG closed form (statement E2; AJKS Lemma 10.6).
 

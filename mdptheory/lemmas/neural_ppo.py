@@ -27,6 +27,7 @@ from .framework.prologue import check_variant, dot, new_report, prepare_policy, 
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy, random_distribution
+from .framework.convention import checker_convention
 
 __all__ = ["kl_regularized_improvement", "ppo_schedule_identity", "stationary_performance_difference",
            "neural_ppo_rate"]
@@ -39,6 +40,7 @@ def _float_mode_only(mode, sid):
 
 
 # --------------------------------------------------------------------- I1
+@checker_convention(takes_mdp=False, legacy=("Q", "f", "tau", "beta", "nu"))
 def kl_regularized_improvement(Q, f, tau, beta, nu, *, mode=None, variant=None, seed=None):
     r"""Check Proposition 3.1 of Liu et al. 2019: the KL-regularised improvement step (statement I1).
 
@@ -111,6 +113,7 @@ def kl_regularized_improvement(Q, f, tau, beta, nu, *, mode=None, variant=None, 
 
 
 # --------------------------------------------------------------------- I2
+@checker_convention()
 def ppo_schedule_identity(mdp, *, beta, K, pis=None, mode=None, variant=None, seed=None):
     r"""Check the schedule identity of Neural PPO's ideal energies (statement I2; Liu et al. 2019, Algorithm 1).
 
@@ -171,6 +174,7 @@ def ppo_schedule_identity(mdp, *, beta, K, pis=None, mode=None, variant=None, se
 
 
 # --------------------------------------------------------------------- I3
+@checker_convention(policy="policy", legacy=("pi",))
 def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=None):
     r"""Check Lemma 5.1 of Liu et al. 2019: performance difference on the stationary distribution (statement I3).
 
@@ -247,6 +251,7 @@ def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=
 
 
 # --------------------------------------------------------------------- I4
+@checker_convention()
 def neural_ppo_rate(mdp, *, beta, K, sampled=False, mode=None, variant=None, seed=None):
     r"""Check the derived :math:`O(1/\sqrt K)` bound of ideal Neural PPO and report the sampled algorithm (statement I4).
 

@@ -36,6 +36,7 @@ from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.sampling import MC_CONFIDENCE, _ci_verdict
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_distribution
+from .framework.convention import checker_convention
 
 __all__ = [
     "policy_gradient_theorem",
@@ -124,6 +125,7 @@ def _score_expectation(param, th, pi, weights):
 
 
 # --------------------------------------------------------------------- B1
+@checker_convention(policy="name", legacy=("theta",))
 def policy_gradient_theorem(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
     r"""Check the policy gradient theorem in its three forms (statement B1; AJKS Thm 9.4).
 
@@ -250,6 +252,7 @@ class _UnconstrainedDirect:
 
 
 # --------------------------------------------------------------------- B2
+@checker_convention(policy="name", legacy=("theta", "b"))
 def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
     r"""Check that a state-dependent baseline adds no bias (statement B2; AJKS Lemma 9.9).
 
@@ -325,6 +328,7 @@ def baselines(mdp, theta, b, *, param="softmax", mu=None, T=3, mode=None, varian
 
 
 # --------------------------------------------------------------------- B3
+@checker_convention(policy="name", legacy=("theta",))
 def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=None, variant=None, seed=None):
     r"""Check REINFORCE with reward to go on the truncated horizon (statement B3; AJKS Lemma 9.7).
 
@@ -388,6 +392,7 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
 
 
 # --------------------------------------------------------------------- B4
+@checker_convention(takes_mdp=False, legacy=("r", "gamma"))
 def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None, seed=None):
     r"""Check the non-concavity witness of AJKS Lemma 9.5 on the tree MDP (statement B4).
 
@@ -467,6 +472,7 @@ def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None,
 
 
 # --------------------------------------------------------------------- B5
+@checker_convention(takes_mdp=False, legacy=("perm",))
 def bandit_nonconcavity(perm=(0, 1, 2), *, mode="exact", variant=None, seed=None):
     r"""Check the bandit non-concavity witness of Mei et al. (2020), Prop. 1 (statement B5).
 
@@ -638,6 +644,7 @@ def _mc_setup(mdp, param, theta, mode):
     return m, prm, th
 
 
+@checker_convention(policy="name", legacy=("theta",))
 def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
     r"""Monte-Carlo REINFORCE against the exact truncated gradient (statement B1; AJKS Thm 9.4).
 
@@ -667,6 +674,7 @@ def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000,
     return rep
 
 
+@checker_convention(policy="name", legacy=("theta",))
 def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None, seed=None):
     r"""Monte-Carlo REINFORCE with a value baseline against the exact gradient (statement B2; AJKS Lemma 9.9).
 
@@ -712,6 +720,7 @@ def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, 
     return rep
 
 
+@checker_convention(policy="name", legacy=("theta",))
 def reward_to_go_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, mode=None, variant=None,
                              seed=None):
     r"""Monte-Carlo REINFORCE with reward to go against the exact gradient (statement B3; AJKS Lemma 9.7).
@@ -781,6 +790,7 @@ _B3mc = register(Statement(
 
 
 # ------------------------------------------------------------------ convergence
+@checker_convention()
 def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
     r"""Exact gradient ascent on a :math:`\beta`-smooth objective (AJKS Lemma 9.6; statement B6).
 

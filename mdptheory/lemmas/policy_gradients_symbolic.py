@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 from .framework.symbolic import _prove, _reg, _score, _setup
+from .framework.convention import checker_convention
 
 __all__ = [
     "policy_gradient_symbolic",
@@ -16,6 +17,7 @@ __all__ = [
 ]
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def policy_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of the policy gradient theorem, Q- and advantage forms (statement B1; AJKS Thm 9.4).
 
@@ -44,6 +46,7 @@ def policy_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=No
     return rep
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def baseline_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof that baselines add no bias (statement B2; AJKS Lemma 9.9).
 

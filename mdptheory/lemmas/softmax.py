@@ -26,6 +26,7 @@ from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from ..fields import to_fmpq_mat
 from .framework.suite import case_rng, random_case_mdp, random_distribution
+from .framework.convention import checker_convention
 
 __all__ = [
     "softmax_score",
@@ -108,6 +109,7 @@ def exact_softmax_derivative(param, q):
 
 
 # --------------------------------------------------------------------- D1
+@checker_convention(policy="sizes", legacy=("n_states", "n_actions", "theta"))
 def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=None, h=1e-4):
     r"""Check the tabular softmax score (statement D1; AJKS Ch. 10).
 
@@ -177,6 +179,7 @@ def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=N
 
 
 # --------------------------------------------------------------------- D2
+@checker_convention(policy="softmax", legacy=("theta",))
 def softmax_gradient(mdp, theta, *, mu=None, mode=None, variant=None, seed=None):
     r"""Check the softmax policy gradient in closed form (statement D2; AJKS Lemma 10.2).
 
@@ -297,6 +300,7 @@ def _barrier_hessian(param, th, lam):
     return H * (lam / (S * A))
 
 
+@checker_convention(policy="softmax", legacy=("theta",))
 def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, seed=None):
     r"""Check the smoothness of the softmax value and of the log-barrier objective (statement D4).
 
@@ -501,6 +505,7 @@ def _grad_sq_norm(mdp, theta, mu, mode):
     return float(g @ g)
 
 
+@checker_convention()
 def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
     r"""Softmax policy gradient improves monotonically (AJKS Thm 10.3; statement D3).
 
@@ -554,6 +559,7 @@ def _d_star_ratio(m, sol, rho, mu):
     return float(np.max(d / mu))
 
 
+@checker_convention()
 def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, seed=None):
     r"""Approximate stationary points of the log-barrier objective are near-optimal (AJKS Thm 10.4; statement D5).
 
@@ -621,6 +627,7 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     return rep
 
 
+@checker_convention()
 def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=None):
     r"""What is checkable of AJKS Cor. 10.5 (statement D6) along a feasible run.
 
@@ -846,6 +853,7 @@ def _soft_identity(rep, m, pi, tau, rho, d, mode, *, variant=None, prec=128):
     return float(lhs.mid()), float(rhs.mid())
 
 
+@checker_convention()
 def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None):
     r"""Softmax policy gradient rates of Mei et al. (2020) (statement D7; partly unconfirmed).
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 from .framework.symbolic import _prove, _reg, _score, _setup
+from .framework.convention import checker_convention
 
 __all__ = [
     "softmax_score_symbolic",
@@ -16,6 +17,7 @@ __all__ = [
 ]
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def softmax_score_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of the softmax score (statement D1).
 
@@ -40,6 +42,7 @@ def softmax_score_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None
     return rep
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def softmax_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of the softmax policy gradient (statement D2; AJKS Lemma 10.2).
 

@@ -26,6 +26,7 @@ from .framework.rates import _HALF, _NINE, _cases, _fm, _tol
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.suite import case_rng, random_case_mdp, random_case_policy
+from .framework.convention import checker_convention
 
 __all__ = [
     "clipped_objective",
@@ -138,6 +139,7 @@ def _ppo_inputs(ratio, A, eps):
 
 
 # ---------------------------------------------------------------------- G4
+@checker_convention(takes_mdp=False, legacy=("ratio", "A", "eps"))
 def ppo_clipping(ratio, A, eps, *, mode=None, variant=None, seed=None, witness=None):
     r"""Check the derivative of PPO's clipped objective (statement G4; AJKS §12.4, Schulman et al. 2017).
 
@@ -293,6 +295,7 @@ def _sym_dot(u, v):
     return sympy.Add(*[x * y for x, y in zip(u, v)])
 
 
+@checker_convention(policy="param")
 def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None):
     r"""Check that the TRPO step is the natural gradient step (statement G3; AJKS §12.3).
 
@@ -366,7 +369,7 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     X = score.reshape(S * A, n)
     # left: the library's g and F, and the step
     g_lib = _gram(nu, X, mode, ev.advantage.reshape(-1)[:, None])[:, 0] / (one - m.gamma)
-    F_lib = _field(fisher(m, param, theta, rho=rho, mode=mode), mode, "F")
+    F_lib = _field(fisher(m, param, theta, mu=rho, mode=mode), mode, "F")
     if variant == "plain_gradient":
         q = sum(x * y for x, y in zip(g_lib, _matvec(F_lib, g_lib, mode)))
         c2 = 2 * delta / q
@@ -502,6 +505,7 @@ def _trpo_cases(seed, n, mode):
 
 
 # ---------------------------------------------------------------------- G2
+@checker_convention(policy="param")
 def trajectory_kl_fisher(mdp, param, theta, *, H, mode=None, variant=None, seed=None):
     r"""Check that the trajectory KL is locally the Fisher metric (statement G2; AJKS Claim 12.5).
 
@@ -702,6 +706,7 @@ _G4 = register(Statement(
 
 
 # ------------------------------------------------------------------ convergence
+@checker_convention()
 def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
     r"""CPI's conservative-update bounds (AJKS Lemma 12.1, Thm 12.2; statement G1).
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from .framework.symbolic import _P_pi, _prove, _reg, _score, _setup
+from .framework.convention import checker_convention
 
 __all__ = [
     "trajectory_kl_symbolic",
 ]
 
 
+@checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def trajectory_kl_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None, H=2):
     r"""Symbolic proof of Claim 12.5 for horizon 2 (statement G2).
 

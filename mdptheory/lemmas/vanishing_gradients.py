@@ -36,6 +36,7 @@ from .framework.prologue import check_variant, new_report
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED
 from .framework.suite import case_rng
+from .framework.convention import checker_convention
 
 __all__ = ["vanishing_gradients", "derivative_order_range", "chain_region_theta"]
 
@@ -183,7 +184,7 @@ def _chain_norm(k, H, theta_a1, chain, mode, prec):
     from .. import derivatives as dv
 
     fn = dv.chain_gradient_norm if k == 1 else dv.chain_hessian_norm
-    return fn(H, theta_a1, variant=chain, prec=None if mode == "exact" else prec)
+    return fn(H, theta_a1, back_move=chain, prec=None if mode == "exact" else prec)
 
 
 def _derivative_part(rep, k, H, theta_a1, chain, mode, prec, *, decide: bool, power=Fraction(1, 4)):
@@ -225,6 +226,8 @@ def _derivative_part(rep, k, H, theta_a1, chain, mode, prec, *, decide: bool, po
 
 
 # --------------------------------------------------------------------- C1
+@checker_convention(policy="chain", takes_mdp=False, legacy=("H", "theta"), renamed={"chain": "back_move"},
+                    internal_names={"back_move": "chain"})
 def vanishing_gradients(H, theta, *, chain="left", mode="exact", variant=None, seed=None,
                         derivative_H=None, derivative_order=1, derivative_theta_a1=None, prec=128,
                         illustrate=True):
@@ -277,14 +280,20 @@ def vanishing_gradients(H, theta, *, chain="left", mode="exact", variant=None, s
     ``rep.details["outside_range"]``, labelled as outside the statement's
     range; that comparison never affects the verdict.
 
-    Parameters
+    Parameters (the checker convention, :mod:`mdptheory.lemmas.framework.convention`)
     ----------
-    H : int, at least 1
-    theta : array_like, shape (H + 2, 3)
-        Exact rationals :math:`(\theta_{s,a_1}, \theta_{s,a_2}, \theta_{s,a_3})`
-        in the region.
-    chain : {"left", "reset"}, keyword-only
-        Where :math:`a_2, a_3, a_4` lead (the book's figure: ``"left"``).
+    mdp : None
+        The chain is built from ``H`` (:func:`mdptheory.families.vanishing_gradient_chain`).
+    param : None, "direct" or Direct(H + 2, 4)
+    theta : array_like, shape (3 (H + 2),)
+        The direct parameterization's point: exact rationals
+        :math:`\theta_{s,a_1}, \theta_{s,a_2}, \theta_{s,a_3}` state by
+        state, in the region (the old (H + 2, 3) array is deprecated).
+    H : int, at least 1, keyword-only
+        Default: from the length of ``theta``.
+    back_move : {"left", "reset"}, keyword-only
+        Where :math:`a_2, a_3, a_4` lead (the book's figure: ``"left"``);
+        ``chain=`` is its deprecated name.
     mode : {"exact", "ball"}, keyword-only
     derivative_H : int, optional
         Horizon at which to check the derivative bound (in range).
@@ -313,7 +322,7 @@ def vanishing_gradients(H, theta, *, chain="left", mode="exact", variant=None, s
     ok, why = _in_region(th)
     if not ok:
         raise InvalidParameterError(f"theta outside the region of Prop. 10.1: {why}")
-    m = vanishing_gradient_chain(H, variant=chain, exact=True)
+    m = vanishing_gradient_chain(H, back_move=chain, exact=True)
     g = m.gamma
     rep = new_report(stmt, mode, {"mdp": m, "H": H, "chain": chain, "theta": th, "seed": seed,
                                   "derivative_H": derivative_H, "derivative_order": derivative_order}, variant)
@@ -417,7 +426,7 @@ def _cases(seed, n, mode):
     for i in range(n):
         rng = case_rng(seed, "C1", i)
         H = SUITE_H[i] if i < len(SUITE_H) else int(rng.integers(4, 61))
-        case = {"H": H, "theta": chain_region_theta(rng, H), "chain": "left" if i % 2 == 0 else "reset",
+        case = {"H": H, "theta": chain_region_theta(rng, H).reshape(-1), "back_move": "left" if i % 2 == 0 else "reset",
                 "seed": (seed, i)}
         if i == 0:
             case.update(derivative_H=GRADIENT_MIN_H, derivative_order=1, derivative_theta_a1=Fraction(24, 100))

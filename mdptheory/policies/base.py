@@ -147,9 +147,21 @@ class LogRational:
     __hash__ = None
 
     def __repr__(self):
-        body = ", ".join(str(x) for x in self.q[:6])
-        more = ", ..." if len(self) > 6 else ""
-        return f"LogRational([{body}{more}])"
+        """``LogRational([1, "1/2", ...])``: Python that rebuilds the point (a summary beyond 64 entries)."""
+        if len(self) > REPR_MAX_PARAMS:
+            body = ", ".join(_rational_literal(x) for x in self.q[:6])
+            return f"<LogRational of {len(self)} entries: [{body}, ...]>"
+        return f"LogRational([{', '.join(_rational_literal(x) for x in self.q)}])"
+
+
+#: Largest number of entries printed in full by the reprs of points and parameterizations.
+REPR_MAX_PARAMS = 64
+
+
+def _rational_literal(x) -> str:
+    """An int literal for integers, a ``"p/q"`` string for other rationals (read back exactly)."""
+    q = Fraction(x)
+    return str(q.numerator) if q.denominator == 1 else f'"{q}"'
 
 
 def _is_exact_object_array(arr: np.ndarray) -> bool:
@@ -320,7 +332,8 @@ class Parameterization(abc.ABC):
         return np.einsum("saij,sa->ij", self.probs_hessian(theta), W)
 
     def __repr__(self):
-        return f"{type(self).__name__}(S={self.n_states}, A={self.n_actions}, n_params={self.n_params})"
+        # the named parameterizations print as Python that rebuilds them; this summary is not code
+        return f"<{type(self).__name__} S={self.n_states}, A={self.n_actions}, n_params={self.n_params}>"
 
 
 def check_sizes(n_states, n_actions):

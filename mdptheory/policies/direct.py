@@ -76,6 +76,10 @@ class Direct(Parameterization):
         self.n_params = S * (A - 1)
         self.atol = float(atol)
 
+    def __repr__(self):
+        atol = "" if self.atol == 1e-12 else f", atol={self.atol!r}"
+        return f"Direct({self.n_states}, {self.n_actions}{atol})"
+
     # ------------------------------------------------------------ points
     def from_policy(self, pi) -> np.ndarray:
         """The parameter of a policy: ``pi[:, :A-1]`` flattened (same field as ``pi``)."""

@@ -101,6 +101,12 @@ class EnergyPolicy(SoftmaxFamily):
             raise InvalidParameterError(f"{name} returned shape {out.shape}; expected {shape}")
         return out
 
+    def __repr__(self):
+        tau = "" if self.temperature == 1 else f", temperature={self.temperature!r}"
+        if self.tabular:
+            return f"EnergyPolicy({self.n_states}, {self.n_actions}{tau})"
+        return f"<EnergyPolicy S={self.n_states}, A={self.n_actions}, n_params={self.n_params}, energy={self._fn!r}>"
+
     def energy(self, theta):
         S, A = self.n_states, self.n_actions
         if self.tabular:

@@ -71,6 +71,18 @@ class LogLinear(SoftmaxFamily):
         if self._phi_exact is not None and all(x.denominator == 1 for x in self._phi_exact.flat):
             self._phi_int = np.vectorize(lambda x: int(x), otypes=[object])(self._phi_exact)
 
+    def __repr__(self):
+        """``LogLinear(np.array(...))``: Python that rebuilds it (a summary for large features)."""
+        S, A, d = self.features.shape
+        tau = "" if self.temperature == 1 else f", temperature={self.temperature!r}"
+        if S * A * d > 512:
+            return f"<LogLinear S={S}, A={A}, d={d}{tau}>"
+        if self._phi_int is not None:
+            return f"LogLinear(np.array({np.asarray(self._phi_int, dtype=np.int64).tolist()}){tau})"
+        if self._phi_exact is not None:  # rationals: Fraction(p, q) literals
+            return f"LogLinear(np.array({self._phi_exact.tolist()}, dtype=object){tau})"
+        return f"LogLinear(np.array({np.asarray(self.features).tolist()}){tau})"
+
     @property
     def n_features(self) -> int:
         """Feature dimension ``d`` (= ``n_params``)."""

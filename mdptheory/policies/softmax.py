@@ -241,6 +241,10 @@ class TabularSoftmax(SoftmaxFamily):
         S, A = check_sizes(n_states, n_actions)
         super().__init__(S, A, S * A, temperature)
 
+    def __repr__(self):
+        tau = "" if self.temperature == 1 else f", temperature={self.temperature!r}"
+        return f"TabularSoftmax({self.n_states}, {self.n_actions}{tau})"
+
     def energy(self, theta):
         return theta.reshape(self.n_states, self.n_actions)
 

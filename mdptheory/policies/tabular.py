@@ -1,7 +1,11 @@
 """Tabular policies ``pi[s, a]``: validation and simple constructors.
 
 A policy is an array of shape ``(S, A)`` whose rows lie on the probability
-simplex.  Float policies are float64 arrays; exact policies are object arrays
+simplex.  Wherever a policy is accepted (:func:`as_policy`, hence
+:func:`mdptheory.evaluate`), a 1-D integer vector of length ``S`` is read as
+the deterministic policy taking ``actions[s]`` in state ``s`` (the idiom of
+pymdptoolbox and QuantEcon); a stochastic policy is always 2-D, so this is
+unambiguous even when ``S == A``.  Float policies are float64 arrays; exact policies are object arrays
 of :class:`fractions.Fraction`.  Parameterized policies (softmax, log-linear,
 direct, neural) live in :mod:`mdptheory.policies`.
 """
@@ -24,6 +28,8 @@ __all__ = [
     "uniform_policy",
     "deterministic_policy",
     "greedy_policy",
+    "policy_actions",
+    "format_actions",
 ]
 
 #: Tolerance on ``|sum_a pi[s, a] - 1|`` for float policies.
@@ -80,6 +86,12 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
     exact, atol = _check_policy_options(exact, atol)
     S, A = mdp.n_states, mdp.n_actions
     try:
+        one_d = np.ndim(pi) == 1
+    except (TypeError, ValueError):  # ragged: reported below
+        one_d = False
+    if one_d:
+        return _from_actions(mdp, pi, exact)
+    try:
         arr = pi if isinstance(pi, np.ndarray) else np.asarray(pi, dtype=object)
         if arr.dtype == object and arr.ndim == 2 and not policy_is_exact(arr):
             arr = float_array(arr, name="pi")
@@ -134,6 +146,55 @@ def uniform_policy(mdp) -> np.ndarray:
     if mdp.is_exact:
         return np.full((S, A), Fraction(1, A), dtype=object)
     return np.full((S, A), 1.0 / A)
+
+
+def _from_actions(mdp, actions, exact):
+    """The one-hot policy of an action vector, read-only, in the requested field."""
+    S, A = mdp.n_states, mdp.n_actions
+    vec = np.asarray(actions, dtype=object) if not isinstance(actions, np.ndarray) else actions
+    ints = vec.dtype.kind in "iu" or (vec.dtype == object and all(
+        isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in vec))
+    if not ints:
+        raise InvalidPolicyError(f"pi must have shape (S, A) = ({S}, {A}), or be an action vector of {S} integer "
+                                 f"action indices (read as deterministic_policy(mdp, actions)); got {vec.shape} "
+                                 f"of dtype {np.asarray(actions).dtype}")
+    if vec.shape != (S,):
+        raise InvalidPolicyError(f"pi is an action vector of length {vec.shape[0]}; the MDP has S = {S} states "
+                                 f"(see deterministic_policy)")
+    exact = mdp.is_exact if exact is None else exact
+    pi = deterministic_policy(mdp, np.asarray([int(x) for x in vec], dtype=np.int64))
+    if exact and not mdp.is_exact:
+        pi = np.where(pi == 1, Fraction(1), Fraction(0)).astype(object)
+    elif not exact and mdp.is_exact:
+        pi = np.asarray(pi, dtype=np.float64)
+    pi.flags.writeable = False
+    return pi
+
+
+def policy_actions(pi):
+    """The action vector of a deterministic policy (one-hot rows), or None if ``pi`` is not deterministic.
+
+    >>> policy_actions(np.array([[0.0, 1.0], [1.0, 0.0]])).tolist(), policy_actions(np.full((1, 2), 0.5))
+    ([1, 0], None)
+    """
+    arr = np.asarray(pi)
+    if arr.ndim != 2 or arr.shape[1] == 0:
+        return None
+    one = np.asarray(arr == 1, dtype=bool)
+    zero = np.asarray(arr == 0, dtype=bool)
+    if not (np.all(one | zero) and np.all(one.sum(axis=1) == 1)):
+        return None
+    return np.argmax(one, axis=1).astype(np.int64)
+
+
+def format_actions(pi, *, max_states: int = 32) -> str | None:
+    """``"[0, 1, 1]"`` for a deterministic policy (a summary beyond ``max_states``), None otherwise."""
+    actions = policy_actions(pi)
+    if actions is None:
+        return None
+    if actions.shape[0] > max_states:
+        return "[" + ", ".join(map(str, actions[:8].tolist())) + f", ... ({actions.shape[0]} states)]"
+    return str(actions.tolist())
 
 
 def deterministic_policy(mdp, actions) -> np.ndarray:

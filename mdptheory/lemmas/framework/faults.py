@@ -256,11 +256,12 @@ def _actions_reversed(res, *args, **kwargs):
 
 # -- fisher and natural gradient
 def _fisher_rho(orig):
-    def fisher(mdp, param, theta, *, rho=None, mode=None):
+    def fisher(mdp, param, theta, *, mu=None, mode=None, rho=None):
         from ...fisher_information import _policy_and_score, _weighted_gram
 
+        mu = mu if mu is not None else rho
         pi, score, mode = _policy_and_score(mdp, param, theta, mode)
-        w = np.asarray(mdp.rho if rho is None else rho, dtype=object if mode == "exact" else float)
+        w = np.asarray(mdp.rho if mu is None else mu, dtype=object if mode == "exact" else float)
         S, A, n = score.shape
         nu = (w[:, None] * pi).reshape(-1)  # weighted by rho, not by d_rho^pi
         return _weighted_gram(nu, score.reshape(S * A, n), exact=mode == "exact")

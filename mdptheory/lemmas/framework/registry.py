@@ -95,6 +95,7 @@ def _load_all():
     lemmas = importlib.import_module(package)
     for name in lemmas.STATEMENT_MODULES:
         importlib.import_module(f"{package}.{name}")
+    return lemmas
 
 
 def statements(select=None) -> list:
@@ -105,10 +106,17 @@ def statements(select=None) -> list:
     select : iterable of str, optional
         Ids (``"A1"``), chapter letters (``"B"``) or checker names.
     """
-    _load_all()
+    lemmas = _load_all()
     out = sorted(_REGISTRY.values(), key=lambda s: (s.id[0], int("".join(c for c in s.id[1:] if c.isdigit()) or 0), s.id))
     if select:
         keys = set(select)
+        renamed = getattr(lemmas, "DEPRECATED_NAMES", {})
+        for old in sorted(keys & set(renamed)):
+            import warnings
+
+            warnings.warn(f"statement name {old!r} is deprecated; use {renamed[old]!r}", DeprecationWarning,
+                          stacklevel=2)
+            keys = (keys - {old}) | {renamed[old]}
         unknown = {k for k in keys if not any(k in (s.id, s.name, s.chapter) for s in out)}
         if unknown:
             raise InvalidParameterError(f"unknown statement(s): {', '.join(sorted(unknown))}")
