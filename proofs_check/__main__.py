@@ -6,6 +6,7 @@
     python -m proofs_check --broken         # every broken variant: each must be FALSIFIED
     python -m proofs_check --json r.json --markdown r.md
     python -m proofs_check --list
+    python -m proofs_check docs             # regenerate docs/statements.md (--check: exit 1 if stale)
 
 Exit status: 0 if nothing is FALSIFIED (or, with --broken, if every broken
 variant is FALSIFIED), 1 otherwise, 2 on bad arguments.
@@ -46,6 +47,10 @@ def main(argv=None) -> int:
         from .counterexample import main as ce_main
 
         return ce_main(argv[1:])
+    if argv and argv[0] == "docs":
+        from mdptheory.lemmas.framework.docs import main as docs_main
+
+        return docs_main(argv[1:])
     args = _parser().parse_args(argv)
     from mdptheory.exceptions import InvalidParameterError
     from mdptheory.lemmas import FALSIFIED, statements
