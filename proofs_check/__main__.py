@@ -6,6 +6,7 @@
     python -m proofs_check --broken         # every broken variant: each must be FALSIFIED
     python -m proofs_check --json r.json --markdown r.md
     python -m proofs_check --list
+    python -m proofs_check --module mypkg.claims   # add your own statements (repeatable)
     python -m proofs_check docs             # regenerate docs/statements.md (--check: exit 1 if stale)
 
 Exit status: 0 if nothing is FALSIFIED (or, with --broken, if every broken
@@ -35,6 +36,8 @@ def _parser():
     p.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")
     p.add_argument("--witness-dir", default="proofs_check_witnesses",
                    help="where FALSIFIED witnesses are saved as exact JSON")
+    p.add_argument("--module", action="append", default=[], metavar="MODULE",
+                   help="import this module of user statements (@statement) into the run; repeatable")
     p.add_argument("--list", action="store_true", help="list the registered statements and exit")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return p
@@ -57,6 +60,9 @@ def main(argv=None) -> int:
     from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, run_suite
 
     try:
+        from mdptheory.lemmas.framework.registry import load_statement_modules
+
+        load_statement_modules(args.module)
         sts = statements(args.select)
     except InvalidParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -32,6 +32,8 @@ from .framework.registry import register
 from .framework.registry import statements
 from .framework.runner import run_statement
 from .framework.runner import run_suite
+from .framework.authoring import Check
+from .framework.authoring import statement
 from .foundations import bellman_equations
 from .foundations import optimality
 from .foundations import performance_difference
@@ -114,6 +116,8 @@ __all__ = [
     "statements",
     "run_statement",
     "run_suite",
+    "Check",
+    "statement",
     "bellman_equations",
     "optimality",
     "performance_difference",

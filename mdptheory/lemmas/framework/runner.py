@@ -177,8 +177,11 @@ def run_statement(stmt, *, mode: str, seed: int = 0, n: int = DEFAULT_CASES, var
 
 
 def _task(args):
-    sid, mode, seed, n, variant = args
-    from .registry import get_statement
+    sid, mode, seed, n, variant, *rest = args
+    from .registry import get_statement, load_statement_modules
+
+    if rest and rest[0]:
+        load_statement_modules(rest[0])  # user statements, in a fresh worker process
 
     return _run_cases(get_statement(sid), mode, seed, n, variant)
 
@@ -205,16 +208,19 @@ def run_suite(select=None, *, modes=None, seed: int = 0, n: int = DEFAULT_CASES,
     scheduler : str, optional
         Address of a Dask distributed scheduler to run the tasks on.
     """
+    from .registry import USER_MODULES
+
     t0 = time.perf_counter()
     tasks = []
+    user = tuple(USER_MODULES)
     for st in statements(select):
         st_modes = [m for m in st.modes if modes is None or m in modes]
         for mode in st_modes:
             if broken:
                 for v in st.variants:
-                    tasks.append((st.id, mode, seed, n, v))
+                    tasks.append((st.id, mode, seed, n, v, user))
             else:
-                tasks.append((st.id, mode, seed, n, None))
+                tasks.append((st.id, mode, seed, n, None, user))
     results = [None] * len(tasks)
     if scheduler:
         from distributed import Client
