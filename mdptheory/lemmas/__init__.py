@@ -34,6 +34,7 @@ from .framework.runner import run_statement
 from .framework.runner import run_suite
 from .framework.authoring import Check
 from .framework.authoring import statement
+from .framework.collection import ReportCollection
 from .foundations import bellman_equations
 from .foundations import optimality
 from .foundations import performance_difference
@@ -118,6 +119,7 @@ __all__ = [
     "run_suite",
     "Check",
     "statement",
+    "ReportCollection",
     "bellman_equations",
     "optimality",
     "performance_difference",

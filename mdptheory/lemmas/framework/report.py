@@ -428,8 +428,17 @@ class CheckReport:
                          f"{'residual' if 'residual' in p else 'slack'} {val}, tol {p.get('tolerance')}) {p['reason']}")
         return "\n".join(lines)
 
-    def _repr_markdown_(self):  # Jupyter
-        rows = "\n".join(f"| {p['part']} | {p['kind']} | {p.get('residual', p.get('slack'))} | "
-                         f"{p.get('tolerance')} | {p['verdict']} |" for p in self.parts)
-        return (f"**[{self.statement}] {self.name}** ({self.mode}): **{self.verdict}**\n\n{self.text}\n\n"
-                f"| part | kind | residual/slack | tolerance | verdict |\n|---|---|---|---|---|\n{rows}\n")
+    def __repr__(self) -> str:
+        from .rendering import report_repr
+
+        return report_repr(self)
+
+    def _repr_html_(self):  # Jupyter: the statement in LaTeX, rounded figures, the witness on demand
+        from .rendering import report_html
+
+        return report_html(self)
+
+    def _repr_markdown_(self):
+        from .rendering import report_markdown
+
+        return report_markdown(self)

@@ -10,6 +10,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from .collection import ReportCollection
 from .registry import CHAPTERS, statements
 from .report import FALSIFIED, UNDECIDED, VERIFIED, combine_verdicts
 
@@ -40,6 +41,11 @@ class StatementResult:
     worst_slack: object = None
     seconds: float = 0.0
     notable: list = field(default_factory=list)  # reports (dicts) of FALSIFIED / UNDECIDED / ERROR cases
+
+    def __repr__(self) -> str:
+        var = f" [{self.variant}]" if self.variant else ""
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts.items() if v)
+        return f"<StatementResult {self.id} {self.name}{var} ({self.mode}): {self.verdict}; {self.cases} cases: {counts}>"
 
     @property
     def verdict(self) -> str:
@@ -85,9 +91,10 @@ class StatementResult:
         }
 
 
-@dataclass
-class SuiteResult:
-    """All statement results of one run."""
+@dataclass(repr=False)
+class SuiteResult(ReportCollection):
+    """All statement results of one run: a :class:`~mdptheory.lemmas.framework.collection.ReportCollection`
+    of one ``StatementResult`` per (statement, mode[, variant])."""
 
     results: list
     seed: int
@@ -103,10 +110,17 @@ class SuiteResult:
         return {"seed": self.seed, "cases_per_statement": self.cases, "seconds": round(self.seconds, 3),
                 "results": [r.to_dict() for r in self.results]}
 
+    def __repr__(self) -> str:
+        return f"<SuiteResult seed {self.seed}, {self.cases} cases per statement and mode: {self.summary()}>"
+
     def table(self) -> str:
-        """The summary table grouped by chapter (plain text)."""
+        """The summary table grouped by chapter (plain text; long names wrap, never cut)."""
+        import textwrap
+
         lines = []
-        head = (f"{'id':<5} {'statement':<30} {'mode':<8} {'cases':>5}  {'worst res/tol':>13}  "
+        names = [r.name + (f" [{r.variant}]" if r.variant else "") for r in self.results]
+        width = min(max([30] + [len(n) for n in names]), 46)
+        head = (f"{'id':<5} {'statement':<{width}} {'mode':<8} {'cases':>5}  {'worst res/tol':>13}  "
                 f"{'min slack/tol':>13}  {'verdict':<10}")
         current = None
         for r in self.results:
@@ -118,8 +132,10 @@ class SuiteResult:
                 current = ch
             ratio, slack = _ratios(r)
             name = r.name + (f" [{r.variant}]" if r.variant else "")
-            lines.append(f"{r.id:<5} {name[:30]:<30} {r.mode:<8} {r.cases:>5}  {ratio:>13}  {slack:>13}  "
+            wrapped = textwrap.wrap(name, width, break_on_hyphens=False) or [""]
+            lines.append(f"{r.id:<5} {wrapped[0]:<{width}} {r.mode:<8} {r.cases:>5}  {ratio:>13}  {slack:>13}  "
                          f"{r.verdict:<10}")
+            lines += [f"{'':<5} {more}" for more in wrapped[1:]]
         totals = {}
         for r in self.results:
             totals[r.verdict] = totals.get(r.verdict, 0) + 1
