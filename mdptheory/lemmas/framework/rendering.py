@@ -106,11 +106,16 @@ def _statement_cell_html(statement_id, text):
     return html.escape(text or "")
 
 
-def _witness_json(witness) -> str:
-    from .report import _jsonable
+def _witness_data(item):
+    """The witness of a report as JSON-ready data (its own ``to_dict``), or a plain dict as it is."""
+    if hasattr(item, "to_dict"):
+        return item.to_dict().get("witness")
+    return item
 
+
+def _witness_json(witness) -> str:
     try:
-        s = json.dumps(_jsonable(witness), indent=1)
+        s = json.dumps(witness, indent=1)
     except (TypeError, ValueError):
         s = repr(witness)
     return s if len(s) <= 20000 else s[:20000] + "\n… (truncated; CheckReport.to_json() has all of it)"
@@ -136,8 +141,8 @@ def report_html(rep) -> str:
                f'{": " + html.escape(rep.tolerance_rule) if rep.tolerance_rule else ""}</td></tr>')
     elif rep.mode in ("exact", "symbolic"):
         tol = f'<tr><td colspan="6">{rep.mode} mode: no tolerance</td></tr>'
-    witness = (f"<details><summary>witness</summary><pre>{html.escape(_witness_json(rep.witness))}</pre></details>"
-               if rep.witness else "")
+    witness = (f"<details><summary>witness</summary><pre>{html.escape(_witness_json(_witness_data(rep)))}</pre>"
+               "</details>" if rep.witness else "")
     return (
         '<div class="mdptheory-report"><table>'
         f'<tr><th colspan="5" style="text-align:left">{html.escape(title)}</th>{_verdict_html(rep.verdict)}</tr>'
@@ -190,10 +195,11 @@ def _row(item):
                 "ratio": item.ratio("identity") if item.mode == "float" else None,
                 "slack": item.ratio("inequality") if item.mode == "float" else None,
                 "residual": item.residual, "worst_slack": item.slack,
-                "rule": item.tolerance_rule, "witness": item.witness, "counts": None}
+                "rule": item.tolerance_rule, "witness": _witness_data(item) if item.witness else None,
+                "counts": None}
     witness = None
     for n in getattr(item, "notable", []):
-        witness = n.witness if hasattr(n, "witness") else n
+        witness = _witness_data(n)
         break
     return {"id": item.id, "name": item.name, "text": item.text, "source": item.source, "mode": item.mode,
             "variant": item.variant, "cases": item.cases, "verdict": item.verdict, "ratio": item.worst_ratio,
