@@ -70,6 +70,16 @@ class ReportCollection:
             self.add(r)
         return self
 
+    def latest(self) -> "ReportCollection":
+        """The entries added since the previous call (all of them the first time), as a new collection.
+
+        A notebook cell that runs several checkers ends with ``reports.latest()``
+        to show its own checks as one table.
+        """
+        start = getattr(self, "_mark", 0)
+        self._mark = len(self.results)
+        return ReportCollection(self.results[start:])
+
     # -- reading
     def __len__(self):
         return len(self.results)
