@@ -78,6 +78,20 @@ def test_data_flow_prefers_the_left_right_line():
 
     assert data_flow(Fake).startswith("left: V by the forward solve")
 
+    class Two:
+        def check():
+            """Title.
+
+            Data flow (identity) — left: the forward solve; right: the transposed solve; shared: MDP.
+
+            Data flow (bound) — left: the run; right: the bound; shared: MDP.
+
+            Routes: not this one.
+            """
+
+    flow = data_flow(Two)
+    assert flow.count("Data flow") == 2 and "Routes" not in flow
+
 
 def test_docs_command_check_mode(tmp_path):
     out = tmp_path / "s.md"

@@ -140,29 +140,35 @@ def _paragraphs(text: str):
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def data_flow(stmt) -> str | None:
-    """What each side computes: the docstring's ``left: …; right: …`` paragraph, or else its routes paragraph."""
+_FLOW = re.compile(r"(?is)^(data flow[^\n]*?\bleft\s*:|left\s*:)")
+
+
+def _flow_paragraphs(stmt) -> list:
     md = docstring_markdown(stmt.check.__doc__ or "")
-    paras = _paragraphs(md)
-    for p in paras:
-        if re.match(r"(?i)left\s*:", p):
-            return " ".join(p.split())
-    for p in paras:
-        if re.match(r"(?i)(independent\s+)?routes\b", p):
-            return " ".join(p.split())
-    return None
+    paras = [" ".join(p.split()) for p in _paragraphs(md)]
+    flows = [p for p in paras if _FLOW.match(p)]
+    if flows:
+        return flows
+    return [p for p in paras if re.match(r"(?i)(independent\s+)?routes\b", p)][:1]
+
+
+def data_flow(stmt) -> str | None:
+    """What each side computes: the docstring's ``left: …; right: …`` paragraphs (``Data flow — left: …``),
+    or else its paragraph on the (independent) routes."""
+    flows = _flow_paragraphs(stmt)
+    return "\n\n".join(flows) if flows else None
 
 
 def _statement_body(stmt) -> str:
     """The docstring without its first line, its data-flow paragraph and its broken-variant paragraph."""
     md = docstring_markdown(stmt.check.__doc__ or "")
     paras = _paragraphs(md)
-    flow = data_flow(stmt)
+    flows = set(_flow_paragraphs(stmt))
     keep = []
     for k, p in enumerate(paras):
         if k == 0:
             continue  # the summary line, used as the heading's subtitle
-        if flow is not None and " ".join(p.split()) == flow:
+        if " ".join(p.split()) in flows:
             continue
         if re.match(r"(?i)broken variants?\b", p):
             continue
