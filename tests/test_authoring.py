@@ -176,7 +176,7 @@ def test_cli_module_adds_user_statements(tmp_path):
     _write_module(tmp_path, "claims_one", "U7")
     _write_module(tmp_path, "claims_two", "U8")
     out = _cli(tmp_path, "--module", "claims_one", "--module", "claims_two", "--select", "U7", "U8", "A1",
-               "--cases", "3", "--quiet")
+               "--cases", "3", "--quiet", "--workers", "2")
     assert out.returncode == 0, out.stderr
     assert "U7" in out.stdout and "U8" in out.stdout and "A1" in out.stdout
     assert "FALSIFIED" not in out.stdout

@@ -29,6 +29,16 @@ def test_numbers_are_rounded_to_three_digits():
     assert fmt(float("inf")) == "inf" and fmt(0) == "0"
 
 
+def test_huge_exact_numbers_render():
+    rep = CheckReport("Z1", "z", "t", "s", "exact", witness={"x": 1})
+    huge = Fraction(3 ** 20000, 2 ** 31700 + 1)   # about 0.59, with 9500-digit terms
+    rep.inequality("huge", huge, huge + 1)
+    rep.details = {"big": huge}               # too long for str(int): only the witness is rendered
+    assert "huge" in rep._repr_html_() and "Z1" in ReportCollection([rep])._repr_markdown_()
+    assert "Z1" in ReportCollection([rep])._repr_html_()
+    assert fmt(huge) == f"{float(huge):.3g}"
+
+
 def test_repr_is_one_line(reports):
     for rep in reports:
         r = repr(rep)

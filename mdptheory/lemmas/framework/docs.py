@@ -141,6 +141,16 @@ def _paragraphs(text: str):
 
 
 _FLOW = re.compile(r"(?is)^(data flow[^\n]*?\bleft\s*:|left\s*:)")
+_ROUTES = re.compile(r"(?i)\b(independent\s+)?routes\b[^:.]{0,80}:")
+
+
+def _split_routes(p: str):
+    """A paragraph split where its description of the routes begins: (before, routes) or None."""
+    m = _ROUTES.search(p)
+    if not m:
+        return None
+    start = m.start()
+    return p[:start].strip(), p[start:].strip()
 
 
 def _flow_paragraphs(stmt) -> list:
@@ -149,7 +159,11 @@ def _flow_paragraphs(stmt) -> list:
     flows = [p for p in paras if _FLOW.match(p)]
     if flows:
         return flows
-    return [p for p in paras if re.match(r"(?i)(independent\s+)?routes\b", p)][:1]
+    for p in paras[1:]:
+        split = _split_routes(p)
+        if split:
+            return [split[1]]
+    return []
 
 
 def data_flow(stmt) -> str | None:
@@ -169,6 +183,11 @@ def _statement_body(stmt) -> str:
         if k == 0:
             continue  # the summary line, used as the heading's subtitle
         if " ".join(p.split()) in flows:
+            continue
+        split = _split_routes(" ".join(p.split()))
+        if split and split[1] in flows:  # the routes move to "What each side computes"
+            if split[0]:
+                keep.append(split[0])
             continue
         if re.match(r"(?i)broken variants?\b", p):
             continue

@@ -29,6 +29,11 @@ def fmt(x, digits: int = 3) -> str:
     if isinstance(x, bool):
         return str(x)
     if isinstance(x, Fraction):
+        if max(abs(x.numerator), x.denominator).bit_length() > 1000:
+            try:
+                return f"{float(x):.{digits}g}"
+            except OverflowError:
+                return "±huge" if x else "0"
         if x.denominator == 1 and abs(x.numerator) < 10**6:
             return str(x.numerator)
         if abs(x.numerator) < 10**4 and x.denominator < 10**4:
@@ -108,8 +113,13 @@ def _statement_cell_html(statement_id, text):
 
 def _witness_data(item):
     """The witness of a report as JSON-ready data (its own ``to_dict``), or a plain dict as it is."""
-    if hasattr(item, "to_dict"):
-        return item.to_dict().get("witness")
+    try:
+        if hasattr(item, "witness_dict"):
+            return item.witness_dict()
+        if hasattr(item, "to_dict"):
+            return item.to_dict().get("witness")
+    except (ValueError, TypeError, OverflowError) as exc:  # rendering never fails on a witness
+        return {"unavailable": f"{type(exc).__name__}: {exc}"}
     return item
 
 

@@ -413,6 +413,10 @@ class CheckReport:
             "details": _jsonable(self.details),
         }
 
+    def witness_dict(self) -> dict:
+        """The witness alone, JSON-ready (exact numbers as strings, the MDP in mdptheory's JSON format)."""
+        return _jsonable(self.witness)
+
     def to_json(self, **kw) -> str:
         """:meth:`to_dict` as a JSON string."""
         return json.dumps(self.to_dict(), **kw)
