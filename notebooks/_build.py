@@ -34,22 +34,13 @@ from fractions import Fraction
 import mdptheory as mt
 from mdptheory import lemmas
 
-reports = []          # every CheckReport this notebook produces
-
-
-def check(report):
-    """Keep a lemma checker's report for the summary at the end and show its verdict."""
-    reports.append(report)
-    print(f"[{report.statement}] {report.name} ({report.mode}): {report.verdict}")
-    return report
+reports = lemmas.ReportCollection(title="this notebook's checks")   # every report, shown as one table
 '''
 
 SUMMARY = '''\
-print(f"{len(reports)} checks")
-for rep in reports:
-    print(f"  {rep.statement:5s} {rep.name:38s} {rep.mode:8s} {rep.verdict}")
-assert reports, "this notebook ran no checks"
-assert all(rep.verdict != lemmas.FALSIFIED for rep in reports), "a statement was FALSIFIED"
+print(reports.summary())
+reports.raise_if_falsified()   # a FALSIFIED statement fails the notebook
+reports
 '''
 
 
@@ -61,7 +52,11 @@ def md(text):
 
 
 def code(text):
-    return new_code_cell(textwrap.dedent(text).strip("\n"))
+    text = textwrap.dedent(text).strip("\n")
+    if "reports.add(" in text:
+        # a cell that checks statements ends by showing the reports it added, as one table
+        text = text.rstrip().rstrip(";") + "\nreports.latest()"
+    return new_code_cell(text)
 
 
 def notebook(title, intro, cells):
@@ -153,13 +148,13 @@ NB01 = notebook(
         horizon-$T$ truncation.
         """),
         code('''\
-        check(lemmas.policy_gradient_theorem(m, "softmax", theta, T=3))
+        reports.add(lemmas.policy_gradient_theorem(m, "softmax", theta, T=3))
         m_exact = families.garnet(3, 2, 2, gamma=Fraction(9, 10), seed=2, exact=True)
         q = LogRational([[1, 2], [3, 1], [1, 1]])
-        check(lemmas.policy_gradient_theorem(m_exact, "softmax", q, T=3, mode="exact"))
-        check(lemmas.softmax_gradient(m_exact, "softmax", q, mode="exact"))
-        check(lemmas.reinforce_reward_to_go(m_exact, "softmax", q, T=3, mode="exact"))
-        check(lemmas.baselines(m_exact, "softmax", q, b=[Fraction(1, 2), Fraction(-3), Fraction(7, 5)], T=3, mode="exact"));
+        reports.add(lemmas.policy_gradient_theorem(m_exact, "softmax", q, T=3, mode="exact"))
+        reports.add(lemmas.softmax_gradient(m_exact, "softmax", q, mode="exact"))
+        reports.add(lemmas.reinforce_reward_to_go(m_exact, "softmax", q, T=3, mode="exact"))
+        reports.add(lemmas.baselines(m_exact, "softmax", q, b=[Fraction(1, 2), Fraction(-3), Fraction(7, 5)], T=3, mode="exact"));
         '''),
         md(r"""
         ## REINFORCE variance with and without a baseline
@@ -211,8 +206,8 @@ NB01 = notebook(
         '''),
         code('''\
         n_check = 4000 if SMALL else 20000
-        check(lemmas.reinforce_monte_carlo(m_exact.to_float(), "softmax", np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0))
-        check(lemmas.baseline_monte_carlo(m_exact.to_float(), "softmax", np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0));
+        reports.add(lemmas.reinforce_monte_carlo(m_exact.to_float(), "softmax", np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0))
+        reports.add(lemmas.baseline_monte_carlo(m_exact.to_float(), "softmax", np.log([1, 2, 3, 1, 1, 1.0]), T=3, n=n_check, seed=0));
         '''),
         md(r"""
         ## The softmax objective is not concave (Lemma 9.5)
@@ -251,8 +246,8 @@ NB01 = notebook(
         plt.show()
         '''),
         code('''\
-        check(lemmas.nonconcavity_tree())
-        check(lemmas.bandit_nonconcavity());
+        reports.add(lemmas.nonconcavity_tree())
+        reports.add(lemmas.bandit_nonconcavity());
         '''),
     ],
 )
@@ -331,9 +326,9 @@ NOTEBOOKS["02_global_optimality_npg"] = notebook(
         '''),
         code(r'''
         theta_chain = lambda H: [Fraction(1, 5)] * (3 * (H + 2))   # the direct parameterization, 3 per state
-        check(lemmas.vanishing_gradients(param="direct", theta=theta_chain(8), derivative_H=600))
+        reports.add(lemmas.vanishing_gradients(param="direct", theta=theta_chain(8), derivative_H=600))
         if not SMALL:
-            check(lemmas.vanishing_gradients(param="direct", theta=theta_chain(16), derivative_H=1000, derivative_order=2, mode="ball"));
+            reports.add(lemmas.vanishing_gradients(param="direct", theta=theta_chain(16), derivative_H=1000, derivative_order=2, mode="ball"));
         '''),
         md(r"""
         ## Gradient ascent, log-barrier ascent and NPG on one MDP
@@ -419,13 +414,13 @@ NOTEBOOKS["02_global_optimality_npg"] = notebook(
         """),
         code(r'''
         from mdptheory.policies import LogRational, TabularSoftmax
-        check(lemmas.gradient_ascent_rate(m, T=30))
-        check(lemmas.softmax_pg_monotone(m, T=30))
-        check(lemmas.log_barrier_stationarity(m, lam=lam, T=600 if SMALL else 3000))
-        check(lemmas.log_barrier_corollary(m))
-        check(lemmas.npg_improvement(m, eta=eta_npg))
-        check(lemmas.npg_rate(m, eta=eta_npg))
-        check(lemmas.npg_closed_form_check(m.to_exact(), TabularSoftmax(S, A),
+        reports.add(lemmas.gradient_ascent_rate(m, T=30))
+        reports.add(lemmas.softmax_pg_monotone(m, T=30))
+        reports.add(lemmas.log_barrier_stationarity(m, lam=lam, T=600 if SMALL else 3000))
+        reports.add(lemmas.log_barrier_corollary(m))
+        reports.add(lemmas.npg_improvement(m, eta=eta_npg))
+        reports.add(lemmas.npg_rate(m, eta=eta_npg))
+        reports.add(lemmas.npg_closed_form_check(m.to_exact(), TabularSoftmax(S, A),
                                            LogRational(np.arange(1, S * A + 1)), mode="exact"));
         '''),
     ],
@@ -483,9 +478,9 @@ NOTEBOOKS["03_function_approximation"] = notebook(
         plt.show()
         '''),
         code(r'''
-        check(lemmas.compatible_gradient(m, param, theta))
-        check(lemmas.npg_compatible_weights(m, param, theta))
-        check(lemmas.loglinear_npg_update(m, param, theta));
+        reports.add(lemmas.compatible_gradient(m, param, theta))
+        reports.add(lemmas.npg_compatible_weights(m, param, theta))
+        reports.add(lemmas.loglinear_npg_update(m, param, theta));
         '''),
         md(r"""
         ## NPG and Q-NPG as the features get richer
@@ -529,8 +524,8 @@ NOTEBOOKS["03_function_approximation"] = notebook(
         plt.show()
         '''),
         code(r'''
-        check(lemmas.npg_regret(m, features=phi_all[:, :, :4], eta=eta, T=20))
-        check(lemmas.npg_regret(m, features=phi_all[:, :, :S * A], eta=eta, T=20));
+        reports.add(lemmas.npg_regret(m, features=phi_all[:, :, :4], eta=eta, T=20))
+        reports.add(lemmas.npg_regret(m, features=phi_all[:, :, :S * A], eta=eta, T=20));
         '''),
     ],
 )
@@ -597,9 +592,9 @@ NOTEBOOKS["04_trust_regions"] = notebook(
         plt.show()
         '''),
         code(r'''
-        check(lemmas.fisher_block_form(m, param, theta))
+        reports.add(lemmas.fisher_block_form(m, param, theta))
         m_exact = families.garnet(2, 2, 2, gamma=Fraction(1, 2), seed=6, exact=True)
-        check(lemmas.trajectory_kl_fisher(m_exact, TabularSoftmax(2, 2), LogRational([1, 2, 3, 1]), H=2, mode="exact"));
+        reports.add(lemmas.trajectory_kl_fisher(m_exact, TabularSoftmax(2, 2), LogRational([1, 2, 3, 1]), H=2, mode="exact"));
         '''),
         md(r"""
         ## TRPO against NPG
@@ -640,9 +635,9 @@ NOTEBOOKS["04_trust_regions"] = notebook(
         plt.show()
         '''),
         code(r'''
-        check(lemmas.trpo_is_npg(m, param, theta, delta=0.01))
-        check(lemmas.trpo_is_npg(m_exact, TabularSoftmax(2, 2), LogRational([1, 2, 3, 1]), delta=Fraction(1, 50), mode="exact"))
-        check(lemmas.cpi_improvement(m_exact, alpha=Fraction(1, 10), mode="exact"));
+        reports.add(lemmas.trpo_is_npg(m, param, theta, delta=0.01))
+        reports.add(lemmas.trpo_is_npg(m_exact, TabularSoftmax(2, 2), LogRational([1, 2, 3, 1]), delta=Fraction(1, 50), mode="exact"))
+        reports.add(lemmas.cpi_improvement(m_exact, alpha=Fraction(1, 10), mode="exact"));
         '''),
         md(r"""
         ## PPO's clipped objective
@@ -672,7 +667,7 @@ NOTEBOOKS["04_trust_regions"] = notebook(
         plt.show()
         grid_r = np.array([Fraction(k, 4) for k in range(1, 9)] * 2, dtype=object)     # 1/4, ..., 2, twice
         grid_A = np.array([1] * 8 + [-1] * 8, dtype=object)
-        check(lemmas.ppo_clipping(ratio=grid_r, A=grid_A, eps=Fraction(1, 5), mode="exact"));
+        reports.add(lemmas.ppo_clipping(ratio=grid_r, A=grid_A, eps=Fraction(1, 5), mode="exact"));
         '''),
         md(r"""
         ## PPO runs
@@ -761,10 +756,10 @@ NOTEBOOKS["05_ampo"] = notebook(
         plt.show()
         '''),
         code(r'''
-        check(lemmas.pmd_step_improvement(m, pi=mt.uniform_policy(m), eta=eta0))
-        check(lemmas.pmd_linear_convergence(m, eta0=eta0, T=8))
-        check(lemmas.pmd_linear_convergence(m.to_exact(), eta0=Fraction(1, 2), T=4, mode="exact"))
-        check(lemmas.ampo_reduction(m, eta0=eta0, T=4));
+        reports.add(lemmas.pmd_step_improvement(m, pi=mt.uniform_policy(m), eta=eta0))
+        reports.add(lemmas.pmd_linear_convergence(m, eta0=eta0, T=8))
+        reports.add(lemmas.pmd_linear_convergence(m.to_exact(), eta0=Fraction(1, 2), T=4, mode="exact"))
+        reports.add(lemmas.ampo_reduction(m, eta0=eta0, T=4));
         '''),
         md(r"""
         ## The floor as the approximation error grows
@@ -875,13 +870,13 @@ NOTEBOOKS["06_neural_ppo"] = notebook(
         plt.show()
         '''),
         code(r'''
-        check(lemmas.neural_ppo_rate(m, beta=beta, K=8))
-        check(lemmas.neural_ppo_rate(m, beta=beta, K=8, sampled=True))
+        reports.add(lemmas.neural_ppo_rate(m, beta=beta, K=8))
+        reports.add(lemmas.neural_ppo_rate(m, beta=beta, K=8, sampled=True))
         me = m.to_exact()
         pis = [mt.uniform_policy(me), mt.deterministic_policy(me, [0] * me.n_states),
                mt.deterministic_policy(me, [1] * me.n_states), mt.deterministic_policy(me, [0, 1] * (me.n_states // 2))]
-        check(lemmas.ppo_schedule_identity(me, beta=1, K=4, pis=pis, mode="exact"))
-        check(lemmas.stationary_performance_difference(m.to_exact(), pi=mt.uniform_policy(m.to_exact()), mode="exact"));
+        reports.add(lemmas.ppo_schedule_identity(me, beta=1, K=4, pis=pis, mode="exact"))
+        reports.add(lemmas.stationary_performance_difference(m.to_exact(), pi=mt.uniform_policy(m.to_exact()), mode="exact"));
         '''),
     ],
 )
@@ -925,7 +920,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
         print("d_rho^pi =", d.tolist(), " rho =", w.mdp.rho.tolist())
         true = conjectures.check_true_counterpart(name)
         print("true counterpart: counterexample found?", true.found, f"({true.n_examples} cases)")
-        check(lemmas.visitation_identities(w.mdp, pi=w.pi, mode="exact"));
+        reports.add(lemmas.visitation_identities(w.mdp, pi=w.pi, mode="exact"));
         '''),
         code(r'''
         S_w = w.mdp.n_states
@@ -983,7 +978,7 @@ NOTEBOOKS["07_counterexamples"] = notebook(
             ax.set_title("Value along a segment of direct parameters")
             ax.legend()
             plt.show()
-            check(lemmas.performance_difference(w2.mdp, pi=p0, pi2=p1, mode="exact"))
+            reports.add(lemmas.performance_difference(w2.mdp, pi=p0, pi2=p1, mode="exact"))
         '''),
     ],
 )
@@ -1049,7 +1044,7 @@ NOTEBOOKS["08_counterexample_gallery"] = notebook(
         S_w, A_w = w.mdp.n_states, w.mdp.n_actions
         uniform = np.full((S_w, A_w), Fraction(1, A_w), dtype=object)
         first = np.array([[Fraction(int(a == 0)) for a in range(A_w)] for _ in range(S_w)], dtype=object)
-        check(lemmas.performance_difference(w.mdp, uniform, first, mode="exact"));
+        reports.add(lemmas.performance_difference(w.mdp, uniform, first, mode="exact"));
         '''),
         md(r"""
         ## How tight are the constants?
@@ -1091,6 +1086,115 @@ NOTEBOOKS["08_counterexample_gallery"] = notebook(
             text = table.read_text(encoding="utf-8")
             display(Markdown(text.split("## Statements")[0]))
         '''),
+    ],
+)
+
+
+# ---------------------------------------------------------------------------
+# 08: your own statements (the @statement decorator)
+# ---------------------------------------------------------------------------
+NOTEBOOKS["09_your_own_statements"] = notebook(
+    "Your own statements",
+    r"""
+    A statement of your own, checked like the built-in ones: you write the two sides and the
+    comparison; the framework resolves the mode from the inputs (exact rationals, float64, or a generic
+    symbolic MDP), chooses the float tolerance, records the witness, plumbs the broken variants and
+    builds the report. A true statement comes back VERIFIED in float, exact and symbolic mode; a false one
+    comes back FALSIFIED with its witness, which the counterexample search then shrinks.
+    """,
+    [
+        md(r"""
+        ## A true statement
+
+        The advantage has mean zero under its own policy, $\sum_a \pi(a|s)\,A^\pi(s,a) = 0$ for every
+        state. The body receives a `Check` `c` and the case's inputs; `c.evaluate` gives $V$, $Q$, $A$ in
+        the case's mode, `c.identity` compares. The broken variant (using $Q$ where $A$ belongs) must come
+        back FALSIFIED: a check that cannot fail proves nothing.
+        """),
+        code(r"""
+        from mdptheory.lemmas import run_suite, statement
+
+        @statement(id="U1", text=r"\sum_a \pi(a|s)\,A^\pi(s,a) = 0", source="AJKS Ch. 1",
+                   modes=("float", "exact", "symbolic"), variants={"q_for_a": "Q where A belongs"})
+        def advantage_mean_zero(c, mdp, pi):
+            ev = c.evaluate(mdp, pi)
+            A = ev.Q if c.broken("q_for_a") else ev.A
+            c.identity("sum_a pi(a|s) A(s,a) = 0", (pi * A).sum(axis=1), 0)
+        """),
+        md(r"""
+        Called directly on an exact MDP and a rational policy it runs in exact mode; on floats, in float
+        mode with the tolerance of the MDP's conditioning (its rule is in the report).
+        """),
+        code(r"""
+        m = mt.families.garnet(3, 2, 2, gamma=Fraction(9, 10), seed=1, exact=True)
+        pi = mt.policies.uniform_policy(m)
+        reports.add(advantage_mean_zero(m, pi))
+        reports.add(advantage_mean_zero(m.to_float(), mt.policies.uniform_policy(m.to_float())))
+        """),
+        md(r"""
+        The suite runs it with the built-in statements' machinery: random small MDPs and policies in float
+        and exact mode, and one generic symbolic MDP (symbolic rewards, discount and softmax logits), where
+        sympy proves the identity for every value of the symbols.
+        """),
+        code(r"""
+        suite = run_suite(["U1"], n=4 if SMALL else 12)
+        reports.extend(suite)
+        suite
+        """),
+        code(r"""
+        broken = run_suite(["U1"], n=4 if SMALL else 12, broken=True)
+        assert len(broken.falsified) == len(broken), broken.table()   # every mode catches the broken variant
+        broken
+        """),
+        md(r"""
+        ## A false statement
+
+        "The discounted visitation dominates the start distribution", $d_\rho^\pi \ge \rho$, sounds
+        plausible and is false. The suite falsifies it in float and exact mode; each failing case keeps
+        its witness (the MDP, the policy and the seed), saved here as exact JSON.
+        """),
+        code(r"""
+        import tempfile
+        from pathlib import Path
+
+        @statement(id="U2", text=r"d_\rho^\pi \ge \rho", source="a conjecture")
+        def visitation_dominates_start(c, mdp, pi):
+            d = c.evaluate(mdp, pi).visitation(mdp.rho)
+            c.inequality("rho <= d_rho^pi", mdp.rho, d)
+
+        false_suite = run_suite(["U2"], n=4 if SMALL else 12)
+        witness = false_suite.results[-1].notable[0]           # an exact-mode FALSIFIED report
+        out = Path(tempfile.mkdtemp()) / "U2_witness.json"
+        out.write_text(witness.to_json(indent=1))
+        print(f"witness of {witness.statement} ({witness.mode}): S={witness.witness['mdp'].n_states}, saved to {out.name}")
+        false_suite
+        """),
+        md(r"""
+        The counterexample search shrinks it: `as_property()` turns the checker into a property of a search
+        case, Hypothesis looks for a FALSIFIED case and reduces it toward few states and actions and simple
+        numbers, and the float witness is re-checked in exact rationals.
+        """),
+        code(r"""
+        from mdptheory.counterexamples import find_counterexample
+
+        ce = find_counterexample(visitation_dominates_start.as_property(), budget=60, seed=0)
+        print(ce.summary())
+        ce.save(out.with_name("U2_shrunk.json"))
+        ce.evidence
+        """),
+        md(r"""
+        ## In the command line
+
+        Put the statements in a module and add it to the run, beside the built-in ones
+        (`--module` is repeatable; an id that clashes with another statement is an error naming it):
+
+            python -m proofs_check --module mypkg.claims
+
+        or let an installed package add them to every run through the entry-point group
+        `mdptheory.statements` (in its `pyproject.toml`:
+        `[project.entry-points."mdptheory.statements"]` with `claims = "mypkg.claims"`).
+        The summary below collects the true statement's checks only.
+        """),
     ],
 )
 

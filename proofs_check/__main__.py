@@ -11,6 +11,8 @@
     python -m proofs_check --sensitivity --markdown docs/sensitivity.md   # float sensitivity table
     python -m proofs_check counterexample NAME   # the catalogue of refuted conjectures
     python -m proofs_check tightness ID          # how tight is a bound's constant
+    python -m proofs_check --module mypkg.claims   # add your own statements (repeatable)
+    python -m proofs_check docs             # regenerate docs/statements.md (--check: exit 1 if stale)
 
 Exit status:
     0    every statement VERIFIED (with --broken: every broken variant FALSIFIED)
@@ -106,6 +108,8 @@ def _parser():
     p.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")
     p.add_argument("--witness-dir", default="proofs_check_witnesses",
                    help="where FALSIFIED witnesses are saved as exact JSON")
+    p.add_argument("--module", action="append", default=[], metavar="MODULE",
+                   help="import this module of user statements (@statement) into the run; repeatable")
     p.add_argument("--list", action="store_true", help="list the registered statements and exit")
     p.add_argument("--inject", metavar="FAULT",
                    help="run with a library fault injected (see --inject list); each statement whose "
@@ -134,6 +138,10 @@ def main(argv=None) -> int:
         from .tightness import main as t_main
 
         return t_main(argv[1:])
+    if argv and argv[0] == "docs":
+        from mdptheory.lemmas.framework.docs import main as docs_main
+
+        return docs_main(argv[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -144,6 +152,9 @@ def main(argv=None) -> int:
     from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult, run_suite
 
     try:
+        from mdptheory.lemmas.framework.registry import load_statement_modules
+
+        load_statement_modules(args.module)
         sts = statements(args.select)
     except InvalidParameterError as exc:
         return _usage_error(parser, str(exc))

@@ -7,9 +7,14 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    from mdptheory.lemmas import statements
+    from mdptheory.lemmas.framework import registry
+
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert blocks
     monkeypatch.chdir(tmp_path)
+    statements()  # the statements the README defines leave the registry with the test
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     for k, code in enumerate(blocks):
         exec(compile(code, f"README block {k}", "exec"), {})
 

@@ -42,6 +42,9 @@ from .framework.registry import register
 from .framework.registry import statements
 from .framework.runner import run_statement
 from .framework.runner import run_suite
+from .framework.authoring import Check
+from .framework.authoring import statement
+from .framework.collection import ReportCollection
 from .foundations import bellman_equations
 from .foundations import optimality
 from .foundations import performance_difference
@@ -143,6 +146,9 @@ __all__ = [
     "statements",
     "run_statement",
     "run_suite",
+    "Check",
+    "statement",
+    "ReportCollection",
     "bellman_equations",
     "optimality",
     "performance_difference",

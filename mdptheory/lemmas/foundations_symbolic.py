@@ -29,6 +29,11 @@ def bellman_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed
 
     with :math:`V^\pi` the solution of the linear system and
     :math:`Q^\pi = r + \gamma P V^\pi`.  Broken variant ``"drop_gamma"``.
+
+    Data flow — left: :math:`V^\pi` and :math:`Q^\pi = r + \gamma PV^\pi` of the fraction-free
+    symbolic solve (:func:`mdptheory.symbolic.symbolic_evaluation`); right:
+    :math:`\sum_a\pi(a|s)Q^\pi(s,a)` and :math:`r^\pi + \gamma P^\pi V^\pi` formed in the proof from
+    the MDP's symbols; shared: the symbolic MDP and the solve's :math:`V^\pi`.
     """
     sm, ev, rep = _setup(_A1s, S, A, symbolic_P, variant, seed, mode)
     Pp = _P_pi(sm)
@@ -51,6 +56,11 @@ def visitation_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, s
 
     (the flow constraint summed over actions).  Broken variant
     ``"drop_one_minus_gamma"`` (:math:`d` without its :math:`1-\gamma`).
+
+    Data flow — left: :math:`d_\mu^\pi` of the symbolic transposed solve
+    (:func:`mdptheory.symbolic.symbolic_evaluation`); right: 1 and :math:`(1-\gamma)\mu + \gamma\,
+    d_\mu^\pi P^\pi` formed in the proof from the MDP's symbols; shared: the symbolic MDP and that
+    :math:`d_\mu^\pi`.
     """
     sm, ev, rep = _setup(_A2s, S, A, symbolic_P, variant, seed, mode)
     d = ev.d
@@ -76,6 +86,12 @@ def performance_difference_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, var
     with :math:`\pi` the symbolic softmax policy and :math:`\pi'` the uniform
     policy, evaluated by its own symbolic linear solve.  Broken variant
     ``"drop_horizon"``.
+
+    Data flow — left: :math:`V^\pi(\mu) - V^{\pi'}(\mu)` from the symbolic solve for the softmax
+    :math:`\pi` and a separate LU solve for the uniform :math:`\pi'`; right:
+    :math:`(1-\gamma)^{-1}\sum_s d_\mu^\pi(s)\sum_a\pi(a|s)A^{\pi'}(s,a)` with :math:`d_\mu^\pi`
+    from the transposed symbolic solve and :math:`A^{\pi'}` from the second solve; shared: the
+    symbolic MDP.
     """
     import sympy
 

@@ -26,6 +26,11 @@ def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, varian
     :math:`F_\mu w = \mathbb{E}[\nabla\log\pi\,A]`), and
     :math:`\nabla V(\mu) = (1-\gamma)^{-1}\mathbb{E}[\nabla\log\pi\,(w\cdot\nabla\log\pi)] = (1-\gamma)^{-1}F_\mu w`.
     Broken variant ``"drop_horizon"``.
+
+    Data flow — left: :math:`F_\mu w` with :math:`w = A^\pi` (symbolic Fisher matrix and
+    evaluation); right: :math:`\mathbb E[\nabla\log\pi\,A]` from the evaluation's :math:`d_\mu^\pi`
+    and the symbolic score, and :math:`\nabla V(\mu)` by symbolic differentiation of :math:`V(\mu)`;
+    shared: the symbolic MDP.
     """
     sm, ev, rep = _setup(_F1s, S, A, symbolic_P, variant, seed, mode)
     F, grad = _fisher_parts(sm, ev)
@@ -51,6 +56,11 @@ def npg_compatible_weights_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, var
     :math:`F_\mu (w^\star/(1-\gamma)) = \nabla V`, so
     :math:`F^\dagger\nabla V = w^\star/(1-\gamma)`.  Broken variant
     ``"general_minimiser"`` (:math:`w = A`, a minimiser that is not minimum-norm).
+
+    Data flow — left: :math:`F_\mu w^\star` (symbolic Fisher matrix; :math:`w^\star` from the
+    evaluation's advantage) and :math:`\sum_a w^\star(s,a)`; right: :math:`\mathbb
+    E[\nabla\log\pi\,A]` from the evaluation and the symbolic score, 0, and :math:`(1-\gamma)\nabla
+    V(\mu)` by symbolic differentiation of :math:`V(\mu)`; shared: the symbolic MDP.
     """
     sm, ev, rep = _setup(_F2s, S, A, symbolic_P, variant, seed, mode)
     F, grad = _fisher_parts(sm, ev)

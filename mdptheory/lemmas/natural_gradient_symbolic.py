@@ -32,6 +32,11 @@ def npg_closed_form_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=No
     lecture's :math:`(1-\gamma)^{-1}A` (the :math:`\pi`-weighted shift) solves
     :math:`F w = \nabla V` but is not orthogonal to the kernel: it is the
     broken variant ``"pi_weighted_shift"``.
+
+    Data flow — left: :math:`F_\mu w` and :math:`F_\mu\mathbf 1_s` with the symbolic Fisher matrix
+    (:func:`mdptheory.symbolic.symbolic_fisher`) and :math:`w` from the symbolic evaluation's
+    advantage; right: :math:`\nabla V(\mu)` by symbolic differentiation of :math:`V(\mu)`
+    (:func:`mdptheory.symbolic.symbolic_gradient`), and 0; shared: the symbolic MDP.
     """
     sm, ev, rep = _setup(_E2s, S, A, symbolic_P, variant, seed, mode)
     F, grad = _fisher_parts(sm, ev)

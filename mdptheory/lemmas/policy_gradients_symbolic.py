@@ -30,6 +30,11 @@ def policy_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=No
     against :math:`\nabla V(\mu)` by differentiating the rational function
     :math:`V(\mu)` (:func:`mdptheory.symbolic.symbolic_gradient`).  Broken
     variant ``"mu_for_d"`` (:math:`\mu` where :math:`d_\mu^\pi` belongs).
+
+    Data flow — left: :math:`\nabla V(\mu)` by symbolic differentiation of the rational function
+    :math:`V(\mu)` (:func:`mdptheory.symbolic.symbolic_gradient`); right: the Q- and advantage forms
+    from the symbolic evaluation's :math:`d_\mu^\pi`, :math:`Q^\pi`, :math:`A^\pi` and the symbolic
+    score; shared: the symbolic MDP.
     """
     from ..symbolic import symbolic_gradient
 
@@ -55,6 +60,10 @@ def baseline_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, see
         \sum_a \pi(a|s)\,\nabla\log\pi(a|s)\,b(s) = 0 \quad\text{for symbolic } b(s).
 
     Broken variant ``"uniform_weights"`` (actions weighted uniformly, not by :math:`\pi`).
+
+    Data flow — left: :math:`\sum_a\pi(a|s)\nabla\log\pi(a|s)\,b(s)` from the symbolic score
+    (:func:`mdptheory.symbolic.symbolic_score`) and symbolic baselines :math:`b(s)`; right: 0;
+    shared: the symbolic MDP and :math:`\theta`.
     """
     import sympy
 

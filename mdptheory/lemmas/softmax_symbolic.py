@@ -27,6 +27,10 @@ def softmax_score_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None
 
     against symbolic differentiation of :math:`\log\pi`.  Broken variant
     ``"pi_of_a"`` (:math:`1[a=a'] - \pi(a|s)`).
+
+    Data flow — left: :math:`\partial\log\pi/\partial\theta` by symbolic differentiation
+    (:func:`mdptheory.symbolic.symbolic_score`); right: the closed form :math:`1[s=s'](1[a=a'] -
+    \pi(a'|s))` from the symbolic policy; shared: :math:`\theta`.
     """
     sm, ev, rep = _setup(_D1s, S, A, symbolic_P, variant, seed, mode)
     sc = _score(sm)
@@ -51,6 +55,11 @@ def softmax_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=N
         \frac{\partial V(\mu)}{\partial\theta_{s,a}} = \frac{1}{1-\gamma}d_\mu(s)\pi(a|s)A(s,a)
 
     Broken variant ``"drop_horizon"``.
+
+    Data flow — left: :math:`\nabla V(\mu)` by symbolic differentiation of :math:`V(\mu)`
+    (:func:`mdptheory.symbolic.symbolic_gradient`); right:
+    :math:`(1-\gamma)^{-1}d_\mu(s)\pi(a|s)A(s,a)` from the symbolic evaluation
+    (:func:`mdptheory.symbolic.symbolic_softmax_gradient`); shared: the symbolic MDP.
     """
     from ..symbolic import symbolic_gradient, symbolic_softmax_gradient
 

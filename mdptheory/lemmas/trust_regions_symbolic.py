@@ -29,6 +29,12 @@ def trajectory_kl_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None
     :math:`\nabla^2 K = \sum_{h<H}\mathbb{E}_{s_h}\mathbb{E}_{a\sim\pi}[\nabla\log\pi\nabla\log\pi^\top]`,
     the score from :func:`mdptheory.symbolic.symbolic_score`.  Broken variant
     ``"mu_for_states"`` (:math:`\mu` for every :math:`\Pr(s_h = \cdot)`).
+
+    Data flow — left: the gradient and Hessian of the trajectory KL :math:`K(\theta')`,
+    differentiated by sympy in fresh symbols :math:`\theta'` and evaluated at :math:`\theta' =
+    \theta`; right: :math:`\sum_{h<H}\mathbb E_{s_h}\mathbb E_\pi[\nabla\log\pi\nabla\log\pi^\top]`
+    from the propagated state distributions and the symbolic score; shared: the symbolic MDP and
+    :math:`\theta`.
     """
     import sympy
 

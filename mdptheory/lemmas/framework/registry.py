@@ -14,7 +14,8 @@ from typing import Callable
 
 from ...exceptions import InvalidParameterError
 
-__all__ = ["Statement", "register", "statements", "get_statement", "CHAPTERS"]
+__all__ = ["Statement", "StatementIdError", "register", "unregister", "statements", "get_statement", "CHAPTERS",
+           "load_statement_modules"]
 
 #: Chapter titles used to group the report.
 CHAPTERS = {
@@ -30,6 +31,12 @@ CHAPTERS = {
 }
 
 _REGISTRY: dict[str, "Statement"] = {}
+#: Modules of user statements loaded so far (worker processes import them again).
+USER_MODULES: list = []
+
+
+class StatementIdError(InvalidParameterError):
+    """A statement id or checker name is already taken by another statement."""
 
 
 @dataclass(frozen=True)
@@ -49,13 +56,21 @@ class Statement:
     check : callable
         ``check(**case, mode=..., variant=None) -> CheckReport``.
     cases : callable
-        ``cases(rng, n, mode) -> iterable of dict`` (keyword arguments of ``check``).
+        ``cases(seed, n, mode) -> iterable of dict``: ``seed`` is the suite's
+        integer seed (derive one generator per case from it, e.g.
+        :func:`~mdptheory.lemmas.framework.suite.case_rng`), ``n`` the number
+        of cases; each dict holds keyword arguments of ``check`` (and a
+        ``seed`` entry that reproduces the case).
     modes : tuple of str
         Modes run by default (``"float"``, ``"exact"``, ``"symbolic"``).
     variants : dict
         Broken variants: name -> description.
     cost : float
         Rough relative cost of one case, for ordering and budgeting.
+    derivation : str
+        Markdown derivation of derived or unconfirmed constants, copied into
+        the statement list (the package's own statements keep theirs in
+        ``mdptheory/lemmas/derivations/``).
     """
 
     id: str
@@ -67,6 +82,7 @@ class Statement:
     modes: tuple = ("float", "exact")
     variants: dict = field(default_factory=dict)
     cost: float = 1.0
+    derivation: str = ""
 
     @property
     def chapter(self) -> str:
@@ -74,17 +90,48 @@ class Statement:
         return self.id[0]
 
 
+def _origin(statement) -> tuple:
+    fn = getattr(statement.check, "__wrapped__", statement.check)
+    return getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+
+
 def register(statement: Statement) -> Statement:
-    """Add a statement to the registry (ids and names must be unique)."""
+    """Add a statement to the registry (ids and names must be unique).
+
+    Registering the same definition again (the same id from the same
+    function, e.g. a notebook cell run twice) replaces it.
+
+    Raises
+    ------
+    StatementIdError
+        The id or the checker name belongs to another statement.
+    """
+    if not isinstance(statement, Statement):
+        raise InvalidParameterError(f"register() takes a Statement; got {type(statement).__name__}")
+    old = _REGISTRY.get(statement.id)
+    if old is not None and old is not statement and _origin(old) != _origin(statement):
+        raise StatementIdError(f"statement id {statement.id!r} is already registered "
+                               f"(checker {old.name!r} of {_origin(old)[0]}); choose another id")
     for other in _REGISTRY.values():
         if other.name == statement.name and other.id != statement.id:
-            raise InvalidParameterError(f"checker name {statement.name!r} already registered as {other.id}")
+            raise StatementIdError(f"checker name {statement.name!r} already registered as {other.id}")
     _REGISTRY[statement.id] = statement
     return statement
 
 
+def unregister(key: str) -> None:
+    """Remove a statement (by id) from the registry; unknown ids are ignored."""
+    _REGISTRY.pop(key, None)
+
+
+#: Entry-point group through which installed packages add statements to every run.
+ENTRY_POINT_GROUP = "mdptheory.statements"
+_ENTRY_POINTS_LOADED = []
+
+
 def _load_all():
-    """Import every statement module of the lemmas package (importing registers its statements).
+    """Import every statement module of the lemmas package (importing registers its statements),
+    then the statements of installed packages (entry-point group ``mdptheory.statements``).
 
     The modules are named by ``mdptheory.lemmas.STATEMENT_MODULES``; the
     framework imports them by name only, so it never depends on them statically.
@@ -95,7 +142,61 @@ def _load_all():
     lemmas = importlib.import_module(package)
     for name in lemmas.STATEMENT_MODULES:
         importlib.import_module(f"{package}.{name}")
+    if not _ENTRY_POINTS_LOADED:
+        _ENTRY_POINTS_LOADED.append(True)
+        _load_entry_points()
     return lemmas
+
+
+def _load_entry_points():
+    import types
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except StatementIdError:
+            raise
+        except Exception as exc:
+            raise InvalidParameterError(f"entry point {ep.name!r} = {ep.value!r} of group {ENTRY_POINT_GROUP!r} "
+                                        f"failed to load: {exc}") from exc
+        if callable(obj) and not isinstance(obj, types.ModuleType):
+            obj()  # an entry point may name a function that registers statements
+        module = ep.value.split(":")[0]
+        if module not in USER_MODULES:
+            USER_MODULES.append(module)
+
+
+def load_statement_modules(modules=()) -> list:
+    """Import modules of user statements (their ``@statement`` definitions register them).
+
+    The package's own statements are loaded first, so that a user id that
+    clashes with a built-in one raises :class:`StatementIdError` naming it.
+
+    Parameters
+    ----------
+    modules : iterable of str
+        Importable module names (``"mypkg.claims"``).
+
+    Returns
+    -------
+    list of str
+        The ids the modules added.
+    """
+    import importlib
+
+    _load_all()
+    before = set(_REGISTRY)
+    for name in modules:
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(f"module must be an importable module name; got {name!r}")
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            raise InvalidParameterError(f"module {name!r} cannot be imported: {exc}") from exc
+        if name not in USER_MODULES:
+            USER_MODULES.append(name)
+    return sorted(set(_REGISTRY) - before)
 
 
 def statements(select=None) -> list:

@@ -35,6 +35,7 @@ __all__ = [
     "UNDECIDED",
     "CheckReport",
     "float_tolerance",
+    "default_tolerance",
     "compare_identity",
     "compare_inequality",
     "combine_verdicts",
@@ -111,6 +112,67 @@ def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0)
     return tol, rule
 
 
+def _max_abs_float(x) -> float:
+    a = _to_float_array(x)
+    return float(np.max(np.abs(a))) if a.size else 0.0
+
+
+def default_tolerance(lhs, rhs, *, mdp=None, order: int = 1, scale=None):
+    r"""The tolerance used when a float comparison is given none: principled, from what is known.
+
+    With the MDP the quantities come from, :func:`float_tolerance` with
+    ``order`` solves (default 1: a value or a visitation) and
+
+    .. math::
+
+        m = \max\Big(\|\mathrm{lhs}\|_\infty, \|\mathrm{rhs}\|_\infty, \mathrm{scale},
+            1, \frac{\max|r|}{1-\gamma}\Big):
+
+    rounding errors scale with the quantities a side is computed from — values
+    (at most :math:`\max|r|/(1-\gamma)`) and probabilities (at most 1) — not
+    with the side itself, which may cancel to zero (e.g.
+    :math:`\sum_a\pi(a|s)A^\pi(s,a)`).  Without an MDP
+    the rule is that of a few floating-point operations on numbers of size
+    :math:`m`, :math:`64\,\varepsilon\,m` (no linear solve is accounted for:
+    pass ``tol`` or an MDP when the sides went through one).
+
+    Returns
+    -------
+    tol : float
+    rule : str
+    """
+    m = max(_max_abs_float(lhs), _max_abs_float(rhs), abs(float(scale)) if scale is not None else 0.0)
+    if mdp is not None:
+        r = np.asarray(mdp.r, dtype=float)
+        value_scale = float(np.max(np.abs(r))) / (1.0 - float(mdp.gamma)) if r.size else 0.0
+        return float_tolerance(mdp, max(m, 1.0, value_scale), order=order)
+    eps = float(np.finfo(np.float64).eps)
+    m = max(m, float(np.finfo(float).tiny))
+    return 64.0 * eps * m, f"64*eps*m with m={m:.4g} (no MDP given: a few roundings of numbers of size m)"
+
+
+def _has_symbols(*xs) -> bool:
+    """True when an entry is a sympy expression with free symbols (a statement for all values)."""
+    for x in xs:
+        for v in np.asarray(x, dtype=object).reshape(-1):
+            if type(v).__module__.startswith("sympy") and getattr(v, "free_symbols", None):
+                return True
+    return False
+
+
+def _compare_symbolic_identity(lhs, rhs):
+    """Decide ``lhs == rhs`` for all values of the symbols with :func:`mdptheory.symbolic.is_zero`."""
+    from ...symbolic import is_zero
+
+    diff = np.asarray(np.asarray(lhs, dtype=object) - np.asarray(rhs, dtype=object), dtype=object).reshape(-1)
+    answers = [is_zero(e) for e in diff]
+    if all(a is True for a in answers):
+        return VERIFIED, Fraction(0), "proved identically zero (sympy)"
+    if any(a is False for a in answers):
+        return FALSIFIED, None, "the difference is nonzero at a rational point"
+    return UNDECIDED, None, "zero at every sampled point but not proved"
+
+
 def _to_float_array(x):
     a = np.asarray(x, dtype=object)
     return np.array([float(v) for v in a.reshape(-1)], dtype=float).reshape(a.shape)
@@ -130,18 +192,29 @@ def compare_identity(lhs, rhs, *, mode: str, tol: float | None = None, scale: fl
     only VERIFIED when ``scale`` exceeds the tolerance: otherwise rounding
     alone could explain the agreement and the verdict is UNDECIDED.
 
+    In float mode without ``tol`` the tolerance is :func:`default_tolerance`
+    (no MDP known here).  Sides holding sympy expressions with free symbols are
+    compared for all values of the symbols (:func:`mdptheory.symbolic.is_zero`);
+    scalars, Fractions, arrays and nested lists are all accepted.
+
     Returns
     -------
     verdict : str
-    residual : float or Fraction
-        ``max |lhs - rhs|`` (exact in exact mode).
+    residual : float or Fraction or None
+        ``max |lhs - rhs|`` (exact in exact mode; None for an unproved symbolic difference).
     reason : str
     """
+    if _has_symbols(lhs, rhs):
+        return _compare_symbolic_identity(lhs, rhs)
+    if mode != "exact" and tol is None:
+        tol, _ = default_tolerance(lhs, rhs, scale=scale)
     if mode == "exact":
         diff = np.asarray(lhs, dtype=object) - np.asarray(rhs, dtype=object)
         res = _exact_max_abs(diff)
         return (VERIFIED, res, "exact equality") if res == 0 else (FALSIFIED, res, "exact residual is nonzero")
     lf, rf = _to_float_array(lhs), _to_float_array(rhs)
+    if lf.ndim == 0 or rf.ndim == 0:  # a scalar side stands for every entry of the other
+        lf, rf = np.broadcast_arrays(lf, rf)
     if lf.shape != rf.shape:
         return FALSIFIED, float("inf"), f"shapes differ: {lf.shape} vs {rf.shape}"
     if not (np.all(np.isfinite(lf)) and np.all(np.isfinite(rf))):
@@ -162,15 +235,23 @@ def compare_identity(lhs, rhs, *, mode: str, tol: float | None = None, scale: fl
 def compare_inequality(lhs, rhs, *, mode: str, tol: float | None = None, strict: bool = False):
     """Check ``lhs <= rhs`` componentwise (``lhs < rhs`` if ``strict``).
 
+    In float mode without ``tol`` the tolerance is :func:`default_tolerance`.
+    An inequality between expressions with free symbols is UNDECIDED (prove it
+    by other means and record it with :meth:`CheckReport.claim`).
+
     Returns
     -------
     verdict : str
-    slack : float or Fraction
+    slack : float or Fraction or None
         ``min(rhs - lhs)`` (exact in exact mode); negative means violated.
     reason : str
     """
+    if _has_symbols(lhs, rhs):
+        return UNDECIDED, None, "an inequality between symbolic expressions is not decided here"
+    if mode != "exact" and tol is None:
+        tol, _ = default_tolerance(lhs, rhs)
     if mode == "exact":
-        diff = np.asarray(rhs, dtype=object) - np.asarray(lhs, dtype=object)
+        diff = np.asarray(np.asarray(rhs, dtype=object) - np.asarray(lhs, dtype=object), dtype=object)
         slack = min(diff.reshape(-1), default=Fraction(0))
         ok = slack > 0 if strict else slack >= 0
         return (VERIFIED if ok else FALSIFIED), slack, "exact comparison"
@@ -268,30 +349,56 @@ class CheckReport:
     details: dict = field(default_factory=dict)
 
     # -- building
-    def identity(self, part: str, lhs, rhs, *, tol=None, scale=None):
+    def identity(self, part: str, lhs, rhs, *, tol=None, scale=None, order: int = 1):
         """Record the identity ``lhs == rhs`` as a sub-claim; returns its verdict.
 
-        ``scale``: see :func:`compare_identity`.
+        ``lhs`` and ``rhs`` may be scalars, Fractions, arrays or sympy
+        expressions.  ``scale``: see :func:`compare_identity`.  In float mode
+        without ``tol``, the tolerance is :func:`default_tolerance` for the
+        witness's MDP (``order`` solves), and its rule becomes the report's
+        ``tolerance_rule`` if it has none.
         """
+        tol, scale = self._default_tol(lhs, rhs, tol, order, scale)
         if _PERTURBATION is not None and self._cmp_mode == "float":
             lhs = _to_float_array(lhs) * (1.0 + _PERTURBATION)
         verdict, res, reason = compare_identity(lhs, rhs, mode=self._cmp_mode, tol=tol, scale=scale)
         self.parts.append({"part": part, "kind": "identity", "verdict": verdict, "residual": res,
                            "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
-        if self.residual is None or res > self.residual or (isinstance(res, float) and np.isnan(res)):
+        if res is not None and (self.residual is None or res > self.residual or
+                                (isinstance(res, float) and np.isnan(res))):
             self.residual = res
         self._update(tol)
         return verdict
 
-    def inequality(self, part: str, lhs, rhs, *, tol=None, strict: bool = False):
-        """Record ``lhs <= rhs`` (componentwise) as a sub-claim; returns its verdict."""
+    def inequality(self, part: str, lhs, rhs, *, tol=None, strict: bool = False, order: int = 1):
+        """Record ``lhs <= rhs`` (componentwise) as a sub-claim; returns its verdict.
+
+        Same inputs and default tolerance as :meth:`identity`.
+        """
+        tol, _ = self._default_tol(lhs, rhs, tol, order, None)
         verdict, slack, reason = compare_inequality(lhs, rhs, mode=self._cmp_mode, tol=tol, strict=strict)
         self.parts.append({"part": part, "kind": "inequality", "verdict": verdict, "slack": slack,
                            "tolerance": tol, "reason": reason, "lhs": lhs, "rhs": rhs})
-        if self.slack is None or slack < self.slack:
+        if slack is not None and (self.slack is None or slack < self.slack):
             self.slack = slack
         self._update(tol)
         return verdict
+
+    def _default_tol(self, lhs, rhs, tol, order, scale):
+        """The default tolerance and scale (see :func:`default_tolerance`) when no ``tol`` is given."""
+        if tol is not None or self._cmp_mode != "float" or _has_symbols(lhs, rhs):
+            return tol, scale
+        mdp = self.witness.get("mdp") if isinstance(self.witness, dict) else None
+        if not (hasattr(mdp, "gamma") and hasattr(mdp, "n_states")):
+            mdp = None
+        tol, rule = default_tolerance(lhs, rhs, mdp=mdp, order=order, scale=scale)
+        if not self.tolerance_rule:
+            self.tolerance_rule = rule
+        if mdp is not None:  # the sides are computed from values and probabilities of this size
+            r = np.asarray(mdp.r, dtype=float)
+            vs = float(np.max(np.abs(r))) / (1.0 - float(mdp.gamma)) if r.size else 0.0
+            scale = max(float(scale) if scale is not None else 0.0, 1.0, vs)
+        return tol, scale
 
     def claim(self, part: str, verdict: str, reason: str, **values):
         """Record a sub-claim decided by other means (e.g. a symbolic simplification)."""
@@ -342,6 +449,10 @@ class CheckReport:
             "details": _jsonable(self.details),
         }
 
+    def witness_dict(self) -> dict:
+        """The witness alone, JSON-ready (exact numbers as strings, the MDP in mdptheory's JSON format)."""
+        return _jsonable(self.witness)
+
     def to_json(self, **kw) -> str:
         """:meth:`to_dict` as a JSON string."""
         return json.dumps(self.to_dict(), **kw)
@@ -358,8 +469,17 @@ class CheckReport:
                          f"{'residual' if 'residual' in p else 'slack'} {val}, tol {p.get('tolerance')}) {p['reason']}")
         return "\n".join(lines)
 
-    def _repr_markdown_(self):  # Jupyter
-        rows = "\n".join(f"| {p['part']} | {p['kind']} | {p.get('residual', p.get('slack'))} | "
-                         f"{p.get('tolerance')} | {p['verdict']} |" for p in self.parts)
-        return (f"**[{self.statement}] {self.name}** ({self.mode}): **{self.verdict}**\n\n{self.text}\n\n"
-                f"| part | kind | residual/slack | tolerance | verdict |\n|---|---|---|---|---|\n{rows}\n")
+    def __repr__(self) -> str:
+        from .rendering import report_repr
+
+        return report_repr(self)
+
+    def _repr_html_(self):  # Jupyter: the statement in LaTeX, rounded figures, the witness on demand
+        from .rendering import report_html
+
+        return report_html(self)
+
+    def _repr_markdown_(self):
+        from .rendering import report_markdown
+
+        return report_markdown(self)

@@ -10,6 +10,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from .collection import ReportCollection
 from .registry import CHAPTERS, statements
 from .report import FALSIFIED, UNDECIDED, VERIFIED, combine_verdicts
 
@@ -42,6 +43,11 @@ class StatementResult:
     worst_slack: object = None
     seconds: float = 0.0
     notable: list = field(default_factory=list)  # reports (dicts) of FALSIFIED / UNDECIDED / ERROR cases
+
+    def __repr__(self) -> str:
+        var = f" [{self.variant}]" if self.variant else ""
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts.items() if v)
+        return f"<StatementResult {self.id} {self.name}{var} ({self.mode}): {self.verdict}; {self.cases} cases: {counts}>"
 
     @property
     def verdict(self) -> str:
@@ -87,9 +93,10 @@ class StatementResult:
         }
 
 
-@dataclass
-class SuiteResult:
-    """All statement results of one run."""
+@dataclass(repr=False)
+class SuiteResult(ReportCollection):
+    """All statement results of one run: a :class:`~mdptheory.lemmas.framework.collection.ReportCollection`
+    of one ``StatementResult`` per (statement, mode[, variant])."""
 
     results: list
     seed: int
@@ -105,10 +112,17 @@ class SuiteResult:
         return {"seed": self.seed, "cases_per_statement": self.cases, "seconds": round(self.seconds, 3),
                 "results": [r.to_dict() for r in self.results]}
 
+    def __repr__(self) -> str:
+        return f"<SuiteResult seed {self.seed}, {self.cases} cases per statement and mode: {self.summary()}>"
+
     def table(self) -> str:
-        """The summary table grouped by chapter (plain text)."""
+        """The summary table grouped by chapter (plain text; long names wrap, never cut)."""
+        import textwrap
+
         lines = []
-        head = (f"{'id':<5} {'statement':<30} {'mode':<8} {'cases':>5}  {'worst res/tol':>13}  "
+        names = [r.name + (f" [{r.variant}]" if r.variant else "") for r in self.results]
+        width = min(max([30] + [len(n) for n in names]), 46)
+        head = (f"{'id':<5} {'statement':<{width}} {'mode':<8} {'cases':>5}  {'worst res/tol':>13}  "
                 f"{'min slack/tol':>13}  {'verdict':<10}")
         current = None
         for r in self.results:
@@ -120,8 +134,10 @@ class SuiteResult:
                 current = ch
             ratio, slack = _ratios(r)
             name = r.name + (f" [{r.variant}]" if r.variant else "")
-            lines.append(f"{r.id:<5} {name[:30]:<30} {r.mode:<8} {r.cases:>5}  {ratio:>13}  {slack:>13}  "
+            wrapped = textwrap.wrap(name, width, break_on_hyphens=False) or [""]
+            lines.append(f"{r.id:<5} {wrapped[0]:<{width}} {r.mode:<8} {r.cases:>5}  {ratio:>13}  {slack:>13}  "
                          f"{r.verdict:<10}")
+            lines += [f"{'':<5} {more}" for more in wrapped[1:]]
         totals = {}
         for r in self.results:
             totals[r.verdict] = totals.get(r.verdict, 0) + 1
@@ -188,8 +204,11 @@ def run_statement(stmt, *, mode: str, seed: int = 0, n: int = DEFAULT_CASES, var
 
 
 def _task(args):
-    sid, mode, seed, n, variant = args
-    from .registry import get_statement
+    sid, mode, seed, n, variant, *rest = args
+    from .registry import get_statement, load_statement_modules
+
+    if rest and rest[0]:
+        load_statement_modules(rest[0])  # user statements, in a fresh worker process
 
     return _run_cases(get_statement(sid), mode, seed, n, variant)
 
@@ -216,16 +235,19 @@ def run_suite(select=None, *, modes=None, seed: int = 0, n: int = DEFAULT_CASES,
     scheduler : str, optional
         Address of a Dask distributed scheduler to run the tasks on.
     """
+    from .registry import USER_MODULES
+
     t0 = time.perf_counter()
     tasks = []
+    user = tuple(USER_MODULES)
     for st in statements(select):
         st_modes = [m for m in st.modes if modes is None or m in modes]
         for mode in st_modes:
             if broken:
                 for v in st.variants:
-                    tasks.append((st.id, mode, seed, n, v))
+                    tasks.append((st.id, mode, seed, n, v, user))
             else:
-                tasks.append((st.id, mode, seed, n, None))
+                tasks.append((st.id, mode, seed, n, None, user))
     results = [None] * len(tasks)
     if scheduler:
         from distributed import Client
