@@ -80,7 +80,7 @@ def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0)
 
     .. math::
 
-        \mathrm{tol} = c\, \varepsilon\, S\, k\, \kappa\, m,
+        \mathrm{tol} = c\, \varepsilon\, S\, \max(1, k\kappa)\, m,
         \qquad \kappa = \frac{1 + \gamma}{1 - \gamma}
 
     where :math:`\kappa` bounds the infinity-norm condition number of
@@ -92,7 +92,9 @@ def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0)
     :math:`\varepsilon` the relative errors of successive backward-stable solves
     add (a product :math:`w^\top G` of two solved quantities has relative error
     at most the sum of theirs, measured against the size ``m`` of the terms), so
-    the bound is linear in :math:`k\kappa`, not :math:`\kappa^k`: a
+    the bound is linear in :math:`k\kappa`, not :math:`\kappa^k`; ``order=0``
+    (sums and products, no solve: truncated-horizon enumerations) leaves the
+    rounding of the sums, :math:`c\,\varepsilon\,S\,m`.  A
     :math:`\kappa^k` rule let relative errors of :math:`10^{-7}` pass as
     rounding at :math:`\gamma = 0.99` (see docs/sensitivity.md).
 
@@ -107,8 +109,9 @@ def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0)
     kappa = (1.0 + g) / (1.0 - g)
     S = mdp.n_states
     m = float(max(abs(float(magnitude)), np.finfo(float).tiny))
-    tol = factor * eps * S * order * kappa * m
-    rule = f"{factor:g}*eps*S*order*kappa*m with S={S}, order={order}, kappa=(1+g)/(1-g)={kappa:.4g}, m={m:.4g}"
+    tol = factor * eps * S * max(1.0, order * kappa) * m
+    rule = (f"{factor:g}*eps*S*max(1, order*kappa)*m with S={S}, order={order}, kappa=(1+g)/(1-g)={kappa:.4g}, "
+            f"m={m:.4g}")
     return tol, rule
 
 
