@@ -24,6 +24,8 @@ import numpy as np
 
 from ..exceptions import InvalidParameterError
 from ..fields import float_array
+from ..policies import TabularSoftmax
+from ..policies.softmax import log_softmax
 from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, kl_trace, softmax_theta0,
                       v_star, visitation_from)
 from .result import OptimizationResult
@@ -107,6 +109,54 @@ def _surrogate_gradient(param, theta, pi_old, pos, pi_old_safe, A, dA, eps):
     return np.asarray(param.jacobian_vjp(theta, C), dtype=float).reshape(-1)
 
 
+def _tabular_inner_steps(param, theta, K, lr, pi_old, pos, pi_old_safe, A, dA, eps):
+    r"""``K`` ascent steps on the surrogate for :class:`~mdptheory.policies.TabularSoftmax`, on arrays.
+
+    The same operations as ``param.probs`` and ``param.jacobian_vjp`` (hence
+    the same digits), without re-validating :math:`\theta` at every step:
+
+    .. math::
+
+        \pi = \exp\big(\operatorname{log\_softmax}(\theta/\tau)\big),\qquad
+        \nabla_{\theta_{s,b}} L = \tau^{-1}\pi_b\Big(C_b - \sum_a\pi_aC_a\Big),\qquad
+        C = \mathbf 1[\text{unclipped}]\,d\,A.
+
+    Returns ``(theta_K, pi_K, ||grad_0||)``; a non-finite iterate is handed
+    to ``param.probs``, which raises the parameterization's error.
+    """
+    S, nA = pi_old.shape
+    ftau = float(param.temperature)
+    inv_tau = 1.0 / ftau
+    hi, lo = 1.0 + eps, 1.0 - eps
+    # clipped_active as one comparison: A > 0 -> ratio > 1 + eps, A < 0 -> -ratio > -(1 - eps), A = 0 -> never
+    sgn = np.sign(A)
+    sthr = np.where(A > 0, hi, np.where(A < 0, -lo, 0.0))
+    dA0 = np.where(pos, dA, 0.0)
+    full = bool(pos.all())
+    th = theta
+    g0 = None
+    pi_new = np.exp(log_softmax(th.reshape(S, nA) / ftau))
+    for _ in range(K):
+        r = pi_new / pi_old_safe
+        if not full:
+            r = np.where(pos, r, 1.0)
+        C = np.where(r * sgn > sthr, 0.0, dA0)
+        grad = pi_new * (C - (pi_new * C).sum(axis=1)[:, None])
+        if ftau != 1.0:
+            grad = grad * inv_tau
+        grad = grad.reshape(-1)
+        if g0 is None:
+            g0 = float(np.linalg.norm(grad))
+        th = th + lr * grad
+        z = th.reshape(S, nA) / ftau
+        zmax = z.max(axis=1, keepdims=True)
+        if not np.isfinite(zmax).all():
+            param.probs(th)  # raises, naming the entry
+        y = z - zmax
+        pi_new = np.exp(y - np.log(np.exp(y).sum(axis=1, keepdims=True)))
+    return th, pi_new, g0
+
+
 def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, mu=None, rho=None,
         progress=None) -> OptimizationResult:
     r"""PPO with the exact clipped surrogate and several inner ascent steps (THEORY G4).
@@ -158,6 +208,7 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
                              progress=progress)
     g = float(mdp.gamma)
     same_rho = np.array_equal(mu, rho)  # then the KL trace reuses d_mu
+    tabular = isinstance(param, TabularSoftmax)
     pi = np.asarray(param.probs(theta), dtype=float)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
@@ -169,14 +220,18 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
         pos = pi > 0
         pi_safe = np.where(pos, pi, 1.0)
         dA = d[:, None] * Adv
-        th = theta
-        g0 = None
-        for _ in range(K):
-            grad = _surrogate_gradient(param, th, pi, pos, pi_safe, Adv, dA, eps)
-            if g0 is None:
-                g0 = float(np.linalg.norm(grad))
-            th = th + lr * grad
-        pi_next = np.asarray(param.probs(th), dtype=float)
+        if tabular:
+            # the inner steps reuse this iteration's evaluation and work on arrays (no per-step validation)
+            th, pi_next, g0 = _tabular_inner_steps(param, theta, K, lr, pi, pos, pi_safe, Adv, dA, eps)
+        else:
+            th = theta
+            g0 = None
+            for _ in range(K):
+                grad = _surrogate_gradient(param, th, pi, pos, pi_safe, Adv, dA, eps)
+                if g0 is None:
+                    g0 = float(np.linalg.norm(grad))
+                th = th + lr * grad
+            pi_next = np.asarray(param.probs(th), dtype=float)
         r = np.where(pos, pi_next / pi_safe, 1.0)
         act = clipped_active(r, Adv, eps=eps)
         supp = (d[:, None] > 0) & pos
