@@ -127,33 +127,54 @@ def _tabular_inner_steps(param, theta, K, lr, pi_old, pos, pi_old_safe, A, dA, e
     S, nA = pi_old.shape
     ftau = float(param.temperature)
     inv_tau = 1.0 / ftau
-    hi, lo = 1.0 + eps, 1.0 - eps
     # clipped_active as one comparison: A > 0 -> ratio > 1 + eps, A < 0 -> -ratio > -(1 - eps), A = 0 -> never
     sgn = np.sign(A)
-    sthr = np.where(A > 0, hi, np.where(A < 0, -lo, 0.0))
+    sthr = np.where(A > 0, 1.0 + eps, np.where(A < 0, -(1.0 - eps), 0.0))
     dA0 = np.where(pos, dA, 0.0)
-    full = bool(pos.all())
-    th = theta
+    off = None if pos.all() else ~pos
+    th = np.array(theta, dtype=float)  # updated in place: th + lr * grad, the same digits
+    th2 = th.reshape(S, nA)
+    z = th2 if ftau == 1.0 else np.empty((S, nA))
+    r, C, tmp, y, pi_new = (np.empty((S, nA)) for _ in range(5))
+    mask = np.empty((S, nA), dtype=bool)
+    col = np.empty((S, 1))
+    grad = np.empty(S * nA)
+    grad2 = grad.reshape(S, nA)
+
+    def probs():  # log_softmax(th / tau), then exp: mdptheory.policies.softmax.log_softmax's operations
+        if z is not th2:
+            np.divide(th2, ftau, out=z)
+        np.maximum.reduce(z, axis=1, keepdims=True, out=col)
+        np.subtract(z, col, out=y)
+        np.exp(y, out=tmp)
+        np.add.reduce(tmp, axis=1, keepdims=True, out=col)
+        np.log(col, out=col)
+        np.subtract(y, col, out=y)
+        np.exp(y, out=pi_new)
+
+    probs()
     g0 = None
-    pi_new = np.exp(log_softmax(th.reshape(S, nA) / ftau))
     for _ in range(K):
-        r = pi_new / pi_old_safe
-        if not full:
-            r = np.where(pos, r, 1.0)
-        C = np.where(r * sgn > sthr, 0.0, dA0)
-        grad = pi_new * (C - (pi_new * C).sum(axis=1)[:, None])
+        np.divide(pi_new, pi_old_safe, out=r)
+        if off is not None:
+            np.copyto(r, 1.0, where=off)
+        np.multiply(r, sgn, out=r)
+        np.greater(r, sthr, out=mask)
+        np.copyto(C, dA0)
+        np.copyto(C, 0.0, where=mask)
+        np.multiply(pi_new, C, out=tmp)
+        np.add.reduce(tmp, axis=1, keepdims=True, out=col)
+        np.subtract(C, col, out=tmp)
+        np.multiply(pi_new, tmp, out=grad2)
         if ftau != 1.0:
-            grad = grad * inv_tau
-        grad = grad.reshape(-1)
+            np.multiply(grad, inv_tau, out=grad)
         if g0 is None:
             g0 = float(np.linalg.norm(grad))
-        th = th + lr * grad
-        z = th.reshape(S, nA) / ftau
-        zmax = z.max(axis=1, keepdims=True)
-        if not np.isfinite(zmax).all():
-            param.probs(th)  # raises, naming the entry
-        y = z - zmax
-        pi_new = np.exp(y - np.log(np.exp(y).sum(axis=1, keepdims=True)))
+        np.multiply(grad, lr, out=grad)
+        np.add(th, grad, out=th)
+        probs()
+    if not np.isfinite(th).all():
+        param.probs(th)  # raises, naming the entry
     return th, pi_new, g0
 
 
