@@ -38,7 +38,7 @@ from fractions import Fraction
 import numpy as np
 
 from .evaluation import _prefers_direct, evaluate
-from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError
+from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError, NumericalWarning
 from .mdp import MDP
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
 from .policy import as_policy, deterministic_policy
@@ -98,17 +98,34 @@ class OptimalSolution:
     """
 
     __slots__ = ("V", "Q", "pi", "actions", "method", "mode", "n_iter", "bellman_residual",
-                 "error_bound", "success", "message", "evaluation")
+                 "error_bound", "success", "message", "_evaluation")
 
     def __init__(self, *, V, Q, pi, actions, method, mode, n_iter, bellman_residual, error_bound,
                  success, message, evaluation=None):
         self.V, self.Q, self.pi, self.actions = V, Q, pi, actions
         self.method, self.mode, self.n_iter = method, mode, n_iter
         self.bellman_residual, self.error_bound = bellman_residual, error_bound
-        self.success, self.message, self.evaluation = success, message, evaluation
+        self.success, self.message, self._evaluation = success, message, evaluation
         for arr in (V, Q, pi, actions):
             if isinstance(arr, np.ndarray):
                 arr.flags.writeable = False
+
+    @property
+    def evaluation(self):
+        """The :class:`~mdptheory.evaluation.PolicyEvaluation` of ``pi`` (policy iteration), or None.
+
+        Built on first access when policy iteration ran on arrays (the fast
+        float path): one evaluation of the final policy, with the method the
+        iteration used.
+        """
+        ev = self._evaluation
+        if callable(ev):
+            ev = self._evaluation = ev()
+        return ev
+
+    @evaluation.setter
+    def evaluation(self, value):
+        self._evaluation = value
 
     def __repr__(self):
         return (f"OptimalSolution(method={self.method!r}, mode={self.mode!r}, n_iter={self.n_iter}, "
@@ -537,6 +554,137 @@ def _rounding_allowance(fm, V):
     return (k + 2) * _EPS * scale
 
 
+class _DeterministicEvaluator:
+    r"""Evaluation of deterministic policies for policy iteration, on arrays.
+
+    For actions :math:`a_s` it solves :math:`(I - \gamma P^\pi)V = r^\pi` and returns
+    ``(V, Q, err)`` with :math:`Q = r + \gamma P V` and ``err`` a certified bound
+    on :math:`\|V - V^\pi\|_\infty` (the bound of :func:`mdptheory.evaluation._certify`,
+    with :math:`P^\pi|V| \le \rho\|V\|_\infty`):
+
+    .. math::
+
+        \mathrm{err} = \frac{(1 + 4\varepsilon)\max_s\big(|r^\pi - V + \gamma P^\pi V|
+            + (k + A + 5)\varepsilon\,(|r^\pi| + |V| + \gamma\rho\|V\|_\infty)\big)}{1 - \gamma\rho'},
+
+    :math:`k` the nonzeros per row of :math:`P^\pi` (``S`` when dense),
+    :math:`\rho' = \rho(1 + (k + A + 2)\varepsilon)` and :math:`\rho` a bound on its row sums.
+    :math:`P^\pi V` is read off :math:`PV`, which ``Q`` needs anyway, so the bound
+    costs no pass over :math:`P^\pi`.
+
+    Dense: the rows :math:`P[s, a_s]` are gathered into one reused buffer
+    which LAPACK ``getrf`` factors in place (as :math:`M^\top`, Fortran order;
+    ``getrs`` with the transpose flag then solves :math:`M V = r^\pi`): the
+    operations of :func:`mdptheory.evaluate`, so ``V`` has the same digits,
+    without a fresh :math:`S\times S` array, a policy validation or a
+    second pass for the certificate per iteration.  Sparse (sparse-LU
+    route): the rows are gathered from the CSR arrays and
+    :math:`I - \gamma P^\pi` is built in CSC for SuperLU directly.
+    """
+
+    def __init__(self, fm):
+        self.fm = fm
+        self.S, self.A = fm.n_states, fm.n_actions
+        self.gamma = float(fm.gamma)
+        self.idx = np.arange(self.S)
+        P = fm.P_matrix()
+        self.sparse = fm.is_sparse
+        if self.sparse:
+            P = P.tocsr()
+            self.P = P
+            self.row_sums = np.asarray(P.sum(axis=1)).ravel()
+            self.row_nnz = np.diff(P.indptr)
+        else:
+            from scipy.linalg import lapack
+
+            self.P = P  # (S*A, S) view of the dense P
+            self.getrf, self.getrs = lapack.dgetrf, lapack.dgetrs
+            self.buf = np.empty((self.S, self.S))
+            sums = P.sum(axis=1)
+            self.rho = float(sums.max()) * (1.0 + (self.S + 2) * _EPS)
+
+    def __call__(self, actions):
+        S, A, gamma, idx = self.S, self.A, self.gamma, self.idx
+        rows = idx * A + actions
+        r_pi = self.fm.r[idx, actions]
+        if self.sparse:
+            V, k, rho = self._solve_sparse(rows, r_pi)
+        else:
+            M = self.buf
+            np.take(self.P, rows, axis=0, out=M)
+            np.multiply(M, -gamma, out=M)
+            M.reshape(-1)[:: S + 1] += 1.0
+            lu, piv, info = self.getrf(M.T, overwrite_a=1)
+            if info > 0:
+                warnings.warn(f"I - gamma P_pi is numerically singular (zero pivot at {info - 1})",
+                              NumericalWarning, stacklevel=4)
+            V, _ = self.getrs(lu, piv, r_pi, trans=1)
+            k, rho = S, self.rho
+        PV = np.asarray(self.P @ V).reshape(S, A)
+        Q = self.fm.r + gamma * PV
+        rho = rho * (1.0 + (k + A + 2) * _EPS)
+        absV = np.abs(V)
+        vmax = float(absV.max()) if V.size else 0.0
+        res = r_pi - V + gamma * PV[idx, actions]
+        mag = np.abs(r_pi) + absV + gamma * rho * vmax
+        rn = float(np.max(np.abs(res) + (k + A + 5) * _EPS * mag)) * (1.0 + 4 * _EPS) if V.size else 0.0
+        den = 1.0 - gamma * rho
+        return V, Q, (rn / den if den > 0 else math.inf)
+
+    def _solve_sparse(self, rows, r_pi):
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import splu
+
+        P, S, gamma = self.P, self.S, self.gamma
+        start = P.indptr[rows]
+        cnt = self.row_nnz[rows]
+        total = int(cnt.sum())
+        off = np.repeat(start - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt) + np.arange(total)
+        r_idx = np.concatenate((np.repeat(self.idx, cnt), self.idx))
+        c_idx = np.concatenate((P.indices[off], self.idx))
+        vals = np.concatenate((-gamma * P.data[off], np.ones(S)))
+        M = sp.csc_matrix((vals, (r_idx, c_idx)), shape=(S, S))  # sums the diagonal duplicates
+        V = splu(M).solve(np.asarray(r_pi, dtype=float))
+        k = int(cnt.max()) if cnt.size else 0
+        rho = float(self.row_sums[rows].max()) if rows.size else 0.0
+        return V, k, rho
+
+
+def _pi_float_arrays(fm, emethod, tol, max_iter, actions):
+    """Policy iteration from deterministic ``actions`` with :class:`_DeterministicEvaluator`.
+
+    The steps of :func:`_pi_float` (the same tie threshold, improvement and
+    cycle guard); returns ``(actions, V, Q, n_iter, converged, cycled)``.
+    """
+    evaluator = _DeterministicEvaluator(fm)
+    gamma = float(fm.gamma)
+    rmax = float(np.max(np.abs(fm.r)))
+    n_iter, converged, cycled = 0, False, False
+    seen = set()
+    V = Q = None
+    while n_iter < max_iter:
+        V, Q, err = evaluator(actions)
+        n_iter += 1
+        if tol is None:
+            qscale = max(float(np.max(np.abs(Q))), rmax)
+            tie = 8 * _EPS * (1 + gamma) / (1 - gamma) * qscale
+            tie = max(tie, 2 * gamma * err)
+        else:
+            tie = tol
+        new = _greedy_actions(Q, actions, tie)
+        if np.array_equal(new, actions):
+            converged = True
+            break
+        seen.add(actions.tobytes())
+        if new.tobytes() in seen:  # only possible through rounding: near-ties
+            converged = cycled = True
+            break
+        actions = new
+    if not converged:
+        V, Q, _ = evaluator(actions)
+    return actions, V, Q, n_iter, converged, cycled
+
+
 def _pi_float(mdp, tol, max_iter, pi0):
     fm, emethod = _float_work(mdp)
     gamma = float(fm.gamma)
@@ -544,6 +692,28 @@ def _pi_float(mdp, tol, max_iter, pi0):
     actions, first = _initial(fm, pi0, False)
     if actions is None and first is None:
         actions = _greedy_actions(fm.r, None, 0.0)
+    if first is None and emethod in ("dense", "direct"):
+        # deterministic policies throughout: evaluate on arrays, build the PolicyEvaluation lazily
+        actions, V, Q, n_iter, converged, cycled = _pi_float_arrays(fm, emethod, tol, max_iter, actions)
+        if not converged:
+            warnings.warn(f"policy iteration stopped after max_iter={max_iter} evaluations without a "
+                          "stable policy", ConvergenceWarning, stacklevel=3)
+        pi = deterministic_policy(fm, actions)
+        residual = float(np.max(np.abs(Q.max(axis=1) - V)))
+        bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
+        solver = "lapack-lu" if emethod == "dense" else "splu"
+        msg = (f"policy iteration converged after {n_iter} evaluations ({solver}); "
+               f"Bellman residual {residual:.3g}"
+               + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
+               if converged else
+               f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
+
+        def final_evaluation():
+            return evaluate(fm, pi, mode=FLOAT, method=emethod)
+
+        return OptimalSolution(V=V, Q=Q, pi=pi, actions=actions, method="policy_iteration", mode=FLOAT,
+                               n_iter=n_iter, bellman_residual=residual, error_bound=bound, success=converged,
+                               message=msg, evaluation=final_evaluation)
     n_iter, converged, ev, cycled = 0, False, None, False
     seen = set()
     while n_iter < max_iter:

@@ -232,3 +232,71 @@ def test_float_mode_on_exact_mdp():
     sol = solve(forest(exact=True), mode="float")
     assert sol.mode == "float" and sol.V.dtype == float
     assert np.max(np.abs(sol.V - np.array(FOREST_V_STAR, dtype=float))) <= sol.error_bound
+
+
+def _reference_policy_iteration(m):
+    """Howard's policy iteration through the public evaluate(), keeping the current action on ties."""
+    from mdptheory import evaluate
+    from mdptheory.policy import deterministic_policy
+
+    S = m.n_states
+    actions = np.argmax(np.asarray(m.r, dtype=float), axis=1)
+    for _ in range(10_000):
+        ev = evaluate(m, deterministic_policy(m, actions))
+        Q = ev.Q
+        best = np.argmax(Q, axis=1)
+        keep = Q[np.arange(S), actions] >= Q[np.arange(S), best] - 1e-12 * max(1.0, float(np.abs(ev.V).max()))
+        new = np.where(keep, actions, best)
+        if np.array_equal(new, actions):
+            return actions, ev.V
+        actions = new
+    raise AssertionError("reference policy iteration did not stop")
+
+
+@pytest.mark.parametrize("build", [
+    lambda: random_mdp(80, 4, seed=3),
+    lambda: random_mdp(30, 3, density=0.4, seed=4),
+    lambda: random_mdp(7, 2, seed=5),
+    lambda: forest(1500),
+    lambda: forest(40, p=0.05, sparse=True),
+    lambda: chain(1200, slip=0.2, gamma=0.99),
+    lambda: gridworld(30, 40, slip=0.1, gamma=0.99),
+], ids=["dense80", "dense30", "dense7", "forest1500", "forest40sp", "chain1200", "grid"])
+def test_array_policy_iteration_matches_the_public_evaluation_route(build):
+    m = build()
+    sol = solve(m)
+    actions, V = _reference_policy_iteration(m)
+    assert sol.success
+    np.testing.assert_allclose(sol.V, V, rtol=1e-11, atol=1e-12)
+    if not m.is_sparse:  # random instances have no ties: the same policy
+        np.testing.assert_array_equal(sol.actions, actions)
+    else:  # gridworlds and chains have exact ties: the policy is greedy for the reference values
+        Q = q_from_v(m, V)
+        S = m.n_states
+        assert np.all(Q[np.arange(S), sol.actions] >= Q.max(axis=1) - 1e-10)
+    # the PolicyEvaluation is built on first access, with the iteration's method and the same digits
+    ev = sol.evaluation
+    assert ev is sol.evaluation
+    assert ev.solver == ("splu" if m.is_sparse else "lapack-lu")
+    np.testing.assert_array_equal(ev.V, sol.V)
+    np.testing.assert_array_equal(ev.Q, sol.Q)
+    assert bellman_optimality_residual(m, sol.V) <= sol.bellman_residual * (1 + 1e-12) + 1e-15
+    assert sol.error_bound < 1e-8
+    np.testing.assert_allclose(ev.visitation().sum(), 1.0, rtol=1e-12)
+
+
+def test_array_policy_iteration_max_iter_and_warm_start():
+    import warnings
+
+    from mdptheory.exceptions import ConvergenceWarning
+
+    m = random_mdp(90, 4, seed=11)
+    full = solve(m)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        one = solve(m, max_iter=1)
+    if full.n_iter > 1:
+        assert not one.success and any(issubclass(w.category, ConvergenceWarning) for w in rec)
+        assert "max_iter=1" in one.message
+    warm = solve(m, pi0=full.actions)
+    assert warm.n_iter == 1 and np.array_equal(warm.actions, full.actions)
