@@ -578,8 +578,9 @@ class _DeterministicEvaluator:
     operations of :func:`mdptheory.evaluate`, so ``V`` has the same digits,
     without a fresh :math:`S\times S` array, a policy validation or a
     second pass for the certificate per iteration.  Sparse (sparse-LU
-    route): the rows are gathered from the CSR arrays and
-    :math:`I - \gamma P^\pi` is built in CSC for SuperLU directly.
+    route): the rows are gathered from the CSR arrays and the canonical CSR
+    arrays of :math:`I - \gamma P^\pi` are built directly (the matrix
+    ``evaluate`` factors with SuperLU, without its sparse products).
     """
 
     def __init__(self, fm):
@@ -638,13 +639,29 @@ class _DeterministicEvaluator:
         P, S, gamma = self.P, self.S, self.gamma
         start = P.indptr[rows]
         cnt = self.row_nnz[rows]
-        total = int(cnt.sum())
-        off = np.repeat(start - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt) + np.arange(total)
-        r_idx = np.concatenate((np.repeat(self.idx, cnt), self.idx))
-        c_idx = np.concatenate((P.indices[off], self.idx))
-        vals = np.concatenate((-gamma * P.data[off], np.ones(S)))
-        M = sp.csc_matrix((vals, (r_idx, c_idx)), shape=(S, S))  # sums the diagonal duplicates
-        V = splu(M).solve(np.asarray(r_pi, dtype=float))
+        ends = np.cumsum(cnt)
+        total = int(ends[-1]) if S else 0
+        off = np.repeat(start - (ends - cnt), cnt) + np.arange(total)
+        cols = P.indices[off]
+        vals = -gamma * P.data[off]
+        # the CSR arrays of M = I - gamma P_pi (rows of P keep their sorted columns): add 1 to a
+        # stored diagonal entry, insert it at its sorted place otherwise
+        row_of = np.repeat(self.idx, cnt)
+        on_diag = cols == row_of
+        vals[on_diag] += 1.0
+        has = np.zeros(S, dtype=bool)
+        has[row_of[on_diag]] = True
+        missing = np.flatnonzero(~has)
+        before = np.bincount(row_of[cols < row_of], minlength=S)  # entries left of the diagonal
+        pos = (ends - cnt + before)[missing]
+        cols = np.insert(cols, pos, missing)
+        vals = np.insert(vals, pos, 1.0)
+        indptr = np.zeros(S + 1, dtype=np.int64)
+        np.cumsum(cnt + ~has, out=indptr[1:])
+        # canonical CSR (sorted columns, no duplicates): the matrix evaluate() factors, hence its digits
+        M = sp.csr_matrix((vals, cols, indptr), shape=(S, S))
+        M.has_canonical_format = True
+        V = splu(M.tocsc()).solve(np.asarray(r_pi, dtype=float))
         k = int(cnt.max()) if cnt.size else 0
         rho = float(self.row_sums[rows].max()) if rows.size else 0.0
         return V, k, rho
