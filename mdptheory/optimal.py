@@ -578,9 +578,10 @@ class _DeterministicEvaluator:
     operations of :func:`mdptheory.evaluate`, so ``V`` has the same digits,
     without a fresh :math:`S\times S` array, a policy validation or a
     second pass for the certificate per iteration.  Sparse (sparse-LU
-    route): the rows are gathered from the CSR arrays and the canonical CSR
-    arrays of :math:`I - \gamma P^\pi` are built directly (the matrix
-    ``evaluate`` factors with SuperLU, without its sparse products).
+    route): the rows :math:`e_s - \gamma P[s, a, :]` of every action are built
+    once, and each policy's :math:`I - \gamma P^\pi` is a row gather of them
+    (the matrix ``evaluate`` factors with SuperLU, without its sparse
+    products).
     """
 
     def __init__(self, fm):
@@ -595,6 +596,7 @@ class _DeterministicEvaluator:
             self.P = P
             self.row_sums = np.asarray(P.sum(axis=1)).ravel()
             self.row_nnz = np.diff(P.indptr)
+            self._rows_of_M = None
         else:
             from scipy.linalg import lapack
 
@@ -636,33 +638,15 @@ class _DeterministicEvaluator:
         import scipy.sparse as sp
         from scipy.sparse.linalg import splu
 
-        P, S, gamma = self.P, self.S, self.gamma
-        start = P.indptr[rows]
-        cnt = self.row_nnz[rows]
-        ends = np.cumsum(cnt)
-        total = int(ends[-1]) if S else 0
-        off = np.repeat(start - (ends - cnt), cnt) + np.arange(total)
-        cols = P.indices[off]
-        vals = -gamma * P.data[off]
-        # the CSR arrays of M = I - gamma P_pi (rows of P keep their sorted columns): add 1 to a
-        # stored diagonal entry, insert it at its sorted place otherwise
-        row_of = np.repeat(self.idx, cnt)
-        on_diag = cols == row_of
-        vals[on_diag] += 1.0
-        has = np.zeros(S, dtype=bool)
-        has[row_of[on_diag]] = True
-        missing = np.flatnonzero(~has)
-        before = np.bincount(row_of[cols < row_of], minlength=S)  # entries left of the diagonal
-        pos = (ends - cnt + before)[missing]
-        cols = np.insert(cols, pos, missing)
-        vals = np.insert(vals, pos, 1.0)
-        indptr = np.zeros(S + 1, dtype=np.int64)
-        np.cumsum(cnt + ~has, out=indptr[1:])
-        # canonical CSR (sorted columns, no duplicates): the matrix evaluate() factors, hence its digits
-        M = sp.csr_matrix((vals, cols, indptr), shape=(S, S))
-        M.has_canonical_format = True
+        if self._rows_of_M is None:
+            # every candidate row of I - gamma P_pi at once: row s*A + a is e_s - gamma P[s, a, :],
+            # with evaluate()'s arithmetic (1 - gamma p on the diagonal, -gamma p elsewhere)
+            S, A = self.S, self.A
+            E = sp.csr_matrix((np.ones(S * A), np.repeat(self.idx, A), np.arange(S * A + 1)), shape=(S * A, S))
+            self._rows_of_M = (E - self.gamma * self.P).tocsr()
+        M = self._rows_of_M[rows]  # a row gather: the canonical CSR of I - gamma P_pi
         V = splu(M.tocsc()).solve(np.asarray(r_pi, dtype=float))
-        k = int(cnt.max()) if cnt.size else 0
+        k = int(self.row_nnz[rows].max()) if rows.size else 0
         rho = float(self.row_sums[rows].max()) if rows.size else 0.0
         return V, k, rho
 
