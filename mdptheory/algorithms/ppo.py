@@ -127,11 +127,14 @@ def _tabular_inner_steps(param, theta, K, lr, pi_old, pos, pi_old_safe, A, dA, e
     S, nA = pi_old.shape
     ftau = float(param.temperature)
     inv_tau = 1.0 / ftau
-    # clipped_active as one comparison: A > 0 -> ratio > 1 + eps, A < 0 -> -ratio > -(1 - eps), A = 0 -> never
+    # the unclipped mask as one division and one comparison: pi_new / (sign(A) pi_old) <= thr with
+    # thr = 1 + eps (A > 0), -(1 - eps) (A < 0), +inf (A = 0: never clipped); dividing by -pi_old
+    # negates the ratio exactly, so this is not clipped_active(pi_new / pi_old, A) entry for entry.
+    # Off the support (pi_old = 0) dA0 is 0, so the mask does not matter there.
     sgn = np.sign(A)
-    sthr = np.where(A > 0, 1.0 + eps, np.where(A < 0, -(1.0 - eps), 0.0))
+    den = np.where(sgn != 0, pi_old_safe * sgn, 1.0)
+    thr = np.where(A > 0, 1.0 + eps, np.where(A < 0, -(1.0 - eps), np.inf))
     dA0 = np.where(pos, dA, 0.0)
-    off = None if pos.all() else ~pos
     th = np.array(theta, dtype=float)  # updated in place: th + lr * grad, the same digits
     th2 = th.reshape(S, nA)
     z = th2 if ftau == 1.0 else np.empty((S, nA))
@@ -155,13 +158,9 @@ def _tabular_inner_steps(param, theta, K, lr, pi_old, pos, pi_old_safe, A, dA, e
     probs()
     g0 = None
     for _ in range(K):
-        np.divide(pi_new, pi_old_safe, out=r)
-        if off is not None:
-            np.copyto(r, 1.0, where=off)
-        np.multiply(r, sgn, out=r)
-        np.greater(r, sthr, out=mask)
-        np.copyto(C, dA0)
-        np.copyto(C, 0.0, where=mask)
+        np.divide(pi_new, den, out=r)
+        np.less_equal(r, thr, out=mask)
+        np.multiply(dA0, mask, out=C)  # d A on the unclipped branch, 0 (possibly -0.0) on the clipped one
         np.multiply(pi_new, C, out=tmp)
         np.add.reduce(tmp, axis=1, keepdims=True, out=col)
         np.subtract(C, col, out=tmp)
