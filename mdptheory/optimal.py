@@ -124,7 +124,7 @@ class OptimalSolution:
         iteration used.
         """
         ev = self._evaluation
-        if callable(ev):
+        if isinstance(ev, _DeferredEvaluation):
             ev = self._evaluation = ev()
         return ev
 
@@ -729,6 +729,18 @@ class _DeterministicEvaluator:
         return V, k, rho
 
 
+class _DeferredEvaluation:
+    """``evaluate(fm, pi, mode="float", method=method)``, run when first asked for (picklable)."""
+
+    __slots__ = ("fm", "pi", "method")
+
+    def __init__(self, fm, pi, method):
+        self.fm, self.pi, self.method = fm, pi, method
+
+    def __call__(self):
+        return evaluate(self.fm, self.pi, mode=FLOAT, method=self.method)
+
+
 def _pi_float_arrays(fm, emethod, tol, max_iter, actions):
     """Policy iteration from deterministic ``actions`` with :class:`_DeterministicEvaluator`.
 
@@ -787,12 +799,9 @@ def _pi_float(mdp, tol, max_iter, pi0):
                if converged else
                f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
 
-        def final_evaluation():
-            return evaluate(fm, pi, mode=FLOAT, method=emethod)
-
         return OptimalSolution(V=V, Q=Q, pi=pi, actions=actions, method="policy_iteration", mode=FLOAT,
                                n_iter=n_iter, bellman_residual=residual, error_bound=bound, success=converged,
-                               message=msg, evaluation=final_evaluation)
+                               message=msg, evaluation=_DeferredEvaluation(fm, pi, emethod))
     n_iter, converged, ev, cycled = 0, False, None, False
     seen = set()
     while n_iter < max_iter:

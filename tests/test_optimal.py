@@ -343,3 +343,14 @@ def test_banded_hub_route_matches_sparse_lu():
     assert _DeterministicEvaluator(_three_hub_mdp()).hubs.tolist() == [0, 300, 599]
     # a gridworld's band (the number of columns) is too wide: SuperLU
     assert _DeterministicEvaluator(gridworld(40, 40, slip=0.1)).band is None
+
+
+def test_deferred_evaluation_pickles_and_builds_once():
+    import pickle
+
+    for m in (forest(1200), random_mdp(70, 3, seed=2)):
+        sol = solve(m)
+        back = pickle.loads(pickle.dumps(sol))  # the evaluation is not built yet: plain data
+        np.testing.assert_array_equal(back.V, sol.V)
+        np.testing.assert_array_equal(back.evaluation.V, sol.evaluation.V)
+        assert sol.evaluation is sol.evaluation
