@@ -605,6 +605,7 @@ class _DeterministicEvaluator:
             self.row_nnz = np.diff(P.indptr)
             self._rows_of_M = None
             self._banded_structure()
+            self.solver = "splu" if self.band is None else "banded LU + Woodbury"
         else:
             from scipy.linalg import lapack
 
@@ -613,6 +614,7 @@ class _DeterministicEvaluator:
             self.buf = np.empty((self.S, self.S))
             sums = P.sum(axis=1)
             self.rho = float(sums.max()) * (1.0 + (self.S + 2) * _EPS)
+            self.solver = "lapack-lu"
 
     def __call__(self, actions):
         S, A, gamma, idx = self.S, self.A, self.gamma, self.idx
@@ -741,11 +743,11 @@ class _DeferredEvaluation:
         return evaluate(self.fm, self.pi, mode=FLOAT, method=self.method)
 
 
-def _pi_float_arrays(fm, emethod, tol, max_iter, actions):
+def _pi_float_arrays(fm, tol, max_iter, actions):
     """Policy iteration from deterministic ``actions`` with :class:`_DeterministicEvaluator`.
 
     The steps of :func:`_pi_float` (the same tie threshold, improvement and
-    cycle guard); returns ``(actions, V, Q, n_iter, converged, cycled)``.
+    cycle guard); returns ``(actions, V, Q, n_iter, converged, cycled, solver)``.
     """
     evaluator = _DeterministicEvaluator(fm)
     gamma = float(fm.gamma)
@@ -773,7 +775,7 @@ def _pi_float_arrays(fm, emethod, tol, max_iter, actions):
         actions = new
     if not converged:
         V, Q, _ = evaluator(actions)
-    return actions, V, Q, n_iter, converged, cycled
+    return actions, V, Q, n_iter, converged, cycled, evaluator.solver
 
 
 def _pi_float(mdp, tol, max_iter, pi0):
@@ -785,14 +787,13 @@ def _pi_float(mdp, tol, max_iter, pi0):
         actions = _greedy_actions(fm.r, None, 0.0)
     if first is None and emethod in ("dense", "direct"):
         # deterministic policies throughout: evaluate on arrays, build the PolicyEvaluation lazily
-        actions, V, Q, n_iter, converged, cycled = _pi_float_arrays(fm, emethod, tol, max_iter, actions)
+        actions, V, Q, n_iter, converged, cycled, solver = _pi_float_arrays(fm, tol, max_iter, actions)
         if not converged:
             warnings.warn(f"policy iteration stopped after max_iter={max_iter} evaluations without a "
                           "stable policy", ConvergenceWarning, stacklevel=3)
         pi = deterministic_policy(fm, actions)
         residual = float(np.max(np.abs(Q.max(axis=1) - V)))
         bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
-        solver = "lapack-lu" if emethod == "dense" else "splu"
         msg = (f"policy iteration converged after {n_iter} evaluations ({solver}); "
                f"Bellman residual {residual:.3g}"
                + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
