@@ -36,7 +36,7 @@ def _versions():
     from importlib.metadata import PackageNotFoundError, version
 
     out = [f"python {platform.python_version()}"]
-    for dist in ("numpy", "scipy", "python-flint", "pymdptoolbox", "quantecon"):
+    for dist in ("numpy", "scipy", "python-flint", "pymdptoolbox", "quantecon", "mdpsolver"):
         try:
             out.append(f"{dist} {version(dist)}")
         except PackageNotFoundError:

@@ -9,7 +9,11 @@ normalise them to :class:`~fractions.Fraction`, so their numbers stay short.
 
 Large instances (``sparse=True``) are built with array operations only, in
 memory proportional to the number of nonzero transitions, and store ``P`` as a
-CSR matrix of shape ``(S*A, S)``; a million states take seconds.
+CSR matrix of shape ``(S*A, S)``; a million states take seconds.  The
+structured families (:func:`chain`, :func:`gridworld`, :func:`forest`), whose
+rows have at most five nonzeros, default to ``sparse=None``: sparse from
+:data:`SPARSE_MIN_STATES` states on, dense below (a dense ``forest(2000)`` is a
+64 MB array for 8000 nonzeros).  Exact instances are always dense.
 
 Contents
 --------
@@ -46,6 +50,7 @@ __all__ = [
     "bandit_mei",
     "nonconcave_tree",
     "vanishing_gradient_chain",
+    "SPARSE_MIN_STATES",
 ]
 
 #: Largest integer weight drawn for exact random instances (weights in 1..MAX).
@@ -89,6 +94,25 @@ def _check_dense_size(S, A, exact, what):
     if exact and n > MAX_EXACT_ENTRIES:
         raise InvalidParameterError(f"{what} would store {n:.3g} exact transition entries "
                                     f"(limit {MAX_EXACT_ENTRIES:g}); use exact=False or a smaller size")
+
+
+#: With ``sparse=None`` (the default of :func:`chain`, :func:`gridworld` and
+#: :func:`forest`) float instances with at least this many states store ``P`` as
+#: CSR; smaller ones and exact ones are dense.
+SPARSE_MIN_STATES = 1000
+
+
+def _resolve_sparse(sparse, exact, S, name):
+    """``sparse`` as a bool: ``None`` means CSR for float instances with ``S >= SPARSE_MIN_STATES``."""
+    if sparse is None:
+        return (not exact) and S >= SPARSE_MIN_STATES
+    if not isinstance(sparse, (bool, np.bool_)):
+        raise InvalidParameterError(f"sparse must be True, False or None; got {sparse!r}")
+    sparse = bool(sparse)
+    if exact and sparse:
+        raise InvalidParameterError(f"{name}: exact=True and sparse=True cannot be combined "
+                                    "(sparse MDPs are float only)")
+    return sparse
 
 
 def _check_bool(value, name):
@@ -176,7 +200,9 @@ def _distinct_columns(rng, n_rows, S, k):
 def _random_instance(S, A, k, *, gamma, seed, exact, sparse, name):
     """Shared builder of :func:`random_mdp` and :func:`garnet`."""
     exact = _check_bool(exact, "exact")
-    sparse = _check_bool(sparse, "sparse")
+    if not isinstance(sparse, (bool, np.bool_)):
+        raise InvalidParameterError(f"sparse must be True, False or None; got {sparse!r}")
+    sparse = bool(sparse)
     if exact and sparse:
         raise InvalidParameterError(f"{name}: exact=True and sparse=True cannot be combined "
                                     "(sparse MDPs are float only)")
@@ -303,7 +329,7 @@ def garnet(S, A, branching, *, gamma=0.9, seed=None, exact=False, sparse=False) 
 
 
 # ------------------------------------------------------------ textbook MDPs
-def chain(n, *, gamma=0.9, slip=0, exact=False) -> MDP:
+def chain(n, *, gamma=0.9, slip=0, exact=False, sparse=None) -> MDP:
     r"""A chain of ``n`` states with a reward at the right end.
 
     Action 0 moves left, action 1 moves right; with probability ``slip`` the
@@ -326,6 +352,9 @@ def chain(n, *, gamma=0.9, slip=0, exact=False) -> MDP:
         Probability in :math:`[0, 1]` that a move is reversed.
     exact : bool, keyword-only
         Exact rationals (``gamma`` and ``slip`` read as decimals).
+    sparse : bool or None, keyword-only
+        CSR transitions (float only; at most two nonzeros per row).  ``None``
+        (default): sparse when ``n >= SPARSE_MIN_STATES`` and not ``exact``.
 
     Examples
     --------
@@ -333,13 +362,25 @@ def chain(n, *, gamma=0.9, slip=0, exact=False) -> MDP:
     [Fraction(0, 1), Fraction(1, 1), Fraction(0, 1)]
     """
     n = _check_int(n, "n")
-    _check_entries(2 * n * n, "chain (dense)")
     exact = _check_bool(exact, "exact")
+    sparse = _resolve_sparse(sparse, exact, n, "chain")
+    _check_entries(2 * n * (2 if sparse else n), "chain" if sparse else "chain (dense)")
     g = _gamma(gamma, exact)
     q = _prob(slip, "slip", exact)
     one, zero = (Fraction(1), Fraction(0)) if exact else (1.0, 0.0)
     s = np.arange(n)
     left, right = np.maximum(s - 1, 0), np.minimum(s + 1, n - 1)
+    if sparse:
+        import scipy.sparse as sp
+
+        # the four (row, column, value) families of the dense np.add.at below; COO -> CSR sums
+        # the (at most two) entries that fold onto one column, as add.at does
+        rows = np.concatenate([2 * s, 2 * s, 2 * s + 1, 2 * s + 1])
+        cols = np.concatenate([left, right, right, left])
+        vals = np.concatenate([np.full(n, one - q), np.full(n, q), np.full(n, one - q), np.full(n, q)])
+        r = np.zeros((n, 2))
+        r[n - 1, :] = one
+        return MDP(sp.csr_matrix((vals, (rows, cols)), shape=(2 * n, n)), r, g)
     P = np.full((n, 2, n), zero, dtype=object if exact else float)
     # np.add.at accumulates where left == right (n = 1) or a wall folds a move back
     np.add.at(P, (s, 0, left), one - q)
@@ -417,7 +458,7 @@ def _goal_index(goal, nrows, ncols):
     return gi
 
 
-def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=False, exact=False) -> MDP:
+def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=None, exact=False) -> MDP:
     r"""A rectangular gridworld with one absorbing rewarding goal cell.
 
     States are cells ``s = ncols * row + col``; actions 0–3 move north, east,
@@ -443,8 +484,9 @@ def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=False, exa
         Probability in :math:`[0, 1]` of a uniformly random move.
     goal : int or (row, col), optional, keyword-only
         The goal cell (default: bottom-right).
-    sparse : bool, keyword-only
-        CSR transitions, built with array operations (float only).
+    sparse : bool or None, keyword-only
+        CSR transitions, built with array operations (float only).  ``None``
+        (default): sparse when ``nrows * ncols >= SPARSE_MIN_STATES`` and not ``exact``.
     exact : bool, keyword-only
         Exact rationals (dense only).
 
@@ -456,12 +498,9 @@ def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=False, exa
     """
     nrows = _check_int(nrows, "nrows")
     ncols = _check_int(ncols, "ncols")
-    sparse = _check_bool(sparse, "sparse")
-    _check_entries(4 * nrows * ncols * (5 if sparse else nrows * ncols), "gridworld")
     exact = _check_bool(exact, "exact")
-    if exact and sparse:
-        raise InvalidParameterError("gridworld: exact=True and sparse=True cannot be combined "
-                                    "(sparse MDPs are float only)")
+    sparse = _resolve_sparse(sparse, exact, nrows * ncols, "gridworld")
+    _check_entries(4 * nrows * ncols * (5 if sparse else nrows * ncols), "gridworld")
     g = _gamma(gamma, exact)
     q = _prob(slip, "slip", exact)
     gi = _goal_index(goal, nrows, ncols)
@@ -506,7 +545,7 @@ def gridworld(nrows, ncols, *, gamma=0.9, slip=0.0, goal=None, sparse=False, exa
     return MDP(P, r_num if exact else r_num.astype(float), g)
 
 
-def forest(S=3, r1=4, r2=2, p=0.1, *, gamma=0.9, exact=False, sparse=False) -> MDP:
+def forest(S=3, r1=4, r2=2, p=0.1, *, gamma=0.9, exact=False, sparse=None) -> MDP:
     r"""pymdptoolbox's forest-management MDP.
 
     States ``0..S-1`` are the age classes of a forest (``S - 1`` the oldest).
@@ -534,8 +573,10 @@ def forest(S=3, r1=4, r2=2, p=0.1, *, gamma=0.9, exact=False, sparse=False) -> M
         0.9 by default (9/10 when ``exact``).
     exact : bool, keyword-only
         Exact rationals (``p``, ``r1``, ``r2``, ``gamma`` read as decimals).
-    sparse : bool, keyword-only
+    sparse : bool or None, keyword-only
         CSR transitions (float only): two nonzeros per wait row, one per cut row.
+        ``None`` (default): sparse when ``S >= SPARSE_MIN_STATES`` and not ``exact``
+        (``forest(2000)`` is then 8000 stored entries instead of a 64 MB array).
 
     Examples
     --------
@@ -548,11 +589,8 @@ def forest(S=3, r1=4, r2=2, p=0.1, *, gamma=0.9, exact=False, sparse=False) -> M
     """
     S = _check_int(S, "S", minimum=2)
     exact = _check_bool(exact, "exact")
-    sparse = _check_bool(sparse, "sparse")
+    sparse = _resolve_sparse(sparse, exact, S, "forest")
     _check_entries(2 * S * (2 if sparse else S), "forest")
-    if exact and sparse:
-        raise InvalidParameterError("forest: exact=True and sparse=True cannot be combined "
-                                    "(sparse MDPs are float only)")
     g = _gamma(gamma, exact)
     p = _prob(p, "p", exact)
     r1 = _check_real(r1, "r1", exact=exact)

@@ -335,13 +335,15 @@ class MDP:
             P_store = self._float(P, "P")
             r_a = self._float(r, "r")
             S, A = self._shapes(P_store.shape, r_a, None if rho is None else np.asarray(rho))
-            bad = ~np.isfinite(P_store)
-            if bad.any():
-                raise InvalidMDPError(_first_bad(bad, P_store, "P") + " is not finite")
-            neg = P_store < 0
-            if neg.any():
-                raise InvalidMDPError(_first_bad(neg, P_store, "P") + " is negative")
-            self._check_sums(P_store.sum(axis=2), atol)
+            if not self._dense_rows_ok(P_store, atol):
+                # the slow checks, in their order, only to name the first bad entry or row
+                bad = ~np.isfinite(P_store)
+                if bad.any():
+                    raise InvalidMDPError(_first_bad(bad, P_store, "P") + " is not finite")
+                neg = P_store < 0
+                if neg.any():
+                    raise InvalidMDPError(_first_bad(neg, P_store, "P") + " is negative")
+                self._check_sums(P_store.sum(axis=2), atol)
         bad = ~np.isfinite(r_a)
         if bad.any():
             raise InvalidMDPError(_first_bad(bad, r_a, "r") + " is not finite")
@@ -371,7 +373,25 @@ class MDP:
             arr = float_array(x, name=name)
         except InvalidParameterError as exc:
             raise InvalidMDPError(str(exc)) from None
+        if arr is not x and arr.base is None and arr.flags.c_contiguous:
+            return arr  # a fresh array from the conversion (ints, objects, lists): no second copy
         return np.array(arr, dtype=np.float64, copy=True)
+
+    @staticmethod
+    def _dense_rows_ok(P, atol):
+        r"""Whether a float64 ``P`` passes every check, in two reductions and no (S, A, S) temporary.
+
+        ``P.min() >= 0`` is False for a NaN entry (the minimum propagates it)
+        and for a negative one; then, with every entry nonnegative, finite row
+        sums within ``atol`` of one bound every entry by :math:`1 + \mathrm{atol}`,
+        so no entry is infinite.  ``-0.0`` entries (accepted: not ``< 0``) make
+        the minimum ``-0.0 >= 0``, still True.  False sends the caller to the
+        entry-by-entry checks, which name the first offending entry or row.
+        """
+        if P.size == 0 or not P.min() >= 0:
+            return False
+        sums = np.add.reduce(P, axis=2)
+        return bool(np.all(np.abs(sums - 1.0) <= atol))
 
     @staticmethod
     def _check_sums(sums, atol):

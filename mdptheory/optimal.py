@@ -39,8 +39,8 @@ import numpy as np
 
 from .evaluation import evaluate
 from .evaluation.sparse import _prefers_direct
-from .exceptions import (ConvergenceWarning, format_value, InvalidParameterError, InvalidPolicyError, NumericalWarning)
-from .mdp import check_mdp, MDP
+from .exceptions import ConvergenceWarning, InvalidParameterError, InvalidPolicyError, NumericalWarning, format_value
+from .mdp import MDP, check_mdp
 from .fields import EXACT, FLOAT, exact_array, float_array, fraction_from_fmpq, is_exact_scalar, to_fraction
 from .policies.tabular import as_policy, deterministic_policy
 
@@ -60,6 +60,11 @@ _EPS = float(np.finfo(float).eps)
 #: copy when at most _SPARSE_DENSITY of their transition entries are nonzero.
 _SPARSE_MIN_STATES = 256
 _SPARSE_DENSITY = 0.05
+#: Policy iteration on a sparse MDP solves I - gamma P_pi as a banded matrix plus a few hub
+#: columns (Woodbury) when at most this many columns are hubs ...
+_BANDED_MAX_HUBS = 8
+#: ... and the other entries lie within this distance of the diagonal; otherwise SuperLU.
+_BANDED_MAX_HALF_WIDTH = 16
 
 
 # ------------------------------------------------------------------ result
@@ -99,17 +104,34 @@ class OptimalSolution:
     """
 
     __slots__ = ("V", "Q", "pi", "actions", "method", "mode", "n_iter", "bellman_residual",
-                 "error_bound", "success", "message", "evaluation")
+                 "error_bound", "success", "message", "_evaluation")
 
     def __init__(self, *, V, Q, pi, actions, method, mode, n_iter, bellman_residual, error_bound,
                  success, message, evaluation=None):
         self.V, self.Q, self.pi, self.actions = V, Q, pi, actions
         self.method, self.mode, self.n_iter = method, mode, n_iter
         self.bellman_residual, self.error_bound = bellman_residual, error_bound
-        self.success, self.message, self.evaluation = success, message, evaluation
+        self.success, self.message, self._evaluation = success, message, evaluation
         for arr in (V, Q, pi, actions):
             if isinstance(arr, np.ndarray):
                 arr.flags.writeable = False
+
+    @property
+    def evaluation(self):
+        """The :class:`~mdptheory.evaluation.PolicyEvaluation` of ``pi`` (policy iteration), or None.
+
+        Built on first access when policy iteration ran on arrays (the fast
+        float path): one evaluation of the final policy, with the method the
+        iteration used.
+        """
+        ev = self._evaluation
+        if isinstance(ev, _DeferredEvaluation):
+            ev = self._evaluation = ev()
+        return ev
+
+    @evaluation.setter
+    def evaluation(self, value):
+        self._evaluation = value
 
     def __repr__(self):
         from .policies.tabular import format_actions
@@ -557,6 +579,225 @@ def _finite_outcome(V, Q, bound, success, msg):
     return math.inf, False, "non-finite values (float64 overflow); " + msg
 
 
+class _DeterministicEvaluator:
+    r"""Evaluation of deterministic policies for policy iteration, on arrays.
+
+    For actions :math:`a_s` it solves :math:`(I - \gamma P^\pi)V = r^\pi` and returns
+    ``(V, Q, err)`` with :math:`Q = r + \gamma P V` and ``err`` a certified bound
+    on :math:`\|V - V^\pi\|_\infty` (the bound of :func:`mdptheory.evaluation._certify`):
+
+    .. math::
+
+        \mathrm{err} = \frac{(1 + 4\varepsilon)\max_s\big(|r^\pi - V + \gamma P^\pi V|
+            + (k + A + 5)\varepsilon\,(|r^\pi| + |V| + \gamma w)\big)}{1 - \gamma\rho'},
+
+    :math:`k` the nonzeros per row of :math:`P^\pi` (``S`` when dense),
+    :math:`\rho' = \rho(1 + (k + A + 2)\varepsilon)` and :math:`\rho` a bound on its row sums.
+    :math:`P^\pi V` is read off :math:`PV`, which ``Q`` needs anyway; :math:`w` is
+    :math:`P^\pi|V|` (sparse: one more sparse product) or its bound
+    :math:`\rho\|V\|_\infty` (dense: no second pass over :math:`P`).
+
+    Dense: the rows :math:`P[s, a_s]` are gathered into one reused buffer
+    which LAPACK ``getrf`` factors in place (as :math:`M^\top`, Fortran order;
+    ``getrs`` with the transpose flag then solves :math:`M V = r^\pi`): the
+    operations of :func:`mdptheory.evaluate`, so ``V`` has the same digits,
+    without a fresh :math:`S\times S` array, a policy validation or a
+    second pass for the certificate per iteration.  Sparse (sparse-LU
+    route): the rows :math:`e_s - \gamma P[s, a, :]` of every action are built
+    once, and each policy's :math:`I - \gamma P^\pi` is a row gather of them
+    (the matrix ``evaluate`` factors with SuperLU, without its sparse
+    products); a matrix banded but for a few hub columns (chains, forests:
+    a band plus a reset state) is solved by a banded LU and Woodbury instead
+    (:meth:`_solve_banded_hubs`), in :math:`O(S)`.
+    """
+
+    def __init__(self, fm):
+        self.fm = fm
+        self.S, self.A = fm.n_states, fm.n_actions
+        self.gamma = float(fm.gamma)
+        self.idx = np.arange(self.S)
+        P = fm.P_matrix()
+        self.sparse = fm.is_sparse
+        if self.sparse:
+            P = P.tocsr()
+            self.P = P
+            self.row_sums = np.asarray(P.sum(axis=1)).ravel()
+            self.row_nnz = np.diff(P.indptr)
+            self._rows_of_M = None
+            self._banded_structure()
+            self.solver = "splu" if self.band is None else "banded LU + Woodbury"
+        else:
+            from scipy.linalg import lapack
+
+            self.P = P  # (S*A, S) view of the dense P
+            self.getrf, self.getrs = lapack.dgetrf, lapack.dgetrs
+            self.buf = np.empty((self.S, self.S))
+            sums = P.sum(axis=1)
+            self.rho = float(sums.max()) * (1.0 + (self.S + 2) * _EPS)
+            self.solver = "lapack-lu"
+
+    def __call__(self, actions):
+        S, A, gamma, idx = self.S, self.A, self.gamma, self.idx
+        rows = idx * A + actions
+        r_pi = self.fm.r[idx, actions]
+        if self.sparse:
+            V, k, rho = self._solve_sparse(rows, r_pi)
+        else:
+            M = self.buf
+            np.take(self.P, rows, axis=0, out=M)
+            np.multiply(M, -gamma, out=M)
+            M.reshape(-1)[:: S + 1] += 1.0
+            lu, piv, info = self.getrf(M.T, overwrite_a=1)
+            if info > 0:
+                warnings.warn(f"I - gamma P_pi is numerically singular (zero pivot at {info - 1})",
+                              NumericalWarning, stacklevel=4)
+            V, _ = self.getrs(lu, piv, r_pi, trans=1)
+            k, rho = S, self.rho
+        absV = np.abs(V)
+        PV = np.asarray(self.P @ V).reshape(S, A)  # evaluate()'s product, the same digits
+        Q = self.fm.r + gamma * PV
+        rho = rho * (1.0 + (k + A + 2) * _EPS)
+        res = r_pi - V + gamma * PV[idx, actions]
+        if self.sparse:  # P^pi |V| exactly: one more sparse product
+            P_absV = np.asarray(self.P @ absV)[rows]
+        else:  # P^pi |V| <= rho ||V||_inf: no second pass over the dense P
+            P_absV = rho * (float(absV.max()) if V.size else 0.0)
+        mag = np.abs(r_pi) + absV + gamma * P_absV
+        rn = float(np.max(np.abs(res) + (k + A + 5) * _EPS * mag)) * (1.0 + 4 * _EPS) if V.size else 0.0
+        den = 1.0 - gamma * rho
+        return V, Q, (rn / den if den > 0 else math.inf)
+
+    def _banded_structure(self):
+        """Hub columns and half-bandwidth of the rest, for :meth:`_solve_banded_hubs` (else ``band = None``).
+
+        Hubs are the columns with more than ``max(64, 4 sqrt(S))`` entries (as in
+        :func:`mdptheory.evaluation._sparse_structure`); the banded route is taken
+        when there are at most :data:`_BANDED_MAX_HUBS` of them, no state has that
+        many successors and the other entries lie within :data:`_BANDED_MAX_HALF_WIDTH`
+        of the diagonal (chains, forests).
+        """
+        P, S, A = self.P, self.S, self.A
+        self.band = None
+        limit = max(64, int(4 * math.sqrt(S)))
+        col_count = np.bincount(P.indices, minlength=S)
+        succ = self.row_nnz.reshape(S, A).sum(axis=1)
+        hubs = np.flatnonzero(col_count > limit)
+        if hubs.size > _BANDED_MAX_HUBS or (succ > limit * A).any():
+            return
+        is_hub = np.zeros(S, dtype=bool)
+        is_hub[hubs] = True
+        state = np.repeat(np.arange(S * A) // A, self.row_nnz)
+        keep = ~is_hub[P.indices]
+        b = int(np.max(np.abs(state[keep] - P.indices[keep]))) if keep.any() else 0
+        if b > _BANDED_MAX_HALF_WIDTH:
+            return
+        self.band, self.hubs, self.is_hub = b, hubs, is_hub
+        self.hub_pos = np.zeros(S, dtype=np.int64)
+        self.hub_pos[hubs] = np.arange(hubs.size)
+
+    def _solve_banded_hubs(self, M, r_pi):
+        r"""Solve :math:`MV = r^\pi` for a CSR ``M`` banded except for a few hub columns.
+
+        :math:`M = B + U E_H^\top`: :math:`B` holds the diagonal and the entries within
+        the band (LAPACK ``gbsv``), :math:`U` the off-diagonal entries of the hub columns
+        :math:`H`.  By Woodbury, with :math:`y = B^{-1}r^\pi` and :math:`Z = B^{-1}U`
+        (one banded solve with :math:`1 + |H|` right-hand sides),
+
+        .. math::
+
+            V = y - Z\,(I + Z_H)^{-1} y_H .
+
+        :math:`B` is :math:`I - \gamma P^\pi` with some off-diagonal entries removed, so
+        it stays strictly diagonally dominant by rows (nonsingular, stable without
+        pivoting growth); the certificate of :meth:`__call__` bounds the error a posteriori.
+        """
+        from scipy.linalg import solve_banded
+
+        S, b, hubs = self.S, self.band, self.hubs
+        i = np.repeat(self.idx, np.diff(M.indptr))
+        j, v = M.indices, M.data
+        hub_entry = self.is_hub[j] & (i != j)
+        kb = ~hub_entry
+        ab = np.zeros((2 * b + 1, S))
+        ab[b + i[kb] - j[kb], j[kb]] = v[kb]  # canonical CSR: no duplicate (i, j)
+        rhs = np.zeros((S, 1 + hubs.size))
+        rhs[:, 0] = r_pi
+        rhs[i[hub_entry], 1 + self.hub_pos[j[hub_entry]]] = v[hub_entry]
+        Y = solve_banded((b, b), ab, rhs, overwrite_ab=True, overwrite_b=True, check_finite=False)
+        y = Y[:, 0]
+        if hubs.size:
+            Z = Y[:, 1:]
+            cap = np.eye(hubs.size) + Z[hubs]
+            y = y - Z @ np.linalg.solve(cap, y[hubs])
+        return y
+
+    def _solve_sparse(self, rows, r_pi):
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import splu
+
+        if self._rows_of_M is None:
+            # every candidate row of I - gamma P_pi at once: row s*A + a is e_s - gamma P[s, a, :],
+            # with evaluate()'s arithmetic (1 - gamma p on the diagonal, -gamma p elsewhere)
+            S, A = self.S, self.A
+            E = sp.csr_matrix((np.ones(S * A), np.repeat(self.idx, A), np.arange(S * A + 1)), shape=(S * A, S))
+            self._rows_of_M = (E - self.gamma * self.P).tocsr()
+        M = self._rows_of_M[rows]  # a row gather: the canonical CSR of I - gamma P_pi
+        if self.band is not None:
+            V = self._solve_banded_hubs(M, np.asarray(r_pi, dtype=float))
+        else:
+            V = splu(M.tocsc()).solve(np.asarray(r_pi, dtype=float))
+        k = int(self.row_nnz[rows].max()) if rows.size else 0
+        rho = float(self.row_sums[rows].max()) if rows.size else 0.0
+        return V, k, rho
+
+
+class _DeferredEvaluation:
+    """``evaluate(fm, pi, mode="float", method=method)``, run when first asked for (picklable)."""
+
+    __slots__ = ("fm", "pi", "method")
+
+    def __init__(self, fm, pi, method):
+        self.fm, self.pi, self.method = fm, pi, method
+
+    def __call__(self):
+        return evaluate(self.fm, self.pi, mode=FLOAT, method=self.method)
+
+
+def _pi_float_arrays(fm, tol, max_iter, actions):
+    """Policy iteration from deterministic ``actions`` with :class:`_DeterministicEvaluator`.
+
+    The steps of :func:`_pi_float` (the same tie threshold, improvement and
+    cycle guard); returns ``(actions, V, Q, n_iter, converged, cycled, solver)``.
+    """
+    evaluator = _DeterministicEvaluator(fm)
+    gamma = float(fm.gamma)
+    rmax = float(np.max(np.abs(fm.r)))
+    n_iter, converged, cycled = 0, False, False
+    seen = set()
+    V = Q = None
+    while n_iter < max_iter:
+        V, Q, err = evaluator(actions)
+        n_iter += 1
+        if tol is None:
+            qscale = max(float(np.max(np.abs(Q))), rmax)
+            tie = 8 * _EPS * (1 + gamma) / (1 - gamma) * qscale
+            tie = max(tie, 2 * gamma * err)
+        else:
+            tie = tol
+        new = _greedy_actions(Q, actions, tie)
+        if np.array_equal(new, actions):
+            converged = True
+            break
+        seen.add(actions.tobytes())
+        if new.tobytes() in seen:  # only possible through rounding: near-ties
+            converged = cycled = True
+            break
+        actions = new
+    if not converged:
+        V, Q, _ = evaluator(actions)
+    return actions, V, Q, n_iter, converged, cycled, evaluator.solver
+
+
 def _pi_float(mdp, tol, max_iter, pi0):
     fm, emethod = _float_work(mdp)
     gamma = float(fm.gamma)
@@ -564,6 +805,24 @@ def _pi_float(mdp, tol, max_iter, pi0):
     actions, first = _initial(fm, pi0, False)
     if actions is None and first is None:
         actions = _greedy_actions(fm.r, None, 0.0)
+    if first is None and emethod in ("dense", "direct"):
+        # deterministic policies throughout: evaluate on arrays, build the PolicyEvaluation lazily
+        actions, V, Q, n_iter, converged, cycled, solver = _pi_float_arrays(fm, tol, max_iter, actions)
+        if not converged:
+            warnings.warn(f"policy iteration stopped after max_iter={max_iter} evaluations without a "
+                          "stable policy", ConvergenceWarning, stacklevel=3)
+        pi = deterministic_policy(fm, actions)
+        residual = float(np.max(np.abs(Q.max(axis=1) - V)))
+        bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
+        msg = (f"policy iteration converged after {n_iter} evaluations ({solver}); "
+               f"Bellman residual {residual:.3g}"
+               + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
+               if converged else
+               f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
+
+        return OptimalSolution(V=V, Q=Q, pi=pi, actions=actions, method="policy_iteration", mode=FLOAT,
+                               n_iter=n_iter, bellman_residual=residual, error_bound=bound, success=converged,
+                               message=msg, evaluation=_DeferredEvaluation(fm, pi, emethod))
     n_iter, converged, ev, cycled = 0, False, None, False
     seen = set()
     while n_iter < max_iter:

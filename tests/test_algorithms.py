@@ -400,3 +400,89 @@ def test_bad_exact_distribution_names_the_entry():
         cpi(m, T=1, mu=[Fraction(1), Fraction(-1, 4), Fraction(1, 4)])
     with pytest.raises(InvalidParameterError, match="sums to 7/8"):
         cpi(m, T=1, rho=[Fraction(1, 2), Fraction(1, 4), Fraction(1, 8)])
+
+
+class _DenseRoute:
+    """A TabularSoftmax seen through its generic interface only (probs, score, jacobian_vjp), so that
+    the algorithms take their dense (S*A, S*A) Fisher / per-step validated routes."""
+
+    def __init__(self, param):
+        self._p = param
+        self.n_params = param.n_params
+        self.temperature = param.temperature
+
+    def probs(self, theta):
+        return self._p.probs(theta)
+
+    def score(self, theta):
+        return self._p.score(theta)
+
+    def jacobian_vjp(self, theta, C):
+        return self._p.jacobian_vjp(theta, C)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("tau", [1.0, 0.5])
+@pytest.mark.parametrize("kw", [{}, {"line_search": True}, {"convention": "lecture"}, {"mu": "skewed"}])
+def test_trpo_tabular_block_route_equals_dense_fisher(seed, tau, kw):
+    # the block-diagonal closed form F^+ g and the dense (SA)x(SA) Fisher with eigh give the same iterates
+    # to rounding, while the policy stays away from pi ~ eps (where eigh truncates the Fisher's rank)
+    S, A = 5, 3
+    m = random_mdp(S, A, gamma=0.9, seed=seed)
+    kw = dict(kw)
+    if kw.get("mu") == "skewed":
+        kw["mu"] = np.arange(1, S + 1) / (S * (S + 1) / 2)
+    p = TabularSoftmax(S, A, temperature=tau)
+    th0 = np.random.default_rng(seed).normal(scale=0.5, size=S * A)
+    fast = trpo(m, p, delta=0.01, T=6, theta0=th0, **kw)
+    dense = trpo(m, _DenseRoute(p), delta=0.01, T=6, theta0=th0, **kw)
+    assert fast.success and dense.success
+    np.testing.assert_allclose(np.array(fast.thetas), np.array(dense.thetas), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fast.grad_norms, dense.grad_norms, rtol=1e-10)
+    np.testing.assert_allclose(fast.step_sizes, dense.step_sizes, rtol=1e-10)
+    for key in ("quadratic_kl", "true_kl"):
+        np.testing.assert_allclose(fast.extras[key], dense.extras[key], rtol=1e-9, atol=1e-15)
+
+
+def test_trpo_tabular_one_step_from_many_points_equals_dense_fisher():
+    rng = np.random.default_rng(7)
+    for k in range(20):
+        S, A = int(rng.integers(1, 6)), int(rng.integers(2, 5))
+        m = random_mdp(S, A, gamma=float(rng.uniform(0.1, 0.95)), seed=k)
+        p = TabularSoftmax(S, A)
+        th0 = rng.normal(scale=2.0, size=S * A)
+        delta = float(rng.uniform(1e-3, 1.0))
+        fast = trpo(m, p, delta=delta, T=1, theta0=th0)
+        dense = trpo(m, _DenseRoute(p), delta=delta, T=1, theta0=th0)
+        np.testing.assert_allclose(fast.thetas[1], dense.thetas[1], rtol=1e-10, atol=1e-10)
+        # the quadratic model sits on the trust-region boundary: 1/2 step' F step = delta
+        assert fast.extras["quadratic_kl"][0] == pytest.approx(delta, rel=1e-9)
+
+
+def test_trpo_tabular_never_forms_the_dense_score(small, monkeypatch):
+    def no_score(self, theta):
+        raise AssertionError("the tabular TRPO route must not build the dense score")
+
+    monkeypatch.setattr(TabularSoftmax, "score", no_score)
+    res = trpo(small, TabularSoftmax(4, 3), delta=0.05, T=3)
+    assert res.success and res.n_iter == 3
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.5])
+@pytest.mark.parametrize("inner", [1, 4, 10])
+def test_ppo_tabular_inner_steps_equal_generic_route(tau, inner):
+    # the array-level inner loop performs the operations of param.probs / param.jacobian_vjp
+    for seed in range(3):
+        m = random_mdp(5, 3, gamma=0.9, seed=seed)
+        p = TabularSoftmax(5, 3, temperature=tau)
+        th0 = np.random.default_rng(seed).normal(size=15)
+        mu = np.arange(1, 6) / 15.0
+        fast = ppo(m, p, lr=20.0, T=5, theta0=th0, inner_steps=inner, eps=0.1, mu=mu)
+        slow = ppo(m, _DenseRoute(p), lr=20.0, T=5, theta0=th0, inner_steps=inner, eps=0.1, mu=mu)
+        np.testing.assert_allclose(np.array(fast.thetas), np.array(slow.thetas), rtol=0, atol=1e-13)
+        np.testing.assert_allclose(fast.grad_norms, slow.grad_norms, rtol=1e-13)
+        for key in ("surrogate", "clipped_fraction", "max_ratio", "min_ratio"):
+            np.testing.assert_allclose(fast.extras[key], slow.extras[key], rtol=1e-12, atol=1e-15)
+        if inner > 1:
+            assert max(fast.extras["clipped_fraction"]) > 0  # the clipped branch is exercised
+

@@ -229,3 +229,66 @@ def test_every_family_returns_valid_mdp():
             assert all(sum(row, F(0)) == 1 for row in P.reshape(-1, m.n_states))
         else:
             assert np.allclose(P.sum(axis=2), 1.0, atol=1e-12)
+
+
+_STRUCTURED = [
+    ("chain", lambda sp: __import__("mdptheory.families", fromlist=["x"]).chain(9, slip=0.3, gamma=0.8, sparse=sp)),
+    ("chain1", lambda sp: __import__("mdptheory.families", fromlist=["x"]).chain(1, slip=0.3, sparse=sp)),
+    ("forest", lambda sp: __import__("mdptheory.families", fromlist=["x"]).forest(6, r1=3, r2=1.5, p=0.37, sparse=sp)),
+    ("forest_p0", lambda sp: __import__("mdptheory.families", fromlist=["x"]).forest(3, p=0.0, sparse=sp)),
+    ("gridworld", lambda sp: __import__("mdptheory.families", fromlist=["x"]).gridworld(3, 4, slip=0.3, goal=5,
+                                                                                        sparse=sp)),
+    ("gridworld_row", lambda sp: __import__("mdptheory.families", fromlist=["x"]).gridworld(1, 5, slip=0.7,
+                                                                                            sparse=sp)),
+]
+
+
+@pytest.mark.parametrize("name, build", _STRUCTURED, ids=[n for n, _ in _STRUCTURED])
+def test_forced_sparse_families_equal_dense_entry_for_entry(name, build):
+    dense, sparse = build(False), build(True)
+    assert sparse.is_sparse and not dense.is_sparse
+    assert build(None).is_sparse is False  # below the threshold the default is dense
+    np.testing.assert_array_equal(sparse.P_dense(), dense.P)
+    np.testing.assert_array_equal(sparse.r, dense.r)
+    np.testing.assert_array_equal(sparse.rho, dense.rho)
+    assert sparse.gamma == dense.gamma
+    # every consumer sees the same MDP: evaluation, optimal solve, io round trip
+    from mdptheory.io import load_json, load_npz, save_json, save_npz
+    from mdptheory.optimal import solve
+
+    pi = np.full((dense.n_states, dense.n_actions), 1.0 / dense.n_actions)
+    np.testing.assert_allclose(evaluate(sparse, pi).V, evaluate(dense, pi).V, rtol=1e-12, atol=1e-12)
+    s1, s2 = solve(sparse), solve(dense)
+    np.testing.assert_array_equal(s1.actions, s2.actions)
+    np.testing.assert_allclose(s1.V, s2.V, rtol=1e-12, atol=1e-12)
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for save, load, ext in ((save_npz, load_npz, "npz"), (save_json, load_json, "json")):
+            path = os.path.join(tmp, "m." + ext)
+            save(sparse, path)
+            back = load(path)
+            np.testing.assert_array_equal(back.P_dense(), dense.P)
+
+
+def test_structured_families_go_sparse_above_the_threshold():
+    from mdptheory.families import SPARSE_MIN_STATES, chain, forest, gridworld
+
+    n = SPARSE_MIN_STATES
+    assert forest(n).is_sparse and not forest(n - 1).is_sparse
+    assert chain(n).is_sparse and not chain(n - 1).is_sparse
+    assert gridworld(n // 10, 10).is_sparse and not gridworld(n // 10 - 1, 10).is_sparse
+    assert not forest(n, sparse=False).is_sparse
+    # exact instances stay dense whatever their size; exact and sparse=True still conflict
+    assert not chain(n, exact=True).is_sparse
+    with pytest.raises(InvalidParameterError, match="exact=True and sparse=True"):
+        forest(5, exact=True, sparse=True)
+    with pytest.raises(InvalidParameterError, match="True, False or None"):
+        chain(5, sparse="yes")
+    from mdptheory.optimal import solve
+
+    big = forest(2000)
+    assert big.P.nnz == 3 * 2000  # two per wait row, one per cut row
+    sol = solve(big)
+    assert sol.success and sol.error_bound < 1e-9

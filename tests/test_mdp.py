@@ -258,3 +258,61 @@ def test_valid_policy_is_read_only():
     assert isinstance(pi[0, 0], F)
     with pytest.raises(ValueError, match="read-only"):
         pi[0, 0] = F(1)
+
+
+@pytest.mark.parametrize("value, pattern", [
+    (np.nan, r"P\[1, 0, 2\] = nan is not finite"),
+    (np.inf, r"P\[1, 0, 2\] = inf is not finite"),
+    (-np.inf, r"P\[1, 0, 2\] = -inf is not finite"),
+    (-1e-300, r"P\[1, 0, 2\] = -1e-300 is negative"),
+    (-0.25, r"P\[1, 0, 2\] = -0.25 is negative"),
+    (0.5, r"P\[1, 0, :\] sums to"),
+])
+def test_dense_float_validation_names_the_first_bad_entry(value, pattern):
+    # the two-reduction fast check only accepts; every rejection goes through the entry-wise checks
+    rng = np.random.default_rng(0)
+    P = rng.random((4, 2, 4))
+    P /= P.sum(axis=2, keepdims=True)
+    P[1, 0, 2] = value
+    with pytest.raises(InvalidMDPError, match=pattern):
+        MDP(P, np.zeros((4, 2)), 0.9)
+
+
+def test_dense_float_validation_fast_path_accepts_exactly_the_valid_inputs():
+    rng = np.random.default_rng(1)
+    for trial in range(200):
+        S, A = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        P = rng.random((S, A, S)) * (rng.random((S, A, S)) < 0.7)
+        P[..., 0] += 1e-3
+        P /= P.sum(axis=2, keepdims=True)
+        kind = trial % 5
+        if kind == 1:  # a negative zero is not negative
+            P[0, 0, -1] = -0.0 if S > 1 else P[0, 0, -1]
+        elif kind == 2:  # a row-sum deviation just inside / outside the tolerance
+            P[0, 0, 0] += 0.9e-10 if trial % 2 else 1.1e-10
+        elif kind == 3:
+            P[-1, -1, 0] = np.nan
+        elif kind == 4:
+            P[0, -1, -1] = -1e-20
+        expected = (np.isfinite(P).all() and not (P < 0).any()
+                    and bool(np.all(np.abs(P.sum(axis=2) - 1.0) <= 1e-10)))
+        if expected:
+            m = MDP(P, np.zeros((S, A)), 0.5)
+            np.testing.assert_array_equal(m.P, P)
+        else:
+            with pytest.raises(InvalidMDPError):
+                MDP(P, np.zeros((S, A)), 0.5)
+
+
+def test_integer_transitions_are_converted_once_and_owned():
+    P = np.zeros((2, 1, 2), dtype=np.int64)
+    P[:, 0, 0] = 1
+    m = MDP(P, np.zeros((2, 1)), 0.5)
+    assert not m.is_exact or m.P.dtype == object
+    P[0, 0, 0] = 7  # the caller's array is not the stored one
+    assert m.P[0, 0, 0] == 1
+    Pf = P.astype(float)
+    Pf[0, 0, 0] = 1.0
+    mf = MDP(Pf, np.zeros((2, 1)), 0.5)
+    Pf[0, 0, 0] = 0.5
+    assert mf.P[0, 0, 0] == 1.0 and not mf.P.flags.writeable

@@ -232,3 +232,125 @@ def test_float_mode_on_exact_mdp():
     sol = solve(forest(exact=True), mode="float")
     assert sol.mode == "float" and sol.V.dtype == float
     assert np.max(np.abs(sol.V - np.array(FOREST_V_STAR, dtype=float))) <= sol.error_bound
+
+
+def _reference_policy_iteration(m):
+    """Howard's policy iteration through the public evaluate(), keeping the current action on ties."""
+    from mdptheory import evaluate
+    from mdptheory.policy import deterministic_policy
+
+    S = m.n_states
+    actions = np.argmax(np.asarray(m.r, dtype=float), axis=1)
+    for _ in range(10_000):
+        ev = evaluate(m, deterministic_policy(m, actions))
+        Q = ev.Q
+        best = np.argmax(Q, axis=1)
+        keep = Q[np.arange(S), actions] >= Q[np.arange(S), best] - 1e-14 * max(1.0, float(np.abs(ev.V).max()))
+        new = np.where(keep, actions, best)
+        if np.array_equal(new, actions):
+            return actions, ev.V
+        actions = new
+    raise AssertionError("reference policy iteration did not stop")
+
+
+@pytest.mark.parametrize("build", [
+    lambda: random_mdp(80, 4, seed=3),
+    lambda: random_mdp(30, 3, density=0.4, seed=4),
+    lambda: random_mdp(7, 2, seed=5),
+    lambda: forest(1500),
+    lambda: forest(40, p=0.05, sparse=True),
+    lambda: chain(1200, slip=0.2, gamma=0.99),
+    lambda: gridworld(30, 40, slip=0.1, gamma=0.99),
+], ids=["dense80", "dense30", "dense7", "forest1500", "forest40sp", "chain1200", "grid"])
+def test_array_policy_iteration_matches_the_public_evaluation_route(build):
+    m = build()
+    sol = solve(m)
+    actions, V = _reference_policy_iteration(m)
+    assert sol.success
+    assert np.max(np.abs(sol.V - V)) <= sol.error_bound + 1e-12
+    if not m.is_sparse:  # random instances have no ties: the same policy
+        np.testing.assert_array_equal(sol.actions, actions)
+    # (gridworlds and chains have exact ties and near-ties below rounding: the policies may differ
+    # there, the values may not, beyond the certified bound above)
+    # the PolicyEvaluation is built on first access, with the iteration's method and the same digits
+    ev = sol.evaluation
+    assert ev is sol.evaluation
+    assert ev.solver == ("splu" if m.is_sparse else "lapack-lu")
+    if m.is_sparse:  # a banded + Woodbury solve (chains, forests) or SuperLU (the others)
+        np.testing.assert_allclose(ev.V, sol.V, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ev.Q, sol.Q, rtol=1e-12, atol=1e-12)
+    else:  # the same LAPACK calls on the same matrix
+        np.testing.assert_array_equal(ev.V, sol.V)
+        np.testing.assert_array_equal(ev.Q, sol.Q)
+    assert bellman_optimality_residual(m, sol.V) <= sol.bellman_residual * (1 + 1e-12) + 1e-15
+    assert sol.error_bound < 1e-8
+    np.testing.assert_allclose(ev.visitation().sum(), 1.0, rtol=1e-12)
+
+
+def test_array_policy_iteration_max_iter_and_warm_start():
+    import warnings
+
+    from mdptheory.exceptions import ConvergenceWarning
+
+    m = random_mdp(90, 4, seed=11)
+    full = solve(m)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        one = solve(m, max_iter=1)
+    if full.n_iter > 1:
+        assert not one.success and any(issubclass(w.category, ConvergenceWarning) for w in rec)
+        assert "max_iter=1" in one.message
+    warm = solve(m, pi0=full.actions)
+    assert warm.n_iter == 1 and np.array_equal(warm.actions, full.actions)
+
+
+def _three_hub_mdp(S=600, seed=0):
+    """A band (moves to neighbours) plus three reset states every row can jump to: the banded
+    route of policy iteration with a three-column Woodbury correction."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    s = np.arange(S)
+    right, left = np.minimum(s + 1, S - 1), np.maximum(s - 1, 0)
+    rows, cols, vals = [], [], []
+
+    def add(a, c, p):
+        rows.append(s * 3 + a), cols.append(c), vals.append(np.broadcast_to(p, (S,)).astype(float))
+
+    add(0, right, 0.7), add(0, np.zeros(S, dtype=int), 0.2), add(0, np.full(S, S - 1), 0.1)
+    add(1, left, 0.5), add(1, s, 0.5)
+    add(2, np.full(S, S // 2), 1.0)
+    P = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(3 * S, S))
+    return MDP(P, rng.random((S, 3)), 0.95)
+
+
+def test_banded_hub_route_matches_sparse_lu():
+    from mdptheory.optimal import _DeterministicEvaluator
+
+    for build in (_three_hub_mdp, lambda: forest(2000), lambda: chain(1500, slip=0.2)):
+        m = build()
+        ev = _DeterministicEvaluator(m)
+        assert ev.band is not None and ev.band <= 1
+        sol = solve(m)
+        assert sol.success
+        ref_actions, ref_V = _reference_policy_iteration(m)
+        # near-ties below the rounding level (V ~ 1e-20 far from a chain's goal) may be broken
+        # differently: the values agree within the certified bound
+        assert np.max(np.abs(sol.V - ref_V)) <= sol.error_bound + 1e-12
+        # the lazily built evaluation (SuperLU) agrees with the banded + Woodbury solve to rounding
+        np.testing.assert_allclose(sol.evaluation.V, sol.V, rtol=1e-12, atol=1e-12)
+        assert bellman_optimality_residual(m, sol.V) <= sol.bellman_residual * (1 + 1e-9) + 1e-14
+    assert _DeterministicEvaluator(_three_hub_mdp()).hubs.tolist() == [0, 300, 599]
+    # a gridworld's band (the number of columns) is too wide: SuperLU
+    assert _DeterministicEvaluator(gridworld(40, 40, slip=0.1)).band is None
+
+
+def test_deferred_evaluation_pickles_and_builds_once():
+    import pickle
+
+    for m in (forest(1200), random_mdp(70, 3, seed=2)):
+        sol = solve(m)
+        back = pickle.loads(pickle.dumps(sol))  # the evaluation is not built yet: plain data
+        np.testing.assert_array_equal(back.V, sol.V)
+        np.testing.assert_array_equal(back.evaluation.V, sol.evaluation.V)
+        assert sol.evaluation is sol.evaluation

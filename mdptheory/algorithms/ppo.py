@@ -24,6 +24,7 @@ import numpy as np
 
 from ..exceptions import InvalidParameterError
 from ..fields import float_array
+from ..policies import TabularSoftmax
 from ._common import (check_T, check_positive, distribution, evaluate_float, float_mdp, kl_trace, softmax_theta0,
                       v_star, visitation_from)
 from .result import OptimizationResult
@@ -107,6 +108,74 @@ def _surrogate_gradient(param, theta, pi_old, pos, pi_old_safe, A, dA, eps):
     return np.asarray(param.jacobian_vjp(theta, C), dtype=float).reshape(-1)
 
 
+def _tabular_inner_steps(param, theta, K, lr, pi_old, pos, pi_old_safe, A, dA, eps):
+    r"""``K`` ascent steps on the surrogate for :class:`~mdptheory.policies.TabularSoftmax`, on arrays.
+
+    The same operations as ``param.probs`` and ``param.jacobian_vjp`` (hence
+    the same digits), without re-validating :math:`\theta` at every step:
+
+    .. math::
+
+        \pi = \exp\big(\operatorname{log\_softmax}(\theta/\tau)\big),\qquad
+        \nabla_{\theta_{s,b}} L = \tau^{-1}\pi_b\Big(C_b - \sum_a\pi_aC_a\Big),\qquad
+        C = \mathbf 1[\text{unclipped}]\,d\,A.
+
+    Returns ``(theta_K, pi_K, ||grad_0||)``; a non-finite iterate is handed
+    to ``param.probs``, which raises the parameterization's error.
+    """
+    S, nA = pi_old.shape
+    ftau = float(param.temperature)
+    inv_tau = 1.0 / ftau
+    # the unclipped mask as one division and one comparison: pi_new / (sign(A) pi_old) <= thr with
+    # thr = 1 + eps (A > 0), -(1 - eps) (A < 0), +inf (A = 0: never clipped); dividing by -pi_old
+    # negates the ratio exactly, so this is not clipped_active(pi_new / pi_old, A) entry for entry.
+    # Off the support (pi_old = 0) dA0 is 0, so the mask does not matter there.
+    sgn = np.sign(A)
+    den = np.where(sgn != 0, pi_old_safe * sgn, 1.0)
+    thr = np.where(A > 0, 1.0 + eps, np.where(A < 0, -(1.0 - eps), np.inf))
+    dA0 = np.where(pos, dA, 0.0)
+    th = np.array(theta, dtype=float)  # updated in place: th + lr * grad, the same digits
+    th2 = th.reshape(S, nA)
+    z = th2 if ftau == 1.0 else np.empty((S, nA))
+    r, C, tmp, y, pi_new = (np.empty((S, nA)) for _ in range(5))
+    mask = np.empty((S, nA), dtype=bool)
+    col = np.empty((S, 1))
+    grad = np.empty(S * nA)
+    grad2 = grad.reshape(S, nA)
+
+    def probs():  # log_softmax(th / tau), then exp: mdptheory.policies.softmax.log_softmax's operations
+        if z is not th2:
+            np.divide(th2, ftau, out=z)
+        np.maximum.reduce(z, axis=1, keepdims=True, out=col)
+        np.subtract(z, col, out=y)
+        np.exp(y, out=tmp)
+        np.add.reduce(tmp, axis=1, keepdims=True, out=col)
+        np.log(col, out=col)
+        np.subtract(y, col, out=y)
+        np.exp(y, out=pi_new)
+
+    probs()
+    g0 = None
+    for _ in range(K):
+        np.divide(pi_new, den, out=r)
+        np.less_equal(r, thr, out=mask)
+        np.multiply(dA0, mask, out=C)  # d A on the unclipped branch, 0 (possibly -0.0) on the clipped one
+        np.multiply(pi_new, C, out=tmp)
+        np.add.reduce(tmp, axis=1, keepdims=True, out=col)
+        np.subtract(C, col, out=tmp)
+        np.multiply(pi_new, tmp, out=grad2)
+        if ftau != 1.0:
+            np.multiply(grad, inv_tau, out=grad)
+        if g0 is None:
+            g0 = float(np.linalg.norm(grad))
+        np.multiply(grad, lr, out=grad)
+        np.add(th, grad, out=th)
+        probs()
+    if not np.isfinite(th).all():
+        param.probs(th)  # raises, naming the entry
+    return th, pi_new, g0
+
+
 def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, mu=None, rho=None,
         progress=None) -> OptimizationResult:
     r"""PPO with the exact clipped surrogate and several inner ascent steps (statement G4).
@@ -158,6 +227,7 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
                              progress=progress)
     g = float(mdp.gamma)
     same_rho = np.array_equal(mu, rho)  # then the KL trace reuses d_mu
+    tabular = isinstance(param, TabularSoftmax)
     pi = np.asarray(param.probs(theta), dtype=float)
     ev = evaluate_float(fm, pi)
     for t in range(T + 1):
@@ -169,14 +239,18 @@ def ppo(mdp, param, *, T: int, lr, eps=0.2, inner_steps: int = 10, theta0=None, 
         pos = pi > 0
         pi_safe = np.where(pos, pi, 1.0)
         dA = d[:, None] * Adv
-        th = theta
-        g0 = None
-        for _ in range(K):
-            grad = _surrogate_gradient(param, th, pi, pos, pi_safe, Adv, dA, eps)
-            if g0 is None:
-                g0 = float(np.linalg.norm(grad))
-            th = th + lr * grad
-        pi_next = np.asarray(param.probs(th), dtype=float)
+        if tabular:
+            # the inner steps reuse this iteration's evaluation and work on arrays (no per-step validation)
+            th, pi_next, g0 = _tabular_inner_steps(param, theta, K, lr, pi, pos, pi_safe, Adv, dA, eps)
+        else:
+            th = theta
+            g0 = None
+            for _ in range(K):
+                grad = _surrogate_gradient(param, th, pi, pos, pi_safe, Adv, dA, eps)
+                if g0 is None:
+                    g0 = float(np.linalg.norm(grad))
+                th = th + lr * grad
+            pi_next = np.asarray(param.probs(th), dtype=float)
         r = np.where(pos, pi_next / pi_safe, 1.0)
         act = clipped_active(r, Adv, eps=eps)
         supp = (d[:, None] > 0) & pos
