@@ -58,9 +58,19 @@ def _resolve_mode(mdp, pi, mode):
     return mode
 
 
+def _check_param(param):
+    """A parameterization object (duck-typed: ``probs`` and ``score``); a name gets a pointed error."""
+    if isinstance(param, str) or not callable(getattr(param, "probs", None)):
+        raise InvalidParameterError(
+            f"param must be a parameterization object with probs(theta) (mdptheory.policies); got {param!r}: "
+            f"build one from a name with mdptheory.policies.names.resolve_parameterization(name, n_states=S, "
+            f"n_actions=A)")
+
+
 def _policy_and_score(mdp, param, theta, mode):
     """pi (S, A) and score (S, A, n) of ``param`` at ``theta``, in the field of ``mode``."""
     check_mdp(mdp)
+    _check_param(param)
     S, A = mdp.n_states, mdp.n_actions
     if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
         raise InvalidParameterError(
@@ -84,6 +94,7 @@ def _policy_and_score(mdp, param, theta, mode):
 def _policy_only(mdp, param, theta, mode):
     """pi (S, A) of ``param`` at ``theta`` in the field of ``mode``, without the score."""
     check_mdp(mdp)
+    _check_param(param)
     S, A = mdp.n_states, mdp.n_actions
     if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
         raise InvalidParameterError(

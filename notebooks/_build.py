@@ -498,7 +498,7 @@ NOTEBOOKS["03_function_approximation"] = notebook(
         runs = {}
         for variant in ("npg", "q_npg"):
             for d in dims:
-                res = alg.loglinear_npg(m, phi_all[:, :, :d], eta=eta, T=T_npg, variant=variant)
+                res = alg.loglinear_npg(m, phi_all[:, :, :d], eta=eta, T=T_npg, update=variant)
                 runs[variant, d] = res.as_dict(policies=False)
 
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))

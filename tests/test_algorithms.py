@@ -86,7 +86,7 @@ def test_loglinear_npg_with_tabular_features_matches_tabular_npg(small):
     for p, q in zip(a.policies, b.policies):
         np.testing.assert_allclose(p, q, atol=1e-9)
     assert max(a.extras["fit_error"]) < 1e-12
-    c = loglinear_npg(small, phi, eta=0.5, T=5, variant="q_npg", mu=np.full(S, 1 / S))
+    c = loglinear_npg(small, phi, eta=0.5, T=5, update="q_npg", mu=np.full(S, 1 / S))
     for p, q in zip(c.policies, b.policies):
         np.testing.assert_allclose(p, q, atol=1e-9)
 
@@ -289,10 +289,10 @@ def test_loglinear_npg_weights_match_compatible_fa(small):
     phi = np.random.default_rng(4).normal(size=(4, 3, 3))
     param = LogLinear(phi)
     mu = np.array([0.4, 0.3, 0.2, 0.1])
-    for variant, ref in (("npg", compatible_fa), ("q_npg", q_npg_weights)):
-        res = loglinear_npg(small, phi, eta=0.5, T=3, variant=variant, mu=mu)
+    for update, ref in (("npg", compatible_fa), ("q_npg", q_npg_weights)):
+        res = loglinear_npg(small, phi, eta=0.5, T=3, update=update, mu=mu)
         for t in range(3):
-            fit = ref(small, param, res.thetas[t], rho=mu, mode="float")
+            fit = ref(small, param, res.thetas[t], mu=mu, mode="float")
             np.testing.assert_allclose(res.extras["w"][t], fit.w, rtol=1e-10, atol=1e-13)
             assert res.extras["fit_error"][t] == pytest.approx(float(fit.error), rel=1e-9, abs=1e-15)
 

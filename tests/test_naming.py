@@ -74,3 +74,24 @@ def test_value_gradient_and_fisher_share_the_start_distribution_name():
     # the closed form of the softmax NPG direction does not depend on mu where d_mu > 0 (AJKS Lemma 10.6)
     assert np.array_equal(natural_gradient(m, prm, theta, mu=MU), natural_gradient(m, prm, theta))
     assert not np.array_equal(value_gradient(m, prm, theta, mu=MU), value_gradient(m, prm, theta))
+
+
+def test_algorithm_step_keyword_is_update_not_variant():
+    from mdptheory.algorithms import loglinear_npg
+
+    m = forest(3)
+    phi = np.array([[[1, 0], [0, 1]], [[1, 1], [0, 2]], [[2, 0], [1, -1]]], dtype=float)  # NPG != Q-NPG here
+    new = loglinear_npg(m, phi, eta=0.5, T=2, update="q_npg")
+    with pytest.warns(DeprecationWarning, match=r"loglinear_npg\(variant=\.\.\.\) is deprecated; use update="):
+        old = loglinear_npg(m, phi, eta=0.5, T=2, variant="q_npg")
+    assert np.array_equal(new.values, old.values) and new.options["update"] == "q_npg"
+    assert not np.array_equal(new.values, loglinear_npg(m, phi, eta=0.5, T=2).values)
+    with pytest.raises(InvalidParameterError, match="update must be"):
+        loglinear_npg(m, phi, eta=0.5, T=2, update="sac")
+
+
+def test_geometry_functions_name_the_problem_when_given_a_parameterization_name():
+    m = forest(3, exact=True)
+    for fn in (fisher, natural_gradient, compatible_fa):
+        with pytest.raises(InvalidParameterError, match="resolve_parameterization"):
+            fn(m, "softmax", np.zeros(6))

@@ -55,10 +55,10 @@ def test_neural_ppo_deterministic_and_improves():
 def test_neural_trpo_respects_trust_region_multiplier():
     m = _mdp()
     res = neural_ppo(m, width=16, K=3, beta=0.1, R=5.0, td_steps=60, sgd_steps=60, td_lr=2.0, sgd_lr=2.0,
-                     variant="trpo", delta=0.05, seed=0)
+                     update="trpo", delta=0.05, seed=0)
     assert res.algorithm == "neural_trpo" and all(b > 0 for b in res.step_sizes)
     with pytest.raises(InvalidParameterError):
-        neural_ppo(m, K=1, variant="sac")
+        neural_ppo(m, K=1, update="sac")
 
 
 def test_ideal_neural_ppo_energies_are_averages_and_rate():

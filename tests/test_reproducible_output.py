@@ -128,8 +128,14 @@ def test_mdp_and_theta_gives_theta_in_the_parameterization_shape():
     assert seen == {"softmax", "direct", "loglinear", "energy"}
 
     fixed = TabularSoftmax(2, 3)
-    m, th = mdp_and_theta(fixed).example()
-    assert (m.n_states, m.n_actions) == (2, 3) and th.shape == (6,)
+
+    @settings(max_examples=5, database=None)
+    @given(mdp_and_theta(fixed))
+    def fixed_sizes(mt):
+        m, th = mt
+        assert (m.n_states, m.n_actions) == (2, 3) and th.shape == (6,)
+
+    fixed_sizes()
     with pytest.raises(InvalidArgument, match="param"):
         mdp_and_theta("neural").example()
     with pytest.raises(InvalidArgument, match="contradicts"):

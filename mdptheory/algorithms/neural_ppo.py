@@ -47,6 +47,7 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError, format_value
+from ..deprecation import renamed_keyword
 from ..fields import exact_array, float_array, is_exact_scalar
 from ..modes import resolve_mode, solve_linear
 from ..policies import NeuralSoftmax
@@ -289,7 +290,8 @@ def _sample_index(rng, cdf_rows):
 
 def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = None, K: int = 10, beta=1.0,
                R=1.0, R_q=None, td_steps: int = 200, sgd_steps: int = 200, td_lr=None, sgd_lr=None,
-               variant: str = "ppo", delta=0.1, start=None, seed=None, progress=None) -> OptimizationResult:
+               update: str = "ppo", delta=0.1, start=None, seed=None, progress=None,
+               variant=None) -> OptimizationResult:
     r"""Neural PPO/TRPO, Algorithm 1 of Liu, Cai, Yang, Wang (2019) (Liu et al. 2019; statement I4).
 
     .. math::
@@ -312,7 +314,7 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
     distribution of :math:`\pi_{\theta_k}` (:func:`stationary_distribution`,
     Cesàro limit from ``start``).
 
-    ``variant="trpo"`` replaces the fixed penalty by the trust region
+    ``update="trpo"`` replaces the fixed penalty by the trust region
     :math:`\mathbb E_{\nu_k}\mathrm{KL}(\pi\|\pi_{\theta_k})\le\delta`: its
     maximiser is the same exponential update with :math:`\beta_k` the KKT
     multiplier, found here by bisection on the critic's :math:`Q_{\omega_k}`
@@ -337,9 +339,10 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
     td_steps, sgd_steps : int, keyword-only
     td_lr, sgd_lr : float, keyword-only
         Step sizes (default :math:`T^{-1/2}`, the paper's choice).
-    variant : {"ppo", "trpo"}, keyword-only
+    update : {"ppo", "trpo"}, keyword-only
+        The policy-improvement step (``variant`` is its deprecated name).
     delta : float, keyword-only
-        Trust-region radius of ``variant="trpo"``.
+        Trust-region radius of ``update="trpo"``.
     start : array_like, shape (S,), keyword-only
         Start of the Cesàro limits defining the stationary distributions (default ``mdp.rho``).
     seed : int or Generator, keyword-only
@@ -363,8 +366,10 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
         :math:`\tilde Q^{\pi_{\theta_k}}`; ``"tau"`` — :math:`\tau_{k+1}`;
         all expectations exact (the model's distributions), not sampled.
     """
+    variant = renamed_keyword("neural_ppo", "variant", "update", old_value=variant, new_value=update,
+                              default="ppo")
     if variant not in ("ppo", "trpo"):
-        raise InvalidParameterError(f"variant must be 'ppo' or 'trpo'; got {format_value(variant)}")
+        raise InvalidParameterError(f"update must be 'ppo' or 'trpo'; got {format_value(variant)}")
     K = check_T(K, "K")
     if K < 1:
         raise InvalidParameterError(f"K must be at least 1; got {K}")
@@ -393,7 +398,7 @@ def neural_ppo(mdp, features=None, *, width: int = 16, width_q: int | None = Non
     L, nu_star, L_star = neural_ppo_objective(mdp, start=start)
     res = OptimizationResult(f"neural_{variant}", options={
         "width": f_net.width, "width_q": q_net.width, "K": K, "beta": float(beta), "R": R, "R_q": R_q,
-        "td_steps": td_steps, "sgd_steps": sgd_steps, "td_lr": td_lr, "sgd_lr": sgd_lr, "variant": variant,
+        "td_steps": td_steps, "sgd_steps": sgd_steps, "td_lr": td_lr, "sgd_lr": sgd_lr, "update": variant,
         "delta": delta, "seed": seed if isinstance(seed, (int, type(None))) else "generator"},
         rho=nu_star, v_star=L_star, exact=False, progress=progress)
     P = fm.P_dense()

@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..exceptions import InvalidParameterError, format_value
+from ..deprecation import renamed_keyword
 from ..fields import float_array
 from ..geometry import natural_gradient
 from ..policies import LogLinear, TabularSoftmax
@@ -194,8 +195,8 @@ def natural_policy_gradient(mdp, *, eta, T: int, via="closed_form", theta0=None,
     return res._finish(True, f"completed T = {T} iterations")
 
 
-def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=None, rho=None,
-                  progress=None) -> OptimizationResult:
+def loglinear_npg(mdp, features, *, eta, T: int, update="npg", theta0=None, mu=None, rho=None,
+                  progress=None, variant=None) -> OptimizationResult:
     r"""NPG or Q-NPG for a log-linear policy with exact regression (AJKS §11.2, Lemma 11.3; statement F3, F4).
 
     .. math::
@@ -203,9 +204,9 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
         \pi_\theta(a|s) \propto \exp(\theta^\top\phi(s,a)),\qquad
         \theta^{(t+1)} = \theta^{(t)} + \eta\, w_t,
 
-    where ``variant="npg"`` fits :math:`A^{(t)}` on the centred features
+    where ``update="npg"`` fits :math:`A^{(t)}` on the centred features
     :math:`\nabla_\theta\log\pi_t = \phi - \mathbb{E}_{\pi_t}\phi` and
-    ``variant="q_npg"`` fits :math:`Q^{(t)}` on :math:`\phi`, both under
+    ``update="q_npg"`` fits :math:`Q^{(t)}` on :math:`\phi`, both under
     :math:`s\sim d_\mu^{(t)}, a\sim\pi_t` (minimum-norm minimisers).
 
     Parameters
@@ -214,7 +215,8 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
     features : array_like, shape (S, A, d)
     eta : float, keyword-only
     T : int, keyword-only
-    variant : {"npg", "q_npg"}, keyword-only
+    update : {"npg", "q_npg"}, keyword-only
+        Which regression gives the step (``variant`` is its deprecated name).
     theta0 : array_like, shape (d,), keyword-only
         Default 0 (the uniform policy, as Lemma 11.3 assumes).
     mu : array_like, shape (S,), keyword-only
@@ -233,8 +235,10 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
         transfer error ``err_t`` of Lemma 11.3 depends on a comparator policy
         and is computed by the F4 checker from ``policies`` and ``extras["w"]``).
     """
+    variant = renamed_keyword("loglinear_npg", "variant", "update", old_value=variant, new_value=update,
+                              default="npg")
     if variant not in ("npg", "q_npg"):
-        raise InvalidParameterError(f"variant must be 'npg' or 'q_npg'; got {format_value(variant)}")
+        raise InvalidParameterError(f"update must be 'npg' or 'q_npg'; got {format_value(variant)}")
     eta = check_positive(eta, "eta")
     T = check_T(T)
     param = features if isinstance(features, LogLinear) else LogLinear(features)
@@ -246,7 +250,7 @@ def loglinear_npg(mdp, features, *, eta, T: int, variant="npg", theta0=None, mu=
     mu = distribution(mdp, mu, "mu", exact=False)
     rho = distribution(mdp, rho, "rho", exact=False)
     theta = softmax_theta0(mdp, theta0, param.n_params)
-    options = {"eta": eta, "T": T, "variant": variant, "n_features": param.n_params,
+    options = {"eta": eta, "T": T, "update": variant, "n_features": param.n_params,
                "theta0": "zeros" if theta0 is None else "given"}
     res = OptimizationResult("loglinear_npg", options=options, rho=rho, v_star=v_star(mdp, rho, exact=False),
                              exact=False, progress=progress)

@@ -405,7 +405,7 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     g = float(m.gamma)
     rep = new_report(stmt, "float", {"mdp": m, "features": features, "eta": eta, "T": T, "seed": seed}, variant)
     param = LogLinear(features)
-    res = loglinear_npg(m, param, eta=eta, T=T, variant="npg")
+    res = loglinear_npg(m, param, eta=eta, T=T, update="npg")
     sol = _optimum(m)
     pi_star = np.asarray(sol.pi, dtype=float)
     rho = np.asarray(m.rho, dtype=float)

@@ -76,8 +76,9 @@ def _is_param_like(x) -> bool:
     return x is None or isinstance(x, (str, Parameterization))
 
 
-def _deprecated(message):
-    warnings.warn(message, DeprecationWarning, stacklevel=4)
+def _deprecated(message, stacklevel=3):
+    """Warn at the caller of the checker (stacklevel counts _deprecated, the wrapper, the caller)."""
+    warnings.warn(message, DeprecationWarning, stacklevel=stacklevel)
 
 
 def _check_mdp(name, mdp):
@@ -172,7 +173,7 @@ def checker_convention(policy=None, *, takes_mdp=True, legacy=(), renamed=None, 
                         if len(rest) > len(legacy):
                             raise InvalidParameterError(f"{cname}: too many positional arguments ({len(args)})")
                         _deprecated(f"{cname}(mdp, {', '.join(legacy[:len(rest)])}) is deprecated; call "
-                                    f"{cname}(mdp, param=..., theta=..., ...) with keyword options")
+                                    f"{cname}(mdp, {', '.join(k + '=...' for k in legacy[:len(rest)])})")
                         for k, v in zip(legacy, rest):
                             if k in kwargs:
                                 raise InvalidParameterError(f"{cname}: {k} given twice")
@@ -185,7 +186,7 @@ def checker_convention(policy=None, *, takes_mdp=True, legacy=(), renamed=None, 
                         if len(args) > len(legacy):
                             raise InvalidParameterError(f"{cname}: too many positional arguments ({len(args)})")
                         _deprecated(f"{cname}({', '.join(legacy[:len(args)])}) is deprecated; call "
-                                    f"{cname}(mdp=None, param=None, theta=None, ...) with keyword options")
+                                    f"{cname}({', '.join(k + '=...' for k in legacy[:len(args)])})")
                         for k, v in zip(legacy, args):
                             if k in kwargs:
                                 raise InvalidParameterError(f"{cname}: {k} given twice")
@@ -324,7 +325,7 @@ def _adapt_chain(cname, param, theta, out):
     arr = np.asarray(theta, dtype=object)
     if arr.ndim == 2:
         _deprecated(f"{cname}: theta of shape (H + 2, 3) is deprecated; pass the direct parameterization's flat "
-                    f"point, shape (3 (H + 2),) (theta.reshape(-1))")
+                    f"point, shape (3 (H + 2),) (theta.reshape(-1))", stacklevel=5)
     elif arr.ndim == 1:
         if arr.shape[0] % 3 or arr.shape[0] < 9:
             raise InvalidParameterError(f"theta must have 3 (H + 2) entries (3 free actions per state); got "
