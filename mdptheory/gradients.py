@@ -539,7 +539,8 @@ def _finish(st, g, w_hat, X_hat, E_fn, d_bound_fn, with_bound, what, *, stacklev
     r = st.mdp.r
     with np.errstate(over="ignore", invalid="ignore"):
         spread = float(np.max(r) - np.min(r)) if r.size else 0.0
-        natural = float(np.max(_abs_contraction(st, np.broadcast_to(np.abs(w_hat)[:, None], st.pi.shape))[0]))
+        natural = float(np.max(_abs_contraction(st, np.broadcast_to(np.abs(w_hat)[:, None], st.pi.shape))[0],
+                               initial=0.0))  # no parameters: an empty gradient
         natural *= spread / (1.0 - st.gamma)
     scale = max(gmax, natural) if math.isfinite(natural) else gmax
     if not (bound <= WARN_RELATIVE_ERROR * scale):

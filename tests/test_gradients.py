@@ -209,3 +209,13 @@ def test_truncated_value_is_the_finite_sum():
     assert truncated_value(m, p, LogRational([1, 1]), 2) == F(11, 8)
     ev = evaluate(m, [[1], [1]])
     assert abs(truncated_value(m, p, LogRational([1, 1]), 80) - ev.V[0]) < F(1, 2**70)
+
+
+def test_gradient_with_no_parameters_is_empty_with_a_zero_bound():
+    # Direct with one action has no free parameter: the gradient is empty, never a reduction error
+    from mdptheory import MDP, Direct, value_gradient
+
+    m = MDP.exact(P=[[[1]]], r=[[0]], gamma=0, rho=[1])
+    assert value_gradient(m, Direct(1, 1), np.array([], dtype=object)).shape == (0,)
+    g, bound = value_gradient(m.to_float(), Direct(1, 1), np.array([]), with_bound=True)
+    assert g.shape == (0,) and bound == 0.0
