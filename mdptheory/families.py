@@ -70,11 +70,32 @@ def _check_int(value, name, *, minimum=1, maximum=MAX_SIZE):
     return int(value)
 
 
+#: Bytes of working memory per stored transition entry (float64 values, indices and the
+#: temporaries of construction and validation).
+_BYTES_PER_ENTRY = 40
+
+
+def _available_memory() -> float:
+    """Physical memory currently available, in bytes (inf where the platform does not say)."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE")) * float(os.sysconf("SC_AVPHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return math.inf
+
+
 def _check_entries(n_entries, what):
-    """Refuse constructions whose transition storage cannot fit in memory."""
+    """Refuse constructions whose transition storage cannot fit in memory (a fixed cap and the free memory)."""
     if n_entries > MAX_ENTRIES:
         raise InvalidParameterError(f"{what} would store {n_entries:.3g} transition entries "
                                     f"(limit {MAX_ENTRIES:g}); use sparse=True or a smaller size")
+    need = n_entries * _BYTES_PER_ENTRY
+    free = _available_memory()
+    if need > free:
+        raise InvalidParameterError(f"{what} would store {n_entries:.3g} transition entries, about "
+                                    f"{need / 2**30:.3g} GiB of working memory, but {free / 2**30:.3g} GiB are "
+                                    "available; use sparse=True or a smaller size")
 
 
 #: Largest number of dense exact transition entries (each a Fraction object).
