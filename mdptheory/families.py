@@ -76,11 +76,32 @@ def _check_int(value, name, *, minimum=1, maximum=MAX_SIZE):
     return int(value)
 
 
-def _check_entries(n_entries, what):
-    """Refuse constructions whose transition storage cannot fit in memory."""
+#: Bytes of working memory per stored transition entry (float64 values, indices and the
+#: temporaries of construction and validation).
+_BYTES_PER_ENTRY = 40
+
+
+def _available_memory() -> float:
+    """Physical memory currently available, in bytes (inf where the platform does not say)."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE")) * float(os.sysconf("SC_AVPHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return math.inf
+
+
+def _check_entries(n_entries, what, *, hint="sparse=True or a smaller size"):
+    """Refuse constructions whose transition storage cannot fit in memory (a fixed cap and the free memory)."""
     if n_entries > MAX_ENTRIES:
         raise InvalidParameterError(f"{what} would store {n_entries:.3g} transition entries "
-                                    f"(limit {MAX_ENTRIES:g}); use sparse=True or a smaller size")
+                                    f"(limit {MAX_ENTRIES:g}); use {hint}")
+    need = n_entries * _BYTES_PER_ENTRY
+    free = _available_memory()
+    if need > free:
+        raise InvalidParameterError(f"{what} would store {n_entries:.3g} transition entries, about "
+                                    f"{need / 2**30:.3g} GiB of working memory, but {free / 2**30:.3g} GiB are "
+                                    f"available; use {hint}")
 
 
 #: Largest number of dense exact transition entries (each a Fraction object).
@@ -90,7 +111,7 @@ MAX_EXACT_ENTRIES = 10**6
 def _check_dense_size(S, A, exact, what):
     """Refuse a dense ``(S, A, S)`` construction beyond memory (Fractions when ``exact``)."""
     n = S * A * S
-    _check_entries(n, what)
+    _check_entries(n, what, hint="a smaller size")
     if exact and n > MAX_EXACT_ENTRIES:
         raise InvalidParameterError(f"{what} would store {n:.3g} exact transition entries "
                                     f"(limit {MAX_EXACT_ENTRIES:g}); use exact=False or a smaller size")
