@@ -21,6 +21,7 @@ from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup
     _witness)
 from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
+from .framework.routes import confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.suite import case_rng
@@ -287,7 +288,7 @@ def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=
     def centre(z):
         return z - (z.sum(axis=1) / A)[:, None]
 
-    d = ev.visitation(rho)
+    d = confirm_visitation(rep, m, pi, rho, ev.visitation(rho), mode, what="d_rho^pi of the regressions")
     nu = (d[:, None] * pi).reshape(-1)
     res_q = ev.Q.reshape(-1) - logits_q.reshape(-1)
     err_q = sum(v * r * r for v, r in zip(nu, res_q))
@@ -393,7 +394,8 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     sol = _optimum(m)
     pi_star = np.asarray(sol.pi, dtype=float)
     rho = np.asarray(m.rho, dtype=float)
-    d_star = evaluate(m, pi_star).visitation(rho)
+    d_star = confirm_visitation(rep, m, pi_star, rho, evaluate(m, pi_star).visitation(rho), "float",
+                                what="d_rho^pi* of the comparator")
     nu_star = d_star[:, None] * pi_star
     errs = []
     for t in range(T):

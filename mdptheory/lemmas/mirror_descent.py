@@ -24,6 +24,7 @@ from ..fields import float_array
 from ..policies import LogLinear, TabularSoftmax
 from ..policies.tabular import uniform_policy
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode
+from .framework.routes import confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy
@@ -192,7 +193,8 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
         rep.tolerance_rule = "none: exact rationals"
     sol = optimum(m)
     pi_star = sol.pi
-    d_star = evaluate(m, pi_star, mode=mode).visitation(rho)
+    d_star = confirm_visitation(rep, m, pi_star, rho, evaluate(m, pi_star, mode=mode).visitation(rho), mode,
+                                what="d_rho^pi* in theta")
     ratio = max(d_star[s] / rho[s] for s in range(m.n_states))
     theta = ratio / (one - g)
     v_star = dot(rho, sol.V, mode)

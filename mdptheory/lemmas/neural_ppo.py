@@ -24,6 +24,7 @@ from ..exceptions import InvalidParameterError
 from ..mdp import MDP
 from ..policies.softmax import log_softmax
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
+from .framework.routes import confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy, random_distribution
@@ -229,6 +230,9 @@ def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=
     rep.identity("nu* P^pi* = nu* (stationarity)", nuP, nu_star, tol=tol)
     rep.identity("d_(nu*)^(pi*) = nu* (so Lemma 5.1 is the performance difference lemma from nu*)",
                  ev_star.visitation(nu_star), nu_star, tol=tol)
+    # the same visitation by forward solves (a library visitation returning its start distribution would
+    # pass the line above)
+    confirm_visitation(rep, m, pi_star, nu_star, ev_star.visitation(nu_star), mode, what="d_(nu*)^(pi*)")
     ev = evaluate(m, pi, mode=mode)
     lhs = (one - g) * (dot(nu, ev_star.V, mode) - dot(nu, ev.V, mode))
     # normalised Q~ from its own state-action system (I - gamma P Pi) Q~ = (1 - gamma) r

@@ -809,6 +809,10 @@ def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
     beta = softmax_beta(m.gamma)
     res = softmax_policy_gradient(m, eta=1.0 / beta, T=T, mu=m.rho, rho=m.rho, gradient="implicit")
     g2 = np.asarray(res.grad_norms, dtype=float) ** 2
+    from .framework.routes import confirm_gradient_norms
+
+    confirm_gradient_norms(rep, m, TabularSoftmax(m.n_states, m.n_actions), res.thetas[:len(g2)], m.rho,
+                           res.grad_norms)
     sol = _optimum(m)
     gap0 = float(m.rho @ np.asarray(sol.V, dtype=float)) - res.extras["value_mu"][0]
     Ts = np.arange(1, T + 1)

@@ -23,6 +23,7 @@ from ..policies import LogRational, TabularSoftmax
 from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
 from .framework.registry import Statement, register
+from .framework.routes import confirm_gradient_norms, confirm_visitation
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from ..fields import to_fmpq_mat
 from .framework.suite import case_rng, random_case_mdp, random_distribution
@@ -531,6 +532,8 @@ def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
     res = softmax_policy_gradient(m, eta=eta, T=T, mu=m.rho, rho=m.rho)
     v = np.asarray(res.extras["value_mu"], dtype=float)
     g2 = np.array([_grad_sq_norm(m, th, m.rho, "float") for th in res.thetas[:-1]])
+    confirm_gradient_norms(rep, m, TabularSoftmax(m.n_states, m.n_actions), res.thetas[:-1], m.rho, np.sqrt(g2),
+                           what="||grad V_t(mu)|| (library value_gradient at the run's iterates)")
     c = 0.5 if variant != "ascent_constant_2" else 2.0
     tol = _tol(rep, m, _rmax(m) / (1 - float(m.gamma)), order=2)
     rep.inequality("(eta/2) ||grad V_t(mu)||^2 <= V_{t+1}(mu) - V_t(mu) for every t", c * eta * g2,
@@ -548,9 +551,14 @@ def _lb_run(m, lam, *, T, theta0=None, gtol=None, eta=None):
     return log_barrier_policy_gradient(m, lam=lam, T=T, mu=m.rho, rho=m.rho, gtol=gtol, theta0=theta0, eta=eta)
 
 
-def _d_star_ratio(m, sol, rho, mu):
-    """||d_rho^{pi*} / mu||_inf."""
-    d = evaluate(m, np.asarray(sol.pi, dtype=float)).visitation(rho)
+def _d_star_ratio(m, sol, rho, mu, rep=None):
+    """||d_rho^{pi*} / mu||_inf (the visitation confirmed by forward solves in ``rep`` when given)."""
+    from .framework.routes import confirm_gradient_norms, confirm_visitation
+
+    pi_star = np.asarray(sol.pi, dtype=float)
+    d = evaluate(m, pi_star).visitation(rho)
+    if rep is not None:
+        confirm_visitation(rep, m, pi_star, rho, d, "float", what="d_rho^pi* in the bound")
     return float(np.max(d / mu))
 
 
@@ -611,7 +619,7 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     rhos = [np.eye(S)[s] for s in range(S)] + [mu]
     lhs, rhs = [], []
     for rho in rhos:
-        ratio = _d_star_ratio(m, sol, rho, mu)
+        ratio = _d_star_ratio(m, sol, rho, mu, rep)
         lhs.append(float(rho @ (Vs - ev.V)))
         rhs.append(2 * lam_b / (1 - float(m.gamma)) * ratio)
     rep.inequality("V*(rho) - V(rho) <= 2 lambda/(1-gamma) ||d_rho^{pi*}/mu||_inf (rho = e_s, mu)",
@@ -656,11 +664,11 @@ def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=
     mu = np.asarray(m.rho, dtype=float)
     rho = np.full(S, 1.0 / S)
     sol = _optimum(m)
-    ratio = _d_star_ratio(m, sol, rho, mu)
+    rep = new_report(stmt, "float", {"mdp": m, "eps": eps, "T": T, "seed": seed}, variant)
+    ratio = _d_star_ratio(m, sol, rho, mu, rep)
     g = float(m.gamma)
     lam = eps * (1 - g) / (2 * ratio)
     beta = log_barrier_beta(g, lam, S)
-    rep = new_report(stmt, "float", {"mdp": m, "eps": eps, "T": T, "seed": seed}, variant)
     theta0 = None if variant != "theta0_nonzero" else 8.0 * np.asarray(sol.pi, dtype=float).reshape(-1)
     res = _lb_run(m, lam, T=T, theta0=theta0)
     L = np.asarray(res.extras["objective"], dtype=float)
