@@ -553,8 +553,6 @@ def _lb_run(m, lam, *, T, theta0=None, gtol=None, eta=None):
 
 def _d_star_ratio(m, sol, rho, mu, rep=None):
     """||d_rho^{pi*} / mu||_inf (the visitation confirmed by forward solves in ``rep`` when given)."""
-    from .framework.routes import confirm_gradient_norms, confirm_visitation
-
     pi_star = np.asarray(sol.pi, dtype=float)
     d = evaluate(m, pi_star).visitation(rho)
     if rep is not None:
