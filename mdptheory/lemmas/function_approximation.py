@@ -245,6 +245,10 @@ def loglinear_npg(mdp, param, theta, *, eta=None, mode=None, variant=None, seed=
     :func:`mdptheory.geometry.compatible_fa` and
     :func:`mdptheory.geometry.q_npg_weights`; the errors recomputed here.
 
+    Data flow — left: the library's score and weights (:func:`mdptheory.geometry.compatible_fa`,
+    :func:`~mdptheory.geometry.q_npg_weights`); right: centred features, errors and :math:`d_\rho^\pi`
+    (confirmed by forward solves) formed here; shared: MDP, features, :math:`\theta`.
+
     Broken variants: ``"uncentred_score"`` (the score taken as the raw
     :math:`\phi`), ``"uniform_mean"`` (features centred by the unweighted mean
     over actions instead of :math:`\mathbb{E}_\pi`).
@@ -376,6 +380,10 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     state-action pairs, so that :math:`\mathrm{err}_t \ne 0`.  Independent
     routes: :math:`\mathrm{err}_t` from fresh evaluations and the policy's score,
     the gaps from the run, :math:`V^\star` from exact policy iteration.
+
+    Data flow — left: the run's gaps; right: :math:`\mathrm{err}_t` from fresh evaluations and the score,
+    :math:`d_\rho^{\pi^*}` (confirmed by forward solves), :math:`V^\star` of exact policy iteration; shared:
+    MDP, features, :math:`\eta`.
 
     Broken variant ``"drop_smoothness_term"``: the bound without
     :math:`\eta\beta W^2/2` (the price of the step size; dropping it claims

@@ -174,6 +174,10 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
     map).  Float mode runs both maps; exact mode the Euclidean one, whose
     iterates, :math:`\vartheta`, :math:`D` and the bound are exact rationals.
 
+    Data flow — left: the run's values from separate evaluations; right: the bound from :math:`V^*` of exact
+    policy iteration, :math:`d_\rho^{\pi^*}` (confirmed by forward solves formed here) and the divergences;
+    shared: MDP, :math:`\eta_0`.
+
     Broken variants: ``"no_initial_gap"`` (the bound without its
     :math:`V^*(\rho) - V^{\pi_0}(\rho)` term), ``"shrinking_steps"`` (the run and
     the condition with :math:`\eta_{k+1} = \gamma\eta_k`).

@@ -126,6 +126,9 @@ def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=N
     :math:`h^2 \max|f'''|/6 + 8\varepsilon(\max|\theta| + \log A + 1)/h`,
     where :math:`|\partial^3_{\theta_b}\log\pi(a|s)| = |p(1-p)(1-2p)| \le 1/(6\sqrt3)`.
 
+    Data flow — left: the parameterization's score, and the derivative of the policy values alone; right: the
+    closed form built here from :math:`\pi_\theta`; shared: :math:`\theta`.
+
     Broken variants: ``"pi_of_a"`` (:math:`\mathbf 1[a=a'] - \pi(a|s)`, the
     wrong action's probability), ``"no_state_indicator"`` (the
     :math:`\mathbf 1[s=s']` dropped).
@@ -334,6 +337,10 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     bandit with small :math:`\lambda` has :math:`\|\nabla^2 L_\lambda\| > 2\lambda/|S|`),
     so the suite uses :math:`\gamma \ge 1/2`, where :math:`8\gamma/(1-\gamma)^3 \ge 32`.
 
+    Data flow — left: :func:`mdptheory.derivatives.value_hessian` (and the barrier term from ``probs_hessian``
+    and ``score``); right: the jet of the forward-solve gradient formed here, then the bound; shared: MDP,
+    :math:`\theta`, :math:`\lambda`.
+
     Broken variants: ``"bandit_constant"`` (:math:`\beta = 5/2`, the
     one-step bandit constant of Mei et al. Lemma 2, i.e. the horizon factors
     dropped), ``"drop_barrier_term"`` (:math:`\beta_\lambda = 8\gamma/(1-\gamma)^3`,
@@ -519,6 +526,9 @@ def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
     from the run's evaluations; gradient norms recomputed by implicit
     differentiation at each recorded :math:`\theta^{(t)}`.
 
+    Data flow — left: the run's values; right: the gradient norms at the run's iterates by the library
+    (confirmed against the forward-solve gradient formed here); shared: MDP.
+
     Broken variant ``"ascent_constant_2"``: the improvement claimed as
     :math:`2\eta\|\nabla V\|^2` (a first-order step gains about :math:`\eta\|\nabla V\|^2`).
     """
@@ -582,6 +592,10 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     Independent routes: the advantages and values of the stationary policy
     come from a fresh evaluation; :math:`V^\star`, :math:`d_\rho^{\pi^\star}` from
     exact policy iteration.
+
+    Data flow — left: the stationary policy of the run, evaluated afresh; right: :math:`V^*` of exact policy
+    iteration and :math:`d_\rho^{\pi^*}` (confirmed by forward solves formed here); shared: MDP,
+    :math:`\lambda`.
 
     Broken variants: ``"bound_over_10"`` (the value bound with :math:`\lambda/10`),
     ``"pi_lower_2_over_A"`` (:math:`\pi(a|s)\ge 2/|A|` claimed when :math:`A(s,a)\ge 0`:
@@ -647,6 +661,10 @@ def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=
     and, if some iterate reaches :math:`\|\nabla L_\lambda\| \le \lambda/(2|S||A|)`,
     Thm 10.4's consequence :math:`V^\star(\rho) - V^{(t)}(\rho) \le \epsilon` there.
     Rewards are rescaled to :math:`[0, 1]`; :math:`\rho` is uniform, :math:`\mu` the MDP's.
+
+    Data flow — left: the run's objective values and gradient norms; right: :math:`V^*` of exact policy
+    iteration and :math:`d_\rho^{\pi^*}` in :math:`\lambda` (confirmed by forward solves formed here); shared:
+    MDP, :math:`\epsilon`.
 
     Broken variant ``"theta0_nonzero"``: the run starts from a parameter
     concentrated on :math:`\pi^\star` (:math:`\theta^{(0)} = 8\,\pi^\star`),

@@ -176,6 +176,9 @@ def ppo_clipping(ratio, A, eps, *, mode=None, variant=None, seed=None, witness=N
     eps : number
     mode : {"float", "exact"}, optional
 
+    Data flow — left: the branch formula of the derivative; right: exact one-sided difference quotients of the
+    objective; shared: :math:`r`, :math:`A`, :math:`\epsilon`.
+
     Broken variants: ``"vanish_outside_interval"`` (the lecture's reading: zero
     derivative whenever :math:`r \notin [1-\epsilon, 1+\epsilon]`),
     ``"max_instead_of_min"`` (the optimistic :math:`\max` of the two terms).
