@@ -6,6 +6,9 @@
     python -m proofs_check --broken         # every broken variant: each must be FALSIFIED
     python -m proofs_check --json r.json --markdown r.md
     python -m proofs_check --list
+    python -m proofs_check --inject list            # the catalogue of library faults
+    python -m proofs_check --inject kl_doubled      # run the suite with one library fault injected
+    python -m proofs_check --sensitivity --markdown docs/sensitivity.md   # float sensitivity table
 
 Exit status: 0 if nothing is FALSIFIED (or, with --broken, if every broken
 variant is FALSIFIED), 1 otherwise, 2 on bad arguments.
@@ -35,6 +38,11 @@ def _parser():
     p.add_argument("--witness-dir", default="proofs_check_witnesses",
                    help="where FALSIFIED witnesses are saved as exact JSON")
     p.add_argument("--list", action="store_true", help="list the registered statements and exit")
+    p.add_argument("--inject", metavar="FAULT",
+                   help="run with a library fault injected (see --inject list); each statement whose "
+                        "computation calls the faulted code should come back FALSIFIED")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="measure the smallest relative error of one side each float identity detects")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return p
 
@@ -65,6 +73,10 @@ def main(argv=None) -> int:
         return 0
     modes = ["symbolic"] if args.symbolic else args.modes
     n = args.cases if args.cases is not None else (THOROUGH_CASES if args.thorough else DEFAULT_CASES)
+    if args.inject is not None:
+        return _run_injected(args, sts, modes, n)
+    if args.sensitivity:
+        return _run_sensitivity(args, sts)
     tty = sys.stderr.isatty()
 
     def progress(done, total, res):
@@ -102,6 +114,62 @@ def main(argv=None) -> int:
             elif isinstance(rep, dict) and "error" in rep:
                 print(f"ERROR in {r.id} ({r.mode}) case {rep['case']}:\n{rep['error']}", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _run_sensitivity(args, sts) -> int:
+    """``--sensitivity``: the float sensitivity table (Markdown to stdout, or to ``--markdown``)."""
+    from mdptheory.io.atomic import atomic_write
+    from mdptheory.lemmas.framework.sensitivity import SENSITIVITY_CASES, measure_sensitivity, \
+        sensitivity_markdown
+
+    n = args.cases if args.cases is not None else SENSITIVITY_CASES
+    rows = measure_sensitivity([s.id for s in sts] if args.select else None, n=n, seed=args.seed)
+    text = sensitivity_markdown(rows, n=n, seed=args.seed)
+    if args.markdown:
+        with atomic_write(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _run_injected(args, sts, modes, n) -> int:
+    """``--inject FAULT``: every selected statement with the fault in place; exit 1 on a MISSED statement."""
+    from mdptheory.lemmas.framework.faults import FAULTS, get_fault, inject
+    from mdptheory.lemmas.framework.runner import ERROR, run_statement
+    from mdptheory.lemmas import FALSIFIED
+
+    if args.inject == "list":
+        for f in FAULTS.values():
+            print(f"{f.name:<38} {f.area:<13} {f.description}")
+            for t in f.touches:
+                print(f"{'':<39}patches {t}")
+        return 0
+    try:
+        fault = get_fault(args.inject)
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"fault {fault.name}: {fault.description}")
+    print(f"{'id':<5} {'statement':<34} {'mode':<8} {'calls':>6}  {'verdict':<10} outcome")
+    missed = 0
+    for st in sts:
+        for mode in st.modes:
+            if modes is not None and mode not in modes:
+                continue
+            with inject(fault) as inj:
+                res = run_statement(st, mode=mode, seed=args.seed, n=n)
+            calls = sum(inj.calls.values())
+            if not calls:
+                outcome = "not touched"
+            elif res.verdict in (FALSIFIED, ERROR):
+                outcome = "caught"
+            else:
+                outcome = "MISSED"
+                missed += 1
+            print(f"{st.id:<5} {st.name[:34]:<34} {mode:<8} {calls:>6}  {res.verdict:<10} {outcome}", flush=True)
+    print(f"\n{missed} statement run(s) touched the fault without being FALSIFIED")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

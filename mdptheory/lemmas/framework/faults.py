@@ -684,8 +684,36 @@ class FaultMatrix:
         return "\n".join(lines)
 
 
-def fault_matrix(faults=None, select=None, *, n: int = MATRIX_CASES, modes=None, seed: int = 0) -> FaultMatrix:
+def _statement_cells(sid, fault_names, n, modes, seed):
+    """The matrix column of one statement: ``{fault: {mode: verdict or "not touched"}}``."""
+    from .registry import get_statement
+
+    st = get_statement(sid)
+    fs = [get_fault(f) for f in fault_names]
+    out = {f.name: {} for f in fs}
+    for m in st.modes:
+        if modes is not None and m not in modes:
+            continue
+        with instrument(fs) as counts:  # which faulted functions the statement calls, library intact
+            run_statement(st, mode=m, seed=seed, n=n)
+        called = {p for p, c in counts.items() if c}
+        for f in fs:
+            if not called & set(f.touches):
+                continue
+            with inject(f) as inj:
+                res = run_statement(st, mode=m, seed=seed, n=n, stop_at_falsified=True)
+            out[f.name][m] = res.verdict if inj.touched else "not touched"
+    return sid, out
+
+
+def fault_matrix(faults=None, select=None, *, n: int = MATRIX_CASES, modes=None, seed: int = 0,
+                 workers: int = 1) -> FaultMatrix:
     """Run every (fault, statement) pair whose computation touches the fault.
+
+    For each statement and mode, one run with call counters on every faulted
+    function (the library unchanged) finds the faults it touches; then each of
+    those faults is injected and the statement run again alone, stopping at
+    its first FALSIFIED case.
 
     Parameters
     ----------
@@ -698,38 +726,44 @@ def fault_matrix(faults=None, select=None, *, n: int = MATRIX_CASES, modes=None,
     modes : iterable of str, optional, keyword-only
         Restrict to these modes (default: each statement's own).
     seed : int, keyword-only
+    workers : int, keyword-only
+        Forked local processes (statements are distributed over them; the
+        result does not depend on the number).
 
     Returns
     -------
     FaultMatrix
     """
-    if not isinstance(n, int) or n < 1:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise InvalidParameterError(f"n must be a positive integer; got {n!r}")
-    fs = [get_fault(f) for f in (faults if faults is not None else FAULTS)]
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise InvalidParameterError(f"workers must be a positive integer; got {workers!r}")
+    names = [get_fault(f).name for f in (faults if faults is not None else FAULTS)]
     sts = statements(select)
     t0 = time.perf_counter()
-    runs = [(st, m) for st in sts for m in st.modes if modes is None or m in modes]
-    touched = {}
-    for st, m in runs:  # which faulted functions each statement calls, with the library intact
-        with instrument(fs) as counts:
-            run_statement(st, mode=m, seed=seed, n=n)
-        touched[(st.id, m)] = {p for p, c in counts.items() if c}
+    tasks = [(st.id, names, n, modes, seed) for st in sorted(sts, key=lambda s: -s.cost)]
+    if workers > 1 and len(tasks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as ex:
+            columns = dict(ex.map(_statement_cells_args, tasks))
+    else:
+        columns = dict(_statement_cells(*t) for t in tasks)
     cells, details = {}, {}
-    for f in fs:
+    for f in names:
         for st in sts:
-            det = {}
-            for s2, m in runs:
-                if s2 is not st or not (touched[(st.id, m)] & set(f.touches)):
-                    continue
-                with inject(f) as inj:
-                    res = run_statement(st, mode=m, seed=seed, n=n)
-                det[m] = res.verdict if inj.touched else "not touched"
+            det = columns[st.id][f]
             hit = [v for v in det.values() if v != "not touched"]
             if not hit:
-                cells[(f.name, st.id)] = NOT_TOUCHED
+                cells[(f, st.id)] = NOT_TOUCHED
             elif any(v in (FALSIFIED, ERROR) for v in hit):
-                cells[(f.name, st.id)] = CAUGHT
+                cells[(f, st.id)] = CAUGHT
             else:
-                cells[(f.name, st.id)] = MISSED
-            details[(f.name, st.id)] = det
-    return FaultMatrix([f.name for f in fs], [s.id for s in sts], cells, details, n, time.perf_counter() - t0)
+                cells[(f, st.id)] = MISSED
+            details[(f, st.id)] = det
+    return FaultMatrix(names, [s.id for s in sts], cells, details, n, time.perf_counter() - t0)
+
+
+def _statement_cells_args(args):
+    return _statement_cells(*args)

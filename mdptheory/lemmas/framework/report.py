@@ -21,6 +21,7 @@ sides of an inequality, and returns a :class:`CheckReport`.  Verdicts:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,6 +38,7 @@ __all__ = [
     "compare_identity",
     "compare_inequality",
     "combine_verdicts",
+    "perturbed_identities",
 ]
 
 VERIFIED = "VERIFIED"
@@ -46,21 +48,52 @@ UNDECIDED = "UNDECIDED"
 #: Factor by which a float residual must exceed its tolerance to be called FALSIFIED.
 FALSIFY_FACTOR = 10.0
 
+#: Relative perturbation of the left side of every float identity, or None (see perturbed_identities).
+_PERTURBATION = None
+
+
+@contextlib.contextmanager
+def perturbed_identities(eps: float):
+    r"""Measure sensitivity: inside the block, every float-mode :meth:`CheckReport.identity`
+    compares :math:`(1 + \varepsilon)\,\mathrm{lhs}` with rhs.
+
+    Framework instrumentation for the float sensitivity table (the smallest
+    relative error of one side a statement detects); exact and symbolic
+    identities are untouched.  Not thread-safe.
+    """
+    global _PERTURBATION
+    eps = float(eps)
+    if not np.isfinite(eps):
+        from ...exceptions import InvalidParameterError
+
+        raise InvalidParameterError(f"eps must be finite; got {eps!r}")
+    old, _PERTURBATION = _PERTURBATION, eps
+    try:
+        yield eps
+    finally:
+        _PERTURBATION = old
+
 
 def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0):
     r"""Rounding tolerance for float quantities computed from ``mdp``.
 
     .. math::
 
-        \mathrm{tol} = c\, \varepsilon\, S\, \kappa^{\text{order}}\, m,
+        \mathrm{tol} = c\, \varepsilon\, S\, k\, \kappa\, m,
         \qquad \kappa = \frac{1 + \gamma}{1 - \gamma}
 
     where :math:`\kappa` bounds the infinity-norm condition number of
     :math:`I - \gamma P^\pi` (:math:`\|I-\gamma P^\pi\|_\infty \le 1+\gamma`,
     :math:`\|(I-\gamma P^\pi)^{-1}\|_\infty \le 1/(1-\gamma)`), ``m`` the size of
     the quantities compared, :math:`\varepsilon` the float64 unit roundoff and
-    ``c`` a safety factor (64).  ``order`` counts the solves a quantity went
-    through (a gradient: 2, a Hessian: 3).
+    ``c`` a safety factor (64).  ``k = order`` counts the solves a quantity went
+    through (a gradient: 2, a Hessian: 3).  To first order in
+    :math:`\varepsilon` the relative errors of successive backward-stable solves
+    add (a product :math:`w^\top G` of two solved quantities has relative error
+    at most the sum of theirs, measured against the size ``m`` of the terms), so
+    the bound is linear in :math:`k\kappa`, not :math:`\kappa^k`: a
+    :math:`\kappa^k` rule let relative errors of :math:`10^{-7}` pass as
+    rounding at :math:`\gamma = 0.99` (see docs/sensitivity.md).
 
     Returns
     -------
@@ -73,8 +106,8 @@ def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0)
     kappa = (1.0 + g) / (1.0 - g)
     S = mdp.n_states
     m = float(max(abs(float(magnitude)), np.finfo(float).tiny))
-    tol = factor * eps * S * kappa**order * m
-    rule = f"{factor:g}*eps*S*kappa^{order}*m with S={S}, kappa=(1+g)/(1-g)={kappa:.4g}, m={m:.4g}"
+    tol = factor * eps * S * order * kappa * m
+    rule = f"{factor:g}*eps*S*order*kappa*m with S={S}, order={order}, kappa=(1+g)/(1-g)={kappa:.4g}, m={m:.4g}"
     return tol, rule
 
 
@@ -239,6 +272,8 @@ class CheckReport:
 
         ``scale``: see :func:`compare_identity`.
         """
+        if _PERTURBATION is not None and self._cmp_mode == "float":
+            lhs = _to_float_array(lhs) * (1.0 + _PERTURBATION)
         verdict, res, reason = compare_identity(lhs, rhs, mode=self._cmp_mode, tol=tol, scale=scale)
         self.parts.append({"part": part, "kind": "identity", "verdict": verdict, "residual": res,
                            "tolerance": tol, "reason": reason})

@@ -155,7 +155,7 @@ def _ratios(r):
     return ratio, slack
 
 
-def _run_cases(stmt, mode, seed, n, variant, indices=None):
+def _run_cases(stmt, mode, seed, n, variant, indices=None, stop_at_falsified=False):
     res = StatementResult(stmt.id, stmt.name, mode, stmt.text, stmt.source, variant)
     t0 = time.perf_counter()
     for i, case in enumerate(stmt.cases(seed, n, mode)):
@@ -165,15 +165,24 @@ def _run_cases(stmt, mode, seed, n, variant, indices=None):
             rep = stmt.check(**case, mode=mode, variant=variant)
         except Exception:  # a checker that raises is a defect: report it, never hide it
             res.add_error(i, traceback.format_exc(limit=4))
+            if stop_at_falsified:
+                break
             continue
         res.add(rep)
+        if stop_at_falsified and rep.verdict == FALSIFIED:
+            break
     res.seconds = time.perf_counter() - t0
     return res
 
 
-def run_statement(stmt, *, mode: str, seed: int = 0, n: int = DEFAULT_CASES, variant=None) -> StatementResult:
-    """Run one statement in one mode over ``n`` suite cases."""
-    return _run_cases(stmt, mode, seed, n, variant)
+def run_statement(stmt, *, mode: str, seed: int = 0, n: int = DEFAULT_CASES, variant=None,
+                  stop_at_falsified: bool = False) -> StatementResult:
+    """Run one statement in one mode over ``n`` suite cases.
+
+    ``stop_at_falsified``: stop at the first FALSIFIED (or raising) case, when
+    only the combined verdict matters (fault injection, broken variants).
+    """
+    return _run_cases(stmt, mode, seed, n, variant, stop_at_falsified=stop_at_falsified)
 
 
 def _task(args):
