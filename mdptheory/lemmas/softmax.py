@@ -463,11 +463,13 @@ def _smoothness_cases(seed, n, mode):
             lam = lams[1]
         elif i == 1:
             # a barrier-dominated case: gamma = 1/2 (8 gamma/(1-gamma)^3 = 32) and lambda = 10^4
-            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3, gamma=Fraction(1, 2)), exact)
+            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3, gamma=Fraction(1, 2), min_states=2),
+                              exact)
             q = _random_q(rng, m.n_states, m.n_actions, mode)
             lam = lams[3]
         else:
-            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3), exact)
+            # at least two states: the Hessian's cross-check then exercises the visitation of the solve
+            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3, min_states=2), exact)
             q = _random_q(rng, m.n_states, m.n_actions, mode)
             lam = lams[i % len(lams)]
         yield {"mdp": m, "theta": q, "lam": lam, "seed": (seed, i)}
