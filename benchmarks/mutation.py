@@ -7,8 +7,8 @@ Applies ``n`` random AST mutations (chosen with ``seed`` among all sites of the
 module) one at a time: arithmetic operator swaps (+ -, * /, ** *), flipped or
 negated comparisons (< <=, > >=, == !=), changed numeric constants (0 <-> 1,
 k -> k + 1, x -> 2x), a dropped unary minus, ``and`` <-> ``or`` and a dropped
-``not``.  Code inside ``raise`` statements and the module's docstrings is not
-mutated.  Every mutant is written into a temporary copy of the package tree
+``not``.  Code inside ``raise`` statements, messages, ``stacklevel=`` of warnings and
+the module's docstrings is not mutated.  Every mutant is written into a temporary copy of the package tree
 (the checkout is never modified) and judged by
 
 1. ``python -m proofs_check --select <statements that call the module> --cases 3``
@@ -86,6 +86,8 @@ def mutation_sites(source: str) -> list:
         if isinstance(node, (ast.Raise, ast.JoinedStr, ast.Assert)):
             for sub in ast.walk(node):
                 in_raise.add(id(sub))
+        elif isinstance(node, ast.keyword) and node.arg == "stacklevel":  # which frame a warning names
+            in_raise.add(id(node.value))
     sites = []
     for idx, node in enumerate(ast.walk(tree)):
         if id(node) in in_raise or id(node) in skip:

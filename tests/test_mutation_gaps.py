@@ -43,3 +43,39 @@ def test_solve_with_no_right_hand_sides(mode):
     for fn in (ev.solve, ev.solve_T):
         X = fn(np.zeros((3, 0), dtype=float if mode == "float" else object))
         assert X.shape == (3, 0)
+
+
+def test_exact_value_iteration_counts_sweeps_and_stops_at_max_iter():
+    """Exact value iteration reports its sweeps and honours ``max_iter`` (with a ConvergenceWarning)."""
+    from mdptheory.exceptions import ConvergenceWarning
+    from mdptheory.families import chain
+    from mdptheory.optimal import solve
+
+    m = chain(4, exact=True)
+    full = solve(m, method="value_iteration")
+    assert full.n_iter >= 2
+    with pytest.warns(ConvergenceWarning):
+        short = solve(m, method="value_iteration", max_iter=1)
+    assert short.n_iter == 1
+
+
+def test_trajectory_kl_hessian_with_a_unit_state_action_weight():
+    """One absorbing state, H = 2: KL(Pr^theta_t || Pr^theta) = 2 KL(pi_t || pi_theta), whose Hessian in
+    the softmax logits is 2 (diag pi_theta - pi_theta pi_theta^T) whatever pi_t; here the state-action
+    weights c(s, a) = sum_h Pr(s_h = s) pi_t(a|s) are exactly 1."""
+    from fractions import Fraction as F
+
+    from mdptheory.kl import trajectory_kl_hessian
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = MDP([[[F(1)], [F(1)]]], [[F(1), F(0)]], F(1, 2), [F(1)])
+    p = TabularSoftmax(1, 2)
+    Hkl = trajectory_kl_hessian(m, p, LogRational([F(1), F(1)]), LogRational([F(1), F(3)]), 2)
+    assert np.asarray(Hkl).tolist() == [[F(3, 8), F(-3, 8)], [F(-3, 8), F(3, 8)]]
+
+
+def test_log_softmax_of_a_single_row():
+    from mdptheory.policies.softmax import log_softmax
+
+    z = np.array([1.0, 2.0, 3.0])
+    assert np.allclose(log_softmax(z), z - np.log(np.exp(z).sum()))
