@@ -17,6 +17,7 @@ the module's docstrings is not mutated.  Every mutant is written into a temporar
 2. ``python -m pytest -x <the module's test files>``,
 
 each with a timeout; the mutant is *killed* when either fails or times out.
+Both are first run on the unmutated (unparsed) copy, which must pass.
 The report gives the kill rate and, for every survivor, its diff.  A benchmark,
 not a test: it costs one test run per mutant.
 """
@@ -254,6 +255,19 @@ def main(argv=None) -> int:
                 shutil.copy2(ROOT / f, Path(tmp) / f)
         env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1", CI="true")
         target = Path(tmp) / rel
+        target.write_text(ast.unparse(ast.parse(source)))  # every mutant is unparsed: so is the baseline
+        judge = []
+        if sel:
+            judge.append([sys.executable, "-m", "proofs_check", "--select", *sel, "--cases", "3", "--quiet",
+                          "--witness-dir", str(Path(tmp) / "witnesses")])
+        if tests:
+            judge.append([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
+        for cmd in judge:  # the unmutated copy must pass, or every mutant would count as killed
+            rc, sec, out = _run(cmd, tmp, env, args.timeout)
+            if rc != 0:
+                print(f"error: the unmutated module fails {' '.join(cmd[1:4])} ...:\n{out}")
+                return 2
+        print(f"baseline passes ({len(judge)} command(s))", flush=True)
         for k, site in enumerate(chosen, 1):
             mutated = mutate(source, site)
             target.write_text(mutated)

@@ -79,3 +79,15 @@ def test_log_softmax_of_a_single_row():
 
     z = np.array([1.0, 2.0, 3.0])
     assert np.allclose(log_softmax(z), z - np.log(np.exp(z).sum()))
+
+
+def test_frobenius_norm_of_arb_entries():
+    """arb input: the certified squared norm contains the exact sum of squares, and the norm its root."""
+    from flint import arb
+
+    from mdptheory.derivatives import frobenius_norm
+
+    T = np.array([[arb(3), arb(-4)], [arb(12), arb(0)]], dtype=object)
+    sq = frobenius_norm(T, squared=True)
+    assert sq.contains(169) and sq.rad() < 1e-10
+    assert frobenius_norm(T).contains(13)
