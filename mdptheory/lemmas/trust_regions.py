@@ -795,13 +795,16 @@ def _g1_extra(rng, mdp, exact, i):
 
 
 def _g1_cases(seed, n, mode):
-    """G1 cases: those of the section's generator whose uniform start policy is not optimal (CPI moves)."""
+    """G1 cases: those of the section's generator with at least two states whose uniform start policy is not
+    optimal (CPI moves)."""
     from ..policies.tabular import uniform_policy
 
     base = _cases("G1", gammas=(_HALF, _NINE), unit_rewards=True, extra=_g1_extra)
     k = 0
     for case in base(seed, 4 * n + 8, mode):
         m = case["mdp"] if mode == "exact" else _fm(case["mdp"])
+        if m.n_states < 2:  # one state: d = mu for every policy, the visitation bound is not exercised
+            continue
         adv = evaluate(m, uniform_policy(m), mode="exact" if mode == "exact" else "float").advantage
         if float(np.max(np.asarray(adv, dtype=float))) <= 1e-9:
             continue
