@@ -7,8 +7,8 @@ Applies ``n`` random AST mutations (chosen with ``seed`` among all sites of the
 module) one at a time: arithmetic operator swaps (+ -, * /, ** *), flipped or
 negated comparisons (< <=, > >=, == !=), changed numeric constants (0 <-> 1,
 k -> k + 1, x -> 2x), a dropped unary minus, ``and`` <-> ``or`` and a dropped
-``not``.  Code inside ``raise`` statements and the module's docstrings is not
-mutated.  Every mutant is written into a temporary copy of the package tree
+``not``.  Code inside ``raise`` statements, messages, ``stacklevel=`` of warnings and
+the module's docstrings is not mutated.  Every mutant is written into a temporary copy of the package tree
 (the checkout is never modified) and judged by
 
 1. ``python -m proofs_check --select <statements that call the module> --cases 3``
@@ -17,6 +17,7 @@ mutated.  Every mutant is written into a temporary copy of the package tree
 2. ``python -m pytest -x <the module's test files>``,
 
 each with a timeout; the mutant is *killed* when either fails or times out.
+Both are first run on the unmutated (unparsed) copy, which must pass.
 The report gives the kill rate and, for every survivor, its diff.  A benchmark,
 not a test: it costs one test run per mutant.
 """
@@ -86,6 +87,8 @@ def mutation_sites(source: str) -> list:
         if isinstance(node, (ast.Raise, ast.JoinedStr, ast.Assert)):
             for sub in ast.walk(node):
                 in_raise.add(id(sub))
+        elif isinstance(node, ast.keyword) and node.arg == "stacklevel":  # which frame a warning names
+            in_raise.add(id(node.value))
     sites = []
     for idx, node in enumerate(ast.walk(tree)):
         if id(node) in in_raise or id(node) in skip:
@@ -252,6 +255,19 @@ def main(argv=None) -> int:
                 shutil.copy2(ROOT / f, Path(tmp) / f)
         env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1", CI="true")
         target = Path(tmp) / rel
+        target.write_text(ast.unparse(ast.parse(source)))  # every mutant is unparsed: so is the baseline
+        judge = []
+        if sel:
+            judge.append([sys.executable, "-m", "proofs_check", "--select", *sel, "--cases", "3", "--quiet",
+                          "--witness-dir", str(Path(tmp) / "witnesses")])
+        if tests:
+            judge.append([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
+        for cmd in judge:  # the unmutated copy must pass, or every mutant would count as killed
+            rc, sec, out = _run(cmd, tmp, env, args.timeout)
+            if rc != 0:
+                print(f"error: the unmutated module fails {' '.join(cmd[1:4])} ...:\n{out}")
+                return 2
+        print(f"baseline passes ({len(judge)} command(s))", flush=True)
         for k, site in enumerate(chosen, 1):
             mutated = mutate(source, site)
             target.write_text(mutated)

@@ -52,3 +52,15 @@ def test_report_combines_parts_and_serializes():
     d = rep.to_dict()
     assert d["slack"] == "-1" and d["verdict"] == FALSIFIED
     assert "FALSIFIED" in str(rep)
+
+
+def test_float_tolerance_order_zero_has_no_condition_number():
+    """A quantity that went through no solve (a finite sum) gets c eps S m: neither 0 nor kappa-scaled."""
+    from mdptheory.families import bandit
+    from mdptheory.lemmas.framework.report import float_tolerance
+
+    m = bandit([1.0, 0.0], gamma=0.99)
+    t0, rule = float_tolerance(m, 2.0, order=0)
+    t1, _ = float_tolerance(m, 2.0, order=1)
+    assert t0 == 64 * np.finfo(float).eps * 1 * 2.0 and "no solve" in rule
+    assert 0 < t0 < t1

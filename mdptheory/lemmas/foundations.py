@@ -47,6 +47,9 @@ def bellman_equations(mdp, pi, *, mode=None, variant=None, seed=None):
     :math:`(I - \gamma P\Pi) Q = r` over :math:`SA` unknowns, where
     :math:`(P\Pi)[(s,a),(s',a')] = P(s'|s,a)\pi(a'|s')`.
 
+    Data flow — left: V from :func:`mdptheory.evaluate` (state system); right: Q from the state-action system
+    formed and solved here; shared: MDP, :math:`\pi`.
+
     Broken variants: ``"drop_gamma"`` (:math:`Q = r + PV`),
     ``"transpose_P_pi"`` (the Bellman residual with :math:`(P^\pi)^\top`).
 
@@ -197,6 +200,10 @@ def performance_difference(mdp, pi, pi2, *, mu=None, mode=None, variant=None, se
     :math:`\max_a A^{\pi^*}(s,a) = 0` for every state, which is equivalent; the
     optimal policy comes from exact policy iteration (:func:`mdptheory.optimal.solve`).
 
+    Data flow — left: two value solves of :func:`mdptheory.evaluate`; right: the visitation of :math:`\pi`
+    (transposed solve) and the advantage of :math:`\pi'` from a separate evaluation; shared: MDP, :math:`\pi`,
+    :math:`\pi'`, :math:`\mu`.
+
     Broken variants: ``"d_of_pi2"`` (the visitation of :math:`\pi'` instead of
     :math:`\pi`), ``"drop_horizon"`` (the :math:`1/(1-\gamma)` factor dropped),
     ``"mu_for_d"`` (:math:`\mu` used where :math:`d_\mu^\pi` belongs).
@@ -259,6 +266,9 @@ def optimality(mdp, *, mode=None, variant=None, seed=None):
     MDPs (:math:`A^S \le 256`) :math:`V^*` is compared with the pointwise
     maximum over all deterministic policies, each evaluated separately.  In
     exact mode the residual must be exactly zero.
+
+    Data flow — left: :math:`V^*` of exact policy iteration; right: the optimality backup formed here from
+    ``P`` and ``r``, and the maximum over separately evaluated deterministic policies; shared: MDP.
 
     Broken variant: ``"min_backup"`` (the backup with :math:`\min_a`).
     """

@@ -21,6 +21,7 @@ from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup
     _witness)
 from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
+from .framework.routes import confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.suite import case_rng
@@ -259,6 +260,10 @@ def loglinear_npg_update(mdp, param, theta, *, eta=None, mode=None, variant=None
     :func:`mdptheory.geometry.compatible_fa` and
     :func:`mdptheory.geometry.q_npg_weights`; the errors recomputed here.
 
+    Data flow — left: the library's score and weights (:func:`mdptheory.geometry.compatible_fa`,
+    :func:`~mdptheory.geometry.q_npg_weights`); right: centred features, errors and :math:`d_\rho^\pi`
+    (confirmed by forward solves) formed here; shared: MDP, features, :math:`\theta`.
+
     Broken variants: ``"uncentred_score"`` (the score taken as the raw
     :math:`\phi`), ``"uniform_mean"`` (features centred by the unweighted mean
     over actions instead of :math:`\mathbb{E}_\pi`).
@@ -302,7 +307,7 @@ def loglinear_npg_update(mdp, param, theta, *, eta=None, mode=None, variant=None
     def centre(z):
         return z - (z.sum(axis=1) / A)[:, None]
 
-    d = ev.visitation(rho)
+    d = confirm_visitation(rep, m, pi, rho, ev.visitation(rho), mode, what="d_rho^pi of the regressions")
     nu = (d[:, None] * pi).reshape(-1)
     res_q = ev.Q.reshape(-1) - logits_q.reshape(-1)
     err_q = sum(v * r * r for v, r in zip(nu, res_q))
@@ -392,6 +397,10 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     routes: :math:`\mathrm{err}_t` from fresh evaluations and the policy's score,
     the gaps from the run, :math:`V^\star` from exact policy iteration.
 
+    Data flow — left: the run's gaps; right: :math:`\mathrm{err}_t` from fresh evaluations and the score,
+    :math:`d_\rho^{\pi^*}` (confirmed by forward solves), :math:`V^\star` of exact policy iteration; shared:
+    MDP, features, :math:`\eta`.
+
     Broken variant ``"drop_smoothness_term"``: the bound without
     :math:`\eta\beta W^2/2` (the price of the step size; dropping it claims
     the tabular rate for any feature map).
@@ -409,7 +418,8 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     sol = _optimum(m)
     pi_star = np.asarray(sol.pi, dtype=float)
     rho = np.asarray(m.rho, dtype=float)
-    d_star = evaluate(m, pi_star).visitation(rho)
+    d_star = confirm_visitation(rep, m, pi_star, rho, evaluate(m, pi_star).visitation(rho), "float",
+                                what="d_rho^pi* of the comparator")
     nu_star = d_star[:, None] * pi_star
     errs = []
     for t in range(T):

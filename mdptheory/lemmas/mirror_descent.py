@@ -24,6 +24,7 @@ from ..fields import float_array
 from ..policies import LogLinear, TabularSoftmax
 from ..policies.tabular import uniform_policy
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode
+from .framework.routes import confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy
@@ -176,6 +177,10 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
     map).  Float mode runs both maps; exact mode the Euclidean one, whose
     iterates, :math:`\vartheta`, :math:`D` and the bound are exact rationals.
 
+    Data flow — left: the run's values from separate evaluations; right: the bound from :math:`V^*` of exact
+    policy iteration, :math:`d_\rho^{\pi^*}` (confirmed by forward solves formed here) and the divergences;
+    shared: MDP, :math:`\eta_0`.
+
     Broken variants: ``"no_initial_gap"`` (the bound without its
     :math:`V^*(\rho) - V^{\pi_0}(\rho)` term), ``"shrinking_steps"`` (the run and
     the condition with :math:`\eta_{k+1} = \gamma\eta_k`).
@@ -195,7 +200,8 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
         rep.tolerance_rule = "none: exact rationals"
     sol = optimum(m)
     pi_star = sol.pi
-    d_star = evaluate(m, pi_star, mode=mode).visitation(rho)
+    d_star = confirm_visitation(rep, m, pi_star, rho, evaluate(m, pi_star, mode=mode).visitation(rho), mode,
+                                what="d_rho^pi* in theta")
     ratio = max(d_star[s] / rho[s] for s in range(m.n_states))
     theta = ratio / (one - g)
     v_star = dot(rho, sol.V, mode)

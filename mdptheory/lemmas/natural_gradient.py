@@ -283,6 +283,10 @@ def npg_improvement(mdp, *, eta, T=4, mode=None, variant=None, seed=None):
     separate evaluations; right sides from visitations (transposed solves), KL
     divergences (:func:`mdptheory.kl.kl_policy`) and the recorded :math:`\log Z_t`.
 
+    Data flow — left: value differences from separate evaluations; right: visitations (transposed solves), KL
+    divergences and the run's recorded :math:`\log Z_t` (itself checked against a KL); shared: MDP,
+    :math:`\eta`.
+
     Broken variants: ``"wrong_visitation"`` (the second identity with
     :math:`d_\rho^{\pi_t}` in place of :math:`d_\rho^{\pi^\star}`),
     ``"drop_one_minus_gamma"`` (the improvement bound :math:`\frac1\eta\log Z_t(s)`).
@@ -362,6 +366,9 @@ def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
     :math:`\log\text{gap}_t` (NPG with exact advantages converges linearly in
     practice).  Independent routes: the gaps from the run's evaluations and
     :math:`V^\star` from exact policy iteration.
+
+    Data flow — left: the gaps of the run's iterates from separate evaluations; right: :math:`V^\star` of
+    exact policy iteration and the bound; shared: MDP, :math:`\eta`.
 
     Broken variant ``"bound_over_4"``: both terms divided by 4 (on the suite the
     measured :math:`T\cdot\text{gap}_T` reaches about 0.4 of :math:`\log|A|/\eta`

@@ -24,6 +24,7 @@ from ..exceptions import InvalidParameterError
 from ..mdp import MDP
 from ..policies.softmax import log_softmax
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
+from .framework.routes import confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy, random_distribution
@@ -61,6 +62,10 @@ def kl_regularized_improvement(Q, f, tau, beta, nu, *, mode=None, variant=None, 
     optimiser's tolerance (``1e-6``) and whose objective must not exceed
     :math:`\hat\pi`'s by more than rounding.  :math:`\nu > 0` so that every
     state's maximiser is determined.
+
+    Data flow — left: the claimed maximiser from the log-sum-exp; right: the KKT spread from :math:`\log\pi_k`
+    computed separately and a numerical maximiser (BFGS); shared: :math:`Q`, :math:`f`, :math:`\beta`,
+    :math:`\tau`, :math:`\nu`.
 
     Broken variant: ``"beta_times_Q"`` (:math:`\hat\pi \propto \exp(\beta Q + f/\tau)`).
     """
@@ -133,6 +138,10 @@ def ppo_schedule_identity(mdp, *, beta, K, pis=None, mode=None, variant=None, se
     sequence; the ideal iterates themselves are irrational), with rational
     :math:`\beta` and :math:`K` a perfect square: exact equality.
 
+    Data flow — left: the recursion's energies (:func:`mdptheory.algorithms.ideal_energies` or the ideal run's
+    record); right: running averages of the recorded :math:`\tilde Q`'s formed here; shared: MDP,
+    :math:`\beta`, :math:`K`.
+
     Broken variant: ``"tau_off_by_one"`` (the average taken as
     :math:`\frac1{k+2}\sum_{j\le k}Q_j`, i.e. :math:`\tau_{k+1} = \beta\sqrt K/(k+2)`).
     """
@@ -200,6 +209,10 @@ def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=
     two state-value solves (:func:`mdptheory.evaluate`); the right side from
     an independent :math:`SA\times SA` solve for :math:`\tilde Q^\pi`.
 
+    Data flow — left: two state-value solves of :func:`mdptheory.evaluate`; right: :math:`\nu^*` from its own
+    linear system (its visitation confirmed by forward solves formed here) and :math:`\tilde Q^\pi` from an
+    :math:`SA\times SA` solve; shared: MDP, :math:`\pi`.
+
     Broken variants: ``"drop_horizon"`` (the :math:`1/(1-\gamma)` dropped),
     ``"nu_of_pi"`` (the stationary distribution of :math:`\pi` used in place
     of :math:`\nu^*` on both sides).
@@ -233,6 +246,9 @@ def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=
     rep.identity("nu* P^pi* = nu* (stationarity)", nuP, nu_star, tol=tol)
     rep.identity("d_(nu*)^(pi*) = nu* (so Lemma 5.1 is the performance difference lemma from nu*)",
                  ev_star.visitation(nu_star), nu_star, tol=tol)
+    # the same visitation by forward solves (a library visitation returning its start distribution would
+    # pass the line above)
+    confirm_visitation(rep, m, pi_star, nu_star, ev_star.visitation(nu_star), mode, what="d_(nu*)^(pi*)")
     ev = evaluate(m, pi, mode=mode)
     lhs = (one - g) * (dot(nu, ev_star.V, mode) - dot(nu, ev.V, mode))
     # normalised Q~ from its own state-action system (I - gamma P Pi) Q~ = (1 - gamma) r
@@ -275,6 +291,9 @@ def neural_ppo_rate(mdp, *, beta, K, sampled=False, mode=None, variant=None, see
     gaps, :math:`\sqrt K\cdot\min_k` gap, and, when ``sampled``, the sampled
     algorithm (:func:`mdptheory.algorithms.neural_ppo`, small widths) with its
     measured evaluation and improvement errors.
+
+    Data flow — left: the gaps of the ideal run from separate evaluations; right: the derived bound from
+    :math:`\nu^*`, :math:`\pi^*` of exact policy iteration; shared: MDP, :math:`\beta`, :math:`K`.
 
     Broken variant: ``"horizon_in_numerator"`` (the bound multiplied by
     :math:`(1-\gamma)` instead of divided).

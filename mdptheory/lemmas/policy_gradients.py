@@ -422,6 +422,9 @@ def nonconcavity_tree(r=1, gamma=Fraction(9, 10), *, mode="exact", variant=None,
     :class:`~mdptheory.policies.LogRational` ``q = e^theta``), against the
     closed forms above.
 
+    Data flow — left: values from :func:`mdptheory.evaluate` at the stated points; right: the closed forms;
+    shared: the tree MDP and the points.
+
     Broken variants: ``"drop_gamma"`` (the values without the factor
     :math:`\gamma`, as the lecture prints them), ``"concave_claim"`` (the
     concavity inequality :math:`V(\theta^{(1)}) + V(\theta^{(2)}) \le 2V(\text{mid})`).
@@ -494,6 +497,9 @@ def bandit_nonconcavity(perm=(0, 1, 2), *, mode="exact", variant=None, seed=None
     :class:`~mdptheory.policies.TabularSoftmax` at
     :class:`~mdptheory.policies.LogRational` points, the values from
     :func:`mdptheory.evaluate`, against the stated rationals.
+
+    Data flow — left: values from :func:`mdptheory.evaluate` at the stated points; right: the stated
+    rationals; shared: the bandit and the points.
 
     Broken variants: ``"concave_claim"`` (the concavity inequality),
     ``"probability_midpoint"`` (the midpoint taken in the probabilities,
@@ -656,6 +662,10 @@ def reinforce_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000,
     the Bonferroni-corrected 99.99% intervals of the sample mean of ``n``
     trajectories drawn with the case's seed.
 
+    Data flow — left: the sampled estimator (:func:`mdptheory.estimators.reinforce_samples`, seeded); right:
+    the exact truncated gradient :func:`mdptheory.trajectories.truncated_value_gradient`; shared: MDP,
+    :math:`\theta`, :math:`\mu`, ``T``.
+
     Broken variant: ``"missing_discount"`` (the return without :math:`\gamma^t`).
     """
     stmt = _B1mc
@@ -688,6 +698,9 @@ def baseline_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=20000, 
     the plain reward-to-go estimator; the variance reduction
     :math:`\sum_i\mathrm{Var}[\hat g_{b,i}]/\sum_i\mathrm{Var}[\hat g_i]` is
     reported in ``details`` (not a claim: Lemma 9.9 promises no reduction).
+
+    Data flow — left: the sampled baseline estimator (seeded); right: the exact truncated gradient; shared:
+    MDP, :math:`\theta`, :math:`\mu`, ``T``.
 
     Broken variant: ``"action_dependent_baseline"`` (the table
     :math:`b_t(s,a) = V_{T-t}(s) + a`, which depends on the action).
@@ -730,6 +743,9 @@ def reward_to_go_monte_carlo(mdp, theta, *, param="softmax", mu=None, T=3, n=200
         \mathbb E\Big[\sum_{t<T}\nabla\log\pi(a_t|s_t)\sum_{u=t}^{T-1}\gamma^u r_u\Big] = \nabla V_T(\mu),
 
     checked statistically (module docstring).
+
+    Data flow — left: the sampled reward-to-go estimator (seeded); right: the exact truncated gradient;
+    shared: MDP, :math:`\theta`, :math:`\mu`, ``T``.
 
     Broken variant: ``"restart_discount"`` (rewards to go discounted from
     :math:`t`, :math:`\gamma^{u-t}`: the :math:`\gamma^t` factor missing).
@@ -807,6 +823,10 @@ def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
     Bellman system (:func:`mdptheory.gradients.value_gradient`) inside the run;
     :math:`V^\star` by exact policy iteration.
 
+    Data flow — left: the run's gradient norms (confirmed against the forward-solve gradient formed here,
+    :func:`mdptheory.lemmas.framework.routes.confirm_gradient_norms`); right: :math:`V^\star` of exact policy
+    iteration and the run's first value; shared: MDP.
+
     Broken variant ``"beta_inverted"``: the bound :math:`2(V^\star - V^{(0)})/(\beta T)`.
     """
     stmt = _B6
@@ -819,6 +839,10 @@ def gradient_ascent_rate(mdp, *, T=30, mode=None, variant=None, seed=None):
     beta = softmax_beta(m.gamma)
     res = softmax_policy_gradient(m, eta=1.0 / beta, T=T, mu=m.rho, rho=m.rho, gradient="implicit")
     g2 = np.asarray(res.grad_norms, dtype=float) ** 2
+    from .framework.routes import confirm_gradient_norms
+
+    confirm_gradient_norms(rep, m, TabularSoftmax(m.n_states, m.n_actions), res.thetas[:len(g2)], m.rho,
+                           res.grad_norms)
     sol = _optimum(m)
     gap0 = float(m.rho @ np.asarray(sol.V, dtype=float)) - res.extras["value_mu"][0]
     Ts = np.arange(1, T + 1)

@@ -23,6 +23,7 @@ from ..policies import LogRational, TabularSoftmax
 from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
 from .framework.registry import Statement, register
+from .framework.routes import confirm_gradient_norms, confirm_visitation
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from ..fields import to_fmpq_mat
 from .framework.suite import case_rng, random_case_mdp, random_distribution
@@ -126,6 +127,9 @@ def softmax_score(n_states, n_actions, theta, *, mode=None, variant=None, seed=N
     (float mode), with tolerance
     :math:`h^2 \max|f'''|/6 + 8\varepsilon(\max|\theta| + \log A + 1)/h`,
     where :math:`|\partial^3_{\theta_b}\log\pi(a|s)| = |p(1-p)(1-2p)| \le 1/(6\sqrt3)`.
+
+    Data flow — left: the parameterization's score, and the derivative of the policy values alone; right: the
+    closed form built here from :math:`\pi_\theta`; shared: :math:`\theta`.
 
     Broken variants: ``"pi_of_a"`` (:math:`\mathbf 1[a=a'] - \pi(a|s)`, the
     wrong action's probability), ``"no_state_indicator"`` (the
@@ -337,6 +341,10 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     bandit with small :math:`\lambda` has :math:`\|\nabla^2 L_\lambda\| > 2\lambda/|S|`),
     so the suite uses :math:`\gamma \ge 1/2`, where :math:`8\gamma/(1-\gamma)^3 \ge 32`.
 
+    Data flow — left: :func:`mdptheory.derivatives.value_hessian` (and the barrier term from ``probs_hessian``
+    and ``score``); right: the jet of the forward-solve gradient formed here, then the bound; shared: MDP,
+    :math:`\theta`, :math:`\lambda`.
+
     Broken variants: ``"bandit_constant"`` (:math:`\beta = 5/2`, the
     one-step bandit constant of Mei et al. Lemma 2, i.e. the horizon factors
     dropped), ``"drop_barrier_term"`` (:math:`\beta_\lambda = 8\gamma/(1-\gamma)^3`,
@@ -459,11 +467,13 @@ def _smoothness_cases(seed, n, mode):
             lam = lams[1]
         elif i == 1:
             # a barrier-dominated case: gamma = 1/2 (8 gamma/(1-gamma)^3 = 32) and lambda = 10^4
-            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3, gamma=Fraction(1, 2)), exact)
+            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3, gamma=Fraction(1, 2), min_states=2),
+                              exact)
             q = _random_q(rng, m.n_states, m.n_actions, mode)
             lam = lams[3]
         else:
-            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3), exact)
+            # at least two states: the Hessian's cross-check then exercises the visitation of the solve
+            m = _unit_rewards(random_case_mdp(rng, exact=exact, max_states=3, min_states=2), exact)
             q = _random_q(rng, m.n_states, m.n_actions, mode)
             lam = lams[i % len(lams)]
         yield {"mdp": m, "theta": q, "lam": lam, "seed": (seed, i)}
@@ -523,6 +533,9 @@ def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
     from the run's evaluations; gradient norms recomputed by implicit
     differentiation at each recorded :math:`\theta^{(t)}`.
 
+    Data flow — left: the run's values; right: the gradient norms at the run's iterates by the library
+    (confirmed against the forward-solve gradient formed here); shared: MDP.
+
     Broken variant ``"ascent_constant_2"``: the improvement claimed as
     :math:`2\eta\|\nabla V\|^2` (a first-order step gains about :math:`\eta\|\nabla V\|^2`).
     """
@@ -536,6 +549,8 @@ def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
     res = softmax_policy_gradient(m, eta=eta, T=T, mu=m.rho, rho=m.rho)
     v = np.asarray(res.extras["value_mu"], dtype=float)
     g2 = np.array([_grad_sq_norm(m, th, m.rho, "float") for th in res.thetas[:-1]])
+    confirm_gradient_norms(rep, m, TabularSoftmax(m.n_states, m.n_actions), res.thetas[:-1], m.rho, np.sqrt(g2),
+                           what="||grad V_t(mu)|| (library value_gradient at the run's iterates)")
     c = 0.5 if variant != "ascent_constant_2" else 2.0
     tol = _tol(rep, m, _rmax(m) / (1 - float(m.gamma)), order=2)
     rep.inequality("(eta/2) ||grad V_t(mu)||^2 <= V_{t+1}(mu) - V_t(mu) for every t", c * eta * g2,
@@ -553,9 +568,12 @@ def _lb_run(m, lam, *, T, theta0=None, gtol=None, eta=None):
     return log_barrier_policy_gradient(m, lam=lam, T=T, mu=m.rho, rho=m.rho, gtol=gtol, theta0=theta0, eta=eta)
 
 
-def _d_star_ratio(m, sol, rho, mu):
-    """||d_rho^{pi*} / mu||_inf."""
-    d = evaluate(m, np.asarray(sol.pi, dtype=float)).visitation(rho)
+def _d_star_ratio(m, sol, rho, mu, rep=None):
+    """||d_rho^{pi*} / mu||_inf (the visitation confirmed by forward solves in ``rep`` when given)."""
+    pi_star = np.asarray(sol.pi, dtype=float)
+    d = evaluate(m, pi_star).visitation(rho)
+    if rep is not None:
+        confirm_visitation(rep, m, pi_star, rho, d, "float", what="d_rho^pi* in the bound")
     return float(np.max(d / mu))
 
 
@@ -582,6 +600,10 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     Independent routes: the advantages and values of the stationary policy
     come from a fresh evaluation; :math:`V^\star`, :math:`d_\rho^{\pi^\star}` from
     exact policy iteration.
+
+    Data flow — left: the stationary policy of the run, evaluated afresh; right: :math:`V^*` of exact policy
+    iteration and :math:`d_\rho^{\pi^*}` (confirmed by forward solves formed here); shared: MDP,
+    :math:`\lambda`.
 
     Broken variants: ``"bound_over_10"`` (the value bound with :math:`\lambda/10`),
     ``"pi_lower_2_over_A"`` (:math:`\pi(a|s)\ge 2/|A|` claimed when :math:`A(s,a)\ge 0`:
@@ -617,7 +639,7 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     rhos = [np.eye(S)[s] for s in range(S)] + [mu]
     lhs, rhs = [], []
     for rho in rhos:
-        ratio = _d_star_ratio(m, sol, rho, mu)
+        ratio = _d_star_ratio(m, sol, rho, mu, rep)
         lhs.append(float(rho @ (Vs - ev.V)))
         rhs.append(2 * lam_b / (1 - float(m.gamma)) * ratio)
     rep.inequality("V*(rho) - V(rho) <= 2 lambda/(1-gamma) ||d_rho^{pi*}/mu||_inf (rho = e_s, mu)",
@@ -649,6 +671,10 @@ def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=
     Thm 10.4's consequence :math:`V^\star(\rho) - V^{(t)}(\rho) \le \epsilon` there.
     Rewards are rescaled to :math:`[0, 1]`; :math:`\rho` is uniform, :math:`\mu` the MDP's.
 
+    Data flow — left: the run's objective values and gradient norms; right: :math:`V^*` of exact policy
+    iteration and :math:`d_\rho^{\pi^*}` in :math:`\lambda` (confirmed by forward solves formed here); shared:
+    MDP, :math:`\epsilon`.
+
     Broken variant ``"theta0_nonzero"``: the run starts from a parameter
     concentrated on :math:`\pi^\star` (:math:`\theta^{(0)} = 8\,\pi^\star`),
     where step 1 fails: the barrier term alone can increase :math:`L_\lambda`
@@ -663,11 +689,11 @@ def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=
     mu = np.asarray(m.rho, dtype=float)
     rho = np.full(S, 1.0 / S)
     sol = _optimum(m)
-    ratio = _d_star_ratio(m, sol, rho, mu)
+    rep = new_report(stmt, "float", {"mdp": m, "eps": eps, "T": T, "seed": seed}, variant)
+    ratio = _d_star_ratio(m, sol, rho, mu, rep)
     g = float(m.gamma)
     lam = eps * (1 - g) / (2 * ratio)
     beta = log_barrier_beta(g, lam, S)
-    rep = new_report(stmt, "float", {"mdp": m, "eps": eps, "T": T, "seed": seed}, variant)
     theta0 = None if variant != "theta0_nonzero" else 8.0 * np.asarray(sol.pi, dtype=float).reshape(-1)
     res = _lb_run(m, lam, T=T, theta0=theta0)
     L = np.asarray(res.extras["objective"], dtype=float)

@@ -23,6 +23,7 @@ from .framework.parameterized import (_field, _gram, _matvec, _one, _param_case,
                                      _witness)
 from .framework.prologue import check_variant, new_report, resolve_mode
 from .framework.rates import _HALF, _NINE, _cases, _fm, _tol
+from .framework.routes import confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.suite import case_rng, random_case_mdp, random_case_policy
@@ -176,6 +177,9 @@ def ppo_clipping(ratio, A, eps, *, mode=None, variant=None, seed=None, witness=N
     ratio, A : array_like, same shape
     eps : number
     mode : {"float", "exact"}, optional
+
+    Data flow — left: the branch formula of the derivative; right: exact one-sided difference quotients of the
+    objective; shared: :math:`r`, :math:`A`, :math:`\epsilon`.
 
     Broken variants: ``"vanish_outside_interval"`` (the lecture's reading: zero
     derivative whenever :math:`r \notin [1-\epsilon, 1+\epsilon]`),
@@ -749,7 +753,8 @@ def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
     mu = m.rho
     tol = None if exact else _tol(rep, m, 1.0 / (1 - float(g)), order=2)
     evs = [evaluate(m, p) for p in res.policies]
-    ds = [ev.visitation(mu) for ev in evs]
+    ds = [confirm_visitation(rep, m, p, mu, ev.visitation(mu), mode, what=f"d^{k}")
+          for k, (p, ev) in enumerate(zip(res.policies, evs))]
     ratios = []
     for t in range(res.n_iter):
         dp = np.abs(res.policies[t + 1] - res.policies[t]).sum(axis=1)
@@ -795,13 +800,16 @@ def _g1_extra(rng, mdp, exact, i):
 
 
 def _g1_cases(seed, n, mode):
-    """G1 cases: those of the section's generator whose uniform start policy is not optimal (CPI moves)."""
+    """G1 cases: those of the section's generator with at least two states whose uniform start policy is not
+    optimal (CPI moves)."""
     from ..policies.tabular import uniform_policy
 
     base = _cases("G1", gammas=(_HALF, _NINE), unit_rewards=True, extra=_g1_extra)
     k = 0
     for case in base(seed, 4 * n + 8, mode):
         m = case["mdp"] if mode == "exact" else _fm(case["mdp"])
+        if m.n_states < 2:  # one state: d = mu for every policy, the visitation bound is not exercised
+            continue
         adv = evaluate(m, uniform_policy(m), mode="exact" if mode == "exact" else "float").advantage
         if float(np.max(np.asarray(adv, dtype=float))) <= 1e-9:
             continue

@@ -179,16 +179,24 @@ def _advantage_sign(orig):
 
 
 def _value_scaled(orig):
-    @functools.wraps(orig)
-    def evaluate(*args, **kwargs):
-        ev = orig(*args, **kwargs)
-        V = _scaled(ev.V, "1e-6")
-        if isinstance(V, np.ndarray):
-            V.flags.writeable = False
-        ev.V = V
-        return ev
+    # PolicyEvaluation stores V as an instance attribute: the fault installs a class property
+    # (a data descriptor wins over the instance dict), so only reads of ev.V count as touches
+    def get(self):
+        d = self.__dict__
+        return _scaled_any(d["_fault_true_V"] if "_fault_true_V" in d else d["V"], "1e-6")
 
-    return evaluate
+    def set(self, value):
+        self.__dict__["_fault_true_V"] = value
+        self.__dict__["V"] = value  # the true value stays readable once the fault is removed
+
+    return property(get, set)
+
+
+def _scaled_any(x, rel):
+    try:
+        return _scaled(x, rel)
+    except TypeError:  # arb balls: scale by the binary float 1 + rel
+        return np.asarray(x) * (1.0 + float(rel))
 
 
 # -- gradients
@@ -458,8 +466,8 @@ _add("q_without_gamma", "evaluation", "Q = r + P V instead of r + gamma P V (and
      (f"{_EV}.Q", _q_without_gamma), (f"{_EV}.advantage", _adv_without_gamma))
 _add("advantage_sign", "evaluation", "the advantage is V - Q instead of Q - V",
      (f"{_EV}.advantage", _advantage_sign))
-_add("value_relative_1e-6", "evaluation", "evaluate() returns V scaled by (1 + 1e-6)",
-     ("mdptheory.evaluation:evaluate", _value_scaled))
+_add("value_relative_1e-6", "evaluation", "PolicyEvaluation.V is V scaled by (1 + 1e-6) (Q and the "
+     "advantage stay right)", (f"{_EV}.V", _value_scaled))
 _add("value_gradient_relative_1e-6", "gradients", "value_gradient scaled by (1 + 1e-6)",
      ("mdptheory.gradients:value_gradient", _post(lambda r, *a, **k: _scaled(r, "1e-6"))))
 _add("adjoint_with_P", "gradients", "the adjoint weights of value_gradient/value_hessian solve with "
@@ -529,6 +537,10 @@ def get_fault(name: str) -> Fault:
 
 
 # ---------------------------------------------------------------- patching
+#: Instance attributes a fault may replace by a class property (counted on reads).
+_INSTANCE_ATTRIBUTES = {"PolicyEvaluation.V"}
+
+
 def _resolve(path):
     """``(kind, owner, attribute, raw)`` of ``"module:qualname"``."""
     modname, _, qual = path.partition(":")
@@ -537,9 +549,11 @@ def _resolve(path):
     if len(parts) == 1:
         return "function", mod, parts[0], getattr(mod, parts[0])
     cls = getattr(mod, parts[0])
-    if parts[1] not in cls.__dict__:
+    if parts[1] not in cls.__dict__ and qual not in _INSTANCE_ATTRIBUTES:
         raise InvalidParameterError(f"{path}: {parts[0]} does not define {parts[1]}")
-    return "attribute", cls, parts[1], cls.__dict__[parts[1]]
+    # an attribute the class does not define (an instance attribute): raw is None and the
+    # fault installs a property
+    return "attribute", cls, parts[1], cls.__dict__.get(parts[1])
 
 
 def _counted(fn, key, counts):
@@ -577,7 +591,13 @@ def _patched(replacements, counts):
                     undo.append((mod, k, raw))
                     setattr(mod, k, new)
             else:
-                if isinstance(raw, property):
+                if raw is None:  # an instance attribute: make(None) returns a property
+                    prop = make(None)
+                    if prop is None:  # counting only: read and write the instance attribute
+                        prop = property(lambda self, a=attr: self.__dict__[a],
+                                        lambda self, v, a=attr: self.__dict__.__setitem__(a, v))
+                    new = property(_counted(prop.fget, path, counts), prop.fset)
+                elif isinstance(raw, property):
                     new = property(_counted(make(raw.fget), path, counts), raw.fset, raw.fdel, raw.__doc__)
                 elif isinstance(raw, (staticmethod, classmethod)):
                     new = type(raw)(_counted(make(raw.__func__), path, counts))
@@ -588,7 +608,10 @@ def _patched(replacements, counts):
         yield counts
     finally:
         for owner, attr, raw in reversed(undo):
-            setattr(owner, attr, raw)
+            if raw is None:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, raw)
 
 
 class Injection:

@@ -88,7 +88,9 @@ def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0)
     :math:`\|(I-\gamma P^\pi)^{-1}\|_\infty \le 1/(1-\gamma)`), ``m`` the size of
     the quantities compared, :math:`\varepsilon` the float64 unit roundoff and
     ``c`` a safety factor (64).  ``k = order`` counts the solves a quantity went
-    through (a gradient: 2, a Hessian: 3).  To first order in
+    through (a gradient: 2, a Hessian: 3); ``order = 0`` is a quantity that
+    went through no solve (a finite sum, an enumeration over trajectories):
+    :math:`\mathrm{tol} = c\,\varepsilon\,S\,m`.  To first order in
     :math:`\varepsilon` the relative errors of successive backward-stable solves
     add (a product :math:`w^\top G` of two solved quantities has relative error
     at most the sum of theirs, measured against the size ``m`` of the terms), so
@@ -109,9 +111,11 @@ def float_tolerance(mdp, magnitude=1.0, *, order: int = 1, factor: float = 64.0)
     kappa = (1.0 + g) / (1.0 - g)
     S = mdp.n_states
     m = float(max(abs(float(magnitude)), np.finfo(float).tiny))
-    tol = factor * eps * S * max(1.0, order * kappa) * m
-    rule = (f"{factor:g}*eps*S*max(1, order*kappa)*m with S={S}, order={order}, kappa=(1+g)/(1-g)={kappa:.4g}, "
-            f"m={m:.4g}")
+    if order == 0:  # no linear solve (finite sums, enumeration): the condition number does not enter
+        tol = factor * eps * S * m
+        return tol, f"{factor:g}*eps*S*m (order 0: no solve) with S={S}, m={m:.4g}"
+    tol = factor * eps * S * order * kappa * m
+    rule = f"{factor:g}*eps*S*order*kappa*m with S={S}, order={order}, kappa=(1+g)/(1-g)={kappa:.4g}, m={m:.4g}"
     return tol, rule
 
 

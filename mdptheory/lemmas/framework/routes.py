@@ -42,6 +42,8 @@ __all__ = [
     "gradient_direct",
     "jacobian_direct",
     "hessian_vector_direct",
+    "confirm_visitation",
+    "confirm_gradient_norms",
 ]
 
 
@@ -262,3 +264,43 @@ def hessian_vector_direct(m, param, theta, mu, u, mode):
     G1 = np.einsum("sai,sa->si", J1, c) + np.einsum("sai,sa->si", J, c1)
     X1 = np.linalg.solve(M, G1 + g * P1 @ X)
     return np.asarray(mu, dtype=float) @ X1
+
+
+def confirm_visitation(rep, m, pi, mu, d_lib, mode, *, what="d"):
+    r"""Record that the library's visitation ``d_lib`` used by a checker equals :func:`visitation_direct`.
+
+    A checker whose bound or constant is built from :meth:`PolicyEvaluation.visitation`
+    (the transposed solve) confirms it here by the forward solves, as an
+    identity part of the report, so that a wrong visitation changes the
+    verdict even where the bound has room to spare.  Returns ``d_lib``.
+    """
+    from .report import float_tolerance
+
+    d_own = visitation_direct(m, pi, mu, mode)
+    tol = None
+    if mode != "exact":
+        tol, _ = float_tolerance(m, 1.0, order=1)
+    rep.identity(f"{what}: library visitation (transposed solve) = forward solves formed here",
+                 np.asarray(d_lib, dtype=object if mode == "exact" else float),
+                 np.asarray(d_own, dtype=object if mode == "exact" else float), tol=tol)
+    return d_lib
+
+
+def confirm_gradient_norms(rep, m, param, thetas, mu, norms, *, what="||grad V(mu)|| recorded by the run"):
+    r"""Record that gradient norms a run recorded (float) equal :math:`\|\nabla V(\mu)\|` by :func:`gradient_direct`.
+
+    Rate checkers read the norms from the algorithm's trace, where the library
+    gradient (adjoint weights from the visitation) produced them; an
+    inequality with room to spare would not notice a wrong gradient.  The
+    norms at every recorded iterate are compared here, tolerance of order 2.
+    """
+    from .report import float_tolerance
+
+    own = np.array([float(np.linalg.norm(np.asarray(gradient_direct(m, param, np.asarray(th, dtype=float), mu,
+                                                                    "float"), dtype=float)))
+                    for th in thetas], dtype=float)
+    rmax = float(np.max(np.abs(np.asarray(m.r, dtype=float)))) if m.n_states else 0.0
+    tol, _ = float_tolerance(m, rmax / (1 - float(m.gamma)) ** 2 + 1.0, order=2)
+    rep.identity(f"{what} = ||grad V(mu)|| by forward solves formed here", np.asarray(norms, dtype=float), own,
+                 tol=tol)
+    return own
