@@ -91,3 +91,32 @@ def test_frobenius_norm_of_arb_entries():
     sq = frobenius_norm(T, squared=True)
     assert sq.contains(169) and sq.rad() < 1e-10
     assert frobenius_norm(T).contains(13)
+
+
+def test_exact_solve_with_general_right_hand_sides():
+    """Exact ``solve``: (I - gamma P_pi) X = B exactly, for one and for several right-hand sides
+    (the factor clears denominators row by row: the right-hand side must be scaled alike)."""
+    from fractions import Fraction as F
+
+    P = np.array([[[F(1, 3), F(2, 3)], [F(1, 7), F(6, 7)]], [[F(2, 5), F(3, 5)], [F(1), F(0)]]], dtype=object)
+    r = np.array([[F(1), F(0)], [F(1, 2), F(-1)]], dtype=object)
+    m = MDP(P, r, F(9, 10), [F(1, 2), F(1, 2)])
+    pi = np.array([[F(1, 4), F(3, 4)], [F(2, 3), F(1, 3)]], dtype=object)
+    ev = evaluate(m, pi)
+    M = np.eye(2, dtype=int).astype(object) - F(9, 10) * np.asarray(ev.P_pi, dtype=object)
+    b = np.array([F(1), F(-2, 3)], dtype=object)
+    B = np.array([[F(1), F(0)], [F(5, 11), F(1)]], dtype=object)
+    assert list(M.dot(ev.solve(b))) == list(b)
+    assert (M.dot(ev.solve(B)) == B).all()
+
+
+def test_nearly_singular_evaluation_warns_even_with_a_tolerance_it_misses():
+    """A float evaluation whose certified bound exceeds both the warning level and the caller's ``tol``
+    warns (a given tol silences the warning only when the bound meets it)."""
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.families import garnet
+
+    mdp = garnet(20, 3, 3, seed=1, gamma=1 - 2.0**-50)
+    pi = np.full((20, 3), 1 / 3)
+    with pytest.warns(NumericalWarning, match="mode='exact' or mode='ball'"):
+        evaluate(mdp, pi, tol=1e-12)
