@@ -52,7 +52,14 @@ float mode a residual is compared with the rounding tolerance
 $c\\,\\varepsilon\\,S\\,\\kappa^{k}\\,m$, $\\kappa = (1+\\gamma)/(1-\\gamma)$ (see
 `mdptheory.lemmas.float_tolerance`); symbolic proofs (ids ending in `s`) reduce
 each claim to "this rational function is identically zero" and prove it with
-sympy.  Each statement has deliberately broken variants that must come back
+sympy, on a generic MDP with 2 states and 2 actions whose softmax logits,
+rewards and discount are symbols (transitions too, unless the entry says they
+are a fixed generic rational matrix): the identity then holds for every value
+of the symbols where its denominators do not vanish, in particular for every
+$0 \le \gamma < 1$ and stochastic $P$; what sympy cannot prove is UNDECIDED,
+never VERIFIED.  Ids ending in `mc` are Monte-Carlo checks of the sampled
+estimators, with Bonferroni-corrected confidence intervals at fixed seeds.
+Each statement has deliberately broken variants that must come back
 FALSIFIED (`python -m proofs_check --broken`): a check that cannot fail is a
 defect.
 
