@@ -56,7 +56,7 @@ sympy, on a generic MDP with 2 states and 2 actions whose softmax logits,
 rewards and discount are symbols (transitions too, unless the entry says they
 are a fixed generic rational matrix): the identity then holds for every value
 of the symbols where its denominators do not vanish, in particular for every
-$0 \le \gamma < 1$ and stochastic $P$; what sympy cannot prove is UNDECIDED,
+$0 \\le \\gamma < 1$ and stochastic $P$; what sympy cannot prove is UNDECIDED,
 never VERIFIED.  Ids ending in `mc` are Monte-Carlo checks of the sampled
 estimators, with Bonferroni-corrected confidence intervals at fixed seeds.
 Each statement has deliberately broken variants that must come back
