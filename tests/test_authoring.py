@@ -119,6 +119,10 @@ def test_decorator_arguments_are_validated():
         statement(id="U9", text="t", source="s", modes=("floaty",))
     with pytest.raises(InvalidParameterError, match="id"):
         statement(id="", text="t", source="s")
+    with pytest.raises(InvalidParameterError, match="bare"):
+        statement(lambda c, mdp, pi: None)
+    with pytest.raises(InvalidParameterError, match="text"):
+        statement(id="U9", source="s")
     with pytest.raises(InvalidParameterError, match="cases="):
         statement(id="U9", text="t", source="s", register_it=False)(lambda c, mdp, weird: None)
 
