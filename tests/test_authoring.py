@@ -119,6 +119,10 @@ def test_decorator_arguments_are_validated():
         statement(id="U9", text="t", source="s", modes=("floaty",))
     with pytest.raises(InvalidParameterError, match="id"):
         statement(id="", text="t", source="s")
+    with pytest.raises(InvalidParameterError, match="bare"):
+        statement(lambda c, mdp, pi: None)
+    with pytest.raises(InvalidParameterError, match="text"):
+        statement(id="U9", source="s")
     with pytest.raises(InvalidParameterError, match="cases="):
         statement(id="U9", text="t", source="s", register_it=False)(lambda c, mdp, weird: None)
 
@@ -203,3 +207,40 @@ def test_entry_points_add_statements(tmp_path, monkeypatch, clean_registry):
     assert "U6" in [s.id for s in statements()]
     assert "ep_claims" in registry.USER_MODULES
     assert run_suite(["U6"], n=3).results[0].verdict == VERIFIED
+
+
+def test_custom_cases_and_inputs_in_each_field(clean_registry):
+    from mdptheory.lemmas.framework.suite import case_rng, random_case_mdp, random_distribution
+
+    def cases(seed, n, mode):
+        assert isinstance(seed, int)  # the suite's integer seed
+        for i in range(n):
+            rng = case_rng(seed, "U4", i)
+            m = random_case_mdp(rng, exact=mode == "exact")
+            yield {"mdp": m, "mu": random_distribution(rng, m.n_states, exact=mode == "exact", positive=True),
+                   "scale": Fraction(1, 2), "seed": (seed, i)}
+
+    @statement(id="U4", text=r"d_\mu^\pi \ge (1-\gamma)\mu", source="AJKS Ch. 1", cases=cases)
+    def visitation_lower_bound(c, mdp, mu, scale=1):
+        pi = np.full((mdp.n_states, mdp.n_actions), c.one / mdp.n_actions)
+        d = c.evaluate(mdp, pi).visitation(mu)
+        assert c.mode == "exact" or not isinstance(scale, Fraction)   # Fractions become floats in float mode
+        c.inequality("(1-gamma) mu <= d", (c.one - mdp.gamma) * mu, d)
+
+    suite = run_suite(["U4"], n=3)
+    assert [r.verdict for r in suite.results] == [VERIFIED, VERIFIED], suite.table()
+    m = forest(3, exact=True)
+    rep = visitation_lower_bound(m, [Fraction(1, 3)] * 3)
+    assert rep.mode == "exact" and rep.verdict == VERIFIED
+    assert visitation_lower_bound(m, [1 / 3] * 3).mode == "float"
+
+
+def test_symbolic_mdp_input_runs_in_symbolic_mode(clean_registry):
+    from mdptheory.symbolic import symbolic_mdp
+
+    chk = _adv_mean_zero()
+    sm = symbolic_mdp(2, 2)
+    rep = chk(sm, sm.pi)
+    assert rep.mode == "symbolic" and rep.verdict == VERIFIED
+    with pytest.raises(MDPTheoryError, match="symbolic"):
+        chk(sm, sm.pi, mode="float")

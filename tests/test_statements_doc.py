@@ -92,6 +92,20 @@ def test_data_flow_prefers_the_left_right_line():
     flow = data_flow(Two)
     assert flow.count("Data flow") == 2 and "Routes" not in flow
 
+    class Inside:
+        def check():
+            """Title.
+
+            The run is exact.  Data flow — item 3: left, the closed form; right, the gradient;
+            shared: MDP, theta.  Degenerate case: none.
+            """
+
+    assert data_flow(Inside) == "Data flow — item 3: left, the closed form; right, the gradient; shared: MDP, theta."
+    from mdptheory.lemmas.framework.docs import _statement_body
+
+    Inside.check.__module__ = "x"
+    assert _statement_body(type("S", (), {"check": Inside.check})) == "The run is exact. Degenerate case: none."
+
 
 def test_docs_command_check_mode(tmp_path):
     out = tmp_path / "s.md"

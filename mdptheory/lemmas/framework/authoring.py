@@ -222,8 +222,9 @@ def _default_cases(statement_id, params):
 
 
 # ----------------------------------------------------------------- decorator
-def statement(*, id: str, text: str, source: str, modes=("float", "exact"), variants=None, cases=None,
-              name: str | None = None, derivation: str = "", cost: float = 1.0, register_it: bool = True):
+def statement(_fn=None, /, *, id: str = None, text: str = None, source: str = None, modes=("float", "exact"),
+              variants=None, cases=None, name: str | None = None, derivation: str = "", cost: float = 1.0,
+              register_it: bool = True):
     r"""Turn a function computing two sides into a registered, checkable statement.
 
     Parameters
@@ -264,6 +265,9 @@ def statement(*, id: str, text: str, source: str, modes=("float", "exact"), vari
         :class:`~mdptheory.lemmas.Statement`) and ``as_property()`` (a property
         for :func:`mdptheory.counterexamples.find_counterexample`).
     """
+    if _fn is not None:
+        raise InvalidParameterError("use @statement(id=..., text=..., source=...) with its keywords, "
+                                    "not a bare @statement")
     if not isinstance(id, str) or not id or not id[0].isalpha():
         raise InvalidParameterError(f"id must be a non-empty string starting with a letter; got {id!r}")
     for arg, val in (("text", text), ("source", source)):

@@ -52,7 +52,14 @@ float mode a residual is compared with the rounding tolerance
 $c\\,\\varepsilon\\,S\\,\\kappa^{k}\\,m$, $\\kappa = (1+\\gamma)/(1-\\gamma)$ (see
 `mdptheory.lemmas.float_tolerance`); symbolic proofs (ids ending in `s`) reduce
 each claim to "this rational function is identically zero" and prove it with
-sympy.  Each statement has deliberately broken variants that must come back
+sympy, on a generic MDP with 2 states and 2 actions whose softmax logits,
+rewards and discount are symbols (transitions too, unless the entry says they
+are a fixed generic rational matrix): the identity then holds for every value
+of the symbols where its denominators do not vanish, in particular for every
+$0 \\le \\gamma < 1$ and stochastic $P$; what sympy cannot prove is UNDECIDED,
+never VERIFIED.  Ids ending in `mc` are Monte-Carlo checks of the sampled
+estimators, with Bonferroni-corrected confidence intervals at fixed seeds.
+Each statement has deliberately broken variants that must come back
 FALSIFIED (`python -m proofs_check --broken`): a check that cannot fail is a
 defect.
 
@@ -140,8 +147,28 @@ def _paragraphs(text: str):
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-_FLOW = re.compile(r"(?is)^(data flow[^\n]*?\bleft\s*:|left\s*:)")
+_FLOW = re.compile(r"(?i)\bdata flow\b.{0,80}?\bleft\s*[:,]|^left\s*:")
 _ROUTES = re.compile(r"(?i)\b(independent\s+)?routes\b[^:.]{0,80}:")
+
+
+def _extract_flow(p: str):
+    """Split a paragraph around its data-flow statement: (before, flow, after) or None.
+
+    The statement starts at "Data flow" (or a paragraph-initial "left:") and
+    ends with the sentence that names what is shared (``shared: ….``), or with
+    the paragraph.
+    """
+    m = _FLOW.search(p)
+    if not m:
+        return None
+    start = m.start()
+    k = p.find("shared:", start)
+    end = len(p)
+    if k >= 0:
+        dot = re.search(r"\.(\s|$)", p[k:])
+        if dot:
+            end = k + dot.start() + 1
+    return p[:start].strip(), p[start:end].strip(), p[end:].strip()
 
 
 def _split_routes(p: str):
@@ -156,7 +183,7 @@ def _split_routes(p: str):
 def _flow_paragraphs(stmt) -> list:
     md = docstring_markdown(stmt.check.__doc__ or "")
     paras = [" ".join(p.split()) for p in _paragraphs(md)]
-    flows = [p for p in paras if _FLOW.match(p)]
+    flows = [x[1] for x in (_extract_flow(p) for p in paras[1:]) if x]
     if flows:
         return flows
     for p in paras[1:]:
@@ -182,10 +209,15 @@ def _statement_body(stmt) -> str:
     for k, p in enumerate(paras):
         if k == 0:
             continue  # the summary line, used as the heading's subtitle
-        if " ".join(p.split()) in flows:
+        flat = " ".join(p.split())
+        ext = _extract_flow(flat)
+        if ext and ext[1] in flows:  # the data flow moves to "What each side computes"
+            rest = " ".join(x for x in (ext[0], ext[2]) if x)
+            if rest:
+                keep.append(rest)
             continue
-        split = _split_routes(" ".join(p.split()))
-        if split and split[1] in flows:  # the routes move to "What each side computes"
+        split = _split_routes(flat)
+        if split and split[1] in flows:
             if split[0]:
                 keep.append(split[0])
             continue

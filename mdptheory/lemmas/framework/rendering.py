@@ -123,9 +123,25 @@ def _witness_data(item):
     return item
 
 
+def _compact(v) -> str:
+    return json.dumps(v, separators=(", ", ": "))
+
+
 def _witness_json(witness) -> str:
+    """JSON, one line per entry (and per field of a nested record such as the MDP), arrays on one line."""
     try:
-        s = json.dumps(witness, indent=1)
+        if isinstance(witness, dict):
+            lines = []
+            for k, v in witness.items():
+                if isinstance(v, dict):
+                    lines.append(f"{_compact(k)}: {{")
+                    lines += [f"  {_compact(k2)}: {_compact(v2)}," for k2, v2 in v.items()]
+                    lines.append("},")
+                else:
+                    lines.append(f"{_compact(k)}: {_compact(v)},")
+            s = "\n".join(lines)
+        else:
+            s = _compact(witness)
     except (TypeError, ValueError):
         s = repr(witness)
     return s if len(s) <= 20000 else s[:20000] + "\n… (truncated; CheckReport.to_json() has all of it)"
