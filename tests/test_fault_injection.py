@@ -44,9 +44,8 @@ PENDING_CHECKER_FIXES = {
         "both sides take Q or A from the evaluation (A4: policy iteration's greedy step uses ev.Q and the enumerated comparison did not separate the policies on these cases)"),
     'advantage_sign': ('D6 D7 G4',
         'both sides take A from the evaluation'),
-    'value_relative_1e-6': ('B1 F3 G3 G4 I2',
-        "identities whose both sides use evaluate()'s V (B1: caught before only through the zero order-0 "
-        "tolerance; not yet examined)"),
+    'value_relative_1e-6': ('F3 G3 G4 I2',
+        "identities whose both sides use evaluate()'s V"),
     'adjoint_with_P': ('D7',
         'the checker trusts mdptheory.gradients for the gradient its algorithm or bound uses'),
     'bellman_coefficients_without_gamma': ('D7',
