@@ -807,19 +807,21 @@ def _pi_float(mdp, tol, max_iter, pi0):
         actions = _greedy_actions(fm.r, None, 0.0)
     if first is None and emethod in ("dense", "direct"):
         # deterministic policies throughout: evaluate on arrays, build the PolicyEvaluation lazily
-        actions, V, Q, n_iter, converged, cycled, solver = _pi_float_arrays(fm, tol, max_iter, actions)
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite values: _finite_outcome reports them
+            actions, V, Q, n_iter, converged, cycled, solver = _pi_float_arrays(fm, tol, max_iter, actions)
         if not converged:
             warnings.warn(f"policy iteration stopped after max_iter={max_iter} evaluations without a "
                           "stable policy", ConvergenceWarning, stacklevel=3)
         pi = deterministic_policy(fm, actions)
-        residual = float(np.max(np.abs(Q.max(axis=1) - V)))
-        bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
+        with np.errstate(invalid="ignore", over="ignore"):
+            residual = float(np.max(np.abs(Q.max(axis=1) - V)))
+            bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
         msg = (f"policy iteration converged after {n_iter} evaluations ({solver}); "
                f"Bellman residual {residual:.3g}"
                + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
                if converged else
                f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
-
+        bound, converged, msg = _finite_outcome(V, Q, bound, converged, msg)
         return OptimalSolution(V=V, Q=Q, pi=pi, actions=actions, method="policy_iteration", mode=FLOAT,
                                n_iter=n_iter, bellman_residual=residual, error_bound=bound, success=converged,
                                message=msg, evaluation=_DeferredEvaluation(fm, pi, emethod))
