@@ -51,12 +51,38 @@ __all__ = [
     "MIN_BALL_PREC",
     "MAX_BALL_PREC",
     "check_prec",
+    "rational_str",
 ]
 
 FLOAT = "float"
 EXACT = "exact"
 BALL = "ball"
 MODES = (FLOAT, EXACT, BALL)
+
+
+def rational_str(x) -> str:
+    """``"p/q"`` (or ``"p"``) for an exact rational, at any number of digits.
+
+    Python refuses ``str`` of integers beyond 4300 digits; exact results (a
+    long run of exact value iteration, a high power of gamma) can be longer,
+    so those digits are written by FLINT, which has no such limit.
+
+    >>> rational_str(Fraction(-3, 4)), rational_str(5)
+    ('-3/4', '5')
+    >>> len(rational_str(Fraction(10**5000 + 1, 3)))
+    5003
+    """
+    x = x if isinstance(x, Fraction) else to_fraction(x)
+
+    def digits(n: int) -> str:
+        if n.bit_length() < 10_000:  # well below the 4300-digit limit
+            return str(n)
+        from flint import fmpz
+
+        return str(fmpz(n))
+
+    num = digits(x.numerator)
+    return num if x.denominator == 1 else f"{num}/{digits(x.denominator)}"
 
 
 def format_index(idx) -> str:

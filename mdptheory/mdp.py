@@ -408,6 +408,24 @@ class MDP:
             raise AttributeError("MDP is immutable; build a new one")
         object.__setattr__(self, name, value)
 
+    def __getstate__(self):
+        """The data only: caches (FLINT matrices, integer forms) are rebuilt on demand, not pickled.
+
+        An MDP crosses process boundaries (``--workers``, a Dask cluster) as
+        plain arrays and rationals, so a report that carries one as its witness
+        pickles whatever was computed on it before.
+        """
+        return {name: getattr(self, name) for name in self.__slots__ if name not in ("_cache", "_frozen")}
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_cache", {})
+        stored = (self._P.data, self._P.indices, self._P.indptr) if self._sparse else (self._P,)
+        for arr in (self._r, self._rho) + stored:
+            arr.flags.writeable = False
+        object.__setattr__(self, "_frozen", True)
+
     @property
     def P(self):
         """Transitions ``P[s, a, s']`` (dense) or the ``(S*A, S)`` sparse matrix."""

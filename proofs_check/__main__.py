@@ -20,6 +20,7 @@ Exit status:
     2    bad usage: unknown option or statement, a non-positive --cases/--workers, a bad --seed,
          a malformed or unreachable --scheduler, a selection that runs nothing
     3    nothing FALSIFIED, but some statement UNDECIDED
+    4    the verdicts were all reported, but a witness or a --json/--markdown file could not be written
     130  interrupted (Ctrl-C): the statements that finished are printed and written, marked partial
 """
 
@@ -27,13 +28,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import socket
 import sys
 from urllib.parse import urlsplit
 
-__all__ = ["main", "EXIT_VERIFIED", "EXIT_FALSIFIED", "EXIT_USAGE", "EXIT_UNDECIDED", "EXIT_INTERRUPTED"]
+__all__ = ["main", "EXIT_VERIFIED", "EXIT_FALSIFIED", "EXIT_USAGE", "EXIT_UNDECIDED", "EXIT_INTERRUPTED",
+           "EXIT_WRITE"]
 
 #: Exit statuses (documented in the module docstring, the --help text and the README).
 EXIT_VERIFIED = 0
@@ -41,6 +42,8 @@ EXIT_FALSIFIED = 1
 EXIT_USAGE = 2
 EXIT_UNDECIDED = 3
 EXIT_INTERRUPTED = 130
+#: Every verdict was reported, but a witness or report file could not be written.
+EXIT_WRITE = 4
 #: Seconds allowed to reach a Dask scheduler before giving up.
 SCHEDULER_CONNECT_TIMEOUT = 5.0
 _MAX_CASES = 10**6
@@ -206,38 +209,66 @@ def main(argv=None) -> int:
     if interrupted:
         print(f"INTERRUPTED: partial report, {len(finished)} (statement, mode) results finished")
     print(suite.table())
+    from mdptheory.io.atomic import atomic_write
+
+    # witnesses first (each in a new file, never overwriting), then the reports; a file that cannot
+    # be written is reported and the others are still written
+    write_failed = False
+    bad = [r for r in suite.results if r.verdict in (FALSIFIED, ERROR)]
+    if not args.broken:
+        for r in bad:
+            for k, rep in enumerate(r.notable):
+                if hasattr(rep, "to_dict") and rep.verdict == FALSIFIED:
+                    try:
+                        path = _save_witness(args.witness_dir, r, k, rep)
+                    except (OSError, ValueError) as exc:
+                        write_failed = True
+                        print(f"FALSIFIED {r.id} ({r.mode}): witness NOT saved: {exc}", file=sys.stderr)
+                    else:
+                        print(f"FALSIFIED {r.id} ({r.mode}): witness saved to {path}", file=sys.stderr)
+                elif isinstance(rep, dict) and "error" in rep:
+                    print(f"ERROR in {r.id} ({r.mode}) case {rep['case']}:\n{rep['error']}", file=sys.stderr)
     report = suite.to_dict()
     report["partial"] = interrupted
+    outputs = []
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=1)
+        outputs.append((args.json, lambda: json.dumps(report, indent=1)))
     if args.markdown:
-        with open(args.markdown, "w") as fh:
-            fh.write(("**partial report: interrupted**\n\n" if interrupted else "") + suite.markdown())
+        outputs.append((args.markdown, lambda: ("**partial report: interrupted**\n\n" if interrupted else "")
+                        + suite.markdown()))
+    for path, render in outputs:
+        try:
+            text = render()
+            with atomic_write(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except (OSError, ValueError) as exc:
+            write_failed = True
+            print(f"could not write {path}: {exc}", file=sys.stderr)
     if interrupted:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    bad = [r for r in suite.results if r.verdict in (FALSIFIED, ERROR)]
     if args.broken:
         missed = [r for r in suite.results if r.verdict != FALSIFIED]
         for r in missed:
             print(f"broken variant NOT falsified: {r.id} {r.variant} ({r.mode}): {r.verdict}", file=sys.stderr)
-        return EXIT_FALSIFIED if missed else EXIT_VERIFIED
-    for r in bad:
-        for rep in r.notable:
-            if hasattr(rep, "to_dict") and rep.verdict == FALSIFIED:
-                os.makedirs(args.witness_dir, exist_ok=True)
-                path = os.path.join(args.witness_dir, f"{r.id}_{r.mode}_{len(os.listdir(args.witness_dir))}.json")
-                with open(path, "w") as fh:
-                    fh.write(rep.to_json(indent=1))
-                print(f"FALSIFIED {r.id} ({r.mode}): witness saved to {path}", file=sys.stderr)
-            elif isinstance(rep, dict) and "error" in rep:
-                print(f"ERROR in {r.id} ({r.mode}) case {rep['case']}:\n{rep['error']}", file=sys.stderr)
+        return EXIT_FALSIFIED if missed else (EXIT_WRITE if write_failed else EXIT_VERIFIED)
     if bad:
         return EXIT_FALSIFIED
     if any(r.verdict == UNDECIDED for r in suite.results):
         return EXIT_UNDECIDED
-    return EXIT_VERIFIED
+    return EXIT_WRITE if write_failed else EXIT_VERIFIED
+
+
+def _save_witness(directory, result, k, rep) -> str:
+    """Save a FALSIFIED report as exact JSON in a new file named by statement, mode, case and content."""
+    import hashlib
+
+    from mdptheory.io.atomic import write_new
+
+    text = rep.to_json(indent=1)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    variant = f"_{result.variant}" if getattr(result, "variant", None) else ""
+    return write_new(directory, f"{result.id}_{result.mode}{variant}_case{k}_{digest}", text)
 
 
 def _entry() -> int:

@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..exceptions import MalformedFileError, format_value
-from ..fields import to_fraction
+from ..fields import rational_str, to_fraction
 
 __all__ = [
     "FORMAT_TAG",
@@ -63,8 +63,7 @@ class _Reject(Exception):
 
 # ------------------------------------------------------------------ numbers
 def _fraction_to_str(x) -> str:
-    x = to_fraction(x)
-    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+    return rational_str(to_fraction(x))
 
 
 def _read_exact(v, where: str) -> Fraction:

@@ -14,6 +14,7 @@ import secrets
 
 __all__ = [
     "atomic_write",
+    "write_new",
 ]
 
 
@@ -52,3 +53,55 @@ def atomic_write(path, mode: str = "wb", *, encoding: str | None = None):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_new(directory, stem: str, data, *, suffix: str = ".json") -> str:
+    """Write ``data`` to a new file ``directory/stem{suffix}`` (or ``stem-2{suffix}``, …), atomically.
+
+    The content goes to a temporary file first and is then linked under the
+    first free name, so the file appears complete or not at all, and an
+    existing file (an earlier run's witness, another worker's) is never
+    overwritten.  Where the file system has no hard links, the name is
+    reserved with an exclusive create and the temporary file renamed onto the
+    reservation.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Created if missing.
+    stem : str
+        File name without the suffix.
+    data : str or bytes
+    suffix : str, keyword-only
+
+    Returns
+    -------
+    str
+        The path written.
+    """
+    directory = os.fspath(directory)
+    os.makedirs(directory, exist_ok=True)
+    binary = isinstance(data, (bytes, bytearray))
+    staged = os.path.join(directory, f".{stem}.{secrets.token_hex(6)}.staged")  # private to this call
+    with atomic_write(staged, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
+        fh.write(data)
+    try:
+        k = 1
+        while True:
+            path = os.path.join(directory, f"{stem}{suffix}" if k == 1 else f"{stem}-{k}{suffix}")
+            try:
+                os.link(staged, path)
+                return path
+            except FileExistsError:
+                k += 1
+            except OSError:  # no hard links here: reserve the name, then rename onto it
+                try:
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                except FileExistsError:
+                    k += 1
+                    continue
+                os.replace(staged, path)
+                return path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from ...fields import rational_str
+
 __all__ = [
     "VERIFIED",
     "FALSIFIED",
@@ -286,7 +288,7 @@ def combine_verdicts(verdicts) -> str:
 
 def _jsonable(x):
     if isinstance(x, Fraction):
-        return str(x)
+        return rational_str(x)  # any number of digits (str() refuses beyond 4300)
     if isinstance(x, (np.floating, float)):
         return float(x)
     if isinstance(x, (np.integer,)):
