@@ -130,3 +130,11 @@ def test_rationals_of_any_length_are_written():
     rep = CheckReport(statement="X", name="x", text="t", source="s", mode="exact", witness={"q": big})
     assert json.loads(rep.to_json())["witness"]["q"] == rational_str(big)
     assert rational_str(np.int64(5)) == "5"
+
+
+def test_broken_report_with_rationals_beyond_4300_digits(tmp_path):
+    # H2's exact broken variants carry rationals of thousands of digits into the JSON report
+    res = _cli(tmp_path, "--broken", "--select", "H2", "--modes", "exact", "--json", "r.json")
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "r.json").read_text()
+    assert json.loads(text)["results"] and max(map(len, __import__("re").findall(r"\d+", text))) > 4300
