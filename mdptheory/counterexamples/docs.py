@@ -9,7 +9,6 @@ the file, so the documented witnesses are the ones the search finds.
 from __future__ import annotations
 
 import os
-import tempfile
 
 __all__ = ["catalogue_markdown", "write_text_atomic"]
 
@@ -62,31 +61,19 @@ def catalogue_markdown(runs: dict | None = None) -> str:
 
 
 def write_text_atomic(path, text: str, *, overwrite: bool = True) -> str:
-    """Write ``text`` to ``path`` atomically (temp file in the same directory, then :func:`os.replace`).
+    """Write ``text`` to ``path`` atomically (:mod:`mdptheory.io.atomic`); returns the path written.
 
     With ``overwrite=False`` an existing ``path`` is kept and a new name
-    ``stem-1.ext``, ``stem-2.ext``, ... is used instead.  Returns the path written.
+    ``stem-2.ext``, ``stem-3.ext``, ... is used instead (never overwriting, even
+    against a concurrent writer).
     """
+    from ..io.atomic import atomic_write, write_new
+
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     if not overwrite:
-        stem, ext = os.path.splitext(path)
-        k = 0
-        while os.path.exists(path):
-            k += 1
-            path = f"{stem}-{k}{ext}"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        if not overwrite:
-            os.link(tmp, path)  # fails if the name was taken meanwhile: never overwrite
-            os.remove(tmp)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        stem, ext = os.path.splitext(os.path.basename(path))
+        return write_new(os.path.dirname(os.path.abspath(path)), stem, text, suffix=ext)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
     return path

@@ -486,20 +486,11 @@ class Counterexample:
 
     def save(self, path) -> None:
         """Write :meth:`to_json` to ``path`` (UTF-8, atomically); read it back with :func:`load_counterexample`."""
-        import os
-        import tempfile
+        from ..io.atomic import atomic_write
 
         text = self.to_json()
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            raise
+        with atomic_write(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
 
 
 def _evidence_json(ev):
