@@ -325,7 +325,7 @@ def _three_hub_mdp(S=600, seed=0):
 
 
 def test_banded_hub_route_matches_sparse_lu():
-    from mdptheory.optimal import _DeterministicEvaluator
+    from mdptheory.evaluation.deterministic import _DeterministicEvaluator
 
     for build in (_three_hub_mdp, lambda: forest(2000), lambda: chain(1500, slip=0.2)):
         m = build()
