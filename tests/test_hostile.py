@@ -47,9 +47,9 @@ COUNTS = Counter()
 CALL_SECONDS = 20.0
 _PROFILE = settings().max_examples
 #: Inputs per entry point: 1,000 under the thorough (nightly) profile, a few hundred otherwise.
-N_HOSTILE = 1000 if _PROFILE >= 1000 else 100
+N_HOSTILE = 1000 if _PROFILE >= 1000 else 250
 #: Cheaper budget for entry points whose valid calls do real work (solves, searches, CLI runs).
-N_COSTLY = 1000 if _PROFILE >= 1000 else 50
+N_COSTLY = 1000 if _PROFILE >= 1000 else 100
 
 
 # ------------------------------------------------------------------ harness
