@@ -1164,8 +1164,9 @@ NOTEBOOKS["09_your_own_statements"] = notebook(
 
         false_suite = run_suite(["U2"], n=4 if SMALL else 12)
         witness = false_suite.results[-1].notable[0]           # an exact-mode FALSIFIED report
-        out = Path(tempfile.mkdtemp()) / "U2_witness.json"
-        out.write_text(witness.to_json(indent=1))
+        from mdptheory.io.atomic import write_new   # atomic, and never overwrites an earlier witness
+
+        out = Path(write_new(tempfile.mkdtemp(), "U2_witness", witness.to_json(indent=1)))
         print(f"witness of {witness.statement} ({witness.mode}): S={witness.witness['mdp'].n_states}, saved to {out.name}")
         false_suite
         """),
