@@ -128,7 +128,7 @@ def _resolve_sparse(sparse, exact, S, name):
     if sparse is None:
         return (not exact) and S >= SPARSE_MIN_STATES
     if not isinstance(sparse, (bool, np.bool_)):
-        raise InvalidParameterError(f"sparse must be True, False or None; got {sparse!r}")
+        raise InvalidParameterError(f"sparse must be True, False or None; got {format_value(sparse)}")
     sparse = bool(sparse)
     if exact and sparse:
         raise InvalidParameterError(f"{name}: exact=True and sparse=True cannot be combined "
@@ -222,7 +222,7 @@ def _random_instance(S, A, k, *, gamma, seed, exact, sparse, name):
     """Shared builder of :func:`random_mdp` and :func:`garnet`."""
     exact = _check_bool(exact, "exact")
     if not isinstance(sparse, (bool, np.bool_)):
-        raise InvalidParameterError(f"sparse must be True, False or None; got {sparse!r}")
+        raise InvalidParameterError(f"sparse must be True, False or None; got {format_value(sparse)}")
     sparse = bool(sparse)
     if exact and sparse:
         raise InvalidParameterError(f"{name}: exact=True and sparse=True cannot be combined "

@@ -66,7 +66,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidParameterError, format_value
 from .fields import to_fraction
 
 __all__ = ["PathLandscape", "ShapeCheck", "parameter_line", "policy_segment", "check_concavity",
@@ -135,7 +135,7 @@ class PathLandscape:
         try:
             return "float", float(t)
         except (TypeError, ValueError):
-            raise InvalidParameterError(f"t must be a real number; got {t!r}") from None
+            raise InvalidParameterError(f"t must be a real number; got {format_value(t)}") from None
 
     def theta(self, t):
         r""":math:`\theta(t) = \theta_0 + t u` (Fractions for a rational ``t`` on an exact path)."""
@@ -380,20 +380,20 @@ def _check_shape(f, sign, interval, n_grid):
     if not isinstance(f, PathLandscape):
         raise InvalidParameterError(f"landscape must be a PathLandscape; got {type(f).__name__}")
     if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 3:
-        raise InvalidParameterError(f"n_grid must be an integer >= 3; got {n_grid!r}")
+        raise InvalidParameterError(f"n_grid must be an integer >= 3; got {format_value(n_grid)}")
     try:
         a, b = interval
     except (TypeError, ValueError):
-        raise InvalidParameterError(f"interval must be a pair (a, b); got {interval!r}") from None
+        raise InvalidParameterError(f"interval must be a pair (a, b); got {format_value(interval)}") from None
     shape = "concave" if sign < 0 else "convex"
     if f.is_exact and _is_rational_t(a) and _is_rational_t(b):
         a, b = to_fraction(a), to_fraction(b)
         if not a < b:
-            raise InvalidParameterError(f"interval must have a < b; got {interval!r}")
+            raise InvalidParameterError(f"interval must have a < b; got {format_value(interval)}")
         return _check_exact(f, sign, shape, a, b)
     a, b = float(a), float(b)
     if not a < b:
-        raise InvalidParameterError(f"interval must have a < b; got {interval!r}")
+        raise InvalidParameterError(f"interval must have a < b; got {format_value(interval)}")
     return _check_float(f, sign, shape, a, b, int(n_grid))
 
 

@@ -88,7 +88,7 @@ def confirmation_label(value, property=None, case=None) -> str:
     exact_case = case is None or getattr(case, "exact", True)
     if declared is not None:
         if declared not in ("exact", "ball", "float"):
-            raise InvalidParameterError(f"property.arithmetic must be 'exact', 'ball' or 'float'; got {declared!r}")
+            raise InvalidParameterError(f"property.arithmetic must be 'exact', 'ball' or 'float'; got {format_value(declared)}")
         if declared == "exact" and exact_case:
             return EXACT
         return BALL if declared == "ball" else FLOAT_ON_RATIONAL
@@ -136,7 +136,7 @@ def claim_report(lhs, rhs, *, relation: str = "<=", name: str = "", text: str = 
     (conditioning of the Bellman system), else 64 unit roundoffs of the sides' size.
     """
     if relation not in ("<=", "=="):
-        raise InvalidParameterError(f"relation must be '<=' or '=='; got {relation!r}")
+        raise InvalidParameterError(f"relation must be '<=' or '=='; got {format_value(relation)}")
     l_arr, r_arr = _as_array(lhs), _as_array(rhs)
     exact = all(is_exact_scalar(v) for v in np.concatenate([l_arr.reshape(-1), r_arr.reshape(-1)]))
     mode = "exact" if exact else "float"
@@ -235,7 +235,7 @@ def decode_value(obj, where: str = "value"):
         elif kind == "bool":
             arr = np.asarray([bool(x) for x in val], dtype=bool)
         else:
-            raise MalformedFileError(f"{where}: unknown kind {kind!r}")
+            raise MalformedFileError(f"{where}: unknown kind {format_value(kind)}")
         arr = arr.reshape(shape)
         return arr[()] if shape == () else arr
     except MalformedFileError:

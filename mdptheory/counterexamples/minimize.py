@@ -41,7 +41,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError, MDPTheoryError
+from ..exceptions import InvalidParameterError, MDPTheoryError, format_value
 from ..fields import is_exact_scalar
 from ..mdp import MDP
 
@@ -315,7 +315,7 @@ def minimize_case(property: Callable, case, *, max_calls: int = 3000, violates: 
     if violates is None:
         violates = is_violation
     if isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 1:
-        raise InvalidParameterError(f"max_calls must be a positive integer; got {max_calls!r}")
+        raise InvalidParameterError(f"max_calls must be a positive integer; got {format_value(max_calls)}")
     if not getattr(case, "exact", False):
         raise InvalidParameterError("minimize_case needs an exact witness (Case with an exact MDP)")
     t0 = time.perf_counter()

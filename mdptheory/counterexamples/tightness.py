@@ -44,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 
 __all__ = [
     "Bound",
@@ -661,7 +661,7 @@ def get_bound(id: str) -> Bound:
     try:
         return BOUNDS[id]
     except KeyError:
-        raise InvalidParameterError(f"unknown statement id {id!r} for tightness; known: {', '.join(BOUNDS)}") from None
+        raise InvalidParameterError(f"unknown statement id {format_value(id)} for tightness; known: {', '.join(BOUNDS)}") from None
 
 
 # ------------------------------------------------------------------ ratios
@@ -1035,14 +1035,14 @@ def tightness_search(id: str, *, S: int = 2, A: int = 2, gamma=Fraction(9, 10), 
     b = get_bound(id)
     for nm, v in (("S", S), ("A", A), ("budget", budget)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise InvalidParameterError(f"{nm} must be a positive integer; got {v!r}")
+            raise InvalidParameterError(f"{nm} must be a positive integer; got {format_value(v)}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(f"seed must be a non-negative integer; got {seed!r}")
+        raise InvalidParameterError(f"seed must be a non-negative integer; got {format_value(seed)}")
     g = Fraction(gamma) if not isinstance(gamma, float) else Fraction(gamma).limit_denominator(10**6)
     if not 0 <= g < 1:
-        raise InvalidParameterError(f"gamma must lie in [0, 1); got {gamma!r}")
+        raise InvalidParameterError(f"gamma must lie in [0, 1); got {format_value(gamma)}")
     if not 0 <= hypothesis_share <= 1:
-        raise InvalidParameterError(f"hypothesis_share must lie in [0, 1]; got {hypothesis_share!r}")
+        raise InvalidParameterError(f"hypothesis_share must lie in [0, 1]; got {format_value(hypothesis_share)}")
     t0 = time.perf_counter()
     space = _Space(b, S, A, g)
     n = space.size(space._H())

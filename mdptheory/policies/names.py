@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, format_value
 from .base import Parameterization
 
 __all__ = ["PARAMETERIZATIONS", "register_parameterization", "resolve_parameterization", "parameterization_name"]
@@ -80,9 +80,9 @@ PARAMETERIZATIONS: dict[str, Callable] = {
 def register_parameterization(name: str, factory: Callable) -> None:
     """Add a name to the registry: ``factory(S, A, **options)`` builds the parameterization."""
     if not isinstance(name, str) or not name.isidentifier():
-        raise InvalidParameterError(f"name must be an identifier string; got {name!r}")
+        raise InvalidParameterError(f"name must be an identifier string; got {format_value(name)}")
     if not callable(factory):
-        raise InvalidParameterError(f"factory must be callable; got {factory!r}")
+        raise InvalidParameterError(f"factory must be callable; got {format_value(factory)}")
     PARAMETERIZATIONS[name] = factory
 
 
@@ -114,18 +114,18 @@ def resolve_parameterization(param, *, n_states=None, n_actions=None, argument: 
     if isinstance(param, Parameterization):
         for want, got, what in ((n_states, param.n_states, "states"), (n_actions, param.n_actions, "actions")):
             if want is not None and int(want) != got:
-                raise InvalidParameterError(f"{argument} = {param!r} has {got} {what}; the MDP has {want}")
+                raise InvalidParameterError(f"{argument} = {format_value(param)} has {got} {what}; the MDP has {want}")
         return param
     if isinstance(param, str):
         key = param.strip().lower().replace("-", "").replace("_", "")
         if key not in PARAMETERIZATIONS:
-            raise InvalidParameterError(f"{argument} = {param!r} is not a parameterization name; known: {_names()}")
+            raise InvalidParameterError(f"{argument} = {format_value(param)} is not a parameterization name; known: {_names()}")
         if n_states is None or n_actions is None:
-            raise InvalidParameterError(f"{argument} = {param!r} needs the sizes of the MDP (n_states, n_actions) "
+            raise InvalidParameterError(f"{argument} = {format_value(param)} needs the sizes of the MDP (n_states, n_actions) "
                                         f"to build the parameterization")
         return PARAMETERIZATIONS[key](int(n_states), int(n_actions), **options)
     raise InvalidParameterError(f"{argument} must be a parameterization name ({_names()}) or a Parameterization "
-                                f"object; got {param!r} ({type(param).__name__})")
+                                f"object; got {format_value(param)} ({type(param).__name__})")
 
 
 def parameterization_name(param) -> str | None:

@@ -161,6 +161,10 @@ def _from_actions(mdp, actions, exact):
     if vec.shape != (S,):
         raise InvalidPolicyError(f"pi is an action vector of length {vec.shape[0]}; the MDP has S = {S} states "
                                  f"(see deterministic_policy)")
+    for s, x in enumerate(vec):
+        if not 0 <= int(x) < A:
+            raise InvalidPolicyError(f"pi is an action vector; pi[{s}] = {format_value(x)} is not an action "
+                                     f"index in [0, {A})")
     exact = mdp.is_exact if exact is None else exact
     pi = deterministic_policy(mdp, np.asarray([int(x) for x in vec], dtype=np.int64))
     if exact and not mdp.is_exact:

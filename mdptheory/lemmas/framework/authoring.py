@@ -41,7 +41,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...exceptions import InvalidParameterError
+from ...exceptions import InvalidParameterError, format_value
 from .prologue import check_variant, prepare_policy, resolve_mode
 from .registry import Statement, _load_all, register
 from .report import FALSIFIED, UNDECIDED, VERIFIED, CheckReport
@@ -102,7 +102,7 @@ class Check:
     def claim(self, part: str, holds, reason: str = "", **values) -> str:
         """Record a sub-claim decided by other means: ``holds`` True, False or None (undecided)."""
         if holds is not None and not isinstance(holds, (bool, np.bool_)):
-            raise InvalidParameterError(f"holds must be True, False or None; got {holds!r}")
+            raise InvalidParameterError(f"holds must be True, False or None; got {format_value(holds)}")
         verdict = UNDECIDED if holds is None else (VERIFIED if holds else FALSIFIED)
         return self.report.claim(part, verdict, reason or ("holds" if holds else "fails" if holds is not None
                                                            else "undecided"), **values)
@@ -111,7 +111,7 @@ class Check:
     def broken(self, name: str) -> bool:
         """True when the broken variant ``name`` (which must be declared) is being checked."""
         if name not in self._variants:
-            raise InvalidParameterError(f"variant {name!r} is not declared; declared: "
+            raise InvalidParameterError(f"variant {format_value(name)} is not declared; declared: "
                                         f"{', '.join(sorted(self._variants)) or 'none'}")
         return self.variant == name
 
@@ -148,10 +148,10 @@ class Check:
 def _resolve(inputs, mode, statement_id):
     mdp = inputs.get("mdp")
     if mode is not None and mode not in MODES:
-        raise InvalidParameterError(f"mode must be one of {MODES}; got {mode!r}")
+        raise InvalidParameterError(f"mode must be one of {MODES}; got {format_value(mode)}")
     if _is_symbolic_mdp(mdp):
         if mode not in (None, "symbolic"):
-            raise InvalidParameterError(f"{statement_id}: a SymbolicMDP is checked in mode 'symbolic'; got {mode!r}")
+            raise InvalidParameterError(f"{statement_id}: a SymbolicMDP is checked in mode 'symbolic'; got {format_value(mode)}")
         return "symbolic"
     if mode == "symbolic":
         raise InvalidParameterError(f"{statement_id}: mode='symbolic' needs a SymbolicMDP as mdp "
@@ -269,21 +269,21 @@ def statement(_fn=None, /, *, id: str = None, text: str = None, source: str = No
         raise InvalidParameterError("use @statement(id=..., text=..., source=...) with its keywords, "
                                     "not a bare @statement")
     if not isinstance(id, str) or not id or not id[0].isalpha():
-        raise InvalidParameterError(f"id must be a non-empty string starting with a letter; got {id!r}")
+        raise InvalidParameterError(f"id must be a non-empty string starting with a letter; got {format_value(id)}")
     for arg, val in (("text", text), ("source", source)):
         if not isinstance(val, str) or not val.strip():
-            raise InvalidParameterError(f"{arg} must be a non-empty string; got {val!r}")
+            raise InvalidParameterError(f"{arg} must be a non-empty string; got {format_value(val)}")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     bad = [m for m in modes if m not in MODES]
     if not modes or bad:
-        raise InvalidParameterError(f"modes must be a non-empty subset of {MODES}; got {modes!r}")
+        raise InvalidParameterError(f"modes must be a non-empty subset of {MODES}; got {format_value(modes)}")
     variants = dict(variants or {})
     if cases is not None and not callable(cases):
-        raise InvalidParameterError(f"cases must be callable as cases(seed, n, mode); got {cases!r}")
+        raise InvalidParameterError(f"cases must be callable as cases(seed, n, mode); got {format_value(cases)}")
 
     def decorate(fn):
         if not callable(fn):
-            raise InvalidParameterError(f"@statement decorates a function; got {fn!r}")
+            raise InvalidParameterError(f"@statement decorates a function; got {format_value(fn)}")
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())
         if not params:
@@ -291,7 +291,7 @@ def statement(_fn=None, /, *, id: str = None, text: str = None, source: str = No
         inputs = [p.name for p in params[1:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         for reserved in ("mode", "variant", "seed"):
             if reserved in inputs:
-                raise InvalidParameterError(f"{fn.__name__}: {reserved!r} is the framework's keyword; rename the input")
+                raise InvalidParameterError(f"{fn.__name__}: {format_value(reserved)} is the framework's keyword; rename the input")
         gen = cases
         if gen is None:
             needed = [p.name for p in params[1:] if p.default is p.empty and

@@ -41,7 +41,7 @@ import warnings
 
 import numpy as np
 
-from ...exceptions import InvalidParameterError
+from ...exceptions import InvalidParameterError, format_value
 
 __all__ = ["checker_convention", "POLICY_KINDS", "CONVENTION_ARGUMENTS"]
 
@@ -116,7 +116,7 @@ def checker_convention(policy=None, *, takes_mdp=True, legacy=(), renamed=None, 
         For ``policy="name"``: the parameterization names the checker supports.
     """
     if policy not in POLICY_KINDS:
-        raise InvalidParameterError(f"policy must be one of {sorted(map(str, POLICY_KINDS))}; got {policy!r}")
+        raise InvalidParameterError(f"policy must be one of {sorted(map(str, POLICY_KINDS))}; got {format_value(policy)}")
     renamed = dict(renamed or {})
     internal_names = dict(internal_names or {})
 
@@ -208,7 +208,7 @@ def checker_convention(policy=None, *, takes_mdp=True, legacy=(), renamed=None, 
                 common.pop("mode", None)
             unknown = sorted(set(kwargs) - set(options))
             if unknown:
-                raise InvalidParameterError(f"{cname} has no option {unknown[0]!r}; its options: "
+                raise InvalidParameterError(f"{cname} has no option {format_value(unknown[0])}; its options: "
                                             f"{', '.join(options) or 'none'}")
             out = {internal_names.get(k, k): v for k, v in kwargs.items()}
             # ---- mdp
@@ -288,17 +288,17 @@ def _adapt_policy(cname, policy, names, mdp, param, theta, out):
         prm = resolve_parameterization("softmax" if param is None else param, n_states=S, n_actions=A)
         if parameterization_name(prm) != "softmax":
             raise InvalidParameterError(f"{cname} is a statement about the tabular softmax at temperature 1: param "
-                                        f"must be 'softmax' or TabularSoftmax(S, A); got {prm!r}")
+                                        f"must be 'softmax' or TabularSoftmax(S, A); got {format_value(prm)}")
         _require_theta(cname, prm, theta)
         out.update(n_states=S, n_actions=A, theta=theta)
         return
     prm = resolve_parameterization("softmax" if param is None else param, n_states=mdp.n_states,
                                    n_actions=mdp.n_actions)
     if policy == "name" and parameterization_name(prm) not in names:
-        raise InvalidParameterError(f"{cname} supports param in {names}; got {prm!r}")
+        raise InvalidParameterError(f"{cname} supports param in {names}; got {format_value(prm)}")
     if policy == "softmax" and parameterization_name(prm) != "softmax":
         raise InvalidParameterError(f"{cname} is a statement about the tabular softmax at temperature 1: param "
-                                    f"must be 'softmax' or TabularSoftmax(S, A); got {prm!r}")
+                                    f"must be 'softmax' or TabularSoftmax(S, A); got {format_value(prm)}")
     _require_theta(cname, prm, theta)
     if policy == "param":
         out.update(param=prm, theta=theta)
@@ -310,7 +310,7 @@ def _adapt_policy(cname, policy, names, mdp, param, theta, out):
 
 def _require_theta(cname, prm, theta):
     if theta is None:
-        raise InvalidParameterError(f"{cname} needs theta (a point of {prm!r}, shape ({prm.n_params},))")
+        raise InvalidParameterError(f"{cname} needs theta (a point of {format_value(prm)}, shape ({prm.n_params},))")
     prm.check_theta(theta)
 
 
@@ -338,15 +338,15 @@ def _adapt_chain(cname, param, theta, out):
     if H is None:
         H = arr.shape[0] - 2
     if isinstance(H, bool) or not isinstance(H, (int, np.integer)):
-        raise InvalidParameterError(f"H must be an integer; got {H!r}")
+        raise InvalidParameterError(f"H must be an integer; got {format_value(H)}")
     if param is not None:
         if isinstance(param, str):
             if param.strip().lower() != "direct":
                 raise InvalidParameterError(f"{cname} is a statement about the direct parameterization: param must "
-                                            f"be None or 'direct'; got {param!r}")
+                                            f"be None or 'direct'; got {format_value(param)}")
         elif isinstance(param, Direct):
             if (param.n_states, param.n_actions) != (int(H) + 2, 4):
-                raise InvalidParameterError(f"param = {param!r} does not fit the chain of H = {H} "
+                raise InvalidParameterError(f"param = {format_value(param)} does not fit the chain of H = {H} "
                                             f"({int(H) + 2} states, 4 actions)")
         else:
             raise InvalidParameterError(f"{cname} is a statement about the direct parameterization: param must be "
