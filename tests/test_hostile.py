@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mdptheory import MDP, MDPTheoryError, NumericalWarning, evaluate, solve
-from mdptheory.exceptions import InvalidParameterError, format_value
+from mdptheory.exceptions import InvalidParameterError, InvalidPolicyError, format_value
 
 from test_fuzz import _odd_array, hostile_mdp_args, odd_scalars  # noqa: E402  (the fuzz suite's generators)
 
@@ -760,3 +760,23 @@ def test_report_counts(capsys):
         print(f"\nhostile inputs per entry point (profile max_examples={_PROFILE}, N_HOSTILE={N_HOSTILE}):")
         for k in sorted(COUNTS):
             print(f"  {k:<{width}}  {COUNTS[k]:>6}")
+
+
+def test_reproducer_action_vector_with_a_huge_entry():
+    # an action vector entry beyond int64 used to escape as OverflowError
+    from mdptheory import evaluate
+    from mdptheory.families import garnet
+
+    m = garnet(2, 2, 2, seed=0)
+    with pytest.raises(InvalidPolicyError, match=r"pi\[1\]"):
+        evaluate(m, [0, 10**400])
+    with pytest.raises(InvalidPolicyError, match=r"pi\[0\]"):
+        evaluate(m, [-1, 0])
+
+
+def test_reproducer_family_keyword_with_a_huge_integer():
+    # printing a 5000-digit integer in the message used to hit Python's int-to-str limit
+    from mdptheory.families import forest
+
+    with pytest.raises(InvalidParameterError, match="sparse must be"):
+        forest(3, sparse=10**5000)
