@@ -768,9 +768,9 @@ def test_reproducer_action_vector_with_a_huge_entry():
     from mdptheory.families import garnet
 
     m = garnet(2, 2, 2, seed=0)
-    with pytest.raises(InvalidPolicyError, match=r"pi\[1\]"):
+    with pytest.raises(InvalidPolicyError, match=r"actions\[1\]"):
         evaluate(m, [0, 10**400])
-    with pytest.raises(InvalidPolicyError, match=r"pi\[0\]"):
+    with pytest.raises(InvalidPolicyError, match=r"actions\[0\]"):
         evaluate(m, [-1, 0])
 
 

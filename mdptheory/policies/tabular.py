@@ -163,8 +163,8 @@ def _from_actions(mdp, actions, exact):
                                  f"(see deterministic_policy)")
     for s, x in enumerate(vec):
         if not 0 <= int(x) < A:
-            raise InvalidPolicyError(f"pi is an action vector; pi[{s}] = {format_value(x)} is not an action "
-                                     f"index in [0, {A})")
+            raise InvalidPolicyError(f"pi is an action vector; actions[{s}] = {format_value(x)} is not an "
+                                     f"action index in [0, {A})")
     exact = mdp.is_exact if exact is None else exact
     pi = deterministic_policy(mdp, np.asarray([int(x) for x in vec], dtype=np.int64))
     if exact and not mdp.is_exact:
