@@ -67,8 +67,8 @@ def _check_param(param):
             f"n_actions=A)")
 
 
-def _policy_and_score(mdp, param, theta, mode):
-    """pi (S, A) and score (S, A, n) of ``param`` at ``theta``, in the field of ``mode``."""
+def _raw_policy(mdp, param, theta, mode):
+    """``(pi, mode)``: the checks shared by both helpers below, pi as ``param`` returns it."""
     check_mdp(mdp)
     _check_param(param)
     S, A = mdp.n_states, mdp.n_actions
@@ -77,7 +77,13 @@ def _policy_and_score(mdp, param, theta, mode):
             f"parameterization is for (S, A) = ({param.n_states}, {param.n_actions}); "
             f"the MDP has ({S}, {A})")
     pi = param.probs(theta)
-    mode = _resolve_mode(mdp, pi, mode)
+    return pi, _resolve_mode(mdp, pi, mode)
+
+
+def _policy_and_score(mdp, param, theta, mode):
+    """pi (S, A) and score (S, A, n) of ``param`` at ``theta``, in the field of ``mode``."""
+    S, A = mdp.n_states, mdp.n_actions
+    pi, mode = _raw_policy(mdp, param, theta, mode)
     score = np.asarray(param.score(theta))
     n = int(getattr(param, "n_params", score.shape[-1]))
     if score.shape != (S, A, n):
@@ -93,15 +99,7 @@ def _policy_and_score(mdp, param, theta, mode):
 
 def _policy_only(mdp, param, theta, mode):
     """pi (S, A) of ``param`` at ``theta`` in the field of ``mode``, without the score."""
-    check_mdp(mdp)
-    _check_param(param)
-    S, A = mdp.n_states, mdp.n_actions
-    if (getattr(param, "n_states", S), getattr(param, "n_actions", A)) != (S, A):
-        raise InvalidParameterError(
-            f"parameterization is for (S, A) = ({param.n_states}, {param.n_actions}); "
-            f"the MDP has ({S}, {A})")
-    pi = param.probs(theta)
-    mode = _resolve_mode(mdp, pi, mode)
+    pi, mode = _raw_policy(mdp, param, theta, mode)
     if mode == EXACT:
         return as_policy(mdp, pi, exact=True), mode
     return as_policy(mdp, np.asarray(float_array(pi, name="pi")), exact=False), mode

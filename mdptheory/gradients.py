@@ -675,19 +675,27 @@ def pg_q_form(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
     :math:`Q` is replaced by the centred :math:`\tilde Q` (a per-state shift,
     which leaves the form unchanged since :math:`\sum_a\pi\nabla\log\pi = 0`).
     """
+    return _score_form(mdp, param, theta, mu, mode, with_bound, "Q")
+
+
+def _score_form(mdp, param, theta, mu, mode, with_bound, table):
+    r""":math:`(1-\gamma)^{-1}\sum_s d(s)\sum_a\pi X\nabla\log\pi` with ``X`` = Q or A (``table``), and its bound."""
     st = _prepare(mdp, param, theta, mode)
     _, d = _adjoint_weights(st, mu)
     if st.mode == EXACT:
-        C = d[:, None] * st.pi * st.ev.Q
+        C = d[:, None] * st.pi * (st.ev.Q if table == "Q" else st.ev.advantage)
         g = _as_output(param.score_vjp(st.theta, C) / (1 - st.gamma), st.mode)
         return (g, Fraction(0)) if with_bound else g
     coef = _coefficients(st)
-    Q = coef.Q if coef.centred else st.ev.Q
-    C = d[:, None] * st.pi * Q
+    if table == "Q":
+        X, k, what = (coef.Q if coef.centred else st.ev.Q), 0, "pg_q_form"
+    else:
+        X, k, what = (coef.A if coef.centred else st.ev.advantage), 1, "pg_advantage_form"
+    C = d[:, None] * st.pi * X
     g = _as_output(param.score_vjp(st.theta, C) / (1 - st.gamma), st.mode)
     w = d / (1 - st.gamma)
-    return _finish(st, g, w, Q, lambda: coef.bounds()[0], lambda: _weights_bound(st, mu, w), with_bound,
-                   "pg_q_form")
+    return _finish(st, g, w, X, lambda: coef.bounds()[k], lambda: _weights_bound(st, mu, w), with_bound,
+                   what, stacklevel=4)
 
 
 def pg_advantage_form(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
@@ -701,19 +709,7 @@ def pg_advantage_form(mdp, param, theta, *, mu=None, mode=None, with_bound=False
     mode with a large reward offset the advantage is computed from centred
     rewards (module notes).
     """
-    st = _prepare(mdp, param, theta, mode)
-    _, d = _adjoint_weights(st, mu)
-    if st.mode == EXACT:
-        C = d[:, None] * st.pi * st.ev.advantage
-        g = _as_output(param.score_vjp(st.theta, C) / (1 - st.gamma), st.mode)
-        return (g, Fraction(0)) if with_bound else g
-    coef = _coefficients(st)
-    adv = coef.A if coef.centred else st.ev.advantage
-    C = d[:, None] * st.pi * adv
-    g = _as_output(param.score_vjp(st.theta, C) / (1 - st.gamma), st.mode)
-    w = d / (1 - st.gamma)
-    return _finish(st, g, w, adv, lambda: coef.bounds()[1], lambda: _weights_bound(st, mu, w), with_bound,
-                   "pg_advantage_form")
+    return _score_form(mdp, param, theta, mu, mode, with_bound, "A")
 
 
 def softmax_gradient_closed_form(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
