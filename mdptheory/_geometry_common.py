@@ -82,8 +82,8 @@ def _raw_policy(mdp, param, theta, mode):
 
 def _policy_and_score(mdp, param, theta, mode):
     """pi (S, A) and score (S, A, n) of ``param`` at ``theta``, in the field of ``mode``."""
+    pi, mode = _raw_policy(mdp, param, theta, mode)  # validates mdp first
     S, A = mdp.n_states, mdp.n_actions
-    pi, mode = _raw_policy(mdp, param, theta, mode)
     score = np.asarray(param.score(theta))
     n = int(getattr(param, "n_params", score.shape[-1]))
     if score.shape != (S, A, n):
