@@ -34,17 +34,17 @@ THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "") == "nightly"
 #: although the statement is about it), reported for the checker rewrite.  Fault ->
 #: (statements, why).  Remove an id once its checker catches the fault.
 PENDING_CHECKER_FIXES = {
-    'visitation_is_rho': ('H3 I2 I3 I4',
+    'visitation_is_rho': ('H3',
         'both sides (or the algorithm run and its bound) take d from PolicyEvaluation.visitation'),
-    'visitation_without_1_minus_gamma': ('H3 I2 I4',
+    'visitation_without_1_minus_gamma': ('H3',
         'both sides take d from PolicyEvaluation.visitation'),
-    'visitation_forward_solve': ('H3 I2 I4',
+    'visitation_forward_solve': ('H3',
         'both sides take d from PolicyEvaluation.visitation'),
-    'q_without_gamma': ('A4 C1 D3 D5 D6 D7 E4 F4 G4 H2 I2 I3 I4',
+    'q_without_gamma': ('A4 C1 D3 D5 D6 D7 E4 F4 G4 H2',
         "both sides take Q or A from the evaluation (A4: policy iteration's greedy step uses ev.Q and the enumerated comparison did not separate the policies on these cases)"),
     'advantage_sign': ('D6 D7 G4',
         'both sides take A from the evaluation'),
-    'value_relative_1e-6': ('F3 G3 G4 I2',
+    'value_relative_1e-6': ('F3 G3 G4',
         "identities whose both sides use evaluate()'s V"),
     'adjoint_with_P': ('D7',
         'the checker trusts mdptheory.gradients for the gradient its algorithm or bound uses'),

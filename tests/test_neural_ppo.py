@@ -91,3 +91,54 @@ def test_i_checkers_named_cases_and_broken_statements():
     assert rep.verdict == VERIFIED and "sampled" in rep.details
     assert neural_ppo_rate(random_mdp(3, 2, gamma=0.99, seed=0), beta=0.5, K=4,
                            variant="horizon_in_numerator").verdict == FALSIFIED
+
+
+# ---------------------------------------------------------------- independent routes of the I checkers
+def _misled_mdp():
+    """A dense 2-state MDP whose optimal action at state 0 (take r = 1 now) differs from the greedy of r + P V."""
+    return MDP.exact([[["1/10", "9/10"], ["9/10", "1/10"]], [["1/2", "1/2"], ["1/2", "1/2"]]],
+                     [["1", "0"], ["-1", "-1"]], "1/2")
+
+
+def test_i3_confirms_pi_star_optimal_by_its_own_route():
+    from mdptheory.lemmas.framework import faults
+
+    pi = np.full((2, 2), F(1, 2), dtype=object)
+    rep = stationary_performance_difference(_misled_mdp(), pi=pi)
+    assert rep.verdict == VERIFIED
+    # policy iteration misled by Q = r + P V stops at a non-optimal pi*; the identity itself holds for any
+    # policy in place of pi*, so only the optimality confirmation can see it
+    with faults.inject("q_without_gamma"):
+        bad = stationary_performance_difference(_misled_mdp(), pi=pi)
+    assert bad.verdict == FALSIFIED
+    parts = {p["part"]: p["verdict"] for p in bad.parts}
+    assert [v for k, v in parts.items() if k.startswith("pi* optimal")] == [FALSIFIED]
+    assert [v for k, v in parts.items() if k.startswith("L(pi*) - L(pi)")] == [VERIFIED]
+
+
+@pytest.mark.parametrize("field", ["values", "v_star", "Q", "kl_moved", "policies"])
+@pytest.mark.parametrize("check", ["I2", "I4"])
+def test_i2_i4_confirm_the_run_record_against_their_own_routes(monkeypatch, field, check):
+    """A relative error of 1e-7 in any recorded quantity of the ideal run changes the verdict."""
+    import mdptheory.lemmas.neural_ppo as mod
+
+    real = mod.ideal_neural_ppo
+
+    def tampered(*args, **kwargs):
+        res = real(*args, **kwargs)
+        if field == "v_star":
+            res.v_star = res.v_star * (1 + 1e-7)
+        elif field == "Q":
+            res.extras["Q"] = [Q * (1 + 1e-7) for Q in res.extras["Q"]]
+        elif field == "policies":
+            res.policies = [res.policies[0]] + [p * (1 + 1e-7) for p in res.policies[1:]]
+        else:
+            setattr(res, field, [x * (1 + 1e-7) for x in getattr(res, field)])
+        return res
+
+    m = random_mdp(3, 2, gamma=0.5, seed=3)
+    run = (lambda: ppo_schedule_identity(m, beta=0.5, K=4)) if check == "I2" else \
+        (lambda: neural_ppo_rate(m, beta=0.5, K=4))
+    assert run().verdict == VERIFIED
+    monkeypatch.setattr(mod, "ideal_neural_ppo", tampered)
+    assert run().verdict == FALSIFIED

@@ -21,10 +21,12 @@ from ..algorithms.neural_ppo import ideal_energies, ideal_neural_ppo, neural_ppo
     stationary_distribution
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
+from ..fields import float_array
 from ..mdp import MDP
 from ..policies.softmax import log_softmax
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
-from .framework.routes import confirm_visitation
+from .framework.routes import confirm_visitation, kl_moved_direct, optimality_gap_direct, q_direct, \
+    transition_matrix_direct, values_direct
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy, random_distribution
@@ -38,6 +40,87 @@ def _float_mode_only(mode, sid):
     if mode not in (None, "float"):
         raise InvalidParameterError(f"{sid} is checked in float mode only; got mode={mode!r}")
     return "float"
+
+
+# ------------------------------------------------------- the ideal run, recomputed
+def _confirm_optimum(rep, m, pi_star, mode, tol):
+    r"""Record that :math:`\pi^*` of policy iteration is optimal by the checker's own route; returns :math:`V^{\pi^*}`.
+
+    :math:`V^{\pi^*}` and :math:`Q^{\pi^*}` by forward solves formed here
+    (:func:`~mdptheory.lemmas.framework.routes.optimality_gap_direct`); the
+    Bellman optimality equation :math:`\max_a Q^{\pi^*}(s,a) = V^{\pi^*}(s)`
+    holds at every state iff :math:`\pi^*` is optimal.
+    """
+    V, _, gap = optimality_gap_direct(m, pi_star, mode)
+    rep.identity("pi* optimal: max_a Q^(pi*)(s,a) = V^(pi*)(s) (values by forward solves formed here)", V + gap, V,
+                 tol=tol)
+    return V
+
+
+def _confirm_ideal_run(rep, m, res, *, beta, K):
+    r"""Recompute the record of an ideal Neural PPO run by the checker's own routes (float).
+
+    From the run's recorded policies :math:`\pi_0, \dots, \pi_K` and its
+    :math:`\nu^*` only: :math:`\pi^*` optimal and :math:`\nu^*` stationary for
+    it (:math:`P^{\pi^*}` formed here); :math:`V^{\pi_k}` and
+    :math:`\tilde Q^{\pi_k} = (1-\gamma)(r + \gamma PV^{\pi_k})` by forward
+    solves; the recorded objective values :math:`\mathcal L(\pi_k) = (1-\gamma)\nu^{*\top}V^{\pi_k}`
+    and :math:`\mathcal L(\pi^*)`, the recorded :math:`\tilde Q^{\pi_k}`, the
+    update :math:`\pi_{k+1}\propto\pi_k\exp(\tilde Q^{\pi_k}/(\beta\sqrt K))`
+    and the recorded KL moved :math:`\mathbb E_{s\sim d_{\nu^*}^{\pi_k}}\mathrm{KL}(\pi_{k+1}\|\pi_k)`
+    (visitation by forward solves) are compared with these, each as an
+    identity part of ``rep``.  Rounding tolerances of
+    :func:`~mdptheory.lemmas.framework.report.float_tolerance` with the size of
+    the compared quantities.
+
+    Returns
+    -------
+    Qs : list of ndarray, shape (S, A)
+        :math:`\tilde Q^{\pi_k}`, :math:`k < K`, by the checker's route.
+    gaps : ndarray, shape (K + 1,)
+        :math:`\mathcal L(\pi^*) - \mathcal L(\pi_k)` by the checker's route.
+    """
+    g = float(m.gamma)
+    rmax = float(np.max(np.abs(np.asarray(m.r, dtype=float))))
+    nu = np.asarray(res.rho, dtype=float)
+    pis = [np.asarray(p, dtype=float) for p in res.policies]
+    pi_star = np.asarray(float_array(optimum(m).pi), dtype=float)
+    tol_v, _ = float_tolerance(m, rmax / (1 - g) + 1.0, order=1)
+    V_star = _confirm_optimum(rep, m, pi_star, "float", tol_v)
+    tol_d, _ = float_tolerance(m, 1.0, order=1)
+    rep.identity("nu* P^pi* = nu* (the run's nu*; P^pi* formed here)", nu @ transition_matrix_direct(m, pi_star, "float"),
+                 nu, tol=tol_d)
+    Vs = [values_direct(m, p, "float") for p in pis]
+    Qs = [(1 - g) * q_direct(m, p, "float", V) for p, V in zip(pis[:K], Vs[:K])]
+    own_L = np.array([(1 - g) * float(nu @ V) for V in Vs])
+    own_star = (1 - g) * float(nu @ V_star)
+    tol_L, _ = float_tolerance(m, rmax + 1.0, order=2)
+    rep.identity("recorded L(pi*), L(pi_k) = (1-gamma) nu*^T V (values by forward solves formed here)",
+                 np.array([float(res.v_star)] + [float(v) for v in res.values]), np.concatenate([[own_star], own_L]),
+                 tol=tol_L)
+    tol_Q, _ = float_tolerance(m, rmax + 1.0, order=1)
+    rep.identity("recorded Q~^(pi_k) = (1-gamma)(r + gamma P V^(pi_k)) (forward solves formed here)",
+                 np.array([np.asarray(Q, dtype=float) for Q in res.extras["Q"]]), np.array(Qs), tol=tol_Q)
+    bk = float(beta) * math.sqrt(K)
+    step = [np.exp(log_softmax(np.log(p) + Q / bk)) for p, Q in zip(pis[:K], Qs)]
+    tol_p, _ = float_tolerance(m, 1.0 + (K + 1) * (rmax + 1.0) / bk, order=1)
+    rep.identity("pi_(k+1) = pi_k exp(Q~^(pi_k)/(beta sqrt K)) / normaliser (the ideal update)",
+                 np.array(pis[1:]), np.array(step), tol=tol_p)
+    # the per-state KL is a finite sum over actions (no solve): rounding of order eps * sum_a p (1 + |log(p/q)|);
+    # the visitation weights carry the relative error of one solve, times the size of the KL itself
+    kls, kl_size, term_size = [], 0.0, 0.0
+    for k in range(K):
+        kl, _ = kl_moved_direct(m, pis[k + 1], pis[k], nu)
+        kls.append(kl)
+        p, q = pis[k + 1], pis[k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = np.where(p > 0, np.log(np.where(p > 0, p, 1.0) / np.where(q > 0, q, 1.0)), 0.0)
+        kl_size = max(kl_size, float(np.max((p * lr).sum(axis=1))))
+        term_size = max(term_size, float(np.max((p * (1.0 + np.abs(lr))).sum(axis=1))))
+    tol_kl = float_tolerance(m, kl_size, order=1)[0] + float_tolerance(m, term_size, order=0)[0]
+    rep.identity("recorded E_(d_(nu*)^(pi_k)) KL(pi_(k+1) || pi_k) (visitation by forward solves formed here)",
+                 np.array([float(x) for x in res.kl_moved]), np.array(kls), tol=tol_kl)
+    return Qs, own_star - own_L
 
 
 # --------------------------------------------------------------------- I1
@@ -130,17 +213,24 @@ def ppo_schedule_identity(mdp, *, beta, K, pis=None, mode=None, variant=None, se
 
     Float mode: the ideal algorithm itself (:func:`mdptheory.algorithms.ideal_neural_ppo`,
     exact :math:`\tilde Q^{\pi_k}` of each iterate), whose recorded energies
-    are compared with the running averages of its recorded :math:`\tilde Q`'s,
-    and its policies with :math:`\mathrm{softmax}(\sum_{j\le k}\tilde Q_j/(\beta\sqrt K))`.
+    are compared with the running averages of :math:`\tilde Q^{\pi_k}`
+    recomputed here by forward solves from its recorded policies, and its
+    policies with :math:`\mathrm{softmax}(\sum_{j\le k}\tilde Q_j/(\beta\sqrt K))`;
+    the run's record (its :math:`\tilde Q`'s, objective values, update and
+    KL moved) is confirmed against the same routes, so that a wrong library
+    :math:`Q`, :math:`V` or visitation inside the run changes the verdict.
     Exact mode: the recursion (:func:`mdptheory.algorithms.ideal_energies`)
     applied to the exact normalised :math:`\tilde Q` of rational policies
-    ``pis`` (the identity is linear in the :math:`Q_j`, so it holds for any
-    sequence; the ideal iterates themselves are irrational), with rational
-    :math:`\beta` and :math:`K` a perfect square: exact equality.
+    ``pis`` from :func:`mdptheory.evaluate` (the identity is linear in the
+    :math:`Q_j`, so it holds for any sequence; the ideal iterates themselves
+    are irrational), compared with the running averages of the same
+    :math:`\tilde Q`'s from the checker's own exact forward solves, with
+    rational :math:`\beta` and :math:`K` a perfect square: exact equality.
 
-    Data flow — left: the recursion's energies (:func:`mdptheory.algorithms.ideal_energies` or the ideal run's
-    record); right: running averages of the recorded :math:`\tilde Q`'s formed here; shared: MDP,
-    :math:`\beta`, :math:`K`.
+    Data flow — left: the recursion's energies (the ideal run's record in float; in exact mode
+    :func:`mdptheory.algorithms.ideal_energies` on the :math:`\tilde Q`'s of :func:`mdptheory.evaluate`);
+    right: running averages of :math:`\tilde Q^{\pi_j}` by forward solves formed here (from the run's recorded
+    policies in float); shared: MDP, :math:`\beta`, :math:`K` (and the policies).
 
     Broken variant: ``"tau_off_by_one"`` (the average taken as
     :math:`\frac1{k+2}\sum_{j\le k}Q_j`, i.e. :math:`\tau_{k+1} = \beta\sqrt K/(k+2)`).
@@ -158,18 +248,21 @@ def ppo_schedule_identity(mdp, *, beta, K, pis=None, mode=None, variant=None, se
         if pis is None:
             raise InvalidParameterError("exact mode needs the rational policies pis whose Q define the sequence")
         one = Fraction(1)
-        Qs = [(one - m.gamma) * evaluate(m, prepare_policy(m, p, mode), mode=mode).Q for p in pis][:K]
+        pols = [prepare_policy(m, p, mode) for p in pis][:K]
+        Qs = [(one - m.gamma) * evaluate(m, p, mode=mode).Q for p in pols]
+        own = [(one - m.gamma) * q_direct(m, p, mode) for p in pols]
         fs = ideal_energies(Qs, beta=Fraction(beta), K=K)
         for k in range(len(Qs)):
-            avg = sum(Qs[: k + 1], np.full(Qs[0].shape, Fraction(0), dtype=object)) / (k + off)
+            avg = sum(own[: k + 1], np.full(own[0].shape, Fraction(0), dtype=object)) / (k + off)
             rep.identity(f"f_{k + 1} (recursion) = (1/{k + 1}) sum_(j<={k}) Q_j", fs[k + 1], avg)
         rep.details = {"f": fs}
         return rep
     res = ideal_neural_ppo(m, beta=float(beta), K=K)
-    Qs, fs, taus = res.extras["Q"], res.extras["f"], res.extras["tau"]
+    fs, taus = res.extras["f"], res.extras["tau"]
+    Qs, _ = _confirm_ideal_run(rep, m, res, beta=beta, K=K)
     qmax = max(float(np.max(np.abs(Q))) for Q in Qs)
     tol, rule = float_tolerance(m, qmax * (K + 1), order=1)
-    rep.tolerance_rule = rule
+    rep.tolerance_rule = rule + " (the run's record: the same rule with the size of each quantity)"
     betas, _ = ppo_schedule(float(beta), K)
     run = np.zeros_like(Qs[0])
     for k in range(K):
@@ -209,9 +302,15 @@ def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=
     two state-value solves (:func:`mdptheory.evaluate`); the right side from
     an independent :math:`SA\times SA` solve for :math:`\tilde Q^\pi`.
 
+    :math:`\pi^*` (from policy iteration, :func:`mdptheory.solve`) is
+    confirmed optimal by the checker's own forward solves (the Bellman
+    optimality equation :math:`\max_a Q^{\pi^*} = V^{\pi^*}`), so that a
+    policy iteration misled by a wrong library :math:`Q` changes the verdict.
+
     Data flow — left: two state-value solves of :func:`mdptheory.evaluate`; right: :math:`\nu^*` from its own
     linear system (its visitation confirmed by forward solves formed here) and :math:`\tilde Q^\pi` from an
-    :math:`SA\times SA` solve; shared: MDP, :math:`\pi`.
+    :math:`SA\times SA` solve; :math:`\pi^*` confirmed optimal by forward solves formed here; shared: MDP,
+    :math:`\pi`.
 
     Broken variants: ``"drop_horizon"`` (the :math:`1/(1-\gamma)` dropped),
     ``"nu_of_pi"`` (the stationary distribution of :math:`\pi` used in place
@@ -235,6 +334,7 @@ def stationary_performance_difference(mdp, pi, *, mode=None, variant=None, seed=
         tol, rule = float_tolerance(m, rmax / (1 - float(g)) + 1.0, order=2)
         rep.tolerance_rule = rule
     pi_star = optimum(m).pi
+    _confirm_optimum(rep, m, pi_star, mode, tol)
     ev_star = evaluate(m, pi_star, mode=mode)
     nu = stationary_distribution(m, pi_star, mode=mode)
     nu_star = nu
@@ -292,8 +392,17 @@ def neural_ppo_rate(mdp, *, beta, K, sampled=False, mode=None, variant=None, see
     algorithm (:func:`mdptheory.algorithms.neural_ppo`, small widths) with its
     measured evaluation and improvement errors.
 
-    Data flow — left: the gaps of the ideal run from separate evaluations; right: the derived bound from
-    :math:`\nu^*`, :math:`\pi^*` of exact policy iteration; shared: MDP, :math:`\beta`, :math:`K`.
+    The run's record is confirmed by the checker's own routes from its
+    recorded policies (forward solves for :math:`V^{\pi_k}`,
+    :math:`\tilde Q^{\pi_k}` and the visitation; :math:`\pi^*` optimal,
+    :math:`\nu^*` stationary; the update and the KL moved), and the gaps in the
+    inequality are the recomputed ones, so that a wrong library :math:`V`,
+    :math:`Q` or visitation inside the run changes the verdict.
+
+    Data flow — left: the gaps :math:`\mathcal L(\pi^*) - \mathcal L(\pi_k)` recomputed by forward solves formed
+    here from the ideal run's recorded policies and :math:`\nu^*` (the run's record confirmed against them);
+    right: the derived bound from :math:`\beta`, :math:`K`, :math:`\gamma`, :math:`R_{\max}`, :math:`|\mathcal A|`;
+    shared: MDP, :math:`\beta`, :math:`K`.
 
     Broken variant: ``"horizon_in_numerator"`` (the bound multiplied by
     :math:`(1-\gamma)` instead of divided).
@@ -308,7 +417,7 @@ def neural_ppo_rate(mdp, *, beta, K, sampled=False, mode=None, variant=None, see
     tol, rule = float_tolerance(m, float(np.max(np.abs(m.r))) + 1.0, order=2)
     rep.tolerance_rule = rule
     res = ideal_neural_ppo(m, beta=beta, K=K)
-    gaps = res.float_gaps()
+    _, gaps = _confirm_ideal_run(rep, m, res, beta=beta, K=K)
     g = float(m.gamma)
     R = float(np.max(np.abs(m.r)))
     horizon = (1 - g) if variant == "horizon_in_numerator" else 1.0 / (1 - g)

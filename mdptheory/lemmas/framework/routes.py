@@ -304,3 +304,53 @@ def confirm_gradient_norms(rep, m, param, thetas, mu, norms, *, what="||grad V(m
     rep.identity(f"{what} = ||grad V(mu)|| by forward solves formed here", np.asarray(norms, dtype=float), own,
                  tol=tol)
     return own
+
+
+# --- fix12c ---
+# Routes for the Neural PPO/TRPO checkers (section I): the quantities an algorithm run records (its policies'
+# normalised action values, the objective E_(nu*) V~, the KL it moved) and the optimality of pi*, recomputed
+# here from the MDP's arrays and the recorded policies.
+__all__ += ["transition_matrix_direct", "optimality_gap_direct", "kl_moved_direct"]
+
+
+def transition_matrix_direct(m, pi, mode):
+    r""":math:`P^\pi[s, t] = \sum_a\pi(a|s)P(t|s,a)`, shape (S, S), formed from ``m.P`` and ``pi`` here."""
+    if _exact(mode):
+        S, A = m.n_states, m.n_actions
+        pi = exact_array(np.asarray(pi, dtype=object), name="pi")
+        Pm = _sparse_fmpq(np.asarray(m.P_dense(), dtype=object).reshape(S * A, S))
+        return from_fmpq_mat(_spread(pi, S, A) * Pm)
+    return np.einsum("sa,sat->st", np.asarray(pi, dtype=float), np.asarray(_P(m), dtype=float))
+
+
+def optimality_gap_direct(m, pi, mode):
+    r"""``(V, Q, gap)``: :math:`V^\pi`, :math:`Q^\pi` by :func:`values_direct`/:func:`q_direct` and
+
+    .. math::
+
+        \mathrm{gap}(s) = \max_a Q^\pi(s,a) - V^\pi(s) \;\ge 0,
+
+    which vanishes at every state if and only if :math:`\pi` is optimal (the
+    Bellman optimality equation for :math:`V^\pi`).  Exact in rationals.
+    """
+    V = values_direct(m, pi, mode)
+    Q = q_direct(m, pi, mode, V)
+    S = m.n_states
+    best = np.array([max(Q[s, a] for a in range(m.n_actions)) for s in range(S)],
+                    dtype=object if _exact(mode) else float)
+    return V, Q, best - V
+
+
+def kl_moved_direct(m, pi_next, pi, mu):
+    r""":math:`\mathbb E_{s\sim d_\mu^\pi}\mathrm{KL}(\pi'(\cdot|s)\,\|\,\pi(\cdot|s))` (float), ``d`` by :func:`visitation_direct`.
+
+    The per-state KL is summed here from the two policies
+    (:math:`0\log 0 = 0`); the weights are the discounted visitation of the
+    old policy ``pi`` from ``mu`` by forward solves.  Returns ``(kl, d)``.
+    """
+    p = np.asarray(pi_next, dtype=float)
+    q = np.asarray(pi, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0) / np.where(q > 0, q, 1.0)), 0.0)
+    d = visitation_direct(m, pi, mu, "float")
+    return float(d @ terms.sum(axis=1)), d
