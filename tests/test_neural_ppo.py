@@ -142,3 +142,11 @@ def test_i2_i4_confirm_the_run_record_against_their_own_routes(monkeypatch, fiel
     assert run().verdict == VERIFIED
     monkeypatch.setattr(mod, "ideal_neural_ppo", tampered)
     assert run().verdict == FALSIFIED
+
+
+def test_i2_i4_run_that_does_not_move_is_not_undecided():
+    """Identical actions: every Q~ is constant over actions, the run never moves (KL moved 0 up to rounding)."""
+    P = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.3, 0.7], [0.3, 0.7]]])
+    m = MDP(P, np.array([[1.0, 1.0], [0.0, 0.0]]), 0.9)
+    assert neural_ppo_rate(m, beta=0.5, K=4).verdict == VERIFIED
+    assert ppo_schedule_identity(m, beta=0.5, K=4).verdict == VERIFIED

@@ -106,7 +106,8 @@ def _confirm_ideal_run(rep, m, res, *, beta, K):
     tol_p, _ = float_tolerance(m, 1.0 + (K + 1) * (rmax + 1.0) / bk, order=1)
     rep.identity("pi_(k+1) = pi_k exp(Q~^(pi_k)/(beta sqrt K)) / normaliser (the ideal update)",
                  np.array(pis[1:]), np.array(step), tol=tol_p)
-    # the per-state KL is a finite sum over actions (no solve): rounding of order eps * sum_a p (1 + |log(p/q)|);
+    # the per-state KL is a finite sum over actions (no solve): rounding of order eps * sum_a p (1 + |log(p/q)|),
+    # the size of its terms (the identity's scale: a run that does not move compares KLs of rounding size);
     # the visitation weights carry the relative error of one solve, times the size of the KL itself
     kls, kl_size, term_size = [], 0.0, 0.0
     for k in range(K):
@@ -119,7 +120,7 @@ def _confirm_ideal_run(rep, m, res, *, beta, K):
         term_size = max(term_size, float(np.max((p * (1.0 + np.abs(lr))).sum(axis=1))))
     tol_kl = float_tolerance(m, kl_size, order=1)[0] + float_tolerance(m, term_size, order=0)[0]
     rep.identity("recorded E_(d_(nu*)^(pi_k)) KL(pi_(k+1) || pi_k) (visitation by forward solves formed here)",
-                 np.array([float(x) for x in res.kl_moved]), np.array(kls), tol=tol_kl)
+                 np.array([float(x) for x in res.kl_moved]), np.array(kls), tol=tol_kl, scale=term_size)
     return Qs, own_star - own_L
 
 
