@@ -17,7 +17,7 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..policies import LogLinear
-from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup, _softmax_cases, _value_gradient,
+from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup, _softmax_cases,
     _witness)
 from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
@@ -70,6 +70,14 @@ def _kernel_vector(M, mode):
     return k if float(np.linalg.norm(k)) > 1e-6 * float(np.linalg.norm(u)) else None
 
 
+def _own_gradient(m, param, theta, rho, mode):
+    """grad V(rho) by forward solves with the score of routes.score_direct (no library score or Jacobian)."""
+    from .framework.routes import gradient_own_score
+
+    th = theta if mode == "exact" else param.float_theta(theta)
+    return _field(np.asarray(gradient_own_score(m, param, th, rho, mode)).reshape(-1), mode, "grad V")
+
+
 # ---------------------------------------------------------------------- F1
 @checker_convention(policy="param")
 def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None):
@@ -84,9 +92,12 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
         \mathbb{E}\big[\nabla_\theta\log\pi_\theta(a|s)\,(w^\star\cdot\nabla_\theta\log\pi_\theta(a|s))\big].
 
     Data flow — left: :math:`\nabla V(\rho)` by the forward solve of the
-    differentiated Bellman system formed in the checker
-    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`; no score, no
-    advantage, no visitation); right: :math:`w^\star` from the weighted
+    differentiated Bellman system formed in the checker, with
+    :math:`\nabla\pi = \pi\nabla\log\pi` from the checker's own score route
+    (:func:`mdptheory.lemmas.framework.routes.gradient_own_score`: a
+    complex-step derivative of :math:`\log\pi_\theta` in float, the features
+    centred here in exact mode; no library score or Jacobian, no advantage, no
+    visitation); right: :math:`w^\star` from the weighted
     least-squares fit of :func:`mdptheory.geometry.compatible_fa` and the
     expectation under the visitation of :func:`mdptheory.evaluate`; shared:
     MDP, :math:`\theta`.  The fit's optimality is checked by the normal
@@ -113,7 +124,7 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
     one = _one(mode)
     ev = evaluate(m, pi, mode=mode)
-    grad = _value_gradient(m, param, theta, rho, mode)
+    grad = _own_gradient(m, param, theta, rho, mode)
     X = score.reshape(S * A, n)
     if variant == "rho_for_d":
         nu = (rho[:, None] * pi).reshape(-1)
@@ -171,8 +182,9 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
 
     Data flow — left: :math:`F_\rho^\dagger\nabla V(\rho)` with :math:`F_\rho`
     (the score Gram matrix under :math:`d_\rho^\pi`) and :math:`\nabla V(\rho)`
-    formed in the checker by forward solves
-    (:mod:`mdptheory.lemmas.framework.routes`) and the generic exact
+    formed in the checker by forward solves and the checker's own score route
+    (:func:`~mdptheory.lemmas.framework.routes.score_direct`, not the
+    parameterization's score or Jacobian) and the generic exact
     pseudo-inverse :func:`mdptheory.geometry.pinv_solve`; right:
     :math:`w^\star` from the regression of
     :func:`mdptheory.geometry.compatible_fa` (the library's visitation and
@@ -189,7 +201,7 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     in place of the minimum-norm minimiser), ``"drop_horizon"``.
     """
     from ..geometry import compatible_fa, natural_gradient, pinv_solve
-    from .framework.routes import visitation_direct
+    from .framework.routes import score_direct, visitation_direct
 
     stmt = _F2
     check_variant(variant, stmt.variants)
@@ -199,10 +211,12 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
     one = _one(mode)
     ev = evaluate(m, pi, mode=mode)
-    grad = _value_gradient(m, param, theta, rho, mode)
+    grad = _own_gradient(m, param, theta, rho, mode)
     nat_lib = _field(natural_gradient(m, param, theta, mu=rho, mode=mode), mode, "F^+ grad V")
     d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
-    F_own = _gram((d_own[:, None] * pi).reshape(-1), score.reshape(S * A, n), mode)
+    score_own = _field(score_direct(param, theta if mode == "exact" else param.float_theta(theta), mode), mode,
+                       "score")
+    F_own = _gram((d_own[:, None] * pi).reshape(-1), score_own.reshape(S * A, n), mode)
     nat = _field(pinv_solve(F_own, grad), mode, "F^+ grad V")
     fit = compatible_fa(m, param, theta, mu=rho, target="advantage", mode=mode)
     w = _field(fit.w, mode, "w*")
