@@ -411,9 +411,12 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     routes: :math:`\mathrm{err}_t` from fresh evaluations and the policy's score,
     the gaps from the run, :math:`V^\star` from exact policy iteration.
 
-    Data flow — left: the run's gaps; right: :math:`\mathrm{err}_t` from fresh evaluations and the score,
-    :math:`d_\rho^{\pi^*}` (confirmed by forward solves), :math:`V^\star` of exact policy iteration; shared:
-    MDP, features, :math:`\eta`.
+    Data flow — left: the run's gaps (its values confirmed by forward solves); right:
+    :math:`\mathrm{err}_t` from :math:`A^{(t)}` by forward solves and the complex-step score of each
+    iterate, :math:`d_\rho^{\pi^*}` (confirmed by forward solves), :math:`V^\star` of exact policy
+    iteration, and the run's :math:`w_t` checked against the normal equations of the compatible
+    regression formed here (:func:`~mdptheory.lemmas.framework.routes.compatible_normal_equations`);
+    shared: MDP, features, :math:`\eta`.
 
     Broken variant ``"drop_smoothness_term"``: the bound without
     :math:`\eta\beta W^2/2` (the price of the step size; dropping it claims
@@ -422,6 +425,7 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     stmt = _F4
     check_variant(variant, stmt.variants)
     from ..algorithms import loglinear_npg
+    from .framework.routes import compatible_normal_equations, q_direct, score_direct, values_direct
 
     m = _fm(mdp)
     A = m.n_actions
@@ -435,13 +439,31 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     d_star = confirm_visitation(rep, m, pi_star, rho, evaluate(m, pi_star).visitation(rho), "float",
                                 what="d_rho^pi* of the comparator")
     nu_star = d_star[:, None] * pi_star
-    errs = []
+    errs, Fw, b, v_run, v_own, mags = [], [], [], [], [], []
     for t in range(T):
-        ev = evaluate(m, np.asarray(res.policies[t], dtype=float))
-        score = np.asarray(param.score(res.thetas[t]), dtype=float)
+        th = np.asarray(res.thetas[t], dtype=float)
+        pi_t = np.asarray(param.probs(th), dtype=float)
+        # the iterate's A, d and score by the checker's own routes (forward solves, complex-step score)
+        score = score_direct(param, th, "float")
+        V_t = values_direct(m, pi_t, "float")
+        adv = q_direct(m, pi_t, "float", V_t) - V_t[:, None]
         w = np.asarray(res.extras["w"][t], dtype=float)
-        errs.append(float((nu_star * (ev.advantage - score @ w)).sum()))
+        errs.append(float((nu_star * (adv - score @ w)).sum()))
+        # the run's w_t solves the compatible regression: normal equations F_t w_t = b_t formed here
+        F_t, b_t = compatible_normal_equations(m, pi_t, score, rho, "float")
+        Fw.append(F_t @ w)
+        b.append(b_t)
+        mags.append(float(np.max(np.abs(F_t))) * float(np.max(np.abs(w), initial=0.0))
+                    + float(np.max(np.abs(b_t), initial=0.0)))
+        v_run.append(float(res.values[t]))
+        v_own.append(float(rho @ V_t))
     errs = np.array(errs)
+    tol_w, _ = float_tolerance(m, max(mags + [1.0]), order=2)
+    rep.identity("w_t solves the compatible regression of A^(t) on the score under d_rho^(t) pi_t "
+                 "(normal equations F_t w_t = b_t, F_t, b_t by forward solves and the complex-step score)",
+                 np.concatenate(Fw), np.concatenate(b), tol=tol_w)
+    tol_v, _ = float_tolerance(m, _rmax(m) / (1 - g) + 1.0, order=1)
+    rep.identity("the run's V_t(rho) = rho . V_t by forward solves", np.array(v_run), np.array(v_own), tol=tol_v)
     B2 = float(np.max(np.sum(np.asarray(features, dtype=float) ** 2, axis=2)))
     W = np.maximum.accumulate(np.asarray(res.extras["w_norm"], dtype=float))
     Ts = np.arange(1, T + 1)
