@@ -66,7 +66,8 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
     (:func:`mdptheory.lemmas.framework.routes.gradient_direct`: no
     :math:`Q`, no visitation), so a wrong visitation no longer cancels between
     :math:`F` and :math:`\nabla V`; :func:`mdptheory.geometry.natural_gradient`
-    is compared with that direction's step too; shared: MDP, :math:`\pi`,
+    is compared with that direction (:math:`F^\dagger\nabla V` by the generic
+    pseudo-inverse here: the minimum-norm solution) and with its step; shared: MDP, :math:`\pi`,
     :math:`\eta`.  Euclidean mirror map (float and
     exact): the projection :math:`p = \Pi_\Delta(y)`, :math:`y = \pi + \eta Q^\pi`,
     must satisfy the optimality condition of the projection,
@@ -109,6 +110,15 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
             w_lib = np.asarray(natural_gradient(m, prm, theta, mu=m.rho, mode="float"), dtype=float)
             rep.identity("NPG step with geometry.natural_gradient = NPG step with F^+ grad V (forward solves)",
                          prm.probs(theta + eta * (1 - float(m.gamma)) * w_lib), pi_npg, tol=tol_p)
+            # the direction itself: the step cannot see a solution of F w = grad V that is not the
+            # minimum-norm one (tabular softmax: they differ by per-state constants, the same policy)
+            eig = np.linalg.eigvalsh(F)
+            top = max(float(eig.max()), 1e-300)
+            pos = eig[eig > F.shape[0] * np.finfo(float).eps * top]
+            cond = float(top / pos.min()) if pos.size else 1.0
+            tol_w, _ = float_tolerance(m, cond * (float(np.max(np.abs(w))) + 1.0), order=2)
+            rep.identity("geometry.natural_gradient = F^+ grad V, the minimum-norm solution (pinv of F here, "
+                         "grad V by forward solves)", w_lib, w, tol=tol_w)
         else:
             y = pi + (sign * eta) * ev.Q
             gap = y - pi_next
