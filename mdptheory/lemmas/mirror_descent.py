@@ -162,6 +162,41 @@ def _divergence(p, q, mirror, exact):
     return t.sum(axis=1)
 
 
+def _confirm_pmd_run(rep, m, mirror, etas, pis, Vs, mode):
+    r"""Each iterate of the run against the checker's own routes: :math:`V_k` and the step from :math:`Q_k`.
+
+    :math:`V^{\pi_k}` and :math:`Q^{\pi_k}` by forward solves formed here
+    (:mod:`mdptheory.lemmas.framework.routes`); the run's :math:`\pi_{k+1}` must
+    be the mirror step from :math:`\pi_k` with that :math:`Q` and the run's
+    values its :math:`V`, so a wrong library :math:`Q` or :math:`V` inside the
+    run changes the verdict.
+    """
+    from .framework.routes import q_direct, values_direct
+
+    exact = mode == "exact"
+    arr = object if exact else float
+    own_next, run_next, V_own = [], [], []
+    for k, eta in enumerate(etas):
+        V_k = values_direct(m, pis[k], mode)
+        V_own.append(V_k)
+        own_next.append(pmd_step(pis[k], np.asarray(q_direct(m, pis[k], mode, V_k), dtype=arr), eta,
+                                 mirror=mirror))
+        run_next.append(pis[k + 1])
+    V_own.append(values_direct(m, pis[-1], mode))
+    tol_v = tol_p = None
+    if not exact:
+        tol_v, _ = float_tolerance(m, _rmax(m) / (1 - float(m.gamma)) + 1.0, order=1)
+        qmax = _rmax(m) / (1 - float(m.gamma)) + 1.0
+        tol_p, _ = float_tolerance(m, 1.0 + float(max(etas, default=0.0)) * qmax, order=2)
+    if etas:
+        rep.identity(f"{mirror}: the run's pi_(k+1) = mirror step from pi_k with Q^(pi_k) by forward solves",
+                     np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in run_next]),
+                     np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in own_next]), tol=tol_p)
+    rep.identity(f"{mirror}: the run's V^(pi_k) = forward solves formed here",
+                 np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in Vs]),
+                 np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in V_own]), tol=tol_v)
+
+
 @checker_convention()
 def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None):
     r"""Check the linear rate of PMD with :math:`\eta_{k+1} = \eta_k/\gamma` at every iterate (statement H2, derived).
@@ -189,7 +224,8 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
 
     Data flow — left: the run's values from separate evaluations; right: the bound from :math:`V^*` of exact
     policy iteration, :math:`d_\rho^{\pi^*}` (confirmed by forward solves formed here) and the divergences;
-    shared: MDP, :math:`\eta_0`.
+    shared: MDP, :math:`\eta_0`.  Every iterate of the run is confirmed by the checker's own
+    forward solves: its values, and its step recomputed from :math:`Q^{\pi_k}` formed here.
 
     Broken variants: ``"no_initial_gap"`` (the bound without its
     :math:`V^*(\rho) - V^{\pi_0}(\rho)` term), ``"shrinking_steps"`` (the run and
@@ -234,6 +270,7 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
     details = {"theta": theta, "etas": etas}
     for mirror in (("euclidean",) if exact else ("kl", "euclidean")):
         pis, Vs = _pmd_run(m, mirror, etas, mode)
+        _confirm_pmd_run(rep, m, mirror, etas, pis, Vs, mode)
         gaps = [v_star - dot(rho, V, mode) for V in Vs]
         D0 = dot(d_star, _divergence(pi_star, pis[0], mirror, exact), mode)
         const = (gaps[0] if variant != "no_initial_gap" else 0) + D0 / ((one - g) * eta0 * (theta - 1))
