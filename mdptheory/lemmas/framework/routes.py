@@ -48,6 +48,7 @@ __all__ = [
     "score_direct",
     "gradient_own_score",
     "compatible_normal_equations",
+    "trajectories_direct",
 ]
 
 
@@ -396,3 +397,38 @@ def compatible_normal_equations(m, pi, X, mu, mode, *, target="advantage"):
     F = X.T.dot(nu[:, None] * X)
     b = X.T.dot(nu * y.reshape(-1))
     return F, b
+
+
+def trajectories_direct(m, pi, T, mu):
+    r"""Every trajectory :math:`(s_0, a_0, \ldots, s_{T-1}, a_{T-1})` of positive probability, enumerated here.
+
+    .. math::
+
+        \Pr(\tau) = \mu(s_0)\prod_{t<T}\pi(a_t|s_t)\prod_{t<T-1}P(s_{t+1}|s_t, a_t),
+
+    by a depth-first product over the MDP's arrays (exact in the field of
+    ``pi``), independent of :func:`mdptheory.trajectories.enumerate_trajectories`.
+    Returns a dict ``{(states, actions): probability}`` with tuples of length ``T``.
+    """
+    if T == 0:
+        return {((), ()): Fraction(1) if m.is_exact else 1.0}
+    P = np.asarray(m.P_dense(), dtype=object if m.is_exact else float)
+    S, A = m.n_states, m.n_actions
+    out = {}
+    # frontier of (states s_0..s_t, actions a_0..a_(t-1), probability): a_t is chosen next
+    stack = [((s0,), (), mu[s0]) for s0 in range(S) if mu[s0] != 0]
+    while stack:
+        states, actions, p = stack.pop()
+        s = states[-1]
+        for a in range(A):
+            pa = p * pi[s, a]
+            if pa == 0:
+                continue
+            if len(states) == T:
+                out[(states, actions + (a,))] = pa
+                continue
+            for t in range(S):
+                pt = pa * P[s, a, t]
+                if pt != 0:
+                    stack.append((states + (t,), actions + (a,), pt))
+    return out
