@@ -408,8 +408,9 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     (:func:`mdptheory.algorithms.loglinear_npg`, exact regression under the
     MDP's start distribution); features random with fewer dimensions than
     state-action pairs, so that :math:`\mathrm{err}_t \ne 0`.  Independent
-    routes: :math:`\mathrm{err}_t` from fresh evaluations and the policy's score,
-    the gaps from the run, :math:`V^\star` from exact policy iteration.
+    routes: :math:`\mathrm{err}_t` from the checker's own forward solves and
+    complex-step score at each iterate, the gaps from the run (its values
+    confirmed), :math:`V^\star` from exact policy iteration.
 
     Data flow — left: the run's gaps (its values confirmed by forward solves); right:
     :math:`\mathrm{err}_t` from :math:`A^{(t)}` by forward solves and the complex-step score of each
