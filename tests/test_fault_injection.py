@@ -34,35 +34,18 @@ THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "") == "nightly"
 #: although the statement is about it), reported for the checker rewrite.  Fault ->
 #: (statements, why).  Remove an id once its checker catches the fault.
 PENDING_CHECKER_FIXES = {
-    'visitation_is_rho': ('H3',
-        'both sides (or the algorithm run and its bound) take d from PolicyEvaluation.visitation'),
-    'visitation_without_1_minus_gamma': ('H3',
-        'both sides take d from PolicyEvaluation.visitation'),
-    'visitation_forward_solve': ('H3',
-        'both sides take d from PolicyEvaluation.visitation'),
-    'q_without_gamma': ('A4 C1 D3 D5 D6 D7 E4 F4 G4 H2',
+    'q_without_gamma': ('A4 C1 D3 D5 D6 D7 E4',
         "both sides take Q or A from the evaluation (A4: policy iteration's greedy step uses ev.Q and the enumerated comparison did not separate the policies on these cases)"),
-    'advantage_sign': ('D6 D7 G4',
+    'advantage_sign': ('D6 D7',
         'both sides take A from the evaluation'),
-    'value_relative_1e-6': ('F3 G3 G4',
-        "identities whose both sides use evaluate()'s V"),
     'adjoint_with_P': ('D7',
         'the checker trusts mdptheory.gradients for the gradient its algorithm or bound uses'),
     'bellman_coefficients_without_gamma': ('D7',
         'the checker trusts mdptheory.gradients for the gradient its algorithm or bound uses'),
     'softmax_jacobian_without_outer': ('D4',
         "both sides use the parameterization's Jacobian"),
-    'score_sign': ('D4 E2 F4',
+    'score_sign': ('D4 E2',
         "both sides use the parameterization's score"),
-    'loglinear_features_transposed': ('F1 F2 F4 G2 G3 H3',
-        "both sides use LogLinear's energy Jacobian"),
-    'npg_without_min_norm_shift': ('H1',
-        'both sides use the library NPG direction'),
-    'enumerate_horizon_off_by_one': ('B3',
-        'both sides enumerate trajectories with the same faulty horizon (caught before only through the '
-        'zero order-0 tolerance)'),
-    'symbolic_score_dropped_term': ('F1s',
-        'both sides use the symbolic score'),
 }
 
 

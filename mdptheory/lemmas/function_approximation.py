@@ -17,7 +17,7 @@ import numpy as np
 from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..policies import LogLinear
-from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup, _softmax_cases, _value_gradient,
+from .framework.parameterized import (_field, _gram, _matvec, _one, _param_setup, _softmax_cases,
     _witness)
 from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
@@ -70,6 +70,14 @@ def _kernel_vector(M, mode):
     return k if float(np.linalg.norm(k)) > 1e-6 * float(np.linalg.norm(u)) else None
 
 
+def _own_gradient(m, param, theta, rho, mode):
+    """grad V(rho) by forward solves with the score of routes.score_direct (no library score or Jacobian)."""
+    from .framework.routes import gradient_own_score
+
+    th = theta if mode == "exact" else param.float_theta(theta)
+    return _field(np.asarray(gradient_own_score(m, param, th, rho, mode)).reshape(-1), mode, "grad V")
+
+
 # ---------------------------------------------------------------------- F1
 @checker_convention(policy="param")
 def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None):
@@ -84,9 +92,12 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
         \mathbb{E}\big[\nabla_\theta\log\pi_\theta(a|s)\,(w^\star\cdot\nabla_\theta\log\pi_\theta(a|s))\big].
 
     Data flow — left: :math:`\nabla V(\rho)` by the forward solve of the
-    differentiated Bellman system formed in the checker
-    (:func:`mdptheory.lemmas.framework.routes.gradient_direct`; no score, no
-    advantage, no visitation); right: :math:`w^\star` from the weighted
+    differentiated Bellman system formed in the checker, with
+    :math:`\nabla\pi = \pi\nabla\log\pi` from the checker's own score route
+    (:func:`mdptheory.lemmas.framework.routes.gradient_own_score`: a
+    complex-step derivative of :math:`\log\pi_\theta` in float, the features
+    centred here in exact mode; no library score or Jacobian, no advantage, no
+    visitation); right: :math:`w^\star` from the weighted
     least-squares fit of :func:`mdptheory.geometry.compatible_fa` and the
     expectation under the visitation of :func:`mdptheory.evaluate`; shared:
     MDP, :math:`\theta`.  The fit's optimality is checked by the normal
@@ -113,7 +124,7 @@ def compatible_gradient(mdp, param, theta, *, mode=None, variant=None, seed=None
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
     one = _one(mode)
     ev = evaluate(m, pi, mode=mode)
-    grad = _value_gradient(m, param, theta, rho, mode)
+    grad = _own_gradient(m, param, theta, rho, mode)
     X = score.reshape(S * A, n)
     if variant == "rho_for_d":
         nu = (rho[:, None] * pi).reshape(-1)
@@ -171,8 +182,9 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
 
     Data flow — left: :math:`F_\rho^\dagger\nabla V(\rho)` with :math:`F_\rho`
     (the score Gram matrix under :math:`d_\rho^\pi`) and :math:`\nabla V(\rho)`
-    formed in the checker by forward solves
-    (:mod:`mdptheory.lemmas.framework.routes`) and the generic exact
+    formed in the checker by forward solves and the checker's own score route
+    (:func:`~mdptheory.lemmas.framework.routes.score_direct`, not the
+    parameterization's score or Jacobian) and the generic exact
     pseudo-inverse :func:`mdptheory.geometry.pinv_solve`; right:
     :math:`w^\star` from the regression of
     :func:`mdptheory.geometry.compatible_fa` (the library's visitation and
@@ -189,7 +201,7 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     in place of the minimum-norm minimiser), ``"drop_horizon"``.
     """
     from ..geometry import compatible_fa, natural_gradient, pinv_solve
-    from .framework.routes import visitation_direct
+    from .framework.routes import score_direct, visitation_direct
 
     stmt = _F2
     check_variant(variant, stmt.variants)
@@ -199,10 +211,12 @@ def npg_compatible_weights(mdp, param, theta, *, mode=None, variant=None, seed=N
     rep = new_report(stmt, mode, _witness(m, param, theta, rho=rho, seed=seed), variant)
     one = _one(mode)
     ev = evaluate(m, pi, mode=mode)
-    grad = _value_gradient(m, param, theta, rho, mode)
+    grad = _own_gradient(m, param, theta, rho, mode)
     nat_lib = _field(natural_gradient(m, param, theta, mu=rho, mode=mode), mode, "F^+ grad V")
     d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
-    F_own = _gram((d_own[:, None] * pi).reshape(-1), score.reshape(S * A, n), mode)
+    score_own = _field(score_direct(param, theta if mode == "exact" else param.float_theta(theta), mode), mode,
+                       "score")
+    F_own = _gram((d_own[:, None] * pi).reshape(-1), score_own.reshape(S * A, n), mode)
     nat = _field(pinv_solve(F_own, grad), mode, "F^+ grad V")
     fit = compatible_fa(m, param, theta, mu=rho, target="advantage", mode=mode)
     w = _field(fit.w, mode, "w*")
@@ -394,12 +408,16 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     (:func:`mdptheory.algorithms.loglinear_npg`, exact regression under the
     MDP's start distribution); features random with fewer dimensions than
     state-action pairs, so that :math:`\mathrm{err}_t \ne 0`.  Independent
-    routes: :math:`\mathrm{err}_t` from fresh evaluations and the policy's score,
-    the gaps from the run, :math:`V^\star` from exact policy iteration.
+    routes: :math:`\mathrm{err}_t` from the checker's own forward solves and
+    complex-step score at each iterate, the gaps from the run (its values
+    confirmed), :math:`V^\star` from exact policy iteration.
 
-    Data flow — left: the run's gaps; right: :math:`\mathrm{err}_t` from fresh evaluations and the score,
-    :math:`d_\rho^{\pi^*}` (confirmed by forward solves), :math:`V^\star` of exact policy iteration; shared:
-    MDP, features, :math:`\eta`.
+    Data flow — left: the run's gaps (its values confirmed by forward solves); right:
+    :math:`\mathrm{err}_t` from :math:`A^{(t)}` by forward solves and the complex-step score of each
+    iterate, :math:`d_\rho^{\pi^*}` (confirmed by forward solves), :math:`V^\star` of exact policy
+    iteration, and the run's :math:`w_t` checked against the normal equations of the compatible
+    regression formed here (:func:`~mdptheory.lemmas.framework.routes.compatible_normal_equations`);
+    shared: MDP, features, :math:`\eta`.
 
     Broken variant ``"drop_smoothness_term"``: the bound without
     :math:`\eta\beta W^2/2` (the price of the step size; dropping it claims
@@ -408,6 +426,7 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     stmt = _F4
     check_variant(variant, stmt.variants)
     from ..algorithms import loglinear_npg
+    from .framework.routes import compatible_normal_equations, q_direct, score_direct, values_direct
 
     m = _fm(mdp)
     A = m.n_actions
@@ -421,13 +440,31 @@ def npg_regret(mdp, *, features, eta, T=20, mode=None, variant=None, seed=None):
     d_star = confirm_visitation(rep, m, pi_star, rho, evaluate(m, pi_star).visitation(rho), "float",
                                 what="d_rho^pi* of the comparator")
     nu_star = d_star[:, None] * pi_star
-    errs = []
+    errs, Fw, b, v_run, v_own, mags = [], [], [], [], [], []
     for t in range(T):
-        ev = evaluate(m, np.asarray(res.policies[t], dtype=float))
-        score = np.asarray(param.score(res.thetas[t]), dtype=float)
+        th = np.asarray(res.thetas[t], dtype=float)
+        pi_t = np.asarray(param.probs(th), dtype=float)
+        # the iterate's A, d and score by the checker's own routes (forward solves, complex-step score)
+        score = score_direct(param, th, "float")
+        V_t = values_direct(m, pi_t, "float")
+        adv = q_direct(m, pi_t, "float", V_t) - V_t[:, None]
         w = np.asarray(res.extras["w"][t], dtype=float)
-        errs.append(float((nu_star * (ev.advantage - score @ w)).sum()))
+        errs.append(float((nu_star * (adv - score @ w)).sum()))
+        # the run's w_t solves the compatible regression: normal equations F_t w_t = b_t formed here
+        F_t, b_t = compatible_normal_equations(m, pi_t, score, rho, "float")
+        Fw.append(F_t @ w)
+        b.append(b_t)
+        mags.append(float(np.max(np.abs(F_t))) * float(np.max(np.abs(w), initial=0.0))
+                    + float(np.max(np.abs(b_t), initial=0.0)))
+        v_run.append(float(res.values[t]))
+        v_own.append(float(rho @ V_t))
     errs = np.array(errs)
+    tol_w, _ = float_tolerance(m, max(mags + [1.0]), order=2)
+    rep.identity("w_t solves the compatible regression of A^(t) on the score under d_rho^(t) pi_t "
+                 "(normal equations F_t w_t = b_t, F_t, b_t by forward solves and the complex-step score)",
+                 np.concatenate(Fw), np.concatenate(b), tol=tol_w)
+    tol_v, _ = float_tolerance(m, _rmax(m) / (1 - g) + 1.0, order=1)
+    rep.identity("the run's V_t(rho) = rho . V_t by forward solves", np.array(v_run), np.array(v_own), tol=tol_v)
     B2 = float(np.max(np.sum(np.asarray(features, dtype=float) ** 2, axis=2)))
     W = np.maximum.accumulate(np.asarray(res.extras["w_norm"], dtype=float))
     Ts = np.arange(1, T + 1)

@@ -18,6 +18,23 @@ __all__ = [
 ]
 
 
+def _score_by_sympy(sm):
+    r"""``score[s, a, t*A + b]`` = :math:`z_{tb}\,\partial_{z_{tb}}\log\pi(a|s)` by ``sympy.diff`` of
+    :math:`\log(z_{sa}/\sum_b z_{sb})` (:math:`\theta = \log z`), not :func:`mdptheory.symbolic.symbolic_score`."""
+    import sympy
+
+    S, A = sm.n_states, sm.n_actions
+    z = sm.z
+    out = np.empty((S, A, S * A), dtype=object)
+    for s in range(S):
+        for a in range(A):
+            logpi = sympy.log(z[s, a]) - sympy.log(sum(z[s, b] for b in range(A)))
+            for t in range(S):
+                for b in range(A):
+                    out[s, a, t * A + b] = sympy.cancel(z[t, b] * sympy.diff(logpi, z[t, b]))
+    return out
+
+
 @checker_convention(takes_mdp=False, legacy=("S", "A", "symbolic_P"))
 def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, variant=None, seed=None):
     r"""Symbolic proof of compatible function approximation for the softmax (statement F1; AJKS Lemma 11.1).
@@ -29,15 +46,22 @@ def compatible_gradient_symbolic(S=2, A=2, symbolic_P=True, *, mode=None, varian
 
     Data flow — left: :math:`F_\mu w` with :math:`w = A^\pi` (symbolic Fisher matrix and
     evaluation); right: :math:`\mathbb E[\nabla\log\pi\,A]` from the evaluation's :math:`d_\mu^\pi`
-    and the symbolic score, and :math:`\nabla V(\mu)` by symbolic differentiation of :math:`V(\mu)`;
-    shared: the symbolic MDP.
+    and the score differentiated here (sympy on :math:`\log` of the softmax expression), and
+    :math:`\nabla V(\mu)` by symbolic differentiation of :math:`V(\mu)`; shared: the symbolic MDP.
+    The library's symbolic score (which the Fisher matrix uses) is proved equal to the score
+    differentiated here.
     """
     sm, ev, rep = _setup(_F1s, S, A, symbolic_P, variant, seed, mode)
     F, grad = _fisher_parts(sm, ev)
     sc = _score(sm)
     n = S * A
+    # a second route for the score: differentiate log pi of the softmax expression with sympy directly
+    sc_own = _score_by_sympy(sm)
+    _prove(rep, "symbolic score = z d/dz log(z_sa / sum_b z_sb) (sympy differentiation of the softmax)",
+           [sc[s, a, k] - sc_own[s, a, k] for s in range(S) for a in range(A) for k in range(n)])
     w = ev.A.reshape(-1)
-    b = [sum(ev.d[s] * sm.pi[s, a] * sc[s, a, k] * ev.A[s, a] for s in range(S) for a in range(A)) for k in range(n)]
+    b = [sum(ev.d[s] * sm.pi[s, a] * sc_own[s, a, k] * ev.A[s, a] for s in range(S) for a in range(A))
+         for k in range(n)]
     Fw = [sum(F[k, l] * w[l] for l in range(n)) for k in range(n)]
     _prove(rep, "normal equations: E[score (w.score)] = E[score A] for w = A", [Fw[k] - b[k] for k in range(n)])
     h = 1 if variant == "drop_horizon" else 1 / (1 - sm.gamma)

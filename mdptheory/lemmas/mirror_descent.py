@@ -66,7 +66,8 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
     (:func:`mdptheory.lemmas.framework.routes.gradient_direct`: no
     :math:`Q`, no visitation), so a wrong visitation no longer cancels between
     :math:`F` and :math:`\nabla V`; :func:`mdptheory.geometry.natural_gradient`
-    is compared with that direction's step too; shared: MDP, :math:`\pi`,
+    is compared with that direction (:math:`F^\dagger\nabla V` by the generic
+    pseudo-inverse here: the minimum-norm solution) and with its step; shared: MDP, :math:`\pi`,
     :math:`\eta`.  Euclidean mirror map (float and
     exact): the projection :math:`p = \Pi_\Delta(y)`, :math:`y = \pi + \eta Q^\pi`,
     must satisfy the optimality condition of the projection,
@@ -109,6 +110,15 @@ def pmd_step_improvement(mdp, pi, eta, *, mode=None, variant=None, seed=None):
             w_lib = np.asarray(natural_gradient(m, prm, theta, mu=m.rho, mode="float"), dtype=float)
             rep.identity("NPG step with geometry.natural_gradient = NPG step with F^+ grad V (forward solves)",
                          prm.probs(theta + eta * (1 - float(m.gamma)) * w_lib), pi_npg, tol=tol_p)
+            # the direction itself: the step cannot see a solution of F w = grad V that is not the
+            # minimum-norm one (tabular softmax: they differ by per-state constants, the same policy)
+            eig = np.linalg.eigvalsh(F)
+            top = max(float(eig.max()), 1e-300)
+            pos = eig[eig > F.shape[0] * np.finfo(float).eps * top]
+            cond = float(top / pos.min()) if pos.size else 1.0
+            tol_w, _ = float_tolerance(m, cond * (float(np.max(np.abs(w))) + 1.0), order=2)
+            rep.identity("geometry.natural_gradient = F^+ grad V, the minimum-norm solution (pinv of F here, "
+                         "grad V by forward solves)", w_lib, w, tol=tol_w)
         else:
             y = pi + (sign * eta) * ev.Q
             gap = y - pi_next
@@ -152,6 +162,41 @@ def _divergence(p, q, mirror, exact):
     return t.sum(axis=1)
 
 
+def _confirm_pmd_run(rep, m, mirror, etas, pis, Vs, mode):
+    r"""Each iterate of the run against the checker's own routes: :math:`V_k` and the step from :math:`Q_k`.
+
+    :math:`V^{\pi_k}` and :math:`Q^{\pi_k}` by forward solves formed here
+    (:mod:`mdptheory.lemmas.framework.routes`); the run's :math:`\pi_{k+1}` must
+    be the mirror step from :math:`\pi_k` with that :math:`Q` and the run's
+    values its :math:`V`, so a wrong library :math:`Q` or :math:`V` inside the
+    run changes the verdict.
+    """
+    from .framework.routes import q_direct, values_direct
+
+    exact = mode == "exact"
+    arr = object if exact else float
+    own_next, run_next, V_own = [], [], []
+    for k, eta in enumerate(etas):
+        V_k = values_direct(m, pis[k], mode)
+        V_own.append(V_k)
+        own_next.append(pmd_step(pis[k], np.asarray(q_direct(m, pis[k], mode, V_k), dtype=arr), eta,
+                                 mirror=mirror))
+        run_next.append(pis[k + 1])
+    V_own.append(values_direct(m, pis[-1], mode))
+    tol_v = tol_p = None
+    if not exact:
+        tol_v, _ = float_tolerance(m, _rmax(m) / (1 - float(m.gamma)) + 1.0, order=1)
+        qmax = _rmax(m) / (1 - float(m.gamma)) + 1.0
+        tol_p, _ = float_tolerance(m, 1.0 + float(max(etas, default=0.0)) * qmax, order=2)
+    if etas:
+        rep.identity(f"{mirror}: the run's pi_(k+1) = mirror step from pi_k with Q^(pi_k) by forward solves",
+                     np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in run_next]),
+                     np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in own_next]), tol=tol_p)
+    rep.identity(f"{mirror}: the run's V^(pi_k) = forward solves formed here",
+                 np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in Vs]),
+                 np.concatenate([np.asarray(x, dtype=arr).reshape(-1) for x in V_own]), tol=tol_v)
+
+
 @checker_convention()
 def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None):
     r"""Check the linear rate of PMD with :math:`\eta_{k+1} = \eta_k/\gamma` at every iterate (statement H2, derived).
@@ -179,7 +224,8 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
 
     Data flow — left: the run's values from separate evaluations; right: the bound from :math:`V^*` of exact
     policy iteration, :math:`d_\rho^{\pi^*}` (confirmed by forward solves formed here) and the divergences;
-    shared: MDP, :math:`\eta_0`.
+    shared: MDP, :math:`\eta_0`.  Every iterate of the run is confirmed by the checker's own
+    forward solves: its values, and its step recomputed from :math:`Q^{\pi_k}` formed here.
 
     Broken variants: ``"no_initial_gap"`` (the bound without its
     :math:`V^*(\rho) - V^{\pi_0}(\rho)` term), ``"shrinking_steps"`` (the run and
@@ -224,6 +270,7 @@ def pmd_linear_convergence(mdp, *, eta0, T=8, mode=None, variant=None, seed=None
     details = {"theta": theta, "etas": etas}
     for mirror in (("euclidean",) if exact else ("kl", "euclidean")):
         pis, Vs = _pmd_run(m, mirror, etas, mode)
+        _confirm_pmd_run(rep, m, mirror, etas, pis, Vs, mode)
         gaps = [v_star - dot(rho, V, mode) for V in Vs]
         D0 = dot(d_star, _divergence(pi_star, pis[0], mirror, exact), mode)
         const = (gaps[0] if variant != "no_initial_gap" else 0) + D0 / ((one - g) * eta0 * (theta - 1))
@@ -272,6 +319,11 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
     left: :func:`mdptheory.algorithms.ampo` (its Step I regression and
     evaluations); right: :func:`mdptheory.algorithms.policy_mirror_descent`
     (float) or the arb recursion (ball); shared: MDP, :math:`\eta_0`, ``T``.
+    The Step I fits of the limited-feature runs are confirmed by the
+    checker's own routes (:func:`_confirm_ampo_fits`: the normal equations and
+    the reported :math:`\epsilon_k` with :math:`Q`, :math:`d_\rho^{\pi_k}` by
+    forward solves and the features drawn here), so that the measured floor
+    is that of true least-squares fits.
 
     Broken variant: ``"drop_mirror_term"`` (Step I fitted to :math:`Q^{\pi_k}`
     alone, without :math:`\eta_k^{-1}(\log\pi_k + 1)`; Step II then gives
@@ -339,6 +391,7 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
         d = int(min(d, S * A))
         phi = rng.normal(size=(S, A, d))
         r2 = ampo(m, LogLinear(phi), eta0=eta0, schedule="geometric", T=max(T, 6), step1="lstsq", mu=m.rho)
+        _confirm_ampo_fits(rep, m, phi, r2, eta0, what=f"log-linear features, d = {d}")
         gf = r2.float_gaps()
         pos = gf > 1e-14
         floors[d] = {"max_approx_error": float(max(r2.extras["approx_error"], default=0.0)),
@@ -348,6 +401,59 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
     rep.details = {"pmd_gaps": pmd.float_gaps().tolist(), "ampo_values": values, "approx_error": errs,
                    "limited_features": floors}
     return rep
+
+
+def _confirm_ampo_fits(rep, m, phi, run, eta0, *, what):
+    r"""The Step I fits of an AMPO run with a linear energy :math:`\phi\theta`, confirmed by the checker's own routes.
+
+    For each iterate, :math:`Q^{\pi_k}` and :math:`d_\rho^{\pi_k}` by forward
+    solves formed here (:mod:`mdptheory.lemmas.framework.routes`), the target
+    :math:`y_k = Q^{\pi_k} + \eta_k^{-1}(\log\pi_k + 1)`, the weights
+    :math:`\mathcal D_k = d_\rho^{\pi_k}/|\mathcal A|` and the features
+    ``phi`` the checker drew (not the parameterization's energy Jacobian):
+    the run's :math:`\theta_{k+1}` must solve the normal equations
+    :math:`\Phi^\top D_k\Phi\,\theta_{k+1} = \Phi^\top D_k y_k` and its
+    reported :math:`\epsilon_k` must be :math:`\sum D_k(\Phi\theta_{k+1} - y_k)^2`.
+    """
+    from .framework.routes import q_direct, values_direct, visitation_direct
+
+    S, A = m.n_states, m.n_actions
+    X = np.asarray(phi, dtype=float).reshape(S * A, -1)
+    rho = np.asarray(m.rho, dtype=float)
+    K = len(run.extras["approx_error"])
+    etas = [float(e) for e in pmd_step_sizes(float(eta0), float(m.gamma), K, schedule="geometric")]
+    lhs, rhs, err_run, err_own, mag, emag = [], [], [], [], 1.0, 1.0
+    for k in range(K):
+        pi = np.asarray(run.policies[k], dtype=float)
+        if np.any(pi <= 0):  # log pi_k not finite from the probabilities: stop confirming here
+            break
+        V = values_direct(m, pi, "float")
+        y = (q_direct(m, pi, "float", V) + (np.log(pi) + 1.0) / etas[k]).reshape(-1)
+        W = np.repeat(visitation_direct(m, pi, rho, "float")[:, None] / A, A, axis=1).reshape(-1)
+        th = np.asarray(run.thetas[k + 1], dtype=float)
+        G = X.T @ (W[:, None] * X)
+        b = X.T @ (W * y)
+        lhs.append(G @ th)
+        rhs.append(b)
+        mag = max(mag, float(np.max(np.abs(G))) * float(np.max(np.abs(th))) + float(np.max(np.abs(b))))
+        res = X @ th - y
+        err_run.append(float(run.extras["approx_error"][k]))
+        err_own.append(float(W @ (res * res)))
+        emag = max(emag, float(np.max(y * y)))
+    if not lhs:
+        return
+    tol_n, _ = float_tolerance(m, mag, order=2)
+    rep.identity(f"AMPO Step I ({what}): theta_(k+1) solves Phi^T D_k Phi theta = Phi^T D_k y_k with Q, d_rho^pi_k "
+                 "by forward solves and the features drawn here", np.concatenate(lhs), np.concatenate(rhs), tol=tol_n)
+    tol_e, _ = float_tolerance(m, emag, order=2)
+    err_run, err_own = np.array(err_run), np.array(err_own)
+    if max(float(np.max(np.abs(err_run))), float(np.max(np.abs(err_own)))) <= tol_e:
+        # an exact fit (as many features as pairs): both errors are rounding; compared shifted by 1
+        rep.identity(f"AMPO Step I ({what}): exact fit, the run's eps_k + 1 = 1 + sum D_k (Phi theta_(k+1) - "
+                     "y_k)^2 formed here", err_run + 1.0, err_own + 1.0, tol=tol_e)
+    else:
+        rep.identity(f"AMPO Step I ({what}): the run's eps_k = sum D_k (Phi theta_(k+1) - y_k)^2 formed here",
+                     err_run, err_own, tol=tol_e)
 
 
 def _pmd_reference_ball(m, eta0, T, prec=128):

@@ -338,7 +338,10 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
             = \nabla V_T(\mu).
 
     Routes: the left side by literal enumeration here — every trajectory of
-    positive probability from :func:`mdptheory.trajectories.enumerate_trajectories`,
+    positive probability enumerated in the checker
+    (:func:`mdptheory.lemmas.framework.routes.trajectories_direct`; the
+    library's :func:`mdptheory.trajectories.enumerate_trajectories` is
+    compared with it, trajectory by trajectory),
     weighted by its probability, with the parameterization's score — and
     again by the library's dynamic programme
     (:func:`~mdptheory.trajectories.pg_reinforce_truncated`,
@@ -355,6 +358,7 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
     (the rewards before :math:`t` instead of after: mean zero).
     """
     from ..trajectories import enumerate_trajectories, pg_reinforce_truncated, truncated_value_gradient
+    from .framework.routes import trajectories_direct
 
     stmt = _B3
     check_variant(variant, stmt.variants)
@@ -370,7 +374,20 @@ def reinforce_reward_to_go(mdp, theta, *, param="softmax", mu=None, T=3, mode=No
     n = prm.n_params
     g, r = m.gamma, m.r
     total = np.full(n, zero, dtype=object if mode == "exact" else float)
-    for states, actions, p in enumerate_trajectories(m, pi, T, mu=mu):
+    own = trajectories_direct(m, pi, T, mu)
+    # the library's enumeration is the checker's: the same trajectories of length T, the same probabilities
+    lib = {(tuple(st), tuple(ac)): p for st, ac, p in enumerate_trajectories(m, pi, T, mu=mu)}
+    same = set(lib) == set(own)
+    rep.claim(f"trajectories.enumerate_trajectories(T) = the trajectories of length T enumerated here, T = {T}",
+              "VERIFIED" if same else "FALSIFIED", "comparison of the two sets of (states, actions)",
+              library=len(lib), here=len(own))
+    if same and own:
+        keys = sorted(own)
+        rep.identity("their probabilities (library enumeration = product formed here)",
+                     np.array([lib[k] for k in keys], dtype=object if mode == "exact" else float),
+                     np.array([own[k] for k in keys], dtype=object if mode == "exact" else float),
+                     tol=None if mode == "exact" else float_tolerance(m, 1.0, order=0)[0] * (2 * T + 1))
+    for (states, actions), p in own.items():
         rew = [r[s, a] for s, a in zip(states, actions)]
         for t in range(T):
             if variant == "restart_discount":

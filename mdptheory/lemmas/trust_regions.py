@@ -19,7 +19,7 @@ from ..evaluation import evaluate
 from ..exceptions import InvalidParameterError
 from ..fields import from_fmpq_mat, is_exact_scalar, to_fmpq_mat
 from ..policies import LogRational
-from .framework.parameterized import (_field, _gram, _matvec, _one, _param_case, _param_setup, _value_gradient,
+from .framework.parameterized import (_field, _gram, _matvec, _one, _param_case, _param_setup,
                                      _witness)
 from .framework.prologue import check_variant, new_report, resolve_mode
 from .framework.rates import _HALF, _NINE, _cases, _fm, _tol
@@ -340,8 +340,10 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     form: :func:`mdptheory.evaluate`'s advantage and visitation) and
     :math:`F` (:func:`mdptheory.geometry.fisher`); right: the optimality
     conditions with :math:`g = \nabla V(\rho)` and :math:`F` (score Gram matrix
-    under :math:`d_\rho^\pi`) formed in the checker by forward solves
-    (:mod:`mdptheory.lemmas.framework.routes`); shared: MDP, :math:`\theta`,
+    under :math:`d_\rho^\pi`) formed in the checker by forward solves and the
+    checker's own score route (:mod:`mdptheory.lemmas.framework.routes`:
+    complex-step derivative of :math:`\log\pi_\theta` in float, features
+    centred here in exact mode; not the parameterization's score); shared: MDP, :math:`\theta`,
     :math:`\delta`.  Degenerate case: when :math:`g = 0` (e.g. log-linear
     features constant over the actions of every state) every feasible
     :math:`\Delta` is optimal with value 0 and the constraint need not be
@@ -357,7 +359,7 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
     import sympy
 
     from ..geometry import fisher, pinv_solve, trpo_step
-    from .framework.routes import visitation_direct
+    from .framework.routes import gradient_own_score, score_direct, visitation_direct
 
     stmt = _G3
     check_variant(variant, stmt.variants)
@@ -383,9 +385,11 @@ def trpo_is_npg(mdp, param, theta, *, delta, mode=None, variant=None, seed=None)
         conv = "lecture" if variant == "lecture_sqrt" else "half"
         Delta = np.asarray(trpo_step(g_lib, F_lib, delta, convention=conv))
     # right: g and F of the optimality conditions by the checker's own forward solves
-    g = _value_gradient(m, param, theta, rho, mode)
+    th_own = theta if mode == "exact" else param.float_theta(theta)
+    g = _field(np.asarray(gradient_own_score(m, param, th_own, rho, mode)).reshape(-1), mode, "grad V")
     d_own = _field(visitation_direct(m, pi, rho, mode), mode, "d")
-    F = _gram((d_own[:, None] * pi).reshape(-1), X, mode)
+    X_own = _field(score_direct(param, th_own, mode), mode, "score").reshape(S * A, n)
+    F = _gram((d_own[:, None] * pi).reshape(-1), X_own, mode)
     if mode == "exact" and all(x == 0 for x in g):
         return _trpo_degenerate(rep, F, g, Delta, delta, n)
     # exact linear algebra with sympy scalars sqrt(q) * rational
@@ -487,7 +491,10 @@ def _trpo_degenerate(rep, F, g, Delta, delta, n):
 
 def _nondegenerate(m, param, theta, mode):
     """True when grad V(rho) (forward solves) is not negligible: |g|_inf > 1e-3 r_max / (1 - gamma)."""
-    gr = np.asarray(_value_gradient(m if mode == "exact" else m.to_float(), param, theta, m.rho, mode),
+    from .framework.routes import gradient_own_score
+
+    gr = np.asarray(gradient_own_score(m if mode == "exact" else m.to_float(), param,
+                                       theta if mode == "exact" else param.float_theta(theta), m.rho, mode),
                     dtype=object)
     gmax = max((abs(float(x)) for x in gr), default=0.0)
     rmax = float(np.max(np.abs(np.asarray(m.to_float().r, dtype=float)))) if m.n_states else 0.0
@@ -681,7 +688,12 @@ def _kl_cases(seed, n, mode):
     kinds = ("softmax", "loglinear")
     for i in range(n):
         rng = case_rng(seed, "G2", i)
-        mdp, param, theta = _param_case(rng, mode, kind=kinds[i % 2], max_states=3, max_actions=2)
+        # log-linear cases with three actions: with two, a permutation of the actions' features only flips
+        # the sign of the score, which the (quadratic) Fisher and KL Hessian cannot see
+        while True:
+            mdp, param, theta = _param_case(rng, mode, kind=kinds[i % 2], max_states=3, max_actions=2 + i % 2)
+            if kinds[i % 2] == "softmax" or mdp.n_actions == 3:
+                break
         yield {"mdp": mdp, "param": param, "theta": theta, "H": 1 + i % 3, "seed": (seed, i)}
 
 

@@ -44,6 +44,11 @@ __all__ = [
     "hessian_vector_direct",
     "confirm_visitation",
     "confirm_gradient_norms",
+    # fix12b
+    "score_direct",
+    "gradient_own_score",
+    "compatible_normal_equations",
+    "trajectories_direct",
 ]
 
 
@@ -354,3 +359,126 @@ def kl_moved_direct(m, pi_next, pi, mu):
         terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0) / np.where(q > 0, q, 1.0)), 0.0)
     d = visitation_direct(m, pi, mu, "float")
     return float(d @ terms.sum(axis=1)), d
+
+
+# --- fix12b ---
+def score_direct(param, theta, mode):
+    r""":math:`\nabla_\theta\log\pi_\theta(a|s)`, shape (S, A, n), without the parameterization's score or Jacobian.
+
+    Float: the complex-step derivative of the log-probabilities,
+    :math:`\partial_i\log\pi = \operatorname{Im}\log\pi_{\theta + \mathrm{i}h e_i}/h`
+    (:math:`h = 10^{-30}`, no cancellation: exact to rounding), which uses only
+    the energy :math:`f_\theta` of the parameterization.  Exact (rational
+    points of a tabular-softmax or log-linear policy): the definition
+    :math:`(\phi(s,a) - \sum_b\pi(b|s)\phi(s,b))/\tau` with :math:`\phi` the
+    stored features (the one-hot pairs for the tabular softmax), never the
+    energy Jacobian.
+    """
+    from ...exceptions import InvalidParameterError
+
+    S, A = param.n_states, param.n_actions
+    if _exact(mode):
+        pi = exact_array(np.asarray(param.probs(theta), dtype=object), name="pi")
+        feats = getattr(param, "_phi_exact", None)
+        if feats is None and getattr(param, "features", None) is None and param.n_params == S * A:
+            feats = np.eye(S * A, dtype=int).astype(object).reshape(S, A, S * A) * Fraction(1)
+        if feats is None:
+            raise InvalidParameterError(
+                f"score_direct needs rational features for exact mode; {type(param).__name__} has none")
+        phi = exact_array(np.asarray(feats, dtype=object), name="features")
+        mean = (pi[:, :, None] * phi).sum(axis=1)
+        return (phi - mean[:, None, :]) / Fraction(param.temperature)
+    th = np.asarray(param.float_theta(theta), dtype=float)
+    n = th.shape[0]
+    h = 1e-30
+    out = np.empty((S, A, n))
+    for i in range(n):
+        z = th.astype(complex)
+        z[i] += 1j * h
+        out[:, :, i] = np.imag(np.asarray(param.log_probs(z))) / h
+    return out
+
+
+def gradient_own_score(m, param, theta, mu, mode):
+    r""":math:`\nabla_\theta V(\mu) = \mu^\top M^{-1}G` as :func:`gradient_direct`, with
+    :math:`\nabla\pi = \pi\,\nabla\log\pi` from :func:`score_direct` (not the parameterization's Jacobian)."""
+    S, A = m.n_states, m.n_actions
+    sc = score_direct(param, theta, mode)
+    if _exact(mode):
+        pi = exact_array(np.asarray(param.probs(theta), dtype=object), name="pi")
+        J = pi[:, :, None] * sc
+        n = J.shape[2]
+        M, Pm, V = _exact_values(m, pi)
+        c = from_fmpq_mat(_exact_q(m, Pm, V), (S, A))
+        X = M.solve(_spread(c, S, A) * _sparse_fmpq(J.reshape(S * A, n)))
+        mu = exact_array(np.asarray(mu, dtype=object), name="mu")
+        return from_fmpq_mat(to_fmpq_mat(mu).transpose() * X, (n,))
+    pi = np.asarray(param.probs(param.float_theta(theta)), dtype=float)
+    J = pi[:, :, None] * sc
+    V = values_direct(m, pi, mode)
+    c = q_direct(m, pi, mode, V)
+    G = np.einsum("sai,sa->si", J, np.asarray(c, dtype=float))
+    return np.asarray(mu, dtype=float) @ solve_system(system_matrix(m, pi, mode), G, mode)
+
+
+def compatible_normal_equations(m, pi, X, mu, mode, *, target="advantage"):
+    r"""``(F, b)`` of the compatible regression, every weight and target formed here by forward solves.
+
+    .. math::
+
+        F = \sum_{s,a} d_\mu^\pi(s)\pi(a|s)\,x_{sa}x_{sa}^\top,\qquad
+        b = \sum_{s,a} d_\mu^\pi(s)\pi(a|s)\,x_{sa}\,y(s,a),
+
+    ``X`` of shape (S, A, n) (the regressors: a score or features), ``y`` the
+    advantage (``target="advantage"``) or :math:`Q^\pi` (``"q"``) of
+    :func:`q_direct`, :math:`d_\mu^\pi` of :func:`visitation_direct`.  A weight
+    ``w`` minimises the regression exactly when :math:`Fw = b`.
+    """
+    S, A = m.n_states, m.n_actions
+    ex = _exact(mode)
+    dt = object if ex else float
+    pi = np.asarray(pi, dtype=dt)
+    X = np.asarray(X, dtype=dt).reshape(S * A, -1)
+    V = np.asarray(values_direct(m, pi, mode), dtype=dt)
+    Q = np.asarray(q_direct(m, pi, mode, V), dtype=dt)
+    y = Q - V[:, None] if target == "advantage" else Q
+    d = np.asarray(visitation_direct(m, pi, mu, mode), dtype=dt)
+    nu = (d[:, None] * pi).reshape(-1)
+    F = X.T.dot(nu[:, None] * X)
+    b = X.T.dot(nu * y.reshape(-1))
+    return F, b
+
+
+def trajectories_direct(m, pi, T, mu):
+    r"""Every trajectory :math:`(s_0, a_0, \ldots, s_{T-1}, a_{T-1})` of positive probability, enumerated here.
+
+    .. math::
+
+        \Pr(\tau) = \mu(s_0)\prod_{t<T}\pi(a_t|s_t)\prod_{t<T-1}P(s_{t+1}|s_t, a_t),
+
+    by a depth-first product over the MDP's arrays (exact in the field of
+    ``pi``), independent of :func:`mdptheory.trajectories.enumerate_trajectories`.
+    Returns a dict ``{(states, actions): probability}`` with tuples of length ``T``.
+    """
+    if T == 0:
+        return {((), ()): Fraction(1) if m.is_exact else 1.0}
+    P = np.asarray(m.P_dense(), dtype=object if m.is_exact else float)
+    S, A = m.n_states, m.n_actions
+    out = {}
+    # frontier of (states s_0..s_t, actions a_0..a_(t-1), probability): a_t is chosen next
+    stack = [((s0,), (), mu[s0]) for s0 in range(S) if mu[s0] != 0]
+    while stack:
+        states, actions, p = stack.pop()
+        s = states[-1]
+        for a in range(A):
+            pa = p * pi[s, a]
+            if pa == 0:
+                continue
+            if len(states) == T:
+                out[(states, actions + (a,))] = pa
+                continue
+            for t in range(S):
+                pt = pa * P[s, a, t]
+                if pt != 0:
+                    stack.append((states + (t,), actions + (a,), pt))
+    return out
