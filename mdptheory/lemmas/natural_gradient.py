@@ -27,7 +27,7 @@ from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
-from .framework.routes import confirm_npg_steps
+from .framework.routes import confirm_npg_steps, values_direct
 from .framework.convention import checker_convention
 
 __all__ = [
@@ -374,8 +374,8 @@ def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
     (:func:`mdptheory.lemmas.framework.routes.confirm_npg_steps`), so a run
     driven by a wrong advantage is FALSIFIED.
 
-    Data flow — left: the gaps of the run's iterates from separate evaluations (the run's updates confirmed
-    against advantages formed here); right: :math:`V^\star` of exact policy iteration and the bound; shared:
+    Data flow — left: the gaps of the run's iterates from separate evaluations (their values, and the run's
+    updates, confirmed against values and advantages formed here); right: :math:`V^\star` of exact policy iteration and the bound; shared:
     MDP, :math:`\eta`.
 
     Broken variant ``"bound_over_4"``: both terms divided by 4 (on the suite the
@@ -395,7 +395,13 @@ def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
     # confirmed against the update with advantages formed here
     confirm_npg_steps(rep, m, res.policies, eta)
     Vs = np.asarray(_optimum(m).V, dtype=float)
-    gaps = np.array([Vs - evaluate(m, np.asarray(p, dtype=float)).V for p in res.policies[1:]])  # (T, S)
+    V_run = np.array([evaluate(m, np.asarray(p, dtype=float)).V for p in res.policies[1:]])  # (T, S)
+    # the iterates' values by the library against the checker's own solves
+    V_own = np.array([values_direct(m, np.asarray(p, dtype=float), "float") for p in res.policies[1:]])
+    tol_v = float_tolerance(m, _rmax(m) / (1 - g) + 1.0, order=1)[0]
+    rep.identity("V_T(s) of every iterate (evaluate) = (I - gamma P^pi_T)^-1 r^pi_T (solve formed here)", V_run,
+                 V_own, tol=tol_v)
+    gaps = Vs - V_run
     Ts = np.arange(1, T + 1)
     bound = np.log(A) / (eta * Ts) + 1.0 / ((1 - g) ** 2 * Ts)
     if variant == "bound_over_4":

@@ -525,8 +525,8 @@ def confirm_squared_gradient_norms(rep, m, thetas, mu, sq_norms, mode, *,
     r"""Record that squared softmax gradient norms equal :math:`\|\nabla V(\mu)\|^2` by :func:`softmax_gradient_direct`.
 
     Exact mode: exact rational equality at :class:`~mdptheory.policies.LogRational`
-    points; float: tolerance of order 2 with magnitude
-    :math:`(r_{max}/(1-\gamma)^2 + 1)^2`.
+    points; float: :math:`2\max\|g\|\,t + t^2`, with :math:`t` the gradient's
+    tolerance of order 2 and magnitude :math:`r_{max}/(1-\gamma)^2 + 1`.
     """
     from .report import float_tolerance
 
@@ -541,7 +541,9 @@ def confirm_squared_gradient_norms(rep, m, thetas, mu, sq_norms, mode, *,
     tol = None
     if not _exact(mode):
         rmax = float(np.max(np.abs(np.asarray(m.r, dtype=float)))) if m.r.size else 0.0
-        tol, _ = float_tolerance(m, (rmax / (1 - float(m.gamma)) ** 2 + 1.0) ** 2, order=2)
+        tol_g, _ = float_tolerance(m, rmax / (1 - float(m.gamma)) ** 2 + 1.0, order=2)
+        g_max = float(np.sqrt(max(max(own), max(float(x) for x in sq_norms)))) if own else 0.0
+        tol = 2 * g_max * tol_g + tol_g * tol_g  # | ||a||^2 - ||b||^2 | <= (||a|| + ||b||) ||a - b||
     dt = object if _exact(mode) else float
     rep.identity(f"{what} = ||grad V(mu)||^2 by forward solves and the closed-form softmax Jacobian formed here",
                  np.asarray(sq_norms, dtype=dt), np.asarray(own, dtype=dt), tol=tol)
