@@ -171,3 +171,21 @@ def test_a_fault_inside_the_run_or_the_derivative_code_changes_the_verdict(sid, 
     with F.inject(fault):
         res = run_statement(st, mode="float", seed=0, n=F.MATRIX_CASES, stop_at_falsified=True)
     assert res.verdict == FALSIFIED
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_d4_barrier_hessian_against_its_closed_form(exact):
+    from mdptheory.lemmas.softmax import _barrier_cross_check, _barrier_hessian
+
+    m = _mdp(6, exact=exact)
+    S, A = m.n_states, m.n_actions
+    param = TabularSoftmax(S, A)
+    th = LogRational([[k + 1 for k in range(A)]] * S) if exact else np.linspace(-2, 1, S * A)
+    lam = Fraction(3, 10) if exact else 0.3
+    HB = _barrier_hessian(param, th, lam)
+    mode = "exact" if exact else "float"
+    rep = new_report(get_statement("D4"), mode, {"seed": None}, None)
+    _barrier_cross_check(rep, m, param.probs(th), HB, lam, mode)
+    bad = HB * (1 + Fraction(1, 10**7) if exact else 1 + 1e-7)
+    _barrier_cross_check(rep, m, param.probs(th), bad, lam, mode)
+    assert _verdicts(rep) == [VERIFIED, FALSIFIED]

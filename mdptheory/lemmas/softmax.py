@@ -334,7 +334,10 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     rationals at exact points) — so a wrong Hessian cannot hide below the
     bound, which sits far above it; the barrier's Hessian
     :math:`\frac{\lambda}{|S||A|}\sum_{s,a}(\nabla^2\pi/\pi - \nabla\log\pi\nabla\log\pi^\top)`
-    from the parameterization's ``probs_hessian`` and ``score``.  Float mode:
+    from the parameterization's ``probs_hessian`` and ``score``, checked
+    against its closed form
+    :math:`-\frac{\lambda}{|S|}\operatorname{blockdiag}_s(\operatorname{diag}\pi_s - \pi_s\pi_s^\top)`
+    built from :math:`\pi`.  Float mode:
     operator norm from the eigenvalues (symmetric), inequality with a
     tolerance of order 3.  Exact mode: certified without floats deciding —
     :math:`\|H\|_2^{2k} \le \operatorname{tr}(H^{2k})` for
@@ -348,7 +351,8 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
 
     Data flow — left: :func:`mdptheory.derivatives.value_hessian` (and the barrier term from ``probs_hessian``
     and ``score``); right: the jet of the forward-solve gradient formed here on the closed-form softmax
-    derivatives, then the bound; shared: MDP, :math:`\theta`, :math:`\lambda`.
+    derivatives (and the barrier term's closed form from :math:`\pi`), then the bound; shared: MDP,
+    :math:`\theta`, :math:`\lambda`.
 
     Broken variants: ``"bandit_constant"`` (:math:`\beta = 5/2`, the
     one-step bandit constant of Mei et al. Lemma 2, i.e. the horizon factors
@@ -380,9 +384,11 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     _hessian_cross_check(rep, m, param, th, HV, mode)
     beta = (one * 5 / 2) if variant == "bandit_constant" else 8 * one / (one - g) ** 3
     beta_lam = 8 * g / (one - g) ** 3 + (0 if variant == "drop_barrier_term" else 2 * lam / S)
-    # barrier Hessian: lam/(S A) sum_{s,a} (hess pi / pi - score score^T)
+    # barrier Hessian: lam/(S A) sum_{s,a} (hess pi / pi - score score^T), confirmed against its closed form
     n = S * A
-    HL = HV + _barrier_hessian(param, th, lam)
+    HB = _barrier_hessian(param, th, lam)
+    _barrier_cross_check(rep, m, param.probs(th), HB, lam, mode)
+    HL = HV + HB
     tol = tolL = None
     if not exact:
         mag = max(float(np.max(np.abs(HV))) if n else 0.0, 1.0)
@@ -397,6 +403,30 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
                     + ("" if variant == "drop_barrier_term" else " + 2 lambda/|S|"), HL, beta_lam, mode, tolL)
     rep.details = {"beta": beta, "beta_lambda": beta_lam, "norm_hess_V": nv, "norm_hess_L": nl}
     return rep
+
+
+def _barrier_cross_check(rep, m, pi, HB, lam, mode):
+    r"""D4: the barrier Hessian against its closed form from :math:`\pi`.
+
+    For the tabular softmax :math:`\nabla^2\log\pi(a|s) = -(\operatorname{diag}\pi_s - \pi_s\pi_s^\top)`
+    on the block of state :math:`s` for every :math:`a`, so
+    :math:`\frac{\lambda}{|S||A|}\sum_{s,a}\nabla^2\log\pi(a|s)
+    = -\frac{\lambda}{|S|}\operatorname{blockdiag}_s(\operatorname{diag}\pi_s - \pi_s\pi_s^\top)`.
+    Float tolerance of order 0 (no solve), magnitude :math:`\lambda n`.
+    """
+    S, A = pi.shape
+    exact = mode == "exact"
+    closed = np.full((S * A, S * A), Fraction(0), dtype=object) if exact else np.zeros((S * A, S * A))
+    for s in range(S):
+        blk = -np.outer(pi[s], pi[s])
+        for a in range(A):
+            blk[a, a] = blk[a, a] + pi[s, a]
+        closed[s * A:(s + 1) * A, s * A:(s + 1) * A] = -(lam / S) * blk
+    tol = None
+    if not exact:
+        tol, _ = float_tolerance(m, float(lam) * S * A, order=0)
+    rep.identity("barrier Hessian (probs_hessian / pi - score score^T) = -(lambda/|S|) blockdiag(diag pi_s - "
+                 "pi_s pi_s^T) (closed form)", HB, closed, tol=tol)
 
 
 def _hessian_cross_check(rep, m, param, th, HV, mode):
