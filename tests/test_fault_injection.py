@@ -33,20 +33,7 @@ THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "") == "nightly"
 #: faulted intermediate, or the checker does not look at the faulted quantity
 #: although the statement is about it), reported for the checker rewrite.  Fault ->
 #: (statements, why).  Remove an id once its checker catches the fault.
-PENDING_CHECKER_FIXES = {
-    'q_without_gamma': ('A4 C1 D3 D5 D6 D7 E4',
-        "both sides take Q or A from the evaluation (A4: policy iteration's greedy step uses ev.Q and the enumerated comparison did not separate the policies on these cases)"),
-    'advantage_sign': ('D6 D7',
-        'both sides take A from the evaluation'),
-    'adjoint_with_P': ('D7',
-        'the checker trusts mdptheory.gradients for the gradient its algorithm or bound uses'),
-    'bellman_coefficients_without_gamma': ('D7',
-        'the checker trusts mdptheory.gradients for the gradient its algorithm or bound uses'),
-    'softmax_jacobian_without_outer': ('D4',
-        "both sides use the parameterization's Jacobian"),
-    'score_sign': ('D4 E2',
-        "both sides use the parameterization's score"),
-}
+PENDING_CHECKER_FIXES = {}
 
 
 def _pending_cells():

@@ -17,6 +17,7 @@ from ..evaluation import evaluate
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode, solve_linear
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
+from .framework.routes import values_direct
 from .framework.suite import case_rng, policy_cases, random_case_mdp
 from .framework.convention import checker_convention
 
@@ -261,14 +262,19 @@ def optimality(mdp, *, mode=None, variant=None, seed=None):
         V^*(s) = \max_a \big(r(s,a) + \gamma \textstyle\sum_{s'} P(s'|s,a) V^*(s')\big), \qquad
         V^* \ge V^\pi \ \text{for every deterministic } \pi.
 
-    Independent routes: :math:`V^*` from :func:`mdptheory.optimal.solve`; the
-    Bellman optimality backup recomputed here from ``P`` and ``r``; on small
+    Independent routes: :math:`V^*`, :math:`Q^*` and :math:`\pi^*` from
+    :func:`mdptheory.optimal.solve`; the Bellman optimality backup and
+    :math:`r + \gamma P V^*` (against the returned :math:`Q^*`) recomputed here
+    from ``P`` and ``r``; :math:`V^{\pi^*}` by a solve of
+    :math:`I - \gamma P^{\pi^*}` formed here
+    (:func:`mdptheory.lemmas.framework.routes.values_direct`); on small
     MDPs (:math:`A^S \le 256`) :math:`V^*` is compared with the pointwise
     maximum over all deterministic policies, each evaluated separately.  In
     exact mode the residual must be exactly zero.
 
-    Data flow — left: :math:`V^*` of exact policy iteration; right: the optimality backup formed here from
-    ``P`` and ``r``, and the maximum over separately evaluated deterministic policies; shared: MDP.
+    Data flow — left: :math:`V^*`, :math:`Q^*`, :math:`\pi^*` of exact policy iteration; right: the
+    optimality backup and :math:`r + \gamma P V^*` formed here from ``P`` and ``r``, :math:`V^{\pi^*}` by the
+    checker's own solve, and the maximum over separately evaluated deterministic policies; shared: MDP.
 
     Broken variant: ``"min_backup"`` (the backup with :math:`\min_a`).
     """
@@ -294,6 +300,11 @@ def optimality(mdp, *, mode=None, variant=None, seed=None):
         tol, rule = float_tolerance(m, _max_abs_r(m) / (1 - float(g)) + 1.0)
         rep.tolerance_rule = rule
     rep.identity("V* = max_a (r + gamma P V*)", opt.V, backup, tol=tol)
+    # Q* as policy iteration returns it against r + gamma P V* formed here, and pi* greedy for it:
+    # V^pi* by the checker's own solve of (I - gamma P^pi*) V = r^pi*
+    rep.identity("Q* (returned by policy iteration) = r + gamma P V* (formed here)", opt.Q, backup_q, tol=tol)
+    v_pi_star = values_direct(m, np.asarray(opt.pi, dtype=object if mode == "exact" else float), mode)
+    rep.identity("V^pi* (pi* returned, evaluated by a solve formed here) = V*", v_pi_star, opt.V, tol=tol)
     if A**S <= 256:
         best = None
         for acts in np.ndindex(*([A] * S)):

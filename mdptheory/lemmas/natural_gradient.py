@@ -27,6 +27,7 @@ from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
+from .framework.routes import confirm_npg_steps, values_direct
 from .framework.convention import checker_convention
 
 __all__ = [
@@ -367,8 +368,15 @@ def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
     practice).  Independent routes: the gaps from the run's evaluations and
     :math:`V^\star` from exact policy iteration.
 
-    Data flow — left: the gaps of the run's iterates from separate evaluations; right: :math:`V^\star` of
-    exact policy iteration and the bound; shared: MDP, :math:`\eta`.
+    The run is confirmed step by step: each :math:`\pi_{t+1}` against
+    :math:`\pi_t\exp(\eta A^{\pi_t}/(1-\gamma))/Z_t` with :math:`A^{\pi_t}` by
+    solves formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.confirm_npg_steps`), so a run
+    driven by a wrong advantage is FALSIFIED.
+
+    Data flow — left: the gaps of the run's iterates from separate evaluations (their values, and the run's
+    updates, confirmed against values and advantages formed here); right: :math:`V^\star` of exact policy iteration and the bound; shared:
+    MDP, :math:`\eta`.
 
     Broken variant ``"bound_over_4"``: both terms divided by 4 (on the suite the
     measured :math:`T\cdot\text{gap}_T` reaches about 0.4 of :math:`\log|A|/\eta`
@@ -383,8 +391,17 @@ def npg_rate(mdp, *, eta, T=30, mode=None, variant=None, seed=None):
     g = float(m.gamma)
     rep = new_report(stmt, "float", {"mdp": m, "eta": eta, "T": T, "seed": seed}, variant)
     res = natural_policy_gradient(m, eta=eta, T=T)
+    # the rate concerns NPG's multiplicative update with exact advantages: every step of the run is
+    # confirmed against the update with advantages formed here
+    confirm_npg_steps(rep, m, res.policies, eta)
     Vs = np.asarray(_optimum(m).V, dtype=float)
-    gaps = np.array([Vs - evaluate(m, np.asarray(p, dtype=float)).V for p in res.policies[1:]])  # (T, S)
+    V_run = np.array([evaluate(m, np.asarray(p, dtype=float)).V for p in res.policies[1:]])  # (T, S)
+    # the iterates' values by the library against the checker's own solves
+    V_own = np.array([values_direct(m, np.asarray(p, dtype=float), "float") for p in res.policies[1:]])
+    tol_v = float_tolerance(m, _rmax(m) / (1 - g) + 1.0, order=1)[0]
+    rep.identity("V_T(s) of every iterate (evaluate) = (I - gamma P^pi_T)^-1 r^pi_T (solve formed here)", V_run,
+                 V_own, tol=tol_v)
+    gaps = Vs - V_run
     Ts = np.arange(1, T + 1)
     bound = np.log(A) / (eta * Ts) + 1.0 / ((1 - g) ** 2 * Ts)
     if variant == "bound_over_4":

@@ -23,7 +23,9 @@ from ..policies import LogRational, TabularSoftmax
 from .framework.prologue import check_variant, new_report
 from .framework.rates import _HALF, _NINE, _cases, _fm, _log_slope, _optimum, _rmax, _tol
 from .framework.registry import Statement, register
-from .framework.routes import confirm_gradient_norms, confirm_visitation
+from .framework.routes import (advantage_direct, confirm_ascent_steps, confirm_gradient_norms,
+                               confirm_squared_gradient_norms, confirm_visitation, softmax_gradient_direct,
+                               values_direct)
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from ..fields import to_fmpq_mat
 from .framework.suite import case_rng, random_case_mdp, random_distribution
@@ -325,11 +327,17 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     gradient: :math:`\nabla^2V(\rho)\,u` for two fixed integer directions
     :math:`u` by forward-mode (jet) differentiation of the forward-solve
     gradient formed in the checker
-    (:func:`mdptheory.lemmas.framework.routes.hessian_vector_direct`; exact in
+    (:func:`mdptheory.lemmas.framework.routes.hessian_vector_direct`, run on
+    the softmax's :math:`\nabla\pi` and :math:`\nabla^2\pi` in closed form from
+    :math:`\pi`, :class:`~mdptheory.lemmas.framework.routes.TabularSoftmaxClosedForm`,
+    not on the parameterization's derivative code; exact in
     rationals at exact points) — so a wrong Hessian cannot hide below the
     bound, which sits far above it; the barrier's Hessian
     :math:`\frac{\lambda}{|S||A|}\sum_{s,a}(\nabla^2\pi/\pi - \nabla\log\pi\nabla\log\pi^\top)`
-    from the parameterization's ``probs_hessian`` and ``score``.  Float mode:
+    from the parameterization's ``probs_hessian`` and ``score``, checked
+    against its closed form
+    :math:`-\frac{\lambda}{|S|}\operatorname{blockdiag}_s(\operatorname{diag}\pi_s - \pi_s\pi_s^\top)`
+    built from :math:`\pi`.  Float mode:
     operator norm from the eigenvalues (symmetric), inequality with a
     tolerance of order 3.  Exact mode: certified without floats deciding —
     :math:`\|H\|_2^{2k} \le \operatorname{tr}(H^{2k})` for
@@ -342,7 +350,8 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     so the suite uses :math:`\gamma \ge 1/2`, where :math:`8\gamma/(1-\gamma)^3 \ge 32`.
 
     Data flow — left: :func:`mdptheory.derivatives.value_hessian` (and the barrier term from ``probs_hessian``
-    and ``score``); right: the jet of the forward-solve gradient formed here, then the bound; shared: MDP,
+    and ``score``); right: the jet of the forward-solve gradient formed here on the closed-form softmax
+    derivatives (and the barrier term's closed form from :math:`\pi`), then the bound; shared: MDP,
     :math:`\theta`, :math:`\lambda`.
 
     Broken variants: ``"bandit_constant"`` (:math:`\beta = 5/2`, the
@@ -375,9 +384,11 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     _hessian_cross_check(rep, m, param, th, HV, mode)
     beta = (one * 5 / 2) if variant == "bandit_constant" else 8 * one / (one - g) ** 3
     beta_lam = 8 * g / (one - g) ** 3 + (0 if variant == "drop_barrier_term" else 2 * lam / S)
-    # barrier Hessian: lam/(S A) sum_{s,a} (hess pi / pi - score score^T)
+    # barrier Hessian: lam/(S A) sum_{s,a} (hess pi / pi - score score^T), confirmed against its closed form
     n = S * A
-    HL = HV + _barrier_hessian(param, th, lam)
+    HB = _barrier_hessian(param, th, lam)
+    _barrier_cross_check(rep, m, param.probs(th), HB, lam, mode)
+    HL = HV + HB
     tol = tolL = None
     if not exact:
         mag = max(float(np.max(np.abs(HV))) if n else 0.0, 1.0)
@@ -394,9 +405,33 @@ def softmax_smoothness(mdp, theta, *, lam=Fraction(1), mode=None, variant=None, 
     return rep
 
 
+def _barrier_cross_check(rep, m, pi, HB, lam, mode):
+    r"""D4: the barrier Hessian against its closed form from :math:`\pi`.
+
+    For the tabular softmax :math:`\nabla^2\log\pi(a|s) = -(\operatorname{diag}\pi_s - \pi_s\pi_s^\top)`
+    on the block of state :math:`s` for every :math:`a`, so
+    :math:`\frac{\lambda}{|S||A|}\sum_{s,a}\nabla^2\log\pi(a|s)
+    = -\frac{\lambda}{|S|}\operatorname{blockdiag}_s(\operatorname{diag}\pi_s - \pi_s\pi_s^\top)`.
+    Float tolerance of order 0 (no solve), magnitude :math:`\lambda n`.
+    """
+    S, A = pi.shape
+    exact = mode == "exact"
+    closed = np.full((S * A, S * A), Fraction(0), dtype=object) if exact else np.zeros((S * A, S * A))
+    for s in range(S):
+        blk = -np.outer(pi[s], pi[s])
+        for a in range(A):
+            blk[a, a] = blk[a, a] + pi[s, a]
+        closed[s * A:(s + 1) * A, s * A:(s + 1) * A] = -(lam / S) * blk
+    tol = None
+    if not exact:
+        tol, _ = float_tolerance(m, float(lam) * S * A, order=0)
+    rep.identity("barrier Hessian (probs_hessian / pi - score score^T) = -(lambda/|S|) blockdiag(diag pi_s - "
+                 "pi_s pi_s^T) (closed form)", HB, closed, tol=tol)
+
+
 def _hessian_cross_check(rep, m, param, th, HV, mode):
     """D4: value_hessian times two fixed directions against the jet of the forward-solve gradient."""
-    from .framework.routes import hessian_vector_direct
+    from .framework.routes import TabularSoftmaxClosedForm, hessian_vector_direct
 
     n = param.n_params
     for k, u in enumerate((np.array([(i % 3) - 1 for i in range(n)]), np.array([((2 * i + 1) % 5) - 2
@@ -405,7 +440,9 @@ def _hessian_cross_check(rep, m, param, th, HV, mode):
             continue
         uu = np.array([Fraction(int(x)) for x in u], dtype=object) if mode == "exact" else u.astype(float)
         lhs = np.asarray(HV, dtype=object if mode == "exact" else float) @ uu
-        rhs = hessian_vector_direct(m, param, th, m.rho, uu, mode)
+        # the jet runs on the closed-form softmax derivatives formed from pi: it shares neither the
+        # parameterization's Jacobian nor its probs_hessian with value_hessian
+        rhs = hessian_vector_direct(m, TabularSoftmaxClosedForm(m.n_states, m.n_actions), th, m.rho, uu, mode)
         tol = None
         if mode != "exact":
             mag = max(float(np.max(np.abs(np.asarray(HV, dtype=float)))) * float(np.sum(np.abs(u))), 1.0)
@@ -531,10 +568,16 @@ def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
     conclusion :math:`V^{(t)}\to V^\star` is asymptotic; ``details`` reports the
     measured slope of :math:`\log\text{gap}_t`.  Independent routes: values
     from the run's evaluations; gradient norms recomputed by implicit
-    differentiation at each recorded :math:`\theta^{(t)}`.
+    differentiation at each recorded :math:`\theta^{(t)}`; the run itself is
+    confirmed step by step — :math:`\theta_{t+1} - \theta_t = \eta\nabla V_t(\mu)`
+    and the recorded :math:`V_t(\mu)` against the gradient (forward solve,
+    closed-form softmax Jacobian) and values formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.confirm_ascent_steps`), so an
+    algorithm that steps along a wrong advantage or visitation is FALSIFIED.
 
     Data flow — left: the run's values; right: the gradient norms at the run's iterates by the library
-    (confirmed against the forward-solve gradient formed here); shared: MDP.
+    (confirmed against the forward-solve gradient formed here); the run's steps and values confirmed against
+    the gradient and values formed here; shared: MDP.
 
     Broken variant ``"ascent_constant_2"``: the improvement claimed as
     :math:`2\eta\|\nabla V\|^2` (a first-order step gains about :math:`\eta\|\nabla V\|^2`).
@@ -551,6 +594,7 @@ def softmax_pg_monotone(mdp, *, T=30, mode=None, variant=None, seed=None):
     g2 = np.array([_grad_sq_norm(m, th, m.rho, "float") for th in res.thetas[:-1]])
     confirm_gradient_norms(rep, m, TabularSoftmax(m.n_states, m.n_actions), res.thetas[:-1], m.rho, np.sqrt(g2),
                            what="||grad V_t(mu)|| (library value_gradient at the run's iterates)")
+    confirm_ascent_steps(rep, m, res.thetas, m.rho, eta, values=v)
     c = 0.5 if variant != "ascent_constant_2" else 2.0
     tol = _tol(rep, m, _rmax(m) / (1 - float(m.gamma)), order=2)
     rep.inequality("(eta/2) ||grad V_t(mu)||^2 <= V_{t+1}(mu) - V_t(mu) for every t", c * eta * g2,
@@ -597,13 +641,19 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     concerns any such point, however found; four times the smoothness step
     reaches it four times faster on the suite, and a run that does not reach
     it is reported UNDECIDED); ``details`` records the iterations.
-    Independent routes: the advantages and values of the stationary policy
-    come from a fresh evaluation; :math:`V^\star`, :math:`d_\rho^{\pi^\star}` from
-    exact policy iteration.
+    Independent routes: the run's steps and recorded values are confirmed
+    against the gradient of :math:`L_\lambda` and the values formed in the
+    checker (:func:`mdptheory.lemmas.framework.routes.confirm_ascent_steps`),
+    the stationarity hypothesis is decided on :math:`\|\nabla L_\lambda\|`
+    formed here at the final parameter, and the advantages and values of the
+    stationary policy come from the checker's own solves
+    (:func:`~mdptheory.lemmas.framework.routes.advantage_direct`,
+    :func:`~mdptheory.lemmas.framework.routes.values_direct`);
+    :math:`V^\star`, :math:`d_\rho^{\pi^\star}` from exact policy iteration.
 
-    Data flow — left: the stationary policy of the run, evaluated afresh; right: :math:`V^*` of exact policy
-    iteration and :math:`d_\rho^{\pi^*}` (confirmed by forward solves formed here); shared: MDP,
-    :math:`\lambda`.
+    Data flow — left: the stationary policy of the run, its advantages and values by solves formed here;
+    right: :math:`V^*` of exact policy iteration and :math:`d_\rho^{\pi^*}` (confirmed by forward solves
+    formed here); shared: MDP, :math:`\lambda`.
 
     Broken variants: ``"bound_over_10"`` (the value bound with :math:`\lambda/10`),
     ``"pi_lower_2_over_A"`` (:math:`\pi(a|s)\ge 2/|A|` claimed when :math:`A(s,a)\ge 0`:
@@ -618,16 +668,26 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     eps_opt = lam / (2 * S * A)
     from ..algorithms import log_barrier_beta
 
-    res = _lb_run(m, lam, T=T, gtol=eps_opt, eta=4.0 / log_barrier_beta(m.gamma, lam, S))
-    gnorm = res.extras["final_grad_norm"][-1]
+    eta = 4.0 / log_barrier_beta(m.gamma, lam, S)
+    res = _lb_run(m, lam, T=T, gtol=eps_opt, eta=eta)
     tol = _tol(rep, m, _rmax(m) / (1 - float(m.gamma)), order=2)
+    # the run is only a way to find a stationary point: its steps are confirmed against the gradient of
+    # L formed here, and the hypothesis is decided on the gradient formed here at the final parameter
+    confirm_ascent_steps(rep, m, res.thetas, mu, eta, lam=lam, values=res.extras["value_mu"],
+                         what="log-barrier gradient ascent")
+    theta_f = np.asarray(res.thetas[-1], dtype=float)
+    pi = TabularSoftmax(S, A).probs(theta_f)
+    grad_L = (np.asarray(softmax_gradient_direct(m, theta_f, mu, "float"), dtype=float)
+              + (lam / S) * (1.0 / A - pi).reshape(-1))
+    gnorm = float(np.linalg.norm(grad_L))
+    rep.identity("log-barrier gradient ascent: recorded final ||grad L|| = ||grad L|| formed here",
+                 np.array([res.extras["final_grad_norm"][-1]]), np.array([gnorm]), tol=tol)
     if gnorm > eps_opt:
         rep.claim("reach ||grad L|| <= lambda/(2|S||A|)", "UNDECIDED",
                   f"gradient norm {gnorm:.3e} > {eps_opt:.3e} after {res.n_iter} iterations")
         return rep
-    pi = np.asarray(res.policy, dtype=float)
-    ev = evaluate(m, pi)
-    Adv = ev.advantage
+    Adv = advantage_direct(m, pi, "float")
+    V_pi = values_direct(m, pi, "float")
     sol = _optimum(m)
     Vs = np.asarray(sol.V, dtype=float)
     lower = 1.0 / (2 * A) if variant != "pi_lower_2_over_A" else 2.0 / A
@@ -640,7 +700,7 @@ def log_barrier_stationarity(mdp, *, lam=0.3, T=3000, mode=None, variant=None, s
     lhs, rhs = [], []
     for rho in rhos:
         ratio = _d_star_ratio(m, sol, rho, mu, rep)
-        lhs.append(float(rho @ (Vs - ev.V)))
+        lhs.append(float(rho @ (Vs - V_pi)))
         rhs.append(2 * lam_b / (1 - float(m.gamma)) * ratio)
     rep.inequality("V*(rho) - V(rho) <= 2 lambda/(1-gamma) ||d_rho^{pi*}/mu||_inf (rho = e_s, mu)",
                    np.array(lhs), np.array(rhs), tol=tol)
@@ -671,9 +731,15 @@ def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=
     Thm 10.4's consequence :math:`V^\star(\rho) - V^{(t)}(\rho) \le \epsilon` there.
     Rewards are rescaled to :math:`[0, 1]`; :math:`\rho` is uniform, :math:`\mu` the MDP's.
 
-    Data flow — left: the run's objective values and gradient norms; right: :math:`V^*` of exact policy
-    iteration and :math:`d_\rho^{\pi^*}` in :math:`\lambda` (confirmed by forward solves formed here); shared:
-    MDP, :math:`\epsilon`.
+    The run's steps :math:`\theta_{t+1} - \theta_t = \eta\nabla L_\lambda(\theta_t)`,
+    its recorded values and gradient norms are confirmed against the gradient
+    and values formed in the checker
+    (:func:`mdptheory.lemmas.framework.routes.confirm_ascent_steps`).
+
+    Data flow — left: the run's objective values and gradient norms (its steps, values and norms confirmed
+    against the gradient and values formed here); right: :math:`V^*` of exact policy iteration and
+    :math:`d_\rho^{\pi^*}` in :math:`\lambda` (confirmed by forward solves formed here); shared: MDP,
+    :math:`\epsilon`.
 
     Broken variant ``"theta0_nonzero"``: the run starts from a parameter
     concentrated on :math:`\pi^\star` (:math:`\theta^{(0)} = 8\,\pi^\star`),
@@ -696,6 +762,10 @@ def log_barrier_corollary(mdp, *, eps=0.5, T=150, mode=None, variant=None, seed=
     beta = log_barrier_beta(g, lam, S)
     theta0 = None if variant != "theta0_nonzero" else 8.0 * np.asarray(sol.pi, dtype=float).reshape(-1)
     res = _lb_run(m, lam, T=T, theta0=theta0)
+    # the proof steps concern log-barrier gradient ascent: its steps, recorded values and gradient norms
+    # are confirmed against the gradient of L and the values formed here
+    confirm_ascent_steps(rep, m, res.thetas, mu, 1.0 / beta, lam=lam, values=res.extras["value_mu"],
+                         grad_norms=res.grad_norms, what="log-barrier gradient ascent")
     L = np.asarray(res.extras["objective"], dtype=float)
     Vs_mu = float(mu @ np.asarray(sol.V, dtype=float))
     gap0 = Vs_mu - res.extras["value_mu"][0]
@@ -932,8 +1002,13 @@ def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None
     :math:`\tilde V^\star` by soft value iteration and :math:`\tilde V^\pi` by
     the checker's own solve; right, :func:`mdptheory.evaluate`'s visitation
     and the KL to :math:`\pi^\star_\tau`; items 1, 2: inequalities between
-    library quantities (gradients, visitations, values); shared: MDP and the
-    policy points.
+    library quantities (gradients, visitations, values), the library gradient
+    norms confirmed at every point against the forward solve with the
+    closed-form softmax Jacobian formed here
+    (:func:`mdptheory.lemmas.framework.routes.confirm_squared_gradient_norms`),
+    and the run's steps and recorded values against the gradient and values
+    formed here (:func:`~mdptheory.lemmas.framework.routes.confirm_ascent_steps`);
+    shared: MDP and the policy points.
 
     Broken variants: ``"no_pi_star_factor"``, the Łojasiewicz inequality without
     the factor :math:`\min_s\pi(a^\star(s)|s)` (false at skewed policies — the
@@ -960,6 +1035,8 @@ def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None
     pb = [2 * eb, one / 2 - 2 * eb, one / 2]
     theta_b = LogRational(pb) if exact else np.log(np.array(pb, dtype=float))
     g2 = _grad_sq_norm(bm, theta_b, bm.rho, mode)
+    confirm_squared_gradient_norms(rep, bm, [theta_b], bm.rho, [g2], mode,
+                                   what="bandit: ||grad V||^2 (library value_gradient)")
     Vb = sum((p * r for p, r in zip(pb, [5, 4, 4])), 0 * one)
     rep.identity("bandit: gap = 1 - 2 eps", 5 - Vb, 1 - 2 * eb, tol=tol)
     rep.identity("bandit: ||grad V||^2 = eps^2 (6 - 24 eps + 32 eps^2)", g2,
@@ -974,6 +1051,10 @@ def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None
         from ..algorithms import softmax_policy_gradient
 
         res = softmax_policy_gradient(m, T=T, mu=mu, rho=rho)
+        # the rate concerns softmax policy gradient: its steps and recorded values are confirmed against
+        # the gradient and values formed here
+        confirm_ascent_steps(rep, m, res.thetas, mu, (1.0 - float(m.gamma)) ** 3 / 8.0,
+                             values=res.extras["value_mu"])
         points += list(res.thetas)
         gaps = res.float_gaps()
         c_run = np.minimum.accumulate([float(np.min(np.asarray(p)[np.arange(S), a_star])) for p in res.policies])
@@ -986,14 +1067,20 @@ def mei_rates(mdp, *, eps_bandit, skew, T=40, mode=None, variant=None, seed=None
                        tol=tol)
         details.update({"measured_max_t_gap": float(np.max(t * gaps[1:])), "theoretical_t_gap": float(C / c_run[-1] ** 2),
                         "measured_log_gap_slope": _log_slope(gaps)})
+    g2s = []
     for p in points:
         g2p, c, ratio, gap = _lojasiewicz_sides(m, p, sol, rho, mu, mode)
+        g2s.append(g2p)
         cc = c if variant != "no_pi_star_factor" else one
         lo.append(cc * cc * gap * gap * (1 if gap >= 0 else -1))
         hi.append(g2p * S * ratio * ratio)
     rep.inequality("Lojasiewicz (squared): (min_s pi(a*|s))^2 gap^2 <= S ||d*_rho/d_mu||^2 ||grad V(mu)||^2",
                    np.array(lo, dtype=object if exact else float), np.array(hi, dtype=object if exact else float),
                    tol=None if exact else tol * (1 + float(max(hi))))
+    # the gradient norms of the inequality come from the library (adjoint weights, Bellman coefficients):
+    # confirmed against the forward solve with the closed-form softmax Jacobian at every point
+    confirm_squared_gradient_norms(rep, m, points, mu, g2s, mode,
+                                   what="Lojasiewicz: ||grad V(mu)||^2 (library value_gradient) at every point")
     # --- entropy-regularised soft sub-optimality identity (tau = 1/2) at the skewed policy
     tau = Fraction(1, 2) if exact else 0.5
     pi_skew = TabularSoftmax(S, A).probs(th)

@@ -482,3 +482,247 @@ def trajectories_direct(m, pi, T, mu):
                 if pt != 0:
                     stack.append((states + (t,), actions + (a,), pt))
     return out
+
+
+# --- fix12a ---
+# Routes that do not trust the parameterization's derivative code (the tabular softmax
+# Jacobian and Hessian in closed form from the probabilities) and confirmations of an
+# algorithm's trace (its steps and values) against quantities recomputed here.
+
+__all__ += [
+    "TabularSoftmaxClosedForm",
+    "softmax_gradient_direct",
+    "advantage_direct",
+    "confirm_ascent_steps",
+    "confirm_npg_steps",
+    "confirm_squared_gradient_norms",
+]
+
+
+class TabularSoftmaxClosedForm:
+    r"""The tabular softmax's derivatives in closed form from its probabilities (no score, no Jacobian code).
+
+    .. math::
+
+        \frac{\partial\pi(a|s)}{\partial\theta_{s,b}} = \pi_a(\delta_{ab} - \pi_b), \qquad
+        \frac{\partial^2\pi(a|s)}{\partial\theta_{s,b}\,\partial\theta_{s,c}}
+            = \pi_a\big[(\delta_{ab} - \pi_b)(\delta_{ac} - \pi_c) - \pi_b(\delta_{bc} - \pi_c)\big]
+
+    (all other entries zero), with :math:`\pi_a = \pi_\theta(a|s)` from
+    :meth:`mdptheory.policies.TabularSoftmax.probs` at temperature 1 (the
+    definition :math:`\theta\mapsto\pi`, shared by both sides).  Exact in
+    rationals at :class:`~mdptheory.policies.LogRational` points.  It has the
+    ``probs`` / ``jacobian`` / ``probs_hessian`` / ``n_params`` interface that
+    :func:`gradient_direct`, :func:`jacobian_direct` and
+    :func:`hessian_vector_direct` use, so those routes run on it without
+    touching the parameterization's ``jacobian``, ``score`` or ``probs_hessian``.
+    """
+
+    def __init__(self, n_states, n_actions):
+        from ...policies import TabularSoftmax
+
+        self.n_states, self.n_actions = int(n_states), int(n_actions)
+        self.n_params = self.n_states * self.n_actions
+        self._param = TabularSoftmax(self.n_states, self.n_actions)
+
+    def probs(self, theta):
+        return self._param.probs(theta)
+
+    def _blocks(self, pi):
+        S, A = pi.shape
+        exact = pi.dtype == object
+        one, zero = (Fraction(1), Fraction(0)) if exact else (1.0, 0.0)
+        eye = np.array([[one if a == b else zero for b in range(A)] for a in range(A)],
+                       dtype=object if exact else float)
+        return eye, eye[None, :, :] - pi[:, None, :]  # D[s, a, b] = delta_ab - pi_b
+
+    def jacobian(self, theta):
+        pi = np.asarray(self.probs(theta))
+        S, A = pi.shape
+        _, D = self._blocks(pi)
+        J = np.zeros((S, A, S, A), dtype=pi.dtype) if pi.dtype != object else np.full((S, A, S, A), Fraction(0),
+                                                                                       dtype=object)
+        for s in range(S):
+            J[s, :, s, :] = pi[s][:, None] * D[s]
+        return J.reshape(S, A, S * A)
+
+    def probs_hessian(self, theta):
+        pi = np.asarray(self.probs(theta))
+        S, A = pi.shape
+        eye, D = self._blocks(pi)
+        n = S * A
+        H = np.zeros((S, A, n, n), dtype=pi.dtype) if pi.dtype != object else np.full((S, A, n, n), Fraction(0),
+                                                                                       dtype=object)
+        for s in range(S):
+            blk = (D[s][:, :, None] * D[s][:, None, :]
+                   - (pi[s][:, None] * D[s])[None, :, :])  # [a, b, c]: D_ab D_ac - pi_b (delta_bc - pi_c)
+            blk = pi[s][:, None, None] * blk
+            H[s, :, s * A:(s + 1) * A, s * A:(s + 1) * A] = blk
+        return H
+
+
+def softmax_gradient_direct(m, theta, mu, mode):
+    r""":math:`\nabla_\theta V(\mu)` of the tabular softmax by :func:`gradient_direct` on :class:`TabularSoftmaxClosedForm`.
+
+    .. math::
+
+        \nabla_\theta V(\mu) = \mu^\top(I - \gamma P^\pi)^{-1}G, \qquad
+        G[s, (s, b)] = \sum_a \pi_a(\delta_{ab} - \pi_b)\big(r(s,a) + \gamma\textstyle\sum_t P(t|s,a)V(t)\big)
+
+    (own :math:`V`, own Jacobian; no visitation, score, advantage or library gradient).
+    """
+    return gradient_direct(m, TabularSoftmaxClosedForm(m.n_states, m.n_actions), theta, mu, mode)
+
+
+def advantage_direct(m, pi, mode):
+    r""":math:`A^\pi = Q^\pi - V^\pi` (S, A) from :func:`values_direct` and :func:`q_direct` (no :func:`~mdptheory.evaluate`)."""
+    V = values_direct(m, pi, mode)
+    Q = q_direct(m, pi, mode, V)
+    return np.asarray(Q, dtype=object if _exact(mode) else float) - np.asarray(V)[:, None]
+
+
+def _softmax_float(theta, S, A):
+    z = np.asarray(theta, dtype=float).reshape(S, A)
+    z = z - z.max(axis=1, keepdims=True)
+    w = np.exp(z)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def confirm_ascent_steps(rep, m, thetas, mu, eta, *, lam=None, values=None, grad_norms=None, max_checks=25,
+                         what="softmax policy gradient"):
+    r"""Record that a float softmax gradient-ascent run took the steps its algorithm prescribes.
+
+    For recorded iterates :math:`\theta_t` (all of them, or ``max_checks``
+    evenly spread ones, first and last included):
+
+    .. math::
+
+        \theta_{t+1} - \theta_t = \eta\Big(\nabla_\theta V^{\pi_{\theta_t}}(\mu)
+            + \tfrac{\lambda}{|S|}\big(\tfrac{1}{|A|} - \pi_{\theta_t}\big)\Big)
+
+    (the barrier term only when ``lam`` is given), with :math:`\nabla V(\mu)`
+    by :func:`softmax_gradient_direct` (own solves, closed-form Jacobian) and
+    :math:`\pi_{\theta_t}` by a softmax formed here; ``values[t]`` (the run's
+    :math:`V_t(\mu)`) against :func:`values_direct`; ``grad_norms[t]`` (the
+    run's recorded :math:`\|\nabla\|`) against the norm of the own gradient.
+    An algorithm that computes its step from a faulty library quantity (an
+    advantage, a visitation, a gradient) thereby changes the verdict.
+
+    Tolerances: the gradient has order 2 (:func:`~mdptheory.lemmas.framework.report.float_tolerance`
+    with magnitude :math:`r_{max}/(1-\gamma)^2 + 1`); the step comparison adds
+    the rounding of the recorded parameters, :math:`4\varepsilon\max(|\theta_t|, |\theta_{t+1}|)`.
+    Returns the indices checked.
+    """
+    from .report import float_tolerance
+
+    S, A = m.n_states, m.n_actions
+    eps = float(np.finfo(np.float64).eps)
+    th = [np.asarray(t, dtype=float).reshape(-1) for t in thetas]
+    n_steps = len(th) - 1
+    if n_steps < 1:
+        return []
+    if n_steps <= max_checks:
+        idx = list(range(n_steps))
+    else:
+        idx = sorted(set(int(round(x)) for x in np.linspace(0, n_steps - 1, max_checks)))
+    g = float(m.gamma)
+    rmax = float(np.max(np.abs(np.asarray(m.r, dtype=float)))) if m.r.size else 0.0
+    mag = rmax / (1 - g) ** 2 + 1.0 + (float(lam) if lam is not None else 0.0)
+    tol_g, _ = float_tolerance(m, mag, order=2)
+    tol_v, _ = float_tolerance(m, rmax / (1 - g) + 1.0, order=1)
+    mu = np.asarray(mu, dtype=float)
+    lhs, rhs, tols, own_norms, own_vals = [], [], [], [], []
+    for t in idx:
+        grad = np.asarray(softmax_gradient_direct(m, th[t], mu, "float"), dtype=float)
+        if lam is not None:
+            pi = _softmax_float(th[t], S, A)
+            grad = grad + (float(lam) / S) * (1.0 / A - pi).reshape(-1)
+        lhs.append(th[t + 1] - th[t])
+        rhs.append(float(eta) * grad)
+        tols.append(float(eta) * tol_g + 4 * eps * max(float(np.max(np.abs(th[t]))), float(np.max(np.abs(th[t + 1]))),
+                                                       1.0))
+        own_norms.append(float(np.linalg.norm(grad)))
+        if values is not None:
+            own_vals.append(float(mu @ values_direct(m, _softmax_float(th[t], S, A), "float")))
+    rep.identity(f"{what}: theta_(t+1) - theta_t = eta x (gradient by forward solves formed here"
+                 + (", + barrier term" if lam is not None else "") + f"), {len(idx)} of {n_steps} steps",
+                 np.array(lhs), np.array(rhs), tol=max(tols))
+    if values is not None:
+        rep.identity(f"{what}: recorded V_t(mu) = mu^T (I - gamma P^pi_t)^-1 r^pi_t (solve formed here)",
+                     np.asarray([values[t] for t in idx], dtype=float), np.array(own_vals), tol=tol_v)
+    if grad_norms is not None:
+        rep.identity(f"{what}: recorded gradient norms = norms of the gradient formed here",
+                     np.asarray([grad_norms[t] for t in idx], dtype=float), np.array(own_norms), tol=tol_g)
+    return idx
+
+
+def confirm_npg_steps(rep, m, policies, eta, *, what="tabular NPG"):
+    r"""Record that a float tabular NPG run made the multiplicative updates of its algorithm.
+
+    .. math::
+
+        \pi_{t+1}(a|s) = \frac{\pi_t(a|s)\exp\big(\eta A^{\pi_t}(s,a)/(1-\gamma)\big)}
+                              {\sum_b \pi_t(b|s)\exp\big(\eta A^{\pi_t}(s,b)/(1-\gamma)\big)}
+
+    at every recorded step, with :math:`A^{\pi_t}` by :func:`advantage_direct`
+    (own solves; actions with :math:`\pi_t(a|s) = 0` stay at 0).  Tolerance on
+    the probabilities: an error :math:`\delta` of the exponents moves
+    :math:`\pi_{t+1}` by at most :math:`2\delta`, with
+    :math:`\delta = \eta\,\mathrm{tol}_A/(1-\gamma) + 4\varepsilon(\max|\log\pi_t| + \eta\max|A|/(1-\gamma))`,
+    :math:`\mathrm{tol}_A` of order 1 and magnitude :math:`r_{max}/(1-\gamma)`.
+    """
+    from .report import float_tolerance
+
+    eps = float(np.finfo(np.float64).eps)
+    g = float(m.gamma)
+    rmax = float(np.max(np.abs(np.asarray(m.r, dtype=float)))) if m.r.size else 0.0
+    tol_a, _ = float_tolerance(m, rmax / (1 - g) + 1.0, order=1)
+    lhs, rhs, tol = [], [], 0.0
+    for t in range(len(policies) - 1):
+        pi = np.asarray(policies[t], dtype=float)
+        Adv = advantage_direct(m, pi, "float")
+        x = float(eta) * Adv / (1 - g)
+        with np.errstate(divide="ignore"):
+            logits = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)) + x, -np.inf)
+        mx = logits.max(axis=1, keepdims=True)
+        w = np.exp(logits - mx)
+        own = w / w.sum(axis=1, keepdims=True)
+        lhs.append(np.asarray(policies[t + 1], dtype=float))
+        rhs.append(own)
+        finite = np.isfinite(logits)
+        spread = float(np.max(np.abs(np.where(finite, logits, 0.0)))) if finite.any() else 0.0
+        delta = float(eta) * tol_a / (1 - g) + 4 * eps * (spread + 1.0)
+        tol = max(tol, 2 * delta)
+    if lhs:
+        rep.identity(f"{what}: pi_(t+1) = pi_t exp(eta A_t/(1-gamma))/Z_t with A_t by solves formed here "
+                     f"({len(lhs)} steps)", np.array(lhs), np.array(rhs), tol=tol)
+
+
+def confirm_squared_gradient_norms(rep, m, thetas, mu, sq_norms, mode, *,
+                                   what="||grad V(mu)||^2 (library value_gradient)"):
+    r"""Record that squared softmax gradient norms equal :math:`\|\nabla V(\mu)\|^2` by :func:`softmax_gradient_direct`.
+
+    Exact mode: exact rational equality at :class:`~mdptheory.policies.LogRational`
+    points; float: :math:`2\max\|g\|\,t + t^2`, with :math:`t` the gradient's
+    tolerance of order 2 and magnitude :math:`r_{max}/(1-\gamma)^2 + 1`.
+    """
+    from .report import float_tolerance
+
+    own = []
+    for th in thetas:
+        gv = softmax_gradient_direct(m, th, mu, mode)
+        if _exact(mode):
+            own.append(sum((Fraction(x) * Fraction(x) for x in gv), Fraction(0)))
+        else:
+            gv = np.asarray(gv, dtype=float)
+            own.append(float(gv @ gv))
+    tol = None
+    if not _exact(mode):
+        rmax = float(np.max(np.abs(np.asarray(m.r, dtype=float)))) if m.r.size else 0.0
+        tol_g, _ = float_tolerance(m, rmax / (1 - float(m.gamma)) ** 2 + 1.0, order=2)
+        g_max = float(np.sqrt(max(max(own), max(float(x) for x in sq_norms)))) if own else 0.0
+        tol = 2 * g_max * tol_g + tol_g * tol_g  # | ||a||^2 - ||b||^2 | <= (||a|| + ||b||) ||a - b||
+    dt = object if _exact(mode) else float
+    rep.identity(f"{what} = ||grad V(mu)||^2 by forward solves and the closed-form softmax Jacobian formed here",
+                 np.asarray(sq_norms, dtype=dt), np.asarray(own, dtype=dt), tol=tol)
+    return own
