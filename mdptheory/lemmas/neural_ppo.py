@@ -478,12 +478,46 @@ def _i2_cases(seed, n, mode):
         yield case
 
 
+def _trap_mdp(rng, *, exact):
+    r"""A dense 2-state "reward now or avoid the trap" MDP whose optimal policy depends on :math:`\gamma`.
+
+    At state 0, action 0 pays :math:`c\in\{3/4, 1\}` and leads to the trap
+    (state 1, reward :math:`-3/2` under both actions) with probability 9/10;
+    action 1 pays 0 and leads there with probability 1/10.  The trap is left
+    with probability :math:`q\in\{2/5, 3/5\}` (action 0) or
+    :math:`1-q` (action 1), and :math:`\gamma\in\{2/5, 1/2\}`.  With this
+    short horizon taking the reward is optimal, while a greedy step that weighs
+    the future fully (:math:`r + PV` instead of :math:`r+\gamma PV`) avoids
+    the trap: the case makes :math:`\pi^*` depend on the discount, so a
+    policy iteration that drops :math:`\gamma` is seen.  No choice ties two actions (:math:`q\ne 1/2`),
+    so :math:`\pi^*` is unique.
+    """
+    one = Fraction(1)
+    c = (Fraction(3, 4), one)[int(rng.integers(2))]
+    q = (Fraction(2, 5), Fraction(3, 5))[int(rng.integers(2))]
+    g = (Fraction(2, 5), Fraction(1, 2))[int(rng.integers(2))]
+    p = Fraction(9, 10)
+    P = np.empty((2, 2, 2), dtype=object)
+    P[0, 0], P[0, 1] = [1 - p, p], [p, 1 - p]
+    P[1, 0], P[1, 1] = [q, 1 - q], [1 - q, q]
+    R = np.array([[c, Fraction(0)], [Fraction(-3, 2), Fraction(-3, 2)]], dtype=object)
+    m = MDP(P, R, g)
+    return m if exact else m.to_float()
+
+
 def _i3_cases(seed, n, mode):
+    """Random dense MDPs; every fourth case a :func:`_trap_mdp` (optimal policy depends on the discount)."""
     exact = mode == "exact"
     for i in range(n):
         rng = case_rng(seed, "I3", i)
-        mdp = _dense_exact_mdp(rng, exact=exact)
-        yield {"mdp": mdp, "pi": random_case_policy(rng, mdp, exact=exact), "seed": (seed, i)}
+        if i % 4 == 1:
+            # a policy with full support: it differs from the deterministic pi*, so L(pi*) - L(pi) > 0
+            mdp = _trap_mdp(rng, exact=exact)
+            pi = np.array([random_distribution(rng, 2, exact=exact, positive=True) for _ in range(2)])
+        else:
+            mdp = _dense_exact_mdp(rng, exact=exact)
+            pi = random_case_policy(rng, mdp, exact=exact)
+        yield {"mdp": mdp, "pi": pi, "seed": (seed, i)}
 
 
 def _i4_cases(seed, n, mode):
