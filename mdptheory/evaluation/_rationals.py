@@ -5,11 +5,13 @@ are dyadic rationals, converted exactly); ``_int_rows`` writes an exact ``P``
 as ``N[s, a, t] / L[s]`` with integers ``N`` and row denominators ``L``, and
 ``_int_rewards`` writes ``r = m / R``.  Both are cached on the MDP.
 ``_fractions_canonical`` turns canonical ``fmpq`` entries into Fractions
-without a second gcd.
+without a second gcd; ``_lazy_fractions`` makes Fractions from unreduced
+numerators over a common denominator, each reduced (one gcd) only when read.
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -107,3 +109,60 @@ def _int_rows(mdp):
         c = (N, L, N_fmpz)
         mdp._cache["int_rows"] = c
     return c
+
+
+class _LazyFraction(Fraction):
+    r"""A :class:`~fractions.Fraction` :math:`n/d` kept unreduced until it is read.
+
+    Exact Q and advantage entries share the long common denominator of V, and
+    bringing each to lowest terms costs one gcd of two long integers (more than
+    the exact solve itself at S = 100).  A lazy entry stores ``n`` and ``d > 0``
+    as given and divides both by :math:`\gcd(n, d)` on the first access of its
+    numerator or denominator, which every Fraction operation goes through
+    (arithmetic, comparison, equality, hashing, ``str``, ``float``).  It is
+    an instance of Fraction, equal and hash-equal to the reduced Fraction, and
+    pickles and copies as a plain Fraction.
+    """
+
+    __slots__ = ("_n", "_d", "_lowest")
+
+    def __new__(cls, n: int, d: int):
+        self = object.__new__(cls)
+        self._n, self._d, self._lowest = n, d, False
+        return self
+
+    def _reduce(self):
+        n, d = self._n, self._d
+        g = math.gcd(n, d)
+        if g != 1:
+            n, d = n // g, d // g
+        self._n, self._d, self._lowest = n, d, True
+
+    @property
+    def _numerator(self):
+        if not self._lowest:
+            self._reduce()
+        return self._n
+
+    @property
+    def _denominator(self):
+        if not self._lowest:
+            self._reduce()
+        return self._d
+
+    def __reduce__(self):
+        return (Fraction, (self._numerator, self._denominator))
+
+    def __copy__(self):
+        return _coprime_fraction(self._numerator, self._denominator)
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __repr__(self):
+        return f"Fraction({self._numerator}, {self._denominator})"
+
+
+def _lazy_fractions(num, den):
+    """Object array of lazily reduced Fractions ``num / den`` (broadcast; ``den > 0`` Python ints)."""
+    return np.frompyfunc(_LazyFraction, 2, 1)(num, den)
