@@ -64,3 +64,50 @@ def test_pickled_exact_evaluation_keeps_Q_and_advantage():
     ev = evaluate(m, pi)
     Q, adv = pickle.loads(pickle.dumps((ev.Q, ev.advantage)))
     assert all(type(x) is Fraction for x in Q.flat) and (Q == ev.Q).all() and (adv == ev.advantage).all()
+
+
+# ------------------------------------------------------------------ exact gradients
+def _plain(a):
+    return np.array([Fraction(x) for x in np.asarray(a, dtype=object).reshape(-1)],
+                    dtype=object).reshape(np.shape(a))
+
+
+def _canonical(g):
+    return all(isinstance(x, Fraction) and x.denominator > 0 and math.gcd(x.numerator, x.denominator) == 1
+               for x in g.flat)
+
+
+@given(mdp_and_policy(exact=True, max_states=4, reward_range=(-2, 2)), st.integers(0, 2**32 - 1))
+def test_exact_gradients_equal_plain_fraction_definitions(mp, seed):
+    from mdptheory.gradients import pg_advantage_form, pg_q_form, softmax_gradient_closed_form, value_gradient
+    from mdptheory.policies import Direct, LogLinear, LogRational, TabularSoftmax
+
+    mdp, _ = mp
+    S, A = mdp.n_states, mdp.n_actions
+    rng = np.random.default_rng(seed)
+    g_, P, r = mdp.gamma, mdp.P, mdp.r
+    w = rng.integers(1, 6, size=(S, A))
+    cases = [(TabularSoftmax(S, A), LogRational(w)),
+             (LogLinear(rng.integers(-2, 3, size=(S, A, 2))), LogRational([Fraction(int(x), 3) for x in w[0, :2]]
+                                                                          if A >= 2 else [1, 2])),
+             (Direct(S, A), np.array([Fraction(int(x), int(row.sum())) for row in w for x in row[:-1]],
+                                     dtype=object))]
+    for param, th in cases:
+        pi = _plain(param.probs(th))
+        # V, d, Q, A from their definitions in plain Fractions (no FLINT, no lazy entries)
+        from mdptheory.evaluation import evaluate as ev_
+        V = _plain(ev_(mdp, pi).V)
+        d = _plain(ev_(mdp, pi).visitation())
+        Q = _plain(r) + g_ * np.array([[sum((P[s, a, t] * V[t] for t in range(S)), Fraction(0))
+                                        for a in range(A)] for s in range(S)], dtype=object)
+        Adv = Q - V[:, None]
+        want_vg = _plain(param.jacobian_vjp(th, _plain((d / (1 - g_))[:, None] * Q)))
+        got = value_gradient(mdp, param, th)
+        assert _canonical(got) and (got == want_vg).all()
+        for form, X in ((pg_q_form, Q), (pg_advantage_form, Adv)):
+            want = _plain(param.score_vjp(th, _plain(d[:, None] * pi * X))) / (1 - g_)
+            got = form(mdp, param, th)
+            assert _canonical(got) and (got == want).all() and (got == want_vg).all()
+        if isinstance(param, TabularSoftmax):
+            got = softmax_gradient_closed_form(mdp, param, th)
+            assert _canonical(got) and (got == (d[:, None] * pi * Adv / (1 - g_)).reshape(-1)).all()

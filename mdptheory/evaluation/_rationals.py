@@ -166,3 +166,74 @@ class _LazyFraction(Fraction):
 def _lazy_fractions(num, den):
     """Object array of lazily reduced Fractions ``num / den`` (broadcast; ``den > 0`` Python ints)."""
     return np.frompyfunc(_LazyFraction, 2, 1)(num, den)
+
+
+def _raw(x):
+    """``(n, d)`` with ``x = n / d``, ``d > 0``, without reducing a lazy entry."""
+    if isinstance(x, _LazyFraction):
+        return x._n, x._d
+    x = x if isinstance(x, Fraction) else Fraction(x)
+    return x.numerator, x.denominator
+
+
+def _lazy_product(a, b):
+    """``a * b`` for exact rationals as a :class:`_LazyFraction` (no gcd: reduced when read)."""
+    an, ad = _raw(a)
+    bn, bd = _raw(b)
+    return _LazyFraction(an * bn, ad * bd)
+
+
+def _lazy_products(a, b):
+    """Elementwise (broadcast) :func:`_lazy_product` of two object arrays."""
+    return np.frompyfunc(_lazy_product, 2, 1)(a, b)
+
+
+def _lazy_row_products(f, pi, X):
+    r"""``f[s] * pi[s, a] * X[s, a]`` (shape (S, A)) as lazily reduced Fractions.
+
+    The rows of ``X`` (exact Q or advantage) share one long unreduced
+    denominator, so the long product of denominators is formed once per row
+    and distinct denominator; each entry costs one long product (numerators).
+    """
+    S, A = X.shape
+    out = np.empty((S, A), dtype=object)
+    for s in range(S):
+        fn, fd = _raw(f[s])
+        row_den = {}
+        for a in range(A):
+            pn, pd = _raw(pi[s, a])
+            xn, xd = _raw(X[s, a])
+            dd = row_den.get(xd)
+            if dd is None:
+                dd = row_den[xd] = fd * xd
+            out[s, a] = _LazyFraction(fn * xn * pn, dd * pd)
+    return out
+
+
+def _over_common_denominator(X):
+    r"""``(N, D)``: integers ``N`` (object array, ``X``'s shape) and ``D > 0`` with ``X = N / D``.
+
+    ``D`` is the lcm of the distinct (unreduced) denominators of the entries,
+    so an array whose rows share a denominator costs one lcm per row, and no
+    entry is reduced.  A linear map applied to ``N`` then needs no gcd of long
+    integers; divide its result by ``D`` with :func:`_lazy_quotients`.
+    """
+    X = np.asarray(X, dtype=object)
+    raw = [_raw(x) for x in X.reshape(-1)]
+    dens = {}
+    for _, d in raw:
+        dens.setdefault(d, None)
+    D = math.lcm(*dens) if dens else 1
+    scale = {d: D // d for d in dens}
+    N = np.empty(len(raw), dtype=object)
+    N[:] = [n * scale[d] for n, d in raw]
+    return N.reshape(X.shape), D
+
+
+def _lazy_quotients(Y, D):
+    """Elementwise ``Y / D`` (``Y`` exact rationals, ``D > 0`` an int) as lazily reduced Fractions."""
+    def q(y):
+        n, d = _raw(y)
+        return _LazyFraction(n, d * D)
+
+    return np.frompyfunc(q, 1, 1)(np.asarray(Y, dtype=object))
