@@ -40,7 +40,7 @@ PENDING_CHECKER_FIXES = {
         'both sides take d from PolicyEvaluation.visitation'),
     'visitation_forward_solve': ('H3 I2 I4',
         'both sides take d from PolicyEvaluation.visitation'),
-    'q_without_gamma': ('A4 C1 D3 D5 D6 D7 E4 F4 G4 H2 I2 I3 I4',
+    'q_without_gamma': ('A4 C1 D3 D5 D6 E4 F4 G4 H2 I2 I3 I4',
         "both sides take Q or A from the evaluation (A4: policy iteration's greedy step uses ev.Q and the enumerated comparison did not separate the policies on these cases)"),
     'advantage_sign': ('D6 D7 G4',
         'both sides take A from the evaluation'),
