@@ -27,6 +27,8 @@ import math
 
 import numpy as np
 
+from .sparse import _column_counts
+
 __all__ = [
     "WARN_RELATIVE_ERROR",
 ]
@@ -114,8 +116,7 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1, rho_bound=Non
             mag = mag + np.asarray(abs_terms, dtype=float).reshape(mag.shape[0], -1)
     if sparse:
         P_pi = P_pi.tocsr()
-        counts = (np.bincount(P_pi.indices, minlength=P_pi.shape[1]) if transpose
-                  else np.diff(P_pi.indptr))
+        counts = _column_counts(P_pi) if transpose else np.diff(P_pi.indptr)
         k = int(counts.max()) if counts.size else 0
         rho = float(np.asarray(P_pi.sum(axis=1)).max()) if P_pi.shape[0] else 0.0  # P_pi >= 0
     elif rho_bound is not None:

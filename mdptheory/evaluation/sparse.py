@@ -27,7 +27,7 @@ _KRYLOV_COST_RTOL = 1e-10
 #: Sparse LU works at a fraction of peak speed: weight of its flop estimate.
 _DIRECT_FLOP_WEIGHT = 4.0
 #: Entries of ``P`` per block when ``_sparse_structure`` measures the bandwidth (bounds its temporaries).
-_STRUCTURE_BLOCK = 1 << 18
+_STRUCTURE_BLOCK = 1 << 16
 
 
 class _SparseDirect:
@@ -193,6 +193,19 @@ class _SparseKrylov:
         return self._columns(self._transposed(), b, 1, 1e-10 / (1.0 - self.gamma))
 
 
+def _column_counts(P, block=1 << 17):
+    """Stored entries per column of a CSR matrix, counted a block of entries at a time.
+
+    ``np.bincount`` casts its input to the platform integer: over the whole
+    int32 index array that is a temporary of two thirds of the CSR storage.
+    """
+    idx = P.indices
+    counts = np.zeros(P.shape[1], dtype=np.int64)
+    for k in range(0, idx.size, block):
+        counts += np.bincount(idx[k:k + block], minlength=P.shape[1])
+    return counts
+
+
 def _sparse_structure(fm):
     """``(b, h, nnz)`` of the state graph of a sparse float MDP, cached on the MDP.
 
@@ -207,7 +220,7 @@ def _sparse_structure(fm):
         S, A = fm.n_states, fm.n_actions
         Pm = fm.P_matrix().tocsr()
         limit = max(64, int(4 * math.sqrt(S)))
-        col_hub = np.bincount(Pm.indices, minlength=S) > limit
+        col_hub = _column_counts(Pm) > limit
         row_count = np.diff(Pm.indptr).reshape(S, A).sum(axis=1)
         row_hub = row_count > limit * A
         h = int(np.count_nonzero(col_hub) + np.count_nonzero(row_hub))
