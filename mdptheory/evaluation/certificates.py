@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .sparse import _column_counts
+from .sparse import _column_counts, _max_row_sum
 
 __all__ = [
     "WARN_RELATIVE_ERROR",
@@ -73,8 +73,11 @@ def _row_sum_bound(mdp):
     c = mdp._cache.get("evaluation.row_sum_bound")
     if c is None:
         P = mdp.P_matrix()
-        sums = np.asarray(P.sum(axis=1)).ravel() if P.shape[0] else np.zeros(1)
-        c = float(sums.max()) * (1.0 + (P.shape[1] + 2) * _EPS)
+        if mdp.is_sparse:  # the same row sums, without SciPy's row-pointer-sized temporaries
+            top = _max_row_sum(P)
+        else:
+            top = float((np.asarray(P.sum(axis=1)).ravel() if P.shape[0] else np.zeros(1)).max())
+        c = top * (1.0 + (P.shape[1] + 2) * _EPS)
         mdp._cache["evaluation.row_sum_bound"] = c
     return c
 

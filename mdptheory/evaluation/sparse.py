@@ -206,6 +206,23 @@ def _column_counts(P, block=1 << 17):
     return counts
 
 
+def _max_row_sum(P, block=1 << 17):
+    """``max(P.sum(axis=1))`` of a nonnegative CSR matrix (0 for no rows), a block of rows at a time.
+
+    The row sums are those of ``P.sum(axis=1)`` (``np.add.reduceat`` over each
+    row's stored entries, as SciPy computes them), without its temporaries of
+    the size of the row pointer.
+    """
+    indptr, data = P.indptr, P.data
+    best = 0.0  # every row sum of a nonnegative matrix is >= 0 (an empty row sums to 0)
+    for i in range(0, P.shape[0], block):
+        ptr = indptr[i:i + block + 1].astype(np.int64)
+        starts = ptr[:-1][np.diff(ptr) > 0] - ptr[0]
+        if starts.size:
+            best = max(best, float(np.add.reduceat(data[ptr[0]:ptr[-1]], starts).max()))
+    return best
+
+
 def _sparse_structure(fm):
     """``(b, h, nnz)`` of the state graph of a sparse float MDP, cached on the MDP.
 
