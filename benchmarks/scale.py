@@ -17,7 +17,11 @@ the MDP, which every worker pays first.  Tasks:
 ``npg``       ``natural_gradient`` (block Fisher pseudo-inverse, no dense score).
 
 Run ``python -m benchmarks scale`` (``--quick``: S = 10^4 and 10^5 only).
-Nothing is asserted about time.
+Workers run with ``OPENBLAS_NUM_THREADS=1`` unless it is set: a spinning
+second BLAS thread on a shared 2-core machine slowed the bare solve's vector
+operations several-fold.  The traced peak is also given as a multiple of the
+CSR storage of ``P`` (data, indices and row pointer).  Nothing is asserted
+about time.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def worker(S: int, task: str) -> dict:
     rng = np.random.default_rng(1)
     theta = rng.normal(size=S * A)
     out = {"S": S, "task": task, "build_s": t_build, "build_peak_mb": build_peak / 2**20,
-           "nnz": int(m.P.nnz)}
+           "nnz": int(m.P.nnz), "csr_mb": (m.P.data.nbytes + m.P.indices.nbytes + m.P.indptr.nbytes) / 2**20}
     base = tracemalloc.get_traced_memory()[0]
     t0 = time.perf_counter()
     if task == "bare":
@@ -120,6 +124,10 @@ def worker(S: int, task: str) -> dict:
 def measure(S: int, task: str) -> dict:
     """Run :func:`worker` in a fresh interpreter and return its figures."""
     env = dict(os.environ)
+    # one BLAS thread unless the caller says otherwise: on a shared 2-core machine a second
+    # spinning OpenBLAS thread made the bare bicgstab's vector operations up to 7x slower
+    # (S = 1e5: 1.36 s against 0.18 s), and both sides of every ratio run alike
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-m", "benchmarks.scale", "--worker", str(S), task],
@@ -132,8 +140,9 @@ def _row(res, ref_seconds):
     label = {"bare": "bare scipy bicgstab (V)", "evaluate": "evaluate: V, Q, A + visitation d",
              "pi": "solve: policy iteration", "vi": "solve: value iteration (tol 1e-6)",
              "grad": "softmax gradient: Lemma 10.2 + value_gradient", "npg": "natural_gradient (block Fisher)"}[task]
-    notes = [f"peak RSS {res['maxrss_mb']:.0f} MB", f"traced peak {res['traced_peak_mb']:.0f} MB",
-             f"build {res['build_s']:.1f} s"]
+    notes = [f"peak RSS {res['maxrss_mb']:.0f} MB",
+             f"traced peak {res['traced_peak_mb']:.0f} MB = {res['traced_peak_mb'] / res['csr_mb']:.2f}x "
+             f"the CSR storage of P ({res['csr_mb']:.0f} MB)", f"build {res['build_s']:.1f} s"]
     if "iterations" in res:
         notes.append(f"{res['iterations']} iterations")
     if res.get("bound") is not None:

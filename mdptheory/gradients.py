@@ -248,6 +248,8 @@ def _bellman_coefficients(st):
         coef = _coefficients(st)
         if coef.centred:
             return coef.Q
+    else:  # exact: c is Q^pi = r + gamma P V by definition; the evaluation's Q is kept over one
+        return st.ev.Q  # common denominator and reduced entry by entry when read
     return st.mdp.r + st.gamma * _P_times(st.mdp, st.ev.V, st.mode)
 
 
@@ -615,9 +617,16 @@ def value_gradient(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
     """
     st = _prepare(mdp, param, theta, mode)
     if st.mode == EXACT:
+        from .evaluation._rationals import _lazy_quotients, _lazy_row_products, _over_common_denominator
+
         c = _bellman_coefficients(st)
         w, _ = _adjoint_weights(st, mu)
-        g = _as_output(param.jacobian_vjp(st.theta, w[:, None] * c), st.mode)
+        # The vector-Jacobian product is linear in its argument: apply it to the integers
+        # N = D w c (D the common denominator of w c) and divide by D, so that the
+        # parameterization's arithmetic meets short denominators only (no gcd of long
+        # integers); the entries are reduced when read.
+        N, D = _over_common_denominator(_lazy_row_products(w, np.ones_like(w, shape=c.shape), c))
+        g = _as_output(_lazy_quotients(param.jacobian_vjp(st.theta, N), D), st.mode)
         return (g, Fraction(0)) if with_bound else g
     coef = _coefficients(st)
     c = coef.Q if coef.centred else _bellman_coefficients(st)
@@ -683,8 +692,14 @@ def _score_form(mdp, param, theta, mu, mode, with_bound, table):
     st = _prepare(mdp, param, theta, mode)
     _, d = _adjoint_weights(st, mu)
     if st.mode == EXACT:
-        C = d[:, None] * st.pi * (st.ev.Q if table == "Q" else st.ev.advantage)
-        g = _as_output(param.score_vjp(st.theta, C) / (1 - st.gamma), st.mode)
+        from .evaluation._rationals import (_lazy_products, _lazy_quotients, _lazy_row_products,
+                                            _over_common_denominator)
+
+        # score_vjp is linear in C: applied to the integers D C, divided by D (see value_gradient)
+        C = _lazy_row_products(d, st.pi, st.ev.Q if table == "Q" else st.ev.advantage)
+        N, D = _over_common_denominator(C)
+        g = _lazy_products(_lazy_quotients(param.score_vjp(st.theta, N), D), 1 / (1 - st.gamma))
+        g = _as_output(g, st.mode)
         return (g, Fraction(0)) if with_bound else g
     coef = _coefficients(st)
     if table == "Q":
@@ -735,7 +750,11 @@ def softmax_gradient_closed_form(mdp, param, theta, *, mu=None, mode=None, with_
     st = _prepare(mdp, param, theta, mode)
     _, d = _adjoint_weights(st, mu)
     if st.mode == EXACT:
-        g = _as_output((d[:, None] * st.pi * st.ev.advantage / (1 - st.gamma)).reshape(-1), st.mode)
+        from .evaluation._rationals import _lazy_products, _lazy_row_products
+
+        # products kept over their unreduced denominators, each entry reduced when read
+        g = _lazy_row_products(_lazy_products(d, 1 / (1 - st.gamma)), st.pi, st.ev.advantage)
+        g = _as_output(g.reshape(-1), st.mode)
         return (g, Fraction(0)) if with_bound else g
     tau = float(param.temperature)
     coef = _coefficients(st)

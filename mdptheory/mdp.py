@@ -46,6 +46,10 @@ __all__ = ["MDP", "DEFAULT_ROW_SUM_ATOL", "MAX_SPARSE_ROWS", "check_mdp"]
 DEFAULT_ROW_SUM_ATOL = 1e-10
 
 
+#: Bytes of ``P`` read per block by the one-pass validation of a dense float ``P``
+#: (its copy and its checks: a 4 MB block stays in the shared cache between them).
+_BLOCK_BYTES = 1 << 22
+
 #: Largest number of entries of ``P`` (S * A * S) for which ``repr(mdp)`` prints the arrays.
 REPR_MAX_ENTRIES = 512
 
@@ -223,6 +227,53 @@ class MDP:
     __slots__ = ("_P", "_r", "_gamma", "_rho", "_field", "_sparse", "_cache", "_frozen")
 
     def __init__(self, P, r, gamma, rho=None, *, atol: float = DEFAULT_ROW_SUM_ATOL):
+        self._build(P, r, gamma, rho, atol, adopt=False)
+
+    @classmethod
+    def from_arrays(cls, P, r, gamma, rho=None, *, atol: float = DEFAULT_ROW_SUM_ATOL,
+                    copy: bool = True) -> "MDP":
+        r"""Build an MDP, optionally taking ownership of a dense float ``P`` instead of copying it.
+
+        ``MDP(...)`` copies ``P`` so that nothing the caller does afterwards can
+        change the MDP; for a dense 64 MB ``P`` that copy costs more than all
+        the checks.  With ``copy=False`` a ``P`` that is a C-contiguous
+        float64 ``ndarray`` owning its memory (not a view) is validated in
+        place and *adopted*: it becomes the MDP's ``P`` and is made read-only
+        (``P.flags.writeable = False``), so that writing through it raises.
+        The caller hands it over: it must not turn writing back on, nor write
+        through views of it made earlier.  Any other ``P`` (a view, another
+        dtype or layout, a list, a sparse matrix, exact entries) is copied as
+        by ``MDP(...)``; ``r`` and ``rho`` are always copied.  ``copy=True``
+        is ``MDP(...)``.
+
+        Parameters
+        ----------
+        P, r, gamma, rho, atol
+            As for :class:`MDP`.
+        copy : bool, keyword-only
+            Whether ``P`` is copied (default) or adopted where possible.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``copy`` is not a bool.
+        InvalidMDPError
+            As :class:`MDP`; a ``P`` that fails validation is left writeable.
+
+        Examples
+        --------
+        >>> P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])
+        >>> m = MDP.from_arrays(P, [[1.0], [0.0]], 0.9, copy=False)
+        >>> m.P is P, P.flags.writeable
+        (True, False)
+        """
+        if not isinstance(copy, (bool, np.bool_)):
+            raise InvalidParameterError(f"copy must be True or False; got {format_value(copy)}")
+        self = cls.__new__(cls)
+        self._build(P, r, gamma, rho, atol, adopt=not copy)
+        return self
+
+    def _build(self, P, r, gamma, rho, atol, adopt):
         object.__setattr__(self, "_frozen", False)
         kinds = {
             "P": _classify(P, "P"),
@@ -248,7 +299,7 @@ class MDP:
         if exact:
             self._init_exact(P, r, gamma, rho)
         else:
-            self._init_float(P, r, gamma, rho, atol)
+            self._init_float(P, r, gamma, rho, atol, adopt)
         stored = (self._P.data, self._P.indices, self._P.indptr) if sparse else (self._P,)
         for arr in (self._r, self._rho) + stored:
             arr.flags.writeable = False
@@ -303,7 +354,7 @@ class MDP:
         if tot != 1:
             raise InvalidMDPError(f"rho sums to {format_value(tot)}, must sum to 1")
 
-    def _init_float(self, P, r, gamma, rho, atol):
+    def _init_float(self, P, r, gamma, rho, atol, adopt=False):
         if self._sparse:
             import scipy.sparse as sp
 
@@ -332,10 +383,17 @@ class MDP:
             self._check_sums(sums, atol)
             P_store = Pm
         else:
-            P_store = self._float(P, "P")
+            if (adopt and type(P) is np.ndarray and P.dtype == np.float64 and P.flags.c_contiguous
+                    and P.flags.owndata):
+                src = P_store = P  # adopted (from_arrays(copy=False)): checked in place, made read-only below
+            elif isinstance(P, np.ndarray) and P.dtype.kind in "fiu":
+                # the defensive copy (and float64 conversion) and the checks in one pass, block by block
+                src, P_store = P, np.empty(P.shape, dtype=np.float64)
+            else:  # lists, object arrays: the conversion makes a fresh array, checked in place
+                src = P_store = self._float(P, "P")
             r_a = self._float(r, "r")
             S, A = self._shapes(P_store.shape, r_a, None if rho is None else np.asarray(rho))
-            if not self._dense_rows_ok(P_store, atol):
+            if not self._dense_rows_ok(src, atol, out=None if src is P_store else P_store):
                 # the slow checks, in their order, only to name the first bad entry or row
                 bad = ~np.isfinite(P_store)
                 if bad.any():
@@ -378,20 +436,42 @@ class MDP:
         return np.array(arr, dtype=np.float64, copy=True)
 
     @staticmethod
-    def _dense_rows_ok(P, atol):
-        r"""Whether a float64 ``P`` passes every check, in two reductions and no (S, A, S) temporary.
+    def _dense_rows_ok(P, atol, *, out=None):
+        r"""Whether a dense ``P`` passes every check, in one pass and no (S, A, S) temporary.
 
-        ``P.min() >= 0`` is False for a NaN entry (the minimum propagates it)
-        and for a negative one; then, with every entry nonnegative, finite row
-        sums within ``atol`` of one bound every entry by :math:`1 + \mathrm{atol}`,
-        so no entry is infinite.  ``-0.0`` entries (accepted: not ``< 0``) make
-        the minimum ``-0.0 >= 0``, still True.  False sends the caller to the
-        entry-by-entry checks, which name the first offending entry or row.
+        ``P`` is read in blocks of states of about :data:`_BLOCK_BYTES` (a
+        block stays in cache between its reductions); with ``out`` (a float64
+        array of ``P``'s shape), each block is first copied (converted) into
+        ``out`` and checked there, so that the defensive copy and the checks
+        read ``P`` from memory once.  ``out`` is filled completely whatever
+        the answer.  Per block, ``min >= 0`` is False for a NaN entry (the
+        minimum propagates it) and for a negative one; then, with every entry
+        nonnegative, finite row sums within ``atol`` of one bound every entry
+        by :math:`1 + \mathrm{atol}`, so no entry is infinite.  ``-0.0``
+        entries (accepted: not ``< 0``) make the minimum ``-0.0 >= 0``, still
+        True.  The row sums are those of ``np.add.reduce(P, axis=2)`` (each
+        row is reduced alone).  False sends the caller to the entry-by-entry
+        checks, which name the first offending entry or row.
         """
-        if P.size == 0 or not P.min() >= 0:
+        if P.size == 0:
+            if out is not None:
+                np.copyto(out, P)
             return False
-        sums = np.add.reduce(P, axis=2)
-        return bool(np.all(np.abs(sums - 1.0) <= atol))
+        S = P.shape[0]
+        step = max(1, _BLOCK_BYTES // (8 * (P.size // S)))
+        ok = True
+        for i in range(0, S, step):
+            blk = P[i:i + step]
+            if out is not None:
+                np.copyto(out[i:i + step], blk, casting="unsafe")
+                blk = out[i:i + step]
+            elif blk.dtype != np.float64:
+                blk = blk.astype(np.float64)
+            if ok:
+                ok = bool(blk.min() >= 0) and bool(np.all(np.abs(np.add.reduce(blk, axis=2) - 1.0) <= atol))
+                if not ok and out is None:
+                    return False
+        return ok
 
     @staticmethod
     def _check_sums(sums, atol):

@@ -5,11 +5,13 @@ are dyadic rationals, converted exactly); ``_int_rows`` writes an exact ``P``
 as ``N[s, a, t] / L[s]`` with integers ``N`` and row denominators ``L``, and
 ``_int_rewards`` writes ``r = m / R``.  Both are cached on the MDP.
 ``_fractions_canonical`` turns canonical ``fmpq`` entries into Fractions
-without a second gcd.
+without a second gcd; ``_lazy_fractions`` makes Fractions from unreduced
+numerators over a common denominator, each reduced (one gcd) only when read.
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -107,3 +109,131 @@ def _int_rows(mdp):
         c = (N, L, N_fmpz)
         mdp._cache["int_rows"] = c
     return c
+
+
+class _LazyFraction(Fraction):
+    r"""A :class:`~fractions.Fraction` :math:`n/d` kept unreduced until it is read.
+
+    Exact Q and advantage entries share the long common denominator of V, and
+    bringing each to lowest terms costs one gcd of two long integers (more than
+    the exact solve itself at S = 100).  A lazy entry stores ``n`` and ``d > 0``
+    as given and divides both by :math:`\gcd(n, d)` on the first access of its
+    numerator or denominator, which every Fraction operation goes through
+    (arithmetic, comparison, equality, hashing, ``str``, ``float``).  It is
+    an instance of Fraction, equal and hash-equal to the reduced Fraction, and
+    pickles and copies as a plain Fraction.
+    """
+
+    __slots__ = ("_n", "_d", "_lowest")
+
+    def __new__(cls, n: int, d: int):
+        self = object.__new__(cls)
+        self._n, self._d, self._lowest = n, d, False
+        return self
+
+    def _reduce(self):
+        n, d = self._n, self._d
+        g = math.gcd(n, d)
+        if g != 1:
+            n, d = n // g, d // g
+        self._n, self._d, self._lowest = n, d, True
+
+    @property
+    def _numerator(self):
+        if not self._lowest:
+            self._reduce()
+        return self._n
+
+    @property
+    def _denominator(self):
+        if not self._lowest:
+            self._reduce()
+        return self._d
+
+    def __reduce__(self):
+        return (Fraction, (self._numerator, self._denominator))
+
+    def __copy__(self):
+        return _coprime_fraction(self._numerator, self._denominator)
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __repr__(self):
+        return f"Fraction({self._numerator}, {self._denominator})"
+
+
+def _lazy_fractions(num, den):
+    """Object array of lazily reduced Fractions ``num / den`` (broadcast; ``den > 0`` Python ints)."""
+    return np.frompyfunc(_LazyFraction, 2, 1)(num, den)
+
+
+def _raw(x):
+    """``(n, d)`` with ``x = n / d``, ``d > 0``, without reducing a lazy entry."""
+    if isinstance(x, _LazyFraction):
+        return x._n, x._d
+    x = x if isinstance(x, Fraction) else Fraction(x)
+    return x.numerator, x.denominator
+
+
+def _lazy_product(a, b):
+    """``a * b`` for exact rationals as a :class:`_LazyFraction` (no gcd: reduced when read)."""
+    an, ad = _raw(a)
+    bn, bd = _raw(b)
+    return _LazyFraction(an * bn, ad * bd)
+
+
+def _lazy_products(a, b):
+    """Elementwise (broadcast) :func:`_lazy_product` of two object arrays."""
+    return np.frompyfunc(_lazy_product, 2, 1)(a, b)
+
+
+def _lazy_row_products(f, pi, X):
+    r"""``f[s] * pi[s, a] * X[s, a]`` (shape (S, A)) as lazily reduced Fractions.
+
+    The rows of ``X`` (exact Q or advantage) share one long unreduced
+    denominator, so the long product of denominators is formed once per row
+    and distinct denominator; each entry costs one long product (numerators).
+    """
+    S, A = X.shape
+    out = np.empty((S, A), dtype=object)
+    for s in range(S):
+        fn, fd = _raw(f[s])
+        row_den = {}
+        for a in range(A):
+            pn, pd = _raw(pi[s, a])
+            xn, xd = _raw(X[s, a])
+            dd = row_den.get(xd)
+            if dd is None:
+                dd = row_den[xd] = fd * xd
+            out[s, a] = _LazyFraction(fn * xn * pn, dd * pd)
+    return out
+
+
+def _over_common_denominator(X):
+    r"""``(N, D)``: integers ``N`` (object array, ``X``'s shape) and ``D > 0`` with ``X = N / D``.
+
+    ``D`` is the lcm of the distinct (unreduced) denominators of the entries,
+    so an array whose rows share a denominator costs one lcm per row, and no
+    entry is reduced.  A linear map applied to ``N`` then needs no gcd of long
+    integers; divide its result by ``D`` with :func:`_lazy_quotients`.
+    """
+    X = np.asarray(X, dtype=object)
+    raw = [_raw(x) for x in X.reshape(-1)]
+    dens = {}
+    for _, d in raw:
+        dens.setdefault(d, None)
+    D = math.lcm(*dens) if dens else 1
+    scale = {d: D // d for d in dens}
+    N = np.empty(len(raw), dtype=object)
+    N[:] = [n * scale[d] for n, d in raw]
+    return N.reshape(X.shape), D
+
+
+def _lazy_quotients(Y, D):
+    """Elementwise ``Y / D`` (``Y`` exact rationals, ``D > 0`` an int) as lazily reduced Fractions."""
+    def q(y):
+        n, d = _raw(y)
+        return _LazyFraction(n, d * D)
+
+    return np.frompyfunc(q, 1, 1)(np.asarray(Y, dtype=object))

@@ -27,6 +27,8 @@ import math
 
 import numpy as np
 
+from .sparse import _column_counts, _max_row_sum
+
 __all__ = [
     "WARN_RELATIVE_ERROR",
 ]
@@ -71,8 +73,11 @@ def _row_sum_bound(mdp):
     c = mdp._cache.get("evaluation.row_sum_bound")
     if c is None:
         P = mdp.P_matrix()
-        sums = np.asarray(P.sum(axis=1)).ravel() if P.shape[0] else np.zeros(1)
-        c = float(sums.max()) * (1.0 + (P.shape[1] + 2) * _EPS)
+        if mdp.is_sparse:  # the same row sums, without SciPy's row-pointer-sized temporaries
+            top = _max_row_sum(P)
+        else:
+            top = float((np.asarray(P.sum(axis=1)).ravel() if P.shape[0] else np.zeros(1)).max())
+        c = top * (1.0 + (P.shape[1] + 2) * _EPS)
         mdp._cache["evaluation.row_sum_bound"] = c
     return c
 
@@ -114,8 +119,7 @@ def _certify(P_pi, gamma, X, B, *, transpose, abs_terms=None, A=1, rho_bound=Non
             mag = mag + np.asarray(abs_terms, dtype=float).reshape(mag.shape[0], -1)
     if sparse:
         P_pi = P_pi.tocsr()
-        counts = (np.bincount(P_pi.indices, minlength=P_pi.shape[1]) if transpose
-                  else np.diff(P_pi.indptr))
+        counts = _column_counts(P_pi) if transpose else np.diff(P_pi.indptr)
         k = int(counts.max()) if counts.size else 0
         rho = float(np.asarray(P_pi.sum(axis=1)).max()) if P_pi.shape[0] else 0.0  # P_pi >= 0
     elif rho_bound is not None:

@@ -2,7 +2,8 @@ r"""Exact evaluation with FLINT: :math:`I - \gamma P^\pi = \operatorname{diag}(c
 
 No float anywhere: the system is cleared of denominators row by row into an
 integer matrix ``K`` and solved by FLINT; ``Q``, ``A`` and ``P_pi`` (as
-Fractions) are built on first access.
+Fractions) are built on first access, ``Q`` and ``A`` over one common
+denominator with each entry brought to lowest terms only when read.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..fields import EXACT
-from ._rationals import _fractions_canonical, _int_rewards, _int_rows
+from ._rationals import _fractions_canonical, _int_rewards, _int_rows, _lazy_fractions
 from .result import PolicyEvaluation
 
 __all__: list[str] = []
@@ -85,7 +86,8 @@ def _evaluate_exact(mdp, pi):
     so ``K`` is built with integer (int64 when it fits) array operations and
     handed to FLINT once.  ``Q = r + gamma P V`` is an integer matrix-vector
     product with ``V``'s common denominator cleared; it and the advantage are
-    built on first access, since reducing ``2 S A`` rationals as long as
+    built on first access, as Fractions over that common denominator each
+    reduced when first read, since reducing ``2 S A`` rationals as long as
     ``V``'s entries (one gcd each) can cost more than the solve itself.
     ``P_pi`` as Fractions is likewise built on first access.
     """
@@ -116,8 +118,9 @@ def _evaluate_exact(mdp, pi):
     def Q_and_advantage():
         # Over integers: V = v / w, P = N / L, r = m / R, gamma = g / h, so
         # Q[s, a] = (m[s, a] L[s] w h + R g (N v)[s, a]) / (R L[s] w h) and
-        # A[s, a] = Q[s, a] - V[s] shares that denominator: one gcd per entry
-        # (the dominant cost: the entries are as long as V's).
+        # A[s, a] = Q[s, a] - V[s] shares that denominator.  The entries are kept
+        # over it and each is reduced (one gcd of integers as long as V's) only
+        # when read: see _LazyFraction.
         v, w = fmpq_mat(S, 1, list(Vq)).numer_denom()
         w = int(w)
         Nv = np.array([int(x) for x in (N_fmpz * v).entries()], dtype=object).reshape(S, A)
@@ -125,9 +128,7 @@ def _evaluate_exact(mdp, pi):
         den = ((R * w * g_den) * L)[:, None]
         num_Q = m * (L * (w * g_den))[:, None] + (R * g_num) * Nv
         num_A = num_Q - (v * (R * g_den) * L)[:, None]
-        canon = np.frompyfunc(fmpq, 2, 1)
-        return (_fractions_canonical(canon(num_Q, den).reshape(-1), (S, A)),
-                _fractions_canonical(canon(num_A, den).reshape(-1), (S, A)))
+        return _lazy_fractions(num_Q, den), _lazy_fractions(num_A, den)
 
     def P_pi_fractions():
         den = e * L

@@ -34,24 +34,29 @@ def _evaluate_float(mdp, pi, method, tol, maxiter):
     if fm.is_sparse:
         import scipy.sparse as sp
 
-        M = (sp.identity(S, format="csr") - gamma * P_pi).tocsr()
+        def system():  # I - gamma P_pi, formed only for the factorizations (Krylov works with P_pi)
+            return (sp.identity(S, format="csr") - gamma * P_pi).tocsr()
+
         if tol is None:
             scale = float(np.max(np.abs(fm.r))) / (1.0 - gamma) if fm.r.size else 0.0
             tol_k = 1e-10 * max(1.0, scale)
         else:
             tol_k = tol
         if method == "dense":
-            factor, solver = _DenseFactor(M.toarray()), "lapack-lu"
+            factor, solver = _DenseFactor(system().toarray()), "lapack-lu"
         elif method == "direct" or (method == "auto" and _prefers_direct(fm)):
-            factor, solver = _SparseDirect(M), "splu"
+            factor, solver = _SparseDirect(system()), "splu"
         else:
-            factor, solver = _SparseKrylov(M, gamma, tol_k, maxiter), "bicgstab"
+            factor, solver = _SparseKrylov(P_pi, gamma, tol_k, maxiter), "bicgstab"
         if solver == "bicgstab":
             # V and the visitation of rho in one Krylov space (BiCG); visitation() picks up the dual side
             V, _ = factor.solve_pair(r_pi, fm.rho)
         else:
             V = factor.solve(r_pi)
-        Q = fm.r + gamma * (fm.P @ V).reshape(S, A)
+        Q = fm.P @ V  # Q = r + gamma P V, updated in place (no (S, A) temporaries)
+        Q *= gamma
+        Q += fm.r.reshape(-1)
+        Q = Q.reshape(S, A)
     else:
         M = -gamma * P_pi  # a fresh C-ordered array: the factorization may overwrite it
         M.reshape(-1)[:: S + 1] += 1.0

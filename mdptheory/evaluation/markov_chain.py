@@ -26,9 +26,10 @@ def policy_matrices(mdp, pi):
         import scipy.sparse as sp
 
         S, A = mdp.n_states, mdp.n_actions
-        rows = np.repeat(np.arange(S), A)
-        cols = np.arange(S * A)
-        Pi = sp.csr_matrix((np.asarray(pi, dtype=float).ravel(), (rows, cols)), shape=(S, S * A))
+        idx = np.int32 if S * A < 2**31 else np.int64
+        # Pi[s, s*A + a] = pi[s, a], built directly in CSR form (no coordinate arrays)
+        Pi = sp.csr_matrix((np.asarray(pi, dtype=float).ravel(), np.arange(S * A, dtype=idx),
+                            np.arange(0, S * A + 1, A, dtype=idx)), shape=(S, S * A))
         return (Pi @ mdp.P).tocsr(), (pi * mdp.r).sum(axis=1)
     P = mdp.P
     if P.dtype == object or np.asarray(pi).dtype == object:

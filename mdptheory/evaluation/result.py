@@ -47,6 +47,11 @@ def _mu_array(mu, mode):
         raise InvalidParameterError(f"mu cannot be read as real numbers in float range: {exc}") from None
 
 
+def _abs_max(a) -> float:
+    """``max |a|`` as ``max(|max a|, |min a|)``: the same value (NaN propagates), no temporary of ``a``'s size."""
+    return float(np.max(np.abs([np.max(a), np.min(a)])))
+
+
 class PolicyEvaluation:
     r"""The evaluation of one policy on one MDP (returned by :func:`evaluate`).
 
@@ -165,12 +170,16 @@ class PolicyEvaluation:
             S, A = mdp.n_states, mdp.n_actions
             V = np.asarray(self.V, dtype=float)
             with np.errstate(over="ignore", invalid="ignore"):
-                PaV = np.asarray(mdp.P_matrix() @ np.abs(V)).reshape(S, A)
+                m = np.asarray(mdp.P_matrix() @ np.abs(V)).reshape(S, A)  # a fresh array: updated in place
                 vmax = float(np.max(np.abs(V))) if V.size else 0.0
-                m = np.abs(mdp.r) + g * PaV
-                q = (g * _row_sum_bound(mdp) * err + float(np.max((S + 3) * (eps * m + tiny * (m > 0))))
+                m *= g
+                m += np.abs(mdp.r)  # m = |r| + gamma P|V|
+                # (S + 3)(eps m + tiny [m > 0]) is nondecreasing in m (rounding is monotone), so its
+                # maximum is its value at max m: no (S, A) temporaries (NaN and inf propagate alike)
+                m_max = np.max(m)
+                q = (g * _row_sum_bound(mdp) * err + float((S + 3) * (eps * m_max + tiny * (m_max > 0)))
                      + tiny * vmax) * (1.0 + 4 * eps)
-                amax = float(np.max(np.abs(self._advantage)))
+                amax = _abs_max(self._advantage)
                 a = (q + err + eps * amax + tiny * (amax + q > 0)) * (1.0 + 4 * eps)
             self._qa = tuple(x if math.isfinite(x) else math.inf for x in (q, a))
         return self._qa
@@ -190,7 +199,7 @@ class PolicyEvaluation:
             rr = mdp._cache["evaluation.reward_range"] = (
                 (float(np.abs(mdp.r).max()), float(mdp.r.max()) - float(mdp.r.min())) if mdp.r.size else (0.0, 0.0))
         rmax, spread = rr
-        amax = float(np.abs(self._advantage).max()) if self._advantage.size else 0.0
+        amax = _abs_max(self._advantage) if self._advantage.size else 0.0
         scale = max(amax, spread / (1.0 - g))
         if callable(self._cert) and math.isfinite(scale):  # V a-priori fine (see _a_priori_fine)
             S, A = mdp.n_states, mdp.n_actions
