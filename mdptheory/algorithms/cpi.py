@@ -140,10 +140,10 @@ def cpi(mdp, *, T: int, alpha="adaptive", mu=None, rho=None, pi0=None, exact=Non
     if not adaptive:
         try:
             alpha = Fraction(alpha) if exact else float(alpha)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InvalidParameterError(f"alpha must be a number in (0, 1]; got {format_value(alpha)}") from None
         if not 0 < alpha <= 1:
-            raise InvalidParameterError(f"alpha must lie in (0, 1]; got alpha={alpha}")
+            raise InvalidParameterError(f"alpha must lie in (0, 1]; got alpha={format_value(alpha)}")
     m = mdp if exact else float_mdp(mdp)
     mu = distribution(mdp, mu, "mu", exact=exact)
     rho = distribution(mdp, rho, "rho", exact=exact)
