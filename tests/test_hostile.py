@@ -780,3 +780,15 @@ def test_reproducer_family_keyword_with_a_huge_integer():
 
     with pytest.raises(InvalidParameterError, match="sparse must be"):
         forest(3, sparse=10**5000)
+
+
+def test_reproducer_cpi_step_beyond_the_float_range():
+    # float(alpha) of an integer beyond the float range used to escape as OverflowError
+    from mdptheory.algorithms import cpi
+    from mdptheory.families import chain
+
+    m = chain(3, gamma=0.5)
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        cpi(m.to_float(), alpha=10**400, T=3)
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        cpi(m.to_float(), alpha=-(10**5000), T=3)
