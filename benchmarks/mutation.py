@@ -1,6 +1,6 @@
 """Mutation strength of the tests and the statement suite for one module of the package.
 
-    python -m benchmarks.mutation mdptheory/kl.py [--n 30] [--seed 0] [--timeout 300]
+    python -m benchmarks.mutation mdptheory/kl.py [--n 30] [--seed 0] [--timeout SECONDS]
     python -m benchmarks.mutation kl --n 10 --tests tests/test_kl.py
 
 Applies ``n`` random AST mutations (chosen with ``seed`` among all sites of the
@@ -39,16 +39,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Test files of the modules the benchmark is usually run on (others: every test file importing the module).
+#: ``tests/test_mutation_gaps.py`` holds the tests written for earlier survivors, so it judges every module.
+_GAPS = "tests/test_mutation_gaps.py"
 TESTS = {
-    "mdptheory/evaluation": ["tests/test_evaluation.py"],
-    "mdptheory/gradients.py": ["tests/test_gradients.py"],
-    "mdptheory/fisher_information.py": ["tests/test_geometry.py"],
-    "mdptheory/natural_gradients.py": ["tests/test_geometry.py"],
-    "mdptheory/policies/softmax.py": ["tests/test_policies.py"],
-    "mdptheory/kl.py": ["tests/test_kl.py"],
-    "mdptheory/optimal.py": ["tests/test_optimal.py"],
-    "mdptheory/lemmas/framework/report.py": ["tests/test_lemmas_report.py"],
-    "mdptheory/derivatives.py": ["tests/test_derivatives.py"],
+    "mdptheory/evaluation": ["tests/test_evaluation.py", "tests/test_conditioning.py", _GAPS],
+    "mdptheory/gradients.py": ["tests/test_gradients.py", _GAPS],
+    "mdptheory/fisher_information.py": ["tests/test_geometry.py", _GAPS],
+    "mdptheory/natural_gradients.py": ["tests/test_geometry.py", _GAPS],
+    "mdptheory/compatible_fa.py": ["tests/test_geometry.py", "tests/test_lemmas_function_approximation.py", _GAPS],
+    "mdptheory/policies/softmax.py": ["tests/test_policies.py", _GAPS],
+    "mdptheory/kl.py": ["tests/test_kl.py", _GAPS],
+    "mdptheory/optimal.py": ["tests/test_optimal.py", _GAPS],
+    "mdptheory/lemmas/framework/report.py": ["tests/test_lemmas_report.py", "tests/test_report_rendering.py", _GAPS],
+    "mdptheory/derivatives.py": ["tests/test_derivatives.py", _GAPS],
 }
 
 _SWAP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
@@ -227,7 +230,9 @@ def main(argv=None) -> int:
     p.add_argument("module", help="module file, e.g. mdptheory/kl.py (or mdptheory.kl, or kl)")
     p.add_argument("--n", type=int, default=30, help="number of mutants (default 30)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds per command per mutant")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per command per mutant (default: 20 s + 5 times the command's baseline time, "
+                        "so that a mutant looping forever costs little)")
     p.add_argument("--tests", nargs="*", default=None, help="test files (default: the module's)")
     p.add_argument("--select", nargs="*", default=None, help="statements (default: those calling the module)")
     p.add_argument("--no-tests", action="store_true", help="judge by the statement suite only")
@@ -257,17 +262,20 @@ def main(argv=None) -> int:
         target = Path(tmp) / rel
         target.write_text(ast.unparse(ast.parse(source)))  # every mutant is unparsed: so is the baseline
         judge = []
+        limit = {}  # command kind -> timeout per mutant
         if sel:
             judge.append([sys.executable, "-m", "proofs_check", "--select", *sel, "--cases", "3", "--quiet",
                           "--witness-dir", str(Path(tmp) / "witnesses")])
         if tests:
             judge.append([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
         for cmd in judge:  # the unmutated copy must pass, or every mutant would count as killed
-            rc, sec, out = _run(cmd, tmp, env, args.timeout)
+            rc, sec, out = _run(cmd, tmp, env, args.timeout if args.timeout is not None else 600.0)
             if rc != 0:
                 print(f"error: the unmutated module fails {' '.join(cmd[1:4])} ...:\n{out}")
                 return 2
-        print(f"baseline passes ({len(judge)} command(s))", flush=True)
+            limit[cmd[2]] = args.timeout if args.timeout is not None else 20.0 + 5.0 * sec
+        print(f"baseline passes ({len(judge)} command(s); timeouts per mutant: "
+              f"{', '.join(f'{k} {v:.0f} s' for k, v in limit.items())})", flush=True)
         for k, site in enumerate(chosen, 1):
             mutated = mutate(source, site)
             target.write_text(mutated)
@@ -275,12 +283,12 @@ def main(argv=None) -> int:
             if sel:
                 rc, sec, out = _run([sys.executable, "-m", "proofs_check", "--select", *sel, "--cases", "3",
                                      "--quiet", "--witness-dir", str(Path(tmp) / "witnesses")], tmp, env,
-                                    args.timeout)
+                                    limit["proofs_check"])
                 if rc != 0:
                     verdict, where = "killed", f"statements ({rc}, {sec:.0f} s)"
             if verdict == "survived" and tests:
                 rc, sec, out = _run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                                     *tests], tmp, env, args.timeout)
+                                     *tests], tmp, env, limit["pytest"])
                 if rc != 0:
                     verdict, where = "killed", f"tests ({rc}, {sec:.0f} s)"
             diff = "".join(difflib.unified_diff(base_text.splitlines(True), mutated.splitlines(True), n=0))
