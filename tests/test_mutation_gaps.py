@@ -120,3 +120,138 @@ def test_nearly_singular_evaluation_warns_even_with_a_tolerance_it_misses():
     pi = np.full((20, 3), 1 / 3)
     with pytest.warns(NumericalWarning, match="mode='exact' or mode='ball'"):
         evaluate(mdp, pi, tol=1e-12)
+
+
+# --- evaluation/result.py (second, 30-mutant run) --------------------------------------------------
+
+
+def _dyadic_mdp():
+    """A float MDP whose every entry is a short binary fraction: its float and exact forms are one MDP."""
+    P = np.array([[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.125, 0.875]]])
+    r = np.array([[1e-3, 0.0], [2e-3, 5e-4]])
+    return MDP(P, r, 0.5, np.array([0.5, 0.5]))
+
+
+def test_float_visitation_accepts_an_object_array_of_numbers():
+    """Float mode reads an object array of real numbers (e.g. Fractions) as floats; only strings,
+    booleans and complex entries are rejected."""
+    from fractions import Fraction as F
+
+    m = _float_mdp()
+    ev = evaluate(m, np.full((3, 2), 0.5))
+    mu = [F(1, 4), F(1, 4), F(1, 2)]
+    d_obj = ev.visitation(np.array(mu, dtype=object))
+    d_ref = evaluate(m, np.full((3, 2), 0.5)).visitation(np.array([0.25, 0.25, 0.5]))
+    assert np.allclose(d_obj, d_ref, rtol=0, atol=1e-15)
+    with pytest.raises(InvalidParameterError, match="real numbers"):
+        ev.visitation(np.array([0.5, "a", 0.5], dtype=object))
+
+
+def test_q_error_bound_is_sound_and_within_its_documented_envelope():
+    """The certified bound of Q-hat contains the exact error (exact rationals of the same MDP) and is no
+    larger than its docstring formula with every elementwise term replaced by its maximum:
+    gamma rho e + (S + 3)(eps (max|r| + gamma rho max|V|) + eta) + eta max|V|, rho <= 1 + 1e-9.
+    Small rewards (|V| ~ 1e-3) make a wrong weighting of P|V| visible."""
+    from fractions import Fraction as F
+
+    m = _dyadic_mdp()
+    pi = np.array([[0.5, 0.5], [0.25, 0.75]])
+    ev = evaluate(m, pi)
+    ex = evaluate(m.to_exact(), np.array([[F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)]], dtype=object), mode="exact")
+    err_q = max(abs(F(float(a)) - b) for a, b in zip(np.ravel(ev.Q), np.ravel(ex.Q)))
+    q = ev.q_error_bound
+    assert err_q <= q
+    eps, eta = float(np.finfo(float).eps), float(np.finfo(float).tiny)
+    S, g, rho = m.n_states, m.gamma, 1 + 1e-9
+    vmax, rmax = float(np.max(np.abs(ev.V))), float(np.max(np.abs(m.r)))
+    envelope = g * rho * ev.error_bound + (S + 3) * (eps * (rmax + g * rho * vmax) + eta) + eta * vmax
+    assert q <= envelope * (1 + 1e-12)
+
+
+def test_advantage_error_bound_keeps_its_underflow_allowance():
+    """The advantage's bound is q_error_bound + e + eps max|A| + eta (documented): near the underflow
+    range (rewards 1e-300, one action, so A-hat is at rounding level below q) the eta term is a visible
+    part of it."""
+    from mdptheory.exceptions import NumericalWarning
+
+    m = MDP(np.array([[[0.5, 0.5]], [[0.25, 0.75]]]), np.array([[1e-300], [2e-300]]), 0.5, np.array([0.5, 0.5]))
+    with pytest.warns(NumericalWarning):
+        ev = evaluate(m, np.ones((2, 1)))
+        a = ev.advantage_error_bound
+        amax = float(np.max(np.abs(ev.advantage)))
+    eta = float(np.finfo(float).tiny)
+    assert ev.q_error_bound > amax
+    assert a >= ev.q_error_bound + ev.error_bound + eta
+
+
+def test_advantage_offset_warning_with_more_actions_than_states():
+    """A large common reward offset makes Q - V cancel: the advantage warns, also when the MDP has
+    more actions than states (the a-priori shortcut must not skip the certified check)."""
+    from mdptheory.exceptions import NumericalWarning
+
+    m = MDP(np.ones((1, 3, 1)), np.array([[1e12, 1e12 + 0.5, 1e12 + 1]]), 0.5, np.array([1.0]))
+    ev = evaluate(m, np.full((1, 3), 1 / 3))
+    with pytest.warns(NumericalWarning, match="advantage"):
+        ev.advantage
+    assert ev.advantage_error_bound > 1e-8 * 2.0
+
+
+def test_exact_mode_rejects_a_float_start_distribution():
+    """Exact mode on an exact MDP takes exact start distributions only (a float would enter the exact
+    result unchecked); ball mode takes floats as their binary values."""
+    from fractions import Fraction as F
+
+    m = _float_mdp().to_exact()
+    pi = np.array([[F(1, 2)] * 2] * 3, dtype=object)
+    ev = evaluate(m, pi, mode="exact")
+    with pytest.raises(InvalidParameterError):
+        ev.visitation(np.array([0.25, 0.25, 0.5]))
+    d = ev.visitation(np.array([F(1, 4), F(1, 4), F(1, 2)], dtype=object))
+    assert sum(d) == 1
+
+
+def test_float_start_distribution_sum_tolerance():
+    """Float mode accepts a start distribution whose sum is within 1e-9 of one (rounding) and rejects
+    one that misses by more."""
+    m = _float_mdp()
+    ev = evaluate(m, np.full((3, 2), 0.5))
+    ev.visitation(np.array([0.2, 0.3, 0.5 + 5e-10]))
+    with pytest.raises(InvalidParameterError, match="probability distribution"):
+        ev.visitation(np.array([0.2, 0.3, 0.5 + 1.5e-9]))
+
+
+def _ball_contains(x, q):
+    """Whether the arb ball x contains the rational q, decided in exact rationals."""
+    from fractions import Fraction as F
+
+    def value(b):
+        man, exp = b.man_exp()
+        return F(int(man)) * F(2) ** int(exp)
+
+    return abs(value(x.mid()) - q) <= value(x.rad())
+
+
+@pytest.mark.parametrize("mode", ["float", "ball"])
+def test_solve_rejects_a_right_hand_side_of_the_wrong_length(mode):
+    ev = evaluate(_float_mdp(), np.full((3, 2), 0.5), mode=mode)
+    for B in (np.ones(2), np.ones((2, 1)), np.ones((3, 1, 1))):
+        with pytest.raises(InvalidParameterError, match="B must have shape"):
+            ev.solve(B)
+
+
+def test_ball_solve_encloses_the_exact_solution_for_exact_and_float_right_hand_sides():
+    """Ball mode: solve(B) with B exact (Fractions) or float encloses the exact solution of the same
+    system (a dyadic MDP, so float and exact are one problem); a non-finite float B is rejected."""
+    from fractions import Fraction as F
+
+    m = _dyadic_mdp()
+    pi = np.array([[0.5, 0.5], [0.25, 0.75]])
+    ex = evaluate(m.to_exact(), np.array([[F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)]], dtype=object), mode="exact")
+    ev = evaluate(m, pi, mode="ball")
+    b_q = np.array([F(1), F(-3, 8)], dtype=object)
+    ref = ex.solve(b_q)
+    for B in (b_q, np.array([1.0, -0.375])):
+        X = np.ravel(ev.solve(B))
+        assert all(_ball_contains(x, y) and x.rad() < 1e-12 for x, y in zip(X, ref))
+    with pytest.raises(InvalidParameterError, match="non-finite"):
+        ev.solve(np.array([np.nan, 0.0]))
