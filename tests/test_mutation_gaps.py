@@ -1,6 +1,8 @@
 """Tests written for surviving mutants of the mutation benchmark (docs/mutation.md): each pins a
 behaviour that no other test exercised."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -255,3 +257,79 @@ def test_ball_solve_encloses_the_exact_solution_for_exact_and_float_right_hand_s
         assert all(_ball_contains(x, y) and x.rad() < 1e-12 for x, y in zip(X, ref))
     with pytest.raises(InvalidParameterError, match="non-finite"):
         ev.solve(np.array([np.nan, 0.0]))
+
+
+# --- derivatives.py ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["reset", "left"])
+def test_chain_system_solves_match_a_dense_exact_solve(variant):
+    """The O(N) chain solver (tridiagonal + a rank-one reset column) against FLINT's dense exact solve
+    of M = I - gamma (diag(p) R + diag(1 - p) L), for one and for several right-hand sides, with M and
+    with its transpose."""
+    from flint import fmpq, fmpq_mat
+
+    from mdptheory.derivatives import _ChainSystem
+
+    N, gamma = 5, fmpq(9, 10)
+    p = [fmpq(k + 1, 7) for k in range(N)]
+    s = np.arange(N)
+    R = np.minimum(s + 1, N - 1)
+    L = np.maximum(s - 1, 0) if variant == "left" else np.zeros(N, dtype=np.int64)
+    sysm = _ChainSystem(p, gamma, R, L, fmpq)
+    M = fmpq_mat(N, N)
+    for i in range(N):
+        M[i, i] += 1
+        M[i, int(R[i])] -= gamma * p[i]
+        M[i, int(L[i])] -= gamma * (1 - p[i])
+    D = np.array([[fmpq(i + 1, 3), fmpq((-1) ** i, i + 2)] for i in range(N)], dtype=object)
+    for solve, A in ((sysm.solve, M), (sysm.solve_T, M.transpose())):
+        ref = A.solve(fmpq_mat(N, 2, list(D.ravel())))
+        X = solve(D.copy())
+        assert [[X[i, j] for j in range(2)] for i in range(N)] == [[ref[i, j] for j in range(2)] for i in range(N)]
+        x1 = solve(D[:, 0].copy())
+        assert list(x1) == [ref[i, 0] for i in range(N)]
+
+
+def test_chain_gradient_norm_precision_escalation_stops_at_eight_times_and_encloses_the_exact_norm():
+    """prec doubles while the enclosure is loose, up to 8x the requested bits (documented); the result
+    still encloses the exact squared norm (exact rationals), and ``bound`` is (1/3)^(H/4)."""
+    from fractions import Fraction as F
+
+    from mdptheory.derivatives import chain_gradient_norm
+
+    exact = chain_gradient_norm(8, "1/5")
+    assert exact.mode == "exact" and isinstance(exact.squared_norm, F)
+    for prec in (4, 8):
+        res = chain_gradient_norm(8, "1/5", prec=prec)
+        assert res.prec <= 8 * prec
+        assert _ball_contains(res.squared_norm, exact.squared_norm)
+    res = chain_gradient_norm(8, "1/5", prec=4)
+    assert res.prec == 32 and res.norm.rad() > res.norm.mid() * 2.0 ** -30  # still loose: stopped by the cap
+    assert _ball_contains(res.bound, F(1, 9)) and _ball_contains(exact.bound, F(1, 9))
+    t0 = time.perf_counter()  # the reported seconds are the call's own
+
+    res = chain_gradient_norm(8, "1/5", prec=64)
+    assert 0 <= res.seconds <= time.perf_counter() - t0
+
+
+def test_exact_value_hessian_with_more_than_400_state_actions_matches_the_float_route():
+    """The exact Hessian scales the rows of P dV one by one when S A > 400 (no S A x S A diagonal);
+    it equals the float forward route's Hessian to rounding (chain with 201 states, log-linear policy)."""
+    from fractions import Fraction as F
+
+    from mdptheory import families
+    from mdptheory.derivatives import value_hessian
+    from mdptheory.policies import LogLinear, LogRational
+
+    S = 201
+    feat = np.zeros((S, 2, 2), dtype=int)
+    for s in range(S):
+        feat[s, 0, 0], feat[s, 1, 1] = (s % 3) - 1, (7 * s) % 5 - 2
+    p = LogLinear(feat)
+    He = value_hessian(families.chain(S, exact=True, gamma=F(1, 2), sparse=False), p,
+                       LogRational([F(2), F(1, 3)]), mode="exact")
+    Hf = value_hessian(families.chain(S, gamma=0.5, sparse=False), p, np.log([2.0, 1 / 3]))
+    He_f = np.array([[float(x) for x in row] for row in He])
+    assert np.all(He == He.T)
+    assert np.max(np.abs(He_f - Hf)) <= 1e-10 * np.max(np.abs(He_f))
