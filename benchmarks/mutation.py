@@ -40,13 +40,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Test files of the modules the benchmark is usually run on (others: every test file importing the module).
-#: ``tests/test_mutation_gaps.py`` holds the tests written for earlier survivors, so it judges every module.
+#: ``tests/test_mutation_gaps.py`` holds the tests written for earlier survivors, so it judges every module;
+#: ``tests/test_conditioning.py`` checks the certified float bounds against mpmath references.
 _GAPS = "tests/test_mutation_gaps.py"
 TESTS = {
     "mdptheory/evaluation": ["tests/test_evaluation.py", "tests/test_conditioning.py", _GAPS],
-    "mdptheory/gradients.py": ["tests/test_gradients.py", _GAPS],
+    "mdptheory/gradients.py": ["tests/test_gradients.py", "tests/test_conditioning.py", _GAPS],
     "mdptheory/fisher_information.py": ["tests/test_geometry.py", _GAPS],
-    "mdptheory/natural_gradients.py": ["tests/test_geometry.py", _GAPS],
+    "mdptheory/natural_gradients.py": ["tests/test_geometry.py", "tests/test_conditioning.py", _GAPS],
     "mdptheory/compatible_fa.py": ["tests/test_geometry.py", "tests/test_lemmas_function_approximation.py", _GAPS],
     "mdptheory/policies/softmax.py": ["tests/test_policies.py", _GAPS],
     "mdptheory/kl.py": ["tests/test_kl.py", _GAPS],
