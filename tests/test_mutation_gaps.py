@@ -333,3 +333,84 @@ def test_exact_value_hessian_with_more_than_400_state_actions_matches_the_float_
     He_f = np.array([[float(x) for x in row] for row in He])
     assert np.all(He == He.T)
     assert np.max(np.abs(He_f - Hf)) <= 1e-10 * np.max(np.abs(He_f))
+
+
+# --- gradients.py ------------------------------------------------------------------------------------
+
+
+def _softmax_mp(theta_rows):
+    import mpmath
+
+    out = []
+    for row in theta_rows:
+        z = [mpmath.mpf(float(x)) for x in row]
+        m = max(z)
+        e = [mpmath.exp(x - m) for x in z]
+        t = mpmath.fsum(e)
+        out.append([x / t for x in e])
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_policy_rounding_and_contraction_bounds_hold_against_a_50_digit_reference(seed):
+    """The certified ingredients of the float gradient bounds, for tabular softmax, against mpmath at 50
+    digits: |pi_hat - pi| <= eta_rel pi_hat + eta_abs entrywise, and both forms of the contraction
+    J(Y)_i >= sum_{s,a} |d pi(a|s) / d theta_i| Y(s, a) (= pi_a |1[a=b] - pi_b| Y(s, a) summed over a)
+    for Y >= 0, at theta = 0 and at a random theta, for large and small Y."""
+    import mpmath
+
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _abs_contraction, _policy_rounding, _prepare
+    from mdptheory.policies import TabularSoftmax
+
+    mpmath.mp.dps = 50
+    S, A = 3, 3
+    mdp = garnet(S, A, 2, seed=seed)
+    p = TabularSoftmax(S, A)
+    rng = np.random.default_rng(seed)
+    for theta in (np.zeros(S * A), rng.normal(size=S * A)):
+        st = _prepare(mdp, p, theta, "float")
+        pi_mp = _softmax_mp(theta.reshape(S, A))
+        eta_rel, eta_abs = _policy_rounding(st)
+        for s in range(S):
+            for a in range(A):
+                assert abs(mpmath.mpf(float(st.pi[s, a])) - pi_mp[s][a]) <= eta_rel * st.pi[s, a] + eta_abs
+        for scale in (1e-3, 1.0, 1e3):
+            Y = rng.uniform(0.5, 1.0, size=(S, A)) * scale
+            ref = [mpmath.fsum(pi_mp[s][a] * abs((1 if a == b else 0) - pi_mp[s][b]) * mpmath.mpf(float(Y[s, a]))
+                               for a in range(A)) for s in range(S) for b in range(A)]
+            for tight in (False, True):
+                J, _ = _abs_contraction(st, Y, tight=tight)
+                assert all(mpmath.mpf(float(j)) >= x for j, x in zip(J, ref)), (tight, scale)
+
+
+def test_gradient_bound_is_finite_with_an_absorbing_zero_reward_state():
+    """Q(s, a) = 0 exactly where the reward and every successor value are 0: the certified gradient
+    bound stays finite (no 0 * inf from the underflow allowance) and holds against exact arithmetic."""
+    from fractions import Fraction as F
+
+    from mdptheory.gradients import value_gradient
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    P = np.array([[[0.5, 0.5, 0.0], [0.0, 0.5, 0.5]], [[0.25, 0.25, 0.5], [1.0, 0.0, 0.0]],
+                  [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]])
+    r = np.array([[1.0, 0.0], [0.5, 0.25], [0.0, 0.0]])
+    m = MDP(P, r, 0.75, np.array([0.5, 0.5, 0.0]))
+    p = TabularSoftmax(3, 2)
+    g, bound = value_gradient(m, p, np.zeros(6), with_bound=True)
+    g_exact = value_gradient(m.to_exact(), p, LogRational([F(1)] * 6), mode="exact")
+    err = max(abs(F(float(a)) - b) for a, b in zip(g, g_exact))
+    assert err <= bound < 1e-12
+
+
+def test_gradient_float_tolerance_is_linear_in_the_score_bound():
+    """tol = c eps (S + n) (1 + gamma)/(1 - gamma) R_max G / (1 - gamma)^2 (documented): doubling the
+    score bound G or the factor c doubles it."""
+    from mdptheory.gradients import gradient_float_tolerance
+
+    m = _float_mdp()
+    t1 = gradient_float_tolerance(m, n_params=6)
+    assert gradient_float_tolerance(m, n_params=6, score_bound=2.0) == pytest.approx(2 * t1, rel=1e-12)
+    assert gradient_float_tolerance(m, n_params=6, factor=128.0) == pytest.approx(2 * t1, rel=1e-12)
+    eps, g = float(np.finfo(float).eps), 0.9
+    assert t1 == pytest.approx(64 * eps * (3 + 6) * (1 + g) / (1 - g) * 2.0 / (1 - g) ** 2, rel=1e-12)
