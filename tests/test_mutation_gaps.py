@@ -414,3 +414,54 @@ def test_gradient_float_tolerance_is_linear_in_the_score_bound():
     assert gradient_float_tolerance(m, n_params=6, factor=128.0) == pytest.approx(2 * t1, rel=1e-12)
     eps, g = float(np.finfo(float).eps), 0.9
     assert t1 == pytest.approx(64 * eps * (3 + 6) * (1 + g) / (1 - g) * 2.0 / (1 - g) ** 2, rel=1e-12)
+
+
+# --- optimal.py --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["policy_iteration", "value_iteration"])
+def test_solve_reports_float_overflow_as_no_certificate(method):
+    """Rewards near the float64 maximum overflow V: no success, an infinite bound, and a warning."""
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.optimal import solve
+
+    m = MDP(np.array([[[1.0]]]), np.array([[1e308]]), 0.9, np.array([1.0]))
+    with pytest.warns(NumericalWarning, match="non-finite"), np.errstate(over="ignore"):
+        sol = solve(m, method=method)
+    assert not sol.success and sol.error_bound == np.inf and "overflow" in sol.message
+
+
+def test_float_value_iteration_honours_max_iter_and_converges_at_small_gamma():
+    """Float value iteration stops at max_iter (warning, no success); without it, its a-priori
+    iteration cap suffices at gamma = 0.01: converged, certified within tol against the exact optimum."""
+    from fractions import Fraction as F
+
+    from mdptheory.exceptions import ConvergenceWarning
+    from mdptheory.families import chain
+    from mdptheory.optimal import solve
+
+    with pytest.warns(ConvergenceWarning):
+        short = solve(chain(4, gamma=0.9), method="value_iteration", max_iter=1)
+    assert short.n_iter == 1 and not short.success
+    sol = solve(chain(4, gamma=0.01), method="value_iteration")
+    exact = solve(chain(4, gamma=F(1, 100), exact=True))
+    assert sol.success and sol.error_bound <= 1e-9
+    assert max(abs(F(float(a)) - b) for a, b in zip(sol.V, exact.V)) <= sol.error_bound
+
+
+def test_exact_value_iteration_reports_its_bellman_residual():
+    """Exact value iteration's bellman_residual is max_s |max_a (r + gamma P V)(s, a) - V(s)| of the
+    returned V, recomputed here from the MDP in rationals."""
+    from fractions import Fraction as F
+
+    from mdptheory.families import chain
+    from mdptheory.optimal import solve
+
+    m = chain(4, exact=True)
+    sol = solve(m, method="value_iteration")
+    P, r, g = np.asarray(m.P_dense(), dtype=object), np.asarray(m.r, dtype=object), F(m.gamma)
+    V = [F(v) for v in sol.V]
+    S, A = r.shape
+    TV = [max(F(r[s, a]) + g * sum(F(P[s, a, t]) * V[t] for t in range(S)) for a in range(A)) for s in range(S)]
+    assert sol.bellman_residual == max(abs(t - v) for t, v in zip(TV, V))
+    assert sol.bellman_residual > 0  # value iteration stops before the exact fixed point here
