@@ -465,3 +465,73 @@ def test_exact_value_iteration_reports_its_bellman_residual():
     TV = [max(F(r[s, a]) + g * sum(F(P[s, a, t]) * V[t] for t in range(S)) for a in range(A)) for s in range(S)]
     assert sol.bellman_residual == max(abs(t - v) for t, v in zip(TV, V))
     assert sol.bellman_residual > 0  # value iteration stops before the exact fixed point here
+
+
+# --- kl.py -------------------------------------------------------------------------------------------
+
+
+def test_horizon_state_distributions_with_mixed_exact_and_float_inputs():
+    """Exact only when both the MDP and pi are exact: an exact MDP with a float policy, or a float MDP
+    with an exact policy, gives the float marginals of the float problem (same numbers, float dtype),
+    and the all-exact case gives Fractions equal to them within rounding."""
+    from fractions import Fraction as F
+
+    from mdptheory.kl import horizon_state_distributions
+
+    mf = _dyadic_mdp()
+    mq = mf.to_exact()
+    pi_f = np.array([[0.5, 0.5], [0.25, 0.75]])
+    pi_q = np.array([[F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)]], dtype=object)
+    ref = horizon_state_distributions(mf, pi_f, 3)
+    exact = horizon_state_distributions(mq, pi_q, 3)
+    assert all(isinstance(x, F) for x in np.ravel(exact))
+    assert np.allclose(np.asarray(exact, dtype=float), ref, rtol=0, atol=1e-15)
+    for m, pi in ((mq, pi_f), (mf, pi_q)):
+        out = horizon_state_distributions(m, pi, 3)
+        assert out.dtype == float
+        assert np.allclose(out, ref, rtol=0, atol=1e-15)
+
+
+def _kl_case():
+    """Three states, state 2 unreachable from rho = e_0 (its state-action weights are 0)."""
+    P = np.array([[[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]],
+                  [[0.0, 0.0, 1.0], [0.5, 0.0, 0.5]]])
+    return MDP(P, np.zeros((3, 2)), 0.5, np.array([1.0, 0.0, 0.0]))
+
+
+def test_trajectory_kl_routes_agree_in_float_and_exact_with_an_unreachable_state():
+    """Float: the enumerated trajectory KL equals the propagated one; exact (LogRational points, a
+    certified ball) encloses the float value to rounding; the exact and float KL Hessians agree (the
+    weights vanish on the unreachable state)."""
+    from fractions import Fraction as F
+
+    from mdptheory.kl import trajectory_kl, trajectory_kl_hessian
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m, p = _kl_case(), TabularSoftmax(3, 2)
+    qt = [F(2), F(1, 2), F(3, 2), F(1), F(3), F(1, 3)]
+    q = [F(1), F(2), F(2, 3), F(2), F(1), F(1)]
+    tht, th = np.log([float(x) for x in qt]), np.log([float(x) for x in q])
+    kp, ke = trajectory_kl(m, p, tht, th, 3), trajectory_kl(m, p, tht, th, 3, method="enumerate")
+    assert kp > 0.1 and abs(kp - ke) <= 1e-14
+    kq = trajectory_kl(m.to_exact(), p, LogRational(qt), LogRational(q), 3)
+    assert abs(float(kq.mid()) - kp) <= 1e-14 and kq.rad() < 1e-15
+    He = trajectory_kl_hessian(m.to_exact(), p, LogRational(qt), LogRational(q), 3)
+    Hf = trajectory_kl_hessian(m, p, tht, th, 3)
+    assert np.max(np.abs(np.asarray(He, dtype=float) - Hf)) <= 1e-14
+
+
+def test_trajectory_kl_warns_only_when_float_underflow_makes_it_infinite():
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.kl import trajectory_kl
+    from mdptheory.policies import TabularSoftmax
+
+    m, p = _kl_case(), TabularSoftmax(3, 2)
+    tht = np.array([0.5, -0.5, 0.25, 0.0, 1.0, -1.0])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalWarning)
+        assert np.isfinite(trajectory_kl(m, p, tht, np.zeros(6), 3))
+    with pytest.warns(NumericalWarning, match="underflowed"):
+        assert trajectory_kl(m, p, tht, np.array([0.0, -800.0, 0, 0, 0, 0]), 3) == np.inf
