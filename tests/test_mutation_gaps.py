@@ -535,3 +535,16 @@ def test_trajectory_kl_warns_only_when_float_underflow_makes_it_infinite():
         assert np.isfinite(trajectory_kl(m, p, tht, np.zeros(6), 3))
     with pytest.warns(NumericalWarning, match="underflowed"):
         assert trajectory_kl(m, p, tht, np.array([0.0, -800.0, 0, 0, 0, 0]), 3) == np.inf
+
+
+def test_trajectory_kl_gradient_names_the_action_outside_the_support():
+    """pi_theta = 0 on an action taken under theta_t (direct parameterization): an error naming it."""
+    from mdptheory.kl import trajectory_kl_gradient
+    from mdptheory.policies import Direct
+
+    m, p = _kl_case(), Direct(3, 2)
+    tht = np.full(3, 0.5)
+    th = tht.copy()
+    th[0] = 1.0  # pi_theta(a_1 | s_0) = 0
+    with pytest.raises(InvalidParameterError, match=r"pi_theta\[0, 1\] = 0"):
+        trajectory_kl_gradient(m, p, tht, th, 2)
