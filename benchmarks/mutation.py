@@ -17,10 +17,20 @@ the module's docstrings is not mutated.  Every mutant is written into a temporar
 2. ``python -m pytest -x <the module's test files>`` (hypothesis with the CI profile, without
    shrinking: the first failing example kills),
 
-each with a timeout; the mutant is *killed* when either fails or times out.
-Both are first run on the unmutated (unparsed) copy, which must pass.
-The report gives the kill rate and, for every survivor, its diff.  A benchmark,
-not a test: it costs one test run per mutant.
+each with a timeout (20 s + 5 times the unmutated run's time, unless ``--timeout``); the mutant is
+*killed* when either fails or times out.  Both are first run on the unmutated (unparsed) copy,
+which must pass.
+
+To make a mutant cheap, one traced run of the unmutated copy records which lines of the module
+each statement and each test executes; a mutant is then judged only by the statements and tests
+that execute the statement it changes (all of them for lines run at import time).  A test that
+never runs the changed line behaves identically on the mutant, so this changes the cost, not the
+verdict -- except through state cached across tests or work done in subprocesses, which
+``--confirm`` (re-judge each survivor by everything) or ``--full`` (no narrowing) rule out.  A
+mutant whose line no statement or test executes is reported as such, without a run.
+
+The report gives the kill rate and, for every survivor, its number (for ``--only``) and diff.
+A benchmark, not a test: it costs one narrowed test run per mutant.
 """
 
 from __future__ import annotations
