@@ -410,10 +410,10 @@ def test_gradient_float_tolerance_is_linear_in_the_score_bound():
 
     m = _float_mdp()
     t1 = gradient_float_tolerance(m, n_params=6)
-    assert gradient_float_tolerance(m, n_params=6, score_bound=2.0) == pytest.approx(2 * t1, rel=1e-12)
-    assert gradient_float_tolerance(m, n_params=6, factor=128.0) == pytest.approx(2 * t1, rel=1e-12)
+    assert gradient_float_tolerance(m, n_params=6, score_bound=2.0) == pytest.approx(2 * t1, rel=1e-12, abs=0)
+    assert gradient_float_tolerance(m, n_params=6, factor=128.0) == pytest.approx(2 * t1, rel=1e-12, abs=0)
     eps, g = float(np.finfo(float).eps), 0.9
-    assert t1 == pytest.approx(64 * eps * (3 + 6) * (1 + g) / (1 - g) * 2.0 / (1 - g) ** 2, rel=1e-12)
+    assert t1 == pytest.approx(64 * eps * (3 + 6) * (1 + g) / (1 - g) * 2.0 / (1 - g) ** 2, rel=1e-12, abs=0)
 
 
 # --- optimal.py --------------------------------------------------------------------------------------
@@ -548,3 +548,66 @@ def test_trajectory_kl_gradient_names_the_action_outside_the_support():
     th[0] = 1.0  # pi_theta(a_1 | s_0) = 0
     with pytest.raises(InvalidParameterError, match=r"pi_theta\[0, 1\] = 0"):
         trajectory_kl_gradient(m, p, tht, th, 2)
+
+
+# --- lemmas/framework/report.py -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma, order", [(0.5, 1), (0.9, 2), (0.99, 3), (0.9, 0)])
+def test_float_tolerance_follows_its_documented_formula(gamma, order):
+    """tol = c eps S k kappa m with kappa = (1 + gamma)/(1 - gamma), k = order (order 0: c eps S m)."""
+    from mdptheory.families import garnet
+    from mdptheory.lemmas.framework.report import float_tolerance
+
+    m = garnet(5, 2, 2, seed=0, gamma=gamma)
+    eps = float(np.finfo(float).eps)
+    tol, rule = float_tolerance(m, 3.0, order=order)
+    want = 64 * eps * 5 * 3.0 * (order * (1 + gamma) / (1 - gamma) if order else 1)
+    assert tol == pytest.approx(want, rel=1e-12, abs=0) and "S=5" in rule
+    assert float_tolerance(m, 3.0, order=order, factor=128.0)[0] == pytest.approx(2 * want, rel=1e-12, abs=0)
+
+
+def test_default_tolerance_with_and_without_an_mdp():
+    """With an MDP: float_tolerance at the size max(|sides|, 1, max|r|/(1 - gamma)); without one:
+    64 eps m, m the larger side."""
+    from mdptheory.lemmas.framework.report import default_tolerance, float_tolerance
+
+    m = _float_mdp()  # max|r| = 2, gamma = 0.9: value scale 20
+    eps = float(np.finfo(float).eps)
+    assert default_tolerance([0.5, 3.0], [1.0, 2.0], mdp=m)[0] == pytest.approx(
+        float_tolerance(m, 20.0)[0], rel=1e-12, abs=0)
+    assert default_tolerance([50.0], [1.0], mdp=m, order=2)[0] == pytest.approx(
+        float_tolerance(m, 50.0, order=2)[0], rel=1e-12, abs=0)
+    assert default_tolerance([0.5, -3.0], [1.0, 2.0])[0] == pytest.approx(64 * eps * 3.0, rel=1e-12, abs=0)
+
+
+def test_compare_identity_defaults_broadcasting_and_huge_exact_values():
+    """Float mode without tol uses the default tolerance; a scalar side stands for every entry of the
+    other; exact mode compares rationals beyond the float range exactly."""
+    from fractions import Fraction as F
+
+    from mdptheory.lemmas.framework.report import FALSIFIED, VERIFIED, compare_identity
+
+    x = np.array([1.0, 2.0, 3.0])
+    assert compare_identity(x, x + 1e-15, mode="float")[0] == VERIFIED
+    assert compare_identity(x, x + 1e-6, mode="float")[0] == FALSIFIED
+    assert compare_identity(np.full(3, 0.5), 0.5, mode="float", tol=1e-12)[0] == VERIFIED
+    assert compare_identity(0.5, np.full(3, 0.5), mode="float", tol=1e-12)[0] == VERIFIED
+    big = np.array([F(10) ** 400, F(1, 3)], dtype=object)
+    assert compare_identity(big, big.copy(), mode="exact") == (VERIFIED, F(0), "exact equality")
+
+
+def test_compare_identity_of_symbolic_sides():
+    """Sides with free sympy symbols: an identity is proved (residual 0), a non-identity falsified,
+    entrywise over arrays."""
+    import sympy
+
+    from mdptheory.lemmas.framework.report import FALSIFIED, VERIFIED, compare_identity
+
+    x, y = sympy.symbols("x y")
+    lhs = np.array([[(x + y) ** 2, x * (y + 1)]], dtype=object)
+    rhs = np.array([[x**2 + 2 * x * y + y**2, x * y + x]], dtype=object)
+    verdict, res, _ = compare_identity(lhs, rhs, mode="exact")
+    assert verdict == VERIFIED and res == 0
+    bad = np.array([[x**2 + 2 * x * y + y**2, x * y - x]], dtype=object)
+    assert compare_identity(lhs, bad, mode="exact")[0] == FALSIFIED
