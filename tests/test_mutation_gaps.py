@@ -611,3 +611,34 @@ def test_compare_identity_of_symbolic_sides():
     assert verdict == VERIFIED and res == 0
     bad = np.array([[x**2 + 2 * x * y + y**2, x * y - x]], dtype=object)
     assert compare_identity(lhs, bad, mode="exact")[0] == FALSIFIED
+
+
+def test_check_report_tracks_worst_residual_slack_and_their_ratios():
+    """A float report keeps the largest residual and the smallest slack over its parts, and ratio()
+    is residual / tolerance (identities) and slack / tolerance (inequalities)."""
+    from mdptheory.lemmas.framework.report import VERIFIED, CheckReport
+
+    rep = CheckReport("X1", "x", "text", "src", "float")
+    rep.identity("a", [1.0, 2.0], [1.0, 2.0 + 2e-10], tol=1e-8)
+    rep.identity("b", [1.0], [1.0 + 5e-10], tol=1e-8)
+    rep.identity("c", [3.0], [3.0 + 1e-10], tol=1e-8)
+    assert rep.verdict == VERIFIED
+    assert rep.residual == pytest.approx(5e-10, rel=1e-3, abs=0)
+    assert rep.ratio("identity") == pytest.approx(5e-10 / 1e-8, rel=1e-3, abs=0)
+    rep.inequality("d", [1.0], [1.5], tol=1e-8)
+    rep.inequality("e", [1.0], [1.25], tol=1e-8)
+    assert rep.slack == pytest.approx(0.25, rel=1e-12, abs=0)
+    assert rep.ratio("inequality") == pytest.approx(0.25 / 1e-8, rel=1e-12, abs=0)
+
+
+def test_check_report_default_tolerance_from_its_witness_mdp():
+    """Float identity without tol: the tolerance is default_tolerance for the witness's MDP and its rule
+    becomes the report's tolerance_rule; a residual far beyond it is FALSIFIED."""
+    from mdptheory.lemmas.framework.report import FALSIFIED, VERIFIED, CheckReport, default_tolerance
+
+    m = _float_mdp()
+    rep = CheckReport("X1", "x", "text", "src", "float", witness={"mdp": m})
+    assert rep.identity("a", [1.0, 2.0], [1.0, 2.0]) == VERIFIED
+    tol, rule = default_tolerance([1.0, 2.0], [1.0, 2.0], mdp=m)
+    assert rep.tolerance == tol and rep.tolerance_rule == rule
+    assert rep.identity("b", [1.0], [1.0 + 1e-6]) == FALSIFIED
