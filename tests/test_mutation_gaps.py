@@ -642,3 +642,17 @@ def test_check_report_default_tolerance_from_its_witness_mdp():
     tol, rule = default_tolerance([1.0, 2.0], [1.0, 2.0], mdp=m)
     assert rep.tolerance == tol and rep.tolerance_rule == rule
     assert rep.identity("b", [1.0], [1.0 + 1e-6]) == FALSIFIED
+
+
+# --- evaluation/dense.py -----------------------------------------------------------------------------
+
+
+def test_dense_factor_reports_a_zero_first_pivot():
+    """gamma = 1 - 2^-53 and a self-loop of float mass 1 + 2^-52 (within the row-sum tolerance):
+    fl(gamma P) = 1 exactly, so I - gamma P_pi has a zero pivot at index 0; the LU factor says so."""
+    from mdptheory.exceptions import NumericalWarning
+
+    m = MDP(np.array([[[1 + 2.0**-52]]]), np.array([[1.0]]), 1 - 2.0**-53, np.array([1.0]))
+    with pytest.warns(NumericalWarning, match="numerically singular"), np.errstate(all="ignore"):
+        ev = evaluate(m, np.ones((1, 1)))
+    assert ev.error_bound == np.inf
