@@ -656,3 +656,41 @@ def test_dense_factor_reports_a_zero_first_pivot():
     with pytest.warns(NumericalWarning, match="numerically singular"), np.errstate(all="ignore"):
         ev = evaluate(m, np.ones((1, 1)))
     assert ev.error_bound == np.inf
+
+
+# --- policies/softmax.py -----------------------------------------------------------------------------
+
+
+def test_probs_hessian_of_a_nonlinear_energy_matches_differences_of_its_jacobian():
+    """A softmax policy of a non-linear energy F(theta)[s, a] = sin(theta_0) a + theta_1^2 (s + a):
+    probs_hessian (with the energy's own Hessian term) against central differences of jacobian."""
+    from mdptheory.policies import EnergyPolicy
+
+    S, A = 2, 3
+    sa = np.array([[s + a for a in range(A)] for s in range(S)], dtype=float)
+    acts = np.tile(np.arange(A, dtype=float), (S, 1))
+
+    def energy(th):
+        return np.sin(th[0]) * acts + th[1] ** 2 * sa
+
+    def jac(th):
+        return np.stack([np.cos(th[0]) * acts, 2 * th[1] * sa], axis=-1)
+
+    def hess(th):
+        H = np.zeros((S, A, 2, 2))
+        H[..., 0, 0] = -np.sin(th[0]) * acts
+        H[..., 1, 1] = 2 * sa
+        return H
+
+    p = EnergyPolicy(S, A, energy=energy, energy_jacobian=jac, energy_hessian=hess, n_params=2)
+    th, h = np.array([0.3, -0.7]), 1e-5
+    fd = np.stack([(np.asarray(p.jacobian(th + h * e)) - np.asarray(p.jacobian(th - h * e))) / (2 * h)
+                   for e in np.eye(2)], axis=-1)
+    assert np.max(np.abs(np.asarray(p.probs_hessian(th)) - fd)) <= 1e-8
+
+
+def test_tabular_softmax_repr_shows_a_temperature_other_than_one():
+    from mdptheory.policies import TabularSoftmax
+
+    assert repr(TabularSoftmax(2, 3)) == "TabularSoftmax(2, 3)"
+    assert repr(TabularSoftmax(2, 3, temperature=0.5)) == "TabularSoftmax(2, 3, temperature=0.5)"
