@@ -694,3 +694,19 @@ def test_tabular_softmax_repr_shows_a_temperature_other_than_one():
 
     assert repr(TabularSoftmax(2, 3)) == "TabularSoftmax(2, 3)"
     assert repr(TabularSoftmax(2, 3, temperature=0.5)) == "TabularSoftmax(2, 3, temperature=0.5)"
+
+
+def test_tabular_fisher_blocks_with_and_without_state_weights():
+    """fisher_blocks(theta)[s] = sum_a pi(a|s) u u^T with u the score's block (state s's own
+    parameters), from score(); with weights w each block is scaled by w[s]."""
+    from mdptheory.policies import TabularSoftmax
+
+    S, A = 3, 2
+    p = TabularSoftmax(S, A)
+    th = np.array([0.3, -0.2, 1.0, 0.5, -1.0, 0.0])
+    pi, sc = np.asarray(p.probs(th)), np.asarray(p.score(th))
+    ref = np.stack([sum(pi[s, a] * np.outer(sc[s, a, s * A:(s + 1) * A], sc[s, a, s * A:(s + 1) * A])
+                        for a in range(A)) for s in range(S)])
+    assert np.allclose(p.fisher_blocks(th), ref, rtol=0, atol=1e-15)
+    w = np.array([0.5, 0.25, 0.25])
+    assert np.allclose(p.fisher_blocks(th, weights=w), ref * w[:, None, None], rtol=0, atol=1e-15)
