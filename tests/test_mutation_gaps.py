@@ -715,3 +715,16 @@ def test_tabular_fisher_blocks_with_and_without_state_weights():
     assert np.allclose(p.fisher_blocks(th), ref, rtol=0, atol=1e-15)
     w = np.array([0.5, 0.25, 0.25])
     assert np.allclose(p.fisher_blocks(th, weights=w), ref * w[:, None, None], rtol=0, atol=1e-15)
+
+
+# --- fisher_information.py ---------------------------------------------------------------------------
+
+
+def test_block_diagonal_fisher_reports_its_shape_and_block_count():
+    """softmax_fisher_blocks with S != A: S blocks of A x A, shape (S A, S A) like its dense form."""
+    from mdptheory.fisher_information import softmax_fisher_blocks
+
+    pi = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+    F = softmax_fisher_blocks(pi, np.array([0.4, 0.6]))
+    assert F.n_blocks == 2 and F.blocks.shape == (2, 3, 3)
+    assert F.shape == (6, 6) == np.asarray(F.to_dense()).shape
