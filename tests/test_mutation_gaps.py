@@ -728,3 +728,15 @@ def test_block_diagonal_fisher_reports_its_shape_and_block_count():
     F = softmax_fisher_blocks(pi, np.array([0.4, 0.6]))
     assert F.n_blocks == 2 and F.blocks.shape == (2, 3, 3)
     assert F.shape == (6, 6) == np.asarray(F.to_dense()).shape
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_pinv_solve_rejects_a_non_square_matrix(exact):
+    from fractions import Fraction as F
+
+    from mdptheory.fisher_information import pinv_solve
+
+    M = np.ones((2, 3)) if not exact else np.array([[F(1)] * 3] * 2, dtype=object)
+    g = np.ones(2) if not exact else np.array([F(1)] * 2, dtype=object)
+    with pytest.raises(InvalidParameterError, match="square"):
+        pinv_solve(M, g)
