@@ -740,3 +740,25 @@ def test_pinv_solve_rejects_a_non_square_matrix(exact):
     g = np.ones(2) if not exact else np.array([F(1)] * 2, dtype=object)
     with pytest.raises(InvalidParameterError, match="square"):
         pinv_solve(M, g)
+
+
+# --- compatible_fa.py --------------------------------------------------------------------------------
+
+
+def test_exact_compatible_fa_reads_float_features_as_their_binary_values():
+    """Exact mode with float features (0.1 is not dyadic): the fit equals the one with the features
+    given as the Fractions of their exact binary values."""
+    from fractions import Fraction as F
+
+    from mdptheory.compatible_fa import compatible_fa
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = _float_mdp().to_exact()
+    p = TabularSoftmax(3, 2)
+    th = LogRational([F(1), F(2), F(1, 2), F(1), F(3), F(1)])
+    phi = np.array([[[0.1, 1.0], [0.5, -0.3]], [[0.0, 0.2], [1.5, 0.7]], [[-0.1, 0.4], [0.25, 0.0]]])
+    phi_q = np.array([[[F(float(x)) for x in row] for row in s] for s in phi], dtype=object)
+    a = compatible_fa(m, p, th, features=phi, mode="exact")
+    b = compatible_fa(m, p, th, features=phi_q, mode="exact")
+    assert list(a.w) == list(b.w) and a.error == b.error
+    assert F(float(0.1)) != F(1, 10)  # the binary value, not the decimal
