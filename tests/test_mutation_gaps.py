@@ -762,3 +762,22 @@ def test_exact_compatible_fa_reads_float_features_as_their_binary_values():
     b = compatible_fa(m, p, th, features=phi_q, mode="exact")
     assert list(a.w) == list(b.w) and a.error == b.error
     assert F(float(0.1)) != F(1, 10)  # the binary value, not the decimal
+
+
+def test_float_compatible_fa_error_matches_the_exact_fit():
+    """The float fit's weighted squared error E_nu (y - w.phi)^2 against the exact fit of the same
+    (dyadic) problem, with a target (Q) outside the span of the features, so the error is not 0."""
+    from fractions import Fraction as F
+
+    from mdptheory.compatible_fa import compatible_fa
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = _dyadic_mdp()
+    p = TabularSoftmax(2, 2)
+    th_q = LogRational([F(1), F(2), F(1, 2), F(1)])
+    th_f = np.log([1.0, 2.0, 0.5, 1.0])
+    phi = np.array([[[1.0], [0.5]], [[0.0], [-1.0]]])
+    a = compatible_fa(m, p, th_f, target="q", features=phi)
+    b = compatible_fa(m.to_exact(), p, th_q, target="q", features=phi, mode="exact")
+    assert b.error > 0
+    assert abs(a.error - float(b.error)) <= 1e-12 * float(b.error)
