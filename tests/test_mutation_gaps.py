@@ -781,3 +781,45 @@ def test_float_compatible_fa_error_matches_the_exact_fit():
     b = compatible_fa(m.to_exact(), p, th_q, target="q", features=phi, mode="exact")
     assert b.error > 0
     assert abs(a.error - float(b.error)) <= 1e-12 * float(b.error)
+
+
+# --- natural_gradients.py ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mu", [None, (0.5, 0.5, 0.0)])
+def test_natural_gradient_bound_with_an_unreachable_state(mu):
+    """A state no start state reaches has d(s) = 0 exactly, in float as in exact arithmetic: the
+    certified NPG bound stays finite and holds against the exact NPG (its entries there are 0)."""
+    from fractions import Fraction as F
+
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    P = np.array([[[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]],
+                  [[0.0, 0.0, 1.0], [0.5, 0.0, 0.5]]])
+    m = MDP(P, np.array([[1.0, 0.0], [0.5, 0.25], [0.0, 2.0]]), 0.5, np.array([1.0, 0.0, 0.0]))
+    p = TabularSoftmax(3, 2)
+    q = [F(1), F(2), F(1, 2), F(1), F(3), F(1)]
+    mu_f = None if mu is None else np.array(mu)
+    mu_q = None if mu is None else np.array([F(x) for x in mu], dtype=object)
+    x, bound = natural_gradient(m, p, np.log([float(v) for v in q]), with_bound=True, mu=mu_f)
+    xq = natural_gradient(m.to_exact(), p, LogRational(q), mode="exact", mu=mu_q)
+    assert bound < 1e-10
+    assert max(abs(F(float(a)) - b) for a, b in zip(x, xq)) <= bound
+
+
+def test_natural_gradient_bound_is_infinite_when_a_reachable_visitation_underflows():
+    """State 2 is reached from state 1 with the smallest subnormal probability 2^-1074: its float d(s)
+    is 0 while the exact one is not, so the float NPG is not certified (infinite bound, a warning)."""
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import TabularSoftmax
+
+    tiny = 5e-324
+    P = np.array([[[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], [[0.5, 0.5, tiny], [0.5, 0.5, tiny]],
+                  [[0.0, 0.0, 1.0], [0.5, 0.0, 0.5]]])
+    m = MDP(P, np.array([[1.0, 0.0], [0.5, 0.25], [0.0, 2.0]]), 0.5, np.array([1.0, 0.0, 0.0]))
+    assert evaluate(m, np.full((3, 2), 0.5)).visitation()[2] == 0
+    with pytest.warns(NumericalWarning, match="certified error bound inf"):
+        _, bound = natural_gradient(m, TabularSoftmax(3, 2), np.zeros(6), with_bound=True)
+    assert bound == np.inf
