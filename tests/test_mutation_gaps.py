@@ -823,3 +823,24 @@ def test_natural_gradient_bound_is_infinite_when_a_reachable_visitation_underflo
     with pytest.warns(NumericalWarning, match="certified error bound inf"):
         _, bound = natural_gradient(m, TabularSoftmax(3, 2), np.zeros(6), with_bound=True)
     assert bound == np.inf
+
+
+def test_npg_update_rejects_gamma_one():
+    from mdptheory.natural_gradients import npg_update
+
+    with pytest.raises(InvalidParameterError, match="gamma"):
+        npg_update(np.full((2, 2), 0.5), np.zeros((2, 2)), 0.1, 1.0)
+
+
+def test_trpo_step_is_exact_only_when_every_input_is_exact():
+    """A float Fisher and gradient with a rational radius: a float step, equal to the all-float one."""
+    from fractions import Fraction as F
+
+    from mdptheory.natural_gradients import trpo_step
+
+    Fm = np.array([[2.0, 0.5], [0.5, 1.0]])
+    g = np.array([1.0, -0.5])
+    a = trpo_step(g, Fm, F(1, 2))
+    b = trpo_step(g, Fm, 0.5)
+    assert np.asarray(a).dtype == float
+    assert np.allclose(np.asarray(a, dtype=float), b, rtol=1e-14, atol=0)
