@@ -844,3 +844,24 @@ def test_trpo_step_is_exact_only_when_every_input_is_exact():
     b = trpo_step(g, Fm, 0.5)
     assert np.asarray(a).dtype == float
     assert np.allclose(np.asarray(a, dtype=float), b, rtol=1e-14, atol=0)
+
+
+# --- evaluation/certificates.py ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("S, A, gamma, vmax, rmax, fine", [
+    (2, 2, 0.5, 1.0, 1.0, True),        # 100 (S+A) eps (3 + 2) ~ 4e-13, far below 1e-10
+    (2, 2, 0.999, 1.0, 1.0, False),     # kappa = 1999: ~2.7e-10 > 1e-10
+    (3, 1, 0.999, 1.0, 1.0, False),     # the same with S != A
+    (2, 2, 0.9, 1.0, 1000.0, False),    # rmax / (1 - gamma) dominates: ~8.9e-10
+    (2, 2, 0.5, 1.0, float("inf"), False),
+    (2, 2, 1.0, 1.0, 1.0, False),
+    (2, 2, 0.5, 0.0, 1.0, False),
+])
+def test_a_priori_fine_follows_its_documented_rule(S, A, gamma, vmax, rmax, fine):
+    """A dense LU solve is a-priori fine when 100 (S + A) eps (kappa vmax + rmax/(1 - gamma)) is below
+    WARN / 100 times vmax (kappa = (1 + gamma)/(1 - gamma)), for finite vmax > 0, finite rmax and
+    gamma in [0, 1); the chosen points are at least 2x away from the threshold."""
+    from mdptheory.evaluation.certificates import _a_priori_fine
+
+    assert _a_priori_fine(S, A, gamma, vmax, rmax) is fine
