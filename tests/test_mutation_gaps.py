@@ -857,6 +857,8 @@ def test_trpo_step_is_exact_only_when_every_input_is_exact():
     (2, 2, 0.5, 1.0, float("inf"), False),
     (2, 2, 1.0, 1.0, 1.0, False),
     (2, 2, 0.5, 0.0, 1.0, False),
+    (2, 2, 0.9, 1e-294, 0.0, False),    # below the underflow floor 1e4 (S+A+6) eta / ((1 - gamma) WARN) ~ 2.2e-294
+    (2, 2, 0.9, 1e-292, 0.0, True),
 ])
 def test_a_priori_fine_follows_its_documented_rule(S, A, gamma, vmax, rmax, fine):
     """A dense LU solve is a-priori fine when 100 (S + A) eps (kappa vmax + rmax/(1 - gamma)) is below
