@@ -407,7 +407,7 @@ def main(argv=None) -> int:
             if (ROOT / f).exists():
                 shutil.copy2(ROOT / f, Path(tmp) / f)
         conftest = Path(tmp) / "tests" / "conftest.py"
-        if conftest.exists():  # the CI profile without shrinking: a failing example kills, its minimal form is not needed
+        if conftest.exists():  # the CI profile without shrinking: a failing example kills, no minimal form needed
             conftest.write_text(conftest.read_text() + _MUTATION_PROFILE)
         env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1", CI="true")
         target = Path(tmp) / rel
