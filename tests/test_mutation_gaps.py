@@ -1,6 +1,8 @@
 """Tests written for surviving mutants of the mutation benchmark (docs/mutation.md): each pins a
 behaviour that no other test exercised."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,748 @@ def test_nearly_singular_evaluation_warns_even_with_a_tolerance_it_misses():
     pi = np.full((20, 3), 1 / 3)
     with pytest.warns(NumericalWarning, match="mode='exact' or mode='ball'"):
         evaluate(mdp, pi, tol=1e-12)
+
+
+# --- evaluation/result.py (second, 30-mutant run) --------------------------------------------------
+
+
+def _dyadic_mdp():
+    """A float MDP whose every entry is a short binary fraction: its float and exact forms are one MDP."""
+    P = np.array([[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.125, 0.875]]])
+    r = np.array([[1e-3, 0.0], [2e-3, 5e-4]])
+    return MDP(P, r, 0.5, np.array([0.5, 0.5]))
+
+
+def test_float_visitation_accepts_an_object_array_of_numbers():
+    """Float mode reads an object array of real numbers (e.g. Fractions) as floats; only strings,
+    booleans and complex entries are rejected."""
+    from fractions import Fraction as F
+
+    m = _float_mdp()
+    ev = evaluate(m, np.full((3, 2), 0.5))
+    mu = [F(1, 4), F(1, 4), F(1, 2)]
+    d_obj = ev.visitation(np.array(mu, dtype=object))
+    d_ref = evaluate(m, np.full((3, 2), 0.5)).visitation(np.array([0.25, 0.25, 0.5]))
+    assert np.allclose(d_obj, d_ref, rtol=0, atol=1e-15)
+    with pytest.raises(InvalidParameterError, match="real numbers"):
+        ev.visitation(np.array([0.5, "a", 0.5], dtype=object))
+
+
+def test_q_error_bound_is_sound_and_within_its_documented_envelope():
+    """The certified bound of Q-hat contains the exact error (exact rationals of the same MDP) and is no
+    larger than its docstring formula with every elementwise term replaced by its maximum:
+    gamma rho e + (S + 3)(eps (max|r| + gamma rho max|V|) + eta) + eta max|V|, rho <= 1 + 1e-9.
+    Small rewards (|V| ~ 1e-3) make a wrong weighting of P|V| visible."""
+    from fractions import Fraction as F
+
+    m = _dyadic_mdp()
+    pi = np.array([[0.5, 0.5], [0.25, 0.75]])
+    ev = evaluate(m, pi)
+    ex = evaluate(m.to_exact(), np.array([[F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)]], dtype=object), mode="exact")
+    err_q = max(abs(F(float(a)) - b) for a, b in zip(np.ravel(ev.Q), np.ravel(ex.Q)))
+    q = ev.q_error_bound
+    assert err_q <= q
+    eps, eta = float(np.finfo(float).eps), float(np.finfo(float).tiny)
+    S, g, rho = m.n_states, m.gamma, 1 + 1e-9
+    vmax, rmax = float(np.max(np.abs(ev.V))), float(np.max(np.abs(m.r)))
+    envelope = g * rho * ev.error_bound + (S + 3) * (eps * (rmax + g * rho * vmax) + eta) + eta * vmax
+    assert q <= envelope * (1 + 1e-12)
+
+
+def test_advantage_error_bound_keeps_its_underflow_allowance():
+    """The advantage's bound is q_error_bound + e + eps max|A| + eta (documented): near the underflow
+    range (rewards 1e-300, one action, so A-hat is at rounding level below q) the eta term is a visible
+    part of it."""
+    from mdptheory.exceptions import NumericalWarning
+
+    m = MDP(np.array([[[0.5, 0.5]], [[0.25, 0.75]]]), np.array([[1e-300], [2e-300]]), 0.5, np.array([0.5, 0.5]))
+    with pytest.warns(NumericalWarning):
+        ev = evaluate(m, np.ones((2, 1)))
+        a = ev.advantage_error_bound
+        amax = float(np.max(np.abs(ev.advantage)))
+    eta = float(np.finfo(float).tiny)
+    assert ev.q_error_bound > amax
+    assert a >= ev.q_error_bound + ev.error_bound + eta
+
+
+def test_advantage_offset_warning_with_more_actions_than_states():
+    """A large common reward offset makes Q - V cancel: the advantage warns, also when the MDP has
+    more actions than states (the a-priori shortcut must not skip the certified check)."""
+    from mdptheory.exceptions import NumericalWarning
+
+    m = MDP(np.ones((1, 3, 1)), np.array([[1e12, 1e12 + 0.5, 1e12 + 1]]), 0.5, np.array([1.0]))
+    ev = evaluate(m, np.full((1, 3), 1 / 3))
+    with pytest.warns(NumericalWarning, match="advantage"):
+        ev.advantage
+    assert ev.advantage_error_bound > 1e-8 * 2.0
+
+
+def test_exact_mode_rejects_a_float_start_distribution():
+    """Exact mode on an exact MDP takes exact start distributions only (a float would enter the exact
+    result unchecked); ball mode takes floats as their binary values."""
+    from fractions import Fraction as F
+
+    m = _float_mdp().to_exact()
+    pi = np.array([[F(1, 2)] * 2] * 3, dtype=object)
+    ev = evaluate(m, pi, mode="exact")
+    with pytest.raises(InvalidParameterError):
+        ev.visitation(np.array([0.25, 0.25, 0.5]))
+    d = ev.visitation(np.array([F(1, 4), F(1, 4), F(1, 2)], dtype=object))
+    assert sum(d) == 1
+
+
+def test_float_start_distribution_sum_tolerance():
+    """Float mode accepts a start distribution whose sum is within 1e-9 of one (rounding) and rejects
+    one that misses by more."""
+    m = _float_mdp()
+    ev = evaluate(m, np.full((3, 2), 0.5))
+    ev.visitation(np.array([0.2, 0.3, 0.5 + 5e-10]))
+    with pytest.raises(InvalidParameterError, match="probability distribution"):
+        ev.visitation(np.array([0.2, 0.3, 0.5 + 1.5e-9]))
+
+
+def _ball_contains(x, q):
+    """Whether the arb ball x contains the rational q, decided in exact rationals."""
+    from fractions import Fraction as F
+
+    def value(b):
+        man, exp = b.man_exp()
+        return F(int(man)) * F(2) ** int(exp)
+
+    return abs(value(x.mid()) - q) <= value(x.rad())
+
+
+@pytest.mark.parametrize("mode", ["float", "ball"])
+def test_solve_rejects_a_right_hand_side_of_the_wrong_length(mode):
+    ev = evaluate(_float_mdp(), np.full((3, 2), 0.5), mode=mode)
+    for B in (np.ones(2), np.ones((2, 1)), np.ones((3, 1, 1))):
+        with pytest.raises(InvalidParameterError, match="B must have shape"):
+            ev.solve(B)
+
+
+def test_ball_solve_encloses_the_exact_solution_for_exact_and_float_right_hand_sides():
+    """Ball mode: solve(B) with B exact (Fractions) or float encloses the exact solution of the same
+    system (a dyadic MDP, so float and exact are one problem); a non-finite float B is rejected."""
+    from fractions import Fraction as F
+
+    m = _dyadic_mdp()
+    pi = np.array([[0.5, 0.5], [0.25, 0.75]])
+    ex = evaluate(m.to_exact(), np.array([[F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)]], dtype=object), mode="exact")
+    ev = evaluate(m, pi, mode="ball")
+    b_q = np.array([F(1), F(-3, 8)], dtype=object)
+    ref = ex.solve(b_q)
+    for B in (b_q, np.array([1.0, -0.375])):
+        X = np.ravel(ev.solve(B))
+        assert all(_ball_contains(x, y) and x.rad() < 1e-12 for x, y in zip(X, ref))
+    with pytest.raises(InvalidParameterError, match="non-finite"):
+        ev.solve(np.array([np.nan, 0.0]))
+
+
+# --- derivatives.py ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["reset", "left"])
+def test_chain_system_solves_match_a_dense_exact_solve(variant):
+    """The O(N) chain solver (tridiagonal + a rank-one reset column) against FLINT's dense exact solve
+    of M = I - gamma (diag(p) R + diag(1 - p) L), for one and for several right-hand sides, with M and
+    with its transpose."""
+    from flint import fmpq, fmpq_mat
+
+    from mdptheory.derivatives import _ChainSystem
+
+    N, gamma = 5, fmpq(9, 10)
+    p = [fmpq(k + 1, 7) for k in range(N)]
+    s = np.arange(N)
+    R = np.minimum(s + 1, N - 1)
+    L = np.maximum(s - 1, 0) if variant == "left" else np.zeros(N, dtype=np.int64)
+    sysm = _ChainSystem(p, gamma, R, L, fmpq)
+    M = fmpq_mat(N, N)
+    for i in range(N):
+        M[i, i] += 1
+        M[i, int(R[i])] -= gamma * p[i]
+        M[i, int(L[i])] -= gamma * (1 - p[i])
+    D = np.array([[fmpq(i + 1, 3), fmpq((-1) ** i, i + 2)] for i in range(N)], dtype=object)
+    for solve, A in ((sysm.solve, M), (sysm.solve_T, M.transpose())):
+        ref = A.solve(fmpq_mat(N, 2, list(D.ravel())))
+        X = solve(D.copy())
+        assert [[X[i, j] for j in range(2)] for i in range(N)] == [[ref[i, j] for j in range(2)] for i in range(N)]
+        x1 = solve(D[:, 0].copy())
+        assert list(x1) == [ref[i, 0] for i in range(N)]
+
+
+def test_chain_gradient_norm_precision_escalation_stops_at_eight_times_and_encloses_the_exact_norm():
+    """prec doubles while the enclosure is loose, up to 8x the requested bits (documented); the result
+    still encloses the exact squared norm (exact rationals), and ``bound`` is (1/3)^(H/4)."""
+    from fractions import Fraction as F
+
+    from mdptheory.derivatives import chain_gradient_norm
+
+    exact = chain_gradient_norm(8, "1/5")
+    assert exact.mode == "exact" and isinstance(exact.squared_norm, F)
+    for prec in (4, 8):
+        res = chain_gradient_norm(8, "1/5", prec=prec)
+        assert res.prec <= 8 * prec
+        assert _ball_contains(res.squared_norm, exact.squared_norm)
+    res = chain_gradient_norm(8, "1/5", prec=4)
+    assert res.prec == 32 and res.norm.rad() > res.norm.mid() * 2.0 ** -30  # still loose: stopped by the cap
+    assert _ball_contains(res.bound, F(1, 9)) and _ball_contains(exact.bound, F(1, 9))
+    t0 = time.perf_counter()  # the reported seconds are the call's own
+
+    res = chain_gradient_norm(8, "1/5", prec=64)
+    assert 0 <= res.seconds <= time.perf_counter() - t0
+
+
+def test_exact_value_hessian_with_more_than_400_state_actions_matches_the_float_route():
+    """The exact Hessian scales the rows of P dV one by one when S A > 400 (no S A x S A diagonal);
+    it equals the float forward route's Hessian to rounding (chain with 201 states, log-linear policy)."""
+    from fractions import Fraction as F
+
+    from mdptheory import families
+    from mdptheory.derivatives import value_hessian
+    from mdptheory.policies import LogLinear, LogRational
+
+    S = 201
+    feat = np.zeros((S, 2, 2), dtype=int)
+    for s in range(S):
+        feat[s, 0, 0], feat[s, 1, 1] = (s % 3) - 1, (7 * s) % 5 - 2
+    p = LogLinear(feat)
+    He = value_hessian(families.chain(S, exact=True, gamma=F(1, 2), sparse=False), p,
+                       LogRational([F(2), F(1, 3)]), mode="exact")
+    Hf = value_hessian(families.chain(S, gamma=0.5, sparse=False), p, np.log([2.0, 1 / 3]))
+    He_f = np.array([[float(x) for x in row] for row in He])
+    assert np.all(He == He.T)
+    assert np.max(np.abs(He_f - Hf)) <= 1e-10 * np.max(np.abs(He_f))
+
+
+# --- gradients.py ------------------------------------------------------------------------------------
+
+
+def _softmax_mp(theta_rows):
+    import mpmath
+
+    out = []
+    for row in theta_rows:
+        z = [mpmath.mpf(float(x)) for x in row]
+        m = max(z)
+        e = [mpmath.exp(x - m) for x in z]
+        t = mpmath.fsum(e)
+        out.append([x / t for x in e])
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_policy_rounding_and_contraction_bounds_hold_against_a_50_digit_reference(seed):
+    """The certified ingredients of the float gradient bounds, for tabular softmax, against mpmath at 50
+    digits: |pi_hat - pi| <= eta_rel pi_hat + eta_abs entrywise, and both forms of the contraction
+    J(Y)_i >= sum_{s,a} |d pi(a|s) / d theta_i| Y(s, a) (= pi_a |1[a=b] - pi_b| Y(s, a) summed over a)
+    for Y >= 0, at theta = 0 and at a random theta, for large and small Y."""
+    import mpmath
+
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _abs_contraction, _policy_rounding, _prepare
+    from mdptheory.policies import TabularSoftmax
+
+    mpmath.mp.dps = 50
+    S, A = 3, 3
+    mdp = garnet(S, A, 2, seed=seed)
+    p = TabularSoftmax(S, A)
+    rng = np.random.default_rng(seed)
+    for theta in (np.zeros(S * A), rng.normal(size=S * A)):
+        st = _prepare(mdp, p, theta, "float")
+        pi_mp = _softmax_mp(theta.reshape(S, A))
+        eta_rel, eta_abs = _policy_rounding(st)
+        for s in range(S):
+            for a in range(A):
+                assert abs(mpmath.mpf(float(st.pi[s, a])) - pi_mp[s][a]) <= eta_rel * st.pi[s, a] + eta_abs
+        for scale in (1e-3, 1.0, 1e3):
+            Y = rng.uniform(0.5, 1.0, size=(S, A)) * scale
+            ref = [mpmath.fsum(pi_mp[s][a] * abs((1 if a == b else 0) - pi_mp[s][b]) * mpmath.mpf(float(Y[s, a]))
+                               for a in range(A)) for s in range(S) for b in range(A)]
+            for tight in (False, True):
+                J, _ = _abs_contraction(st, Y, tight=tight)
+                assert all(mpmath.mpf(float(j)) >= x for j, x in zip(J, ref)), (tight, scale)
+
+
+def test_gradient_bound_is_finite_with_an_absorbing_zero_reward_state():
+    """Q(s, a) = 0 exactly where the reward and every successor value are 0: the certified gradient
+    bound stays finite (no 0 * inf from the underflow allowance) and holds against exact arithmetic."""
+    from fractions import Fraction as F
+
+    from mdptheory.gradients import value_gradient
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    P = np.array([[[0.5, 0.5, 0.0], [0.0, 0.5, 0.5]], [[0.25, 0.25, 0.5], [1.0, 0.0, 0.0]],
+                  [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]])
+    r = np.array([[1.0, 0.0], [0.5, 0.25], [0.0, 0.0]])
+    m = MDP(P, r, 0.75, np.array([0.5, 0.5, 0.0]))
+    p = TabularSoftmax(3, 2)
+    g, bound = value_gradient(m, p, np.zeros(6), with_bound=True)
+    g_exact = value_gradient(m.to_exact(), p, LogRational([F(1)] * 6), mode="exact")
+    err = max(abs(F(float(a)) - b) for a, b in zip(g, g_exact))
+    assert err <= bound < 1e-12
+
+
+def test_gradient_float_tolerance_is_linear_in_the_score_bound():
+    """tol = c eps (S + n) (1 + gamma)/(1 - gamma) R_max G / (1 - gamma)^2 (documented): doubling the
+    score bound G or the factor c doubles it."""
+    from mdptheory.gradients import gradient_float_tolerance
+
+    m = _float_mdp()
+    t1 = gradient_float_tolerance(m, n_params=6)
+    assert gradient_float_tolerance(m, n_params=6, score_bound=2.0) == pytest.approx(2 * t1, rel=1e-12, abs=0)
+    assert gradient_float_tolerance(m, n_params=6, factor=128.0) == pytest.approx(2 * t1, rel=1e-12, abs=0)
+    eps, g = float(np.finfo(float).eps), 0.9
+    assert t1 == pytest.approx(64 * eps * (3 + 6) * (1 + g) / (1 - g) * 2.0 / (1 - g) ** 2, rel=1e-12, abs=0)
+
+
+# --- optimal.py --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["policy_iteration", "value_iteration"])
+def test_solve_reports_float_overflow_as_no_certificate(method):
+    """Rewards near the float64 maximum overflow V: no success, an infinite bound, and a warning."""
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.optimal import solve
+
+    m = MDP(np.array([[[1.0]]]), np.array([[1e308]]), 0.9, np.array([1.0]))
+    with pytest.warns(NumericalWarning, match="non-finite"), np.errstate(over="ignore"):
+        sol = solve(m, method=method)
+    assert not sol.success and sol.error_bound == np.inf and "overflow" in sol.message
+
+
+def test_float_value_iteration_honours_max_iter_and_converges_at_small_gamma():
+    """Float value iteration stops at max_iter (warning, no success); without it, its a-priori
+    iteration cap suffices at gamma = 0.01: converged, certified within tol against the exact optimum."""
+    from fractions import Fraction as F
+
+    from mdptheory.exceptions import ConvergenceWarning
+    from mdptheory.families import chain
+    from mdptheory.optimal import solve
+
+    with pytest.warns(ConvergenceWarning):
+        short = solve(chain(4, gamma=0.9), method="value_iteration", max_iter=1)
+    assert short.n_iter == 1 and not short.success
+    sol = solve(chain(4, gamma=0.01), method="value_iteration")
+    exact = solve(chain(4, gamma=F(1, 100), exact=True))
+    assert sol.success and sol.error_bound <= 1e-9
+    assert max(abs(F(float(a)) - b) for a, b in zip(sol.V, exact.V)) <= sol.error_bound
+
+
+def test_exact_value_iteration_reports_its_bellman_residual():
+    """Exact value iteration's bellman_residual is max_s |max_a (r + gamma P V)(s, a) - V(s)| of the
+    returned V, recomputed here from the MDP in rationals."""
+    from fractions import Fraction as F
+
+    from mdptheory.families import chain
+    from mdptheory.optimal import solve
+
+    m = chain(4, exact=True)
+    sol = solve(m, method="value_iteration")
+    P, r, g = np.asarray(m.P_dense(), dtype=object), np.asarray(m.r, dtype=object), F(m.gamma)
+    V = [F(v) for v in sol.V]
+    S, A = r.shape
+    TV = [max(F(r[s, a]) + g * sum(F(P[s, a, t]) * V[t] for t in range(S)) for a in range(A)) for s in range(S)]
+    assert sol.bellman_residual == max(abs(t - v) for t, v in zip(TV, V))
+    assert sol.bellman_residual > 0  # value iteration stops before the exact fixed point here
+
+
+# --- kl.py -------------------------------------------------------------------------------------------
+
+
+def test_horizon_state_distributions_with_mixed_exact_and_float_inputs():
+    """Exact only when both the MDP and pi are exact: an exact MDP with a float policy, or a float MDP
+    with an exact policy, gives the float marginals of the float problem (same numbers, float dtype),
+    and the all-exact case gives Fractions equal to them within rounding."""
+    from fractions import Fraction as F
+
+    from mdptheory.kl import horizon_state_distributions
+
+    mf = _dyadic_mdp()
+    mq = mf.to_exact()
+    pi_f = np.array([[0.5, 0.5], [0.25, 0.75]])
+    pi_q = np.array([[F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)]], dtype=object)
+    ref = horizon_state_distributions(mf, pi_f, 3)
+    exact = horizon_state_distributions(mq, pi_q, 3)
+    assert all(isinstance(x, F) for x in np.ravel(exact))
+    assert np.allclose(np.asarray(exact, dtype=float), ref, rtol=0, atol=1e-15)
+    for m, pi in ((mq, pi_f), (mf, pi_q)):
+        out = horizon_state_distributions(m, pi, 3)
+        assert out.dtype == float
+        assert np.allclose(out, ref, rtol=0, atol=1e-15)
+
+
+def _kl_case():
+    """Three states, state 2 unreachable from rho = e_0 (its state-action weights are 0)."""
+    P = np.array([[[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]],
+                  [[0.0, 0.0, 1.0], [0.5, 0.0, 0.5]]])
+    return MDP(P, np.zeros((3, 2)), 0.5, np.array([1.0, 0.0, 0.0]))
+
+
+def test_trajectory_kl_routes_agree_in_float_and_exact_with_an_unreachable_state():
+    """Float: the enumerated trajectory KL equals the propagated one; exact (LogRational points, a
+    certified ball) encloses the float value to rounding; the exact and float KL Hessians agree (the
+    weights vanish on the unreachable state)."""
+    from fractions import Fraction as F
+
+    from mdptheory.kl import trajectory_kl, trajectory_kl_hessian
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m, p = _kl_case(), TabularSoftmax(3, 2)
+    qt = [F(2), F(1, 2), F(3, 2), F(1), F(3), F(1, 3)]
+    q = [F(1), F(2), F(2, 3), F(2), F(1), F(1)]
+    tht, th = np.log([float(x) for x in qt]), np.log([float(x) for x in q])
+    kp, ke = trajectory_kl(m, p, tht, th, 3), trajectory_kl(m, p, tht, th, 3, method="enumerate")
+    assert kp > 0.1 and abs(kp - ke) <= 1e-14
+    kq = trajectory_kl(m.to_exact(), p, LogRational(qt), LogRational(q), 3)
+    assert abs(float(kq.mid()) - kp) <= 1e-14 and kq.rad() < 1e-15
+    He = trajectory_kl_hessian(m.to_exact(), p, LogRational(qt), LogRational(q), 3)
+    Hf = trajectory_kl_hessian(m, p, tht, th, 3)
+    assert np.max(np.abs(np.asarray(He, dtype=float) - Hf)) <= 1e-14
+
+
+def test_trajectory_kl_warns_only_when_float_underflow_makes_it_infinite():
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.kl import trajectory_kl
+    from mdptheory.policies import TabularSoftmax
+
+    m, p = _kl_case(), TabularSoftmax(3, 2)
+    tht = np.array([0.5, -0.5, 0.25, 0.0, 1.0, -1.0])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalWarning)
+        assert np.isfinite(trajectory_kl(m, p, tht, np.zeros(6), 3))
+    with pytest.warns(NumericalWarning, match="underflowed"):
+        assert trajectory_kl(m, p, tht, np.array([0.0, -800.0, 0, 0, 0, 0]), 3) == np.inf
+
+
+def test_trajectory_kl_gradient_names_the_action_outside_the_support():
+    """pi_theta = 0 on an action taken under theta_t (direct parameterization): an error naming it."""
+    from mdptheory.kl import trajectory_kl_gradient
+    from mdptheory.policies import Direct
+
+    m, p = _kl_case(), Direct(3, 2)
+    tht = np.full(3, 0.5)
+    th = tht.copy()
+    th[0] = 1.0  # pi_theta(a_1 | s_0) = 0
+    with pytest.raises(InvalidParameterError, match=r"pi_theta\[0, 1\] = 0"):
+        trajectory_kl_gradient(m, p, tht, th, 2)
+
+
+# --- lemmas/framework/report.py -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma, order", [(0.5, 1), (0.9, 2), (0.99, 3), (0.9, 0)])
+def test_float_tolerance_follows_its_documented_formula(gamma, order):
+    """tol = c eps S k kappa m with kappa = (1 + gamma)/(1 - gamma), k = order (order 0: c eps S m)."""
+    from mdptheory.families import garnet
+    from mdptheory.lemmas.framework.report import float_tolerance
+
+    m = garnet(5, 2, 2, seed=0, gamma=gamma)
+    eps = float(np.finfo(float).eps)
+    tol, rule = float_tolerance(m, 3.0, order=order)
+    want = 64 * eps * 5 * 3.0 * (order * (1 + gamma) / (1 - gamma) if order else 1)
+    assert tol == pytest.approx(want, rel=1e-12, abs=0) and "S=5" in rule
+    assert float_tolerance(m, 3.0, order=order, factor=128.0)[0] == pytest.approx(2 * want, rel=1e-12, abs=0)
+
+
+def test_default_tolerance_with_and_without_an_mdp():
+    """With an MDP: float_tolerance at the size max(|sides|, 1, max|r|/(1 - gamma)); without one:
+    64 eps m, m the larger side."""
+    from mdptheory.lemmas.framework.report import default_tolerance, float_tolerance
+
+    m = _float_mdp()  # max|r| = 2, gamma = 0.9: value scale 20
+    eps = float(np.finfo(float).eps)
+    assert default_tolerance([0.5, 3.0], [1.0, 2.0], mdp=m)[0] == pytest.approx(
+        float_tolerance(m, 20.0)[0], rel=1e-12, abs=0)
+    assert default_tolerance([50.0], [1.0], mdp=m, order=2)[0] == pytest.approx(
+        float_tolerance(m, 50.0, order=2)[0], rel=1e-12, abs=0)
+    assert default_tolerance([0.5, -3.0], [1.0, 2.0])[0] == pytest.approx(64 * eps * 3.0, rel=1e-12, abs=0)
+
+
+def test_compare_identity_defaults_broadcasting_and_huge_exact_values():
+    """Float mode without tol uses the default tolerance; a scalar side stands for every entry of the
+    other; exact mode compares rationals beyond the float range exactly."""
+    from fractions import Fraction as F
+
+    from mdptheory.lemmas.framework.report import FALSIFIED, VERIFIED, compare_identity
+
+    x = np.array([1.0, 2.0, 3.0])
+    assert compare_identity(x, x + 1e-15, mode="float")[0] == VERIFIED
+    assert compare_identity(x, x + 1e-6, mode="float")[0] == FALSIFIED
+    assert compare_identity(np.full(3, 0.5), 0.5, mode="float", tol=1e-12)[0] == VERIFIED
+    assert compare_identity(0.5, np.full(3, 0.5), mode="float", tol=1e-12)[0] == VERIFIED
+    big = np.array([F(10) ** 400, F(1, 3)], dtype=object)
+    assert compare_identity(big, big.copy(), mode="exact") == (VERIFIED, F(0), "exact equality")
+
+
+def test_compare_identity_of_symbolic_sides():
+    """Sides with free sympy symbols: an identity is proved (residual 0), a non-identity falsified,
+    entrywise over arrays."""
+    import sympy
+
+    from mdptheory.lemmas.framework.report import FALSIFIED, VERIFIED, compare_identity
+
+    x, y = sympy.symbols("x y")
+    lhs = np.array([[(x + y) ** 2, x * (y + 1)]], dtype=object)
+    rhs = np.array([[x**2 + 2 * x * y + y**2, x * y + x]], dtype=object)
+    verdict, res, _ = compare_identity(lhs, rhs, mode="exact")
+    assert verdict == VERIFIED and res == 0
+    bad = np.array([[x**2 + 2 * x * y + y**2, x * y - x]], dtype=object)
+    assert compare_identity(lhs, bad, mode="exact")[0] == FALSIFIED
+
+
+def test_check_report_tracks_worst_residual_slack_and_their_ratios():
+    """A float report keeps the largest residual and the smallest slack over its parts, and ratio()
+    is residual / tolerance (identities) and slack / tolerance (inequalities)."""
+    from mdptheory.lemmas.framework.report import VERIFIED, CheckReport
+
+    rep = CheckReport("X1", "x", "text", "src", "float")
+    rep.identity("a", [1.0, 2.0], [1.0, 2.0 + 2e-10], tol=1e-8)
+    rep.identity("b", [1.0], [1.0 + 5e-10], tol=1e-8)
+    rep.identity("c", [3.0], [3.0 + 1e-10], tol=1e-8)
+    assert rep.verdict == VERIFIED
+    assert rep.residual == pytest.approx(5e-10, rel=1e-3, abs=0)
+    assert rep.ratio("identity") == pytest.approx(5e-10 / 1e-8, rel=1e-3, abs=0)
+    rep.inequality("d", [1.0], [1.5], tol=1e-8)
+    rep.inequality("e", [1.0], [1.25], tol=1e-8)
+    assert rep.slack == pytest.approx(0.25, rel=1e-12, abs=0)
+    assert rep.ratio("inequality") == pytest.approx(0.25 / 1e-8, rel=1e-12, abs=0)
+
+
+def test_check_report_default_tolerance_from_its_witness_mdp():
+    """Float identity without tol: the tolerance is default_tolerance for the witness's MDP and its rule
+    becomes the report's tolerance_rule; a residual far beyond it is FALSIFIED."""
+    from mdptheory.lemmas.framework.report import FALSIFIED, VERIFIED, CheckReport, default_tolerance
+
+    m = _float_mdp()
+    rep = CheckReport("X1", "x", "text", "src", "float", witness={"mdp": m})
+    assert rep.identity("a", [1.0, 2.0], [1.0, 2.0]) == VERIFIED
+    tol, rule = default_tolerance([1.0, 2.0], [1.0, 2.0], mdp=m)
+    assert rep.tolerance == tol and rep.tolerance_rule == rule
+    assert rep.identity("b", [1.0], [1.0 + 1e-6]) == FALSIFIED
+
+
+# --- evaluation/dense.py -----------------------------------------------------------------------------
+
+
+def test_dense_factor_reports_a_zero_first_pivot():
+    """gamma = 1 - 2^-53 and a self-loop of float mass 1 + 2^-52 (within the row-sum tolerance):
+    fl(gamma P) = 1 exactly, so I - gamma P_pi has a zero pivot at index 0; the LU factor says so."""
+    from mdptheory.exceptions import NumericalWarning
+
+    m = MDP(np.array([[[1 + 2.0**-52]]]), np.array([[1.0]]), 1 - 2.0**-53, np.array([1.0]))
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        ev = evaluate(m, np.ones((1, 1)))
+    assert any(issubclass(w.category, NumericalWarning) and "numerically singular" in str(w.message)
+               for w in caught)
+    assert ev.error_bound == np.inf
+
+
+# --- policies/softmax.py -----------------------------------------------------------------------------
+
+
+def test_probs_hessian_of_a_nonlinear_energy_matches_differences_of_its_jacobian():
+    """A softmax policy of a non-linear energy F(theta)[s, a] = sin(theta_0) a + theta_1^2 (s + a):
+    probs_hessian (with the energy's own Hessian term) against central differences of jacobian."""
+    from mdptheory.policies import EnergyPolicy
+
+    S, A = 2, 3
+    sa = np.array([[s + a for a in range(A)] for s in range(S)], dtype=float)
+    acts = np.tile(np.arange(A, dtype=float), (S, 1))
+
+    def energy(th):
+        return np.sin(th[0]) * acts + th[1] ** 2 * sa
+
+    def jac(th):
+        return np.stack([np.cos(th[0]) * acts, 2 * th[1] * sa], axis=-1)
+
+    def hess(th):
+        H = np.zeros((S, A, 2, 2))
+        H[..., 0, 0] = -np.sin(th[0]) * acts
+        H[..., 1, 1] = 2 * sa
+        return H
+
+    p = EnergyPolicy(S, A, energy=energy, energy_jacobian=jac, energy_hessian=hess, n_params=2)
+    th, h = np.array([0.3, -0.7]), 1e-5
+    fd = np.stack([(np.asarray(p.jacobian(th + h * e)) - np.asarray(p.jacobian(th - h * e))) / (2 * h)
+                   for e in np.eye(2)], axis=-1)
+    assert np.max(np.abs(np.asarray(p.probs_hessian(th)) - fd)) <= 1e-8
+
+
+def test_tabular_softmax_repr_shows_a_temperature_other_than_one():
+    from mdptheory.policies import TabularSoftmax
+
+    assert repr(TabularSoftmax(2, 3)) == "TabularSoftmax(2, 3)"
+    assert repr(TabularSoftmax(2, 3, temperature=0.5)) == "TabularSoftmax(2, 3, temperature=0.5)"
+
+
+def test_tabular_fisher_blocks_with_and_without_state_weights():
+    """fisher_blocks(theta)[s] = sum_a pi(a|s) u u^T with u the score's block (state s's own
+    parameters), from score(); with weights w each block is scaled by w[s]."""
+    from mdptheory.policies import TabularSoftmax
+
+    S, A = 3, 2
+    p = TabularSoftmax(S, A)
+    th = np.array([0.3, -0.2, 1.0, 0.5, -1.0, 0.0])
+    pi, sc = np.asarray(p.probs(th)), np.asarray(p.score(th))
+    ref = np.stack([sum(pi[s, a] * np.outer(sc[s, a, s * A:(s + 1) * A], sc[s, a, s * A:(s + 1) * A])
+                        for a in range(A)) for s in range(S)])
+    assert np.allclose(p.fisher_blocks(th), ref, rtol=0, atol=1e-15)
+    w = np.array([0.5, 0.25, 0.25])
+    assert np.allclose(p.fisher_blocks(th, weights=w), ref * w[:, None, None], rtol=0, atol=1e-15)
+
+
+# --- fisher_information.py ---------------------------------------------------------------------------
+
+
+def test_block_diagonal_fisher_reports_its_shape_and_block_count():
+    """softmax_fisher_blocks with S != A: S blocks of A x A, shape (S A, S A) like its dense form."""
+    from mdptheory.fisher_information import softmax_fisher_blocks
+
+    pi = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+    F = softmax_fisher_blocks(pi, np.array([0.4, 0.6]))
+    assert F.n_blocks == 2 and F.blocks.shape == (2, 3, 3)
+    assert F.shape == (6, 6) == np.asarray(F.to_dense()).shape
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_pinv_solve_rejects_a_non_square_matrix(exact):
+    from fractions import Fraction as F
+
+    from mdptheory.fisher_information import pinv_solve
+
+    M = np.ones((2, 3)) if not exact else np.array([[F(1)] * 3] * 2, dtype=object)
+    g = np.ones(2) if not exact else np.array([F(1)] * 2, dtype=object)
+    with pytest.raises(InvalidParameterError, match="square"):
+        pinv_solve(M, g)
+
+
+# --- compatible_fa.py --------------------------------------------------------------------------------
+
+
+def test_exact_compatible_fa_reads_float_features_as_their_binary_values():
+    """Exact mode with float features (0.1 is not dyadic): the fit equals the one with the features
+    given as the Fractions of their exact binary values."""
+    from fractions import Fraction as F
+
+    from mdptheory.compatible_fa import compatible_fa
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = _float_mdp().to_exact()
+    p = TabularSoftmax(3, 2)
+    th = LogRational([F(1), F(2), F(1, 2), F(1), F(3), F(1)])
+    phi = np.array([[[0.1, 1.0], [0.5, -0.3]], [[0.0, 0.2], [1.5, 0.7]], [[-0.1, 0.4], [0.25, 0.0]]])
+    phi_q = np.array([[[F(float(x)) for x in row] for row in s] for s in phi], dtype=object)
+    a = compatible_fa(m, p, th, features=phi, mode="exact")
+    b = compatible_fa(m, p, th, features=phi_q, mode="exact")
+    assert list(a.w) == list(b.w) and a.error == b.error
+    assert F(float(0.1)) != F(1, 10)  # the binary value, not the decimal
+
+
+def test_float_compatible_fa_error_matches_the_exact_fit():
+    """The float fit's weighted squared error E_nu (y - w.phi)^2 against the exact fit of the same
+    (dyadic) problem, with a target (Q) outside the span of the features, so the error is not 0."""
+    from fractions import Fraction as F
+
+    from mdptheory.compatible_fa import compatible_fa
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = _dyadic_mdp()
+    p = TabularSoftmax(2, 2)
+    th_q = LogRational([F(1), F(2), F(1, 2), F(1)])
+    th_f = np.log([1.0, 2.0, 0.5, 1.0])
+    phi = np.array([[[1.0], [0.5]], [[0.0], [-1.0]]])
+    a = compatible_fa(m, p, th_f, target="q", features=phi)
+    b = compatible_fa(m.to_exact(), p, th_q, target="q", features=phi, mode="exact")
+    assert b.error > 0
+    assert abs(a.error - float(b.error)) <= 1e-12 * float(b.error)
+
+
+# --- natural_gradients.py ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mu", [None, (0.5, 0.5, 0.0)])
+def test_natural_gradient_bound_with_an_unreachable_state(mu):
+    """A state no start state reaches has d(s) = 0 exactly, in float as in exact arithmetic: the
+    certified NPG bound stays finite and holds against the exact NPG (its entries there are 0)."""
+    from fractions import Fraction as F
+
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    P = np.array([[[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]],
+                  [[0.0, 0.0, 1.0], [0.5, 0.0, 0.5]]])
+    m = MDP(P, np.array([[1.0, 0.0], [0.5, 0.25], [0.0, 2.0]]), 0.5, np.array([1.0, 0.0, 0.0]))
+    p = TabularSoftmax(3, 2)
+    q = [F(1), F(2), F(1, 2), F(1), F(3), F(1)]
+    mu_f = None if mu is None else np.array(mu)
+    mu_q = None if mu is None else np.array([F(x) for x in mu], dtype=object)
+    x, bound = natural_gradient(m, p, np.log([float(v) for v in q]), with_bound=True, mu=mu_f)
+    xq = natural_gradient(m.to_exact(), p, LogRational(q), mode="exact", mu=mu_q)
+    assert bound < 1e-10
+    assert max(abs(F(float(a)) - b) for a, b in zip(x, xq)) <= bound
+
+
+def test_natural_gradient_bound_is_infinite_when_a_reachable_visitation_underflows():
+    """State 2 is reached from state 1 with the smallest subnormal probability 2^-1074: its float d(s)
+    is 0 while the exact one is not, so the float NPG is not certified (infinite bound, a warning)."""
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import TabularSoftmax
+
+    tiny = 5e-324
+    P = np.array([[[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], [[0.5, 0.5, tiny], [0.5, 0.5, tiny]],
+                  [[0.0, 0.0, 1.0], [0.5, 0.0, 0.5]]])
+    m = MDP(P, np.array([[1.0, 0.0], [0.5, 0.25], [0.0, 2.0]]), 0.5, np.array([1.0, 0.0, 0.0]))
+    assert evaluate(m, np.full((3, 2), 0.5)).visitation()[2] == 0
+    with pytest.warns(NumericalWarning, match="certified error bound inf"):
+        _, bound = natural_gradient(m, TabularSoftmax(3, 2), np.zeros(6), with_bound=True)
+    assert bound == np.inf
+
+
+def test_npg_update_rejects_gamma_one():
+    from mdptheory.natural_gradients import npg_update
+
+    with pytest.raises(InvalidParameterError, match="gamma"):
+        npg_update(np.full((2, 2), 0.5), np.zeros((2, 2)), 0.1, 1.0)
+
+
+def test_trpo_step_is_exact_only_when_every_input_is_exact():
+    """A float Fisher and gradient with a rational radius: a float step, equal to the all-float one."""
+    from fractions import Fraction as F
+
+    from mdptheory.natural_gradients import trpo_step
+
+    Fm = np.array([[2.0, 0.5], [0.5, 1.0]])
+    g = np.array([1.0, -0.5])
+    a = trpo_step(g, Fm, F(1, 2))
+    b = trpo_step(g, Fm, 0.5)
+    assert np.asarray(a).dtype == float
+    assert np.allclose(np.asarray(a, dtype=float), b, rtol=1e-14, atol=0)
+
+
+# --- evaluation/certificates.py ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("S, A, gamma, vmax, rmax, fine", [
+    (2, 2, 0.5, 1.0, 1.0, True),        # 100 (S+A) eps (3 + 2) ~ 4e-13, far below 1e-10
+    (2, 2, 0.999, 1.0, 1.0, False),     # kappa = 1999: ~2.7e-10 > 1e-10
+    (3, 1, 0.999, 1.0, 1.0, False),     # the same with S != A
+    (2, 2, 0.9, 1.0, 1000.0, False),    # rmax / (1 - gamma) dominates: ~8.9e-10
+    (2, 2, 0.5, 1.0, float("inf"), False),
+    (2, 2, 1.0, 1.0, 1.0, False),
+    (2, 2, 0.5, 0.0, 1.0, False),
+    (2, 2, 0.9, 1e-294, 0.0, False),    # below the underflow floor 1e4 (S+A+6) eta / ((1 - gamma) WARN) ~ 2.2e-294
+    (2, 2, 0.9, 1e-292, 0.0, True),
+])
+def test_a_priori_fine_follows_its_documented_rule(S, A, gamma, vmax, rmax, fine):
+    """A dense LU solve is a-priori fine when 100 (S + A) eps (kappa vmax + rmax/(1 - gamma)) is below
+    WARN / 100 times vmax (kappa = (1 + gamma)/(1 - gamma)), for finite vmax > 0, finite rmax and
+    gamma in [0, 1); the chosen points are at least 2x away from the threshold."""
+    from mdptheory.evaluation.certificates import _a_priori_fine
+
+    assert _a_priori_fine(S, A, gamma, vmax, rmax) is fine
