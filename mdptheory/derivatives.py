@@ -523,7 +523,7 @@ def chain_derivatives(H, theta_a1, *, back_move: str = "left", order: int = 2, p
 
 
 def _chain_norm(H, theta_a1, variant, prec, order):
-    from flint import arb, ctx, fmpq
+    from flint import arb, ctx, fmpq, fmpq_mat
 
     t0 = time.perf_counter()
     H, N, p, R, L, gamma = _chain_inputs(H, theta_a1, variant)
@@ -536,9 +536,11 @@ def _chain_norm(H, theta_a1, variant, prec, order):
 
             grad, hess = _chain_core(N, p, R, L, gamma, num, order)
             T = grad if order == 1 else hess
-            sq = fmpq(0)
-            for x in T.reshape(-1):
-                sq += x * x
+            # sum of squares as one 1 x n times n x 1 product: FLINT clears the denominators once
+            # (the same rational as the running sum, which reduces a fraction per entry)
+            flat = list(T.reshape(-1))
+            row = fmpq_mat(1, len(flat), flat)
+            sq = (row * row.transpose())[0, 0] if flat else fmpq(0)
             sq_out = fraction_from_fmpq(sq)
             ctx.prec = 128
             norm = arb(sq).sqrt()
