@@ -553,6 +553,68 @@ def _is_rational_in_own_symbols(expr, renamed) -> bool:
     return bool(renamed.is_rational_function(*sorted(renamed.free_symbols, key=str)))
 
 
+def _ring_numerator_is_zero(expr):
+    r"""expr == 0 for a rational function of its symbols, as an unreduced fraction ``N / D`` of ring elements.
+
+    Sums, products and integer powers are combined in a sparse polynomial ring
+    over QQ without any gcd (:math:`a/b + c/d = (ad + cb)/(bd)`); the
+    expression is identically zero iff ``N`` is the zero polynomial (``D``,
+    a product of the expression's denominators, is checked nonzero).  None
+    when the expression has other atoms (exp, log, fractional powers) or a
+    vanishing denominator: the caller falls back to ``together``.
+    """
+    import sympy
+    from sympy import QQ
+    from sympy.polys.rings import ring
+
+    syms = sorted(expr.free_symbols, key=str)
+    if not syms:
+        return None
+    R = ring(syms, QQ)[0]
+    memo = {}
+
+    def conv(e):
+        hit = memo.get(e)
+        if hit is not None:
+            return hit
+        if e.is_Symbol:
+            out = (R(e), R.one)
+        elif e.is_Rational:
+            out = (R(QQ(int(e.p), int(e.q))), R.one)
+        elif e.is_Add:
+            n, d = conv(e.args[0])
+            for a in e.args[1:]:
+                n2, d2 = conv(a)
+                n, d = (n + n2, d) if d == d2 else (n * d2 + n2 * d, d * d2)
+            out = (n, d)
+        elif e.is_Mul:
+            n, d = R.one, R.one
+            for a in e.args:
+                n2, d2 = conv(a)
+                n, d = n * n2, d * d2
+            out = (n, d)
+        elif e.is_Pow and e.exp.is_Integer:
+            n, d = conv(e.base)
+            k = int(e.exp)
+            out = (n ** k, d ** k) if k >= 0 else (d ** -k, n ** -k)
+        else:
+            raise _NotRational
+        memo[e] = out
+        return out
+
+    try:
+        n, d = conv(expr)
+    except _NotRational:
+        return None
+    if d == 0:
+        return None
+    return n == 0
+
+
+class _NotRational(Exception):
+    """Raised inside :func:`_ring_numerator_is_zero` on an atom that is not a symbol or a rational."""
+
+
 def _numerator_is_zero(expr) -> bool:
     """Decide expr == 0 for a rational function of symbols (other atoms are generators).
 
@@ -564,6 +626,9 @@ def _numerator_is_zero(expr) -> bool:
     from sympy import QQ
     from sympy.polys.rings import ring
 
+    direct = _ring_numerator_is_zero(expr)
+    if direct is not None:
+        return direct
     num, _ = sympy.fraction(sympy.together(expr))
     if num == 0:
         return True
