@@ -102,8 +102,8 @@ def _parser():
     p.add_argument("--thorough", action="store_true", help="many more cases")
     p.add_argument("--seed", type=_bounded_int("--seed", 0, 2**63 - 1), default=0,
                    help="suite seed, a nonnegative integer (default 0)")
-    p.add_argument("--workers", type=_bounded_int("--workers", 1, _MAX_WORKERS), default=1,
-                   help="local worker processes (same report for any N)")
+    p.add_argument("--workers", type=_bounded_int("--workers", 1, _MAX_WORKERS), default=None,
+                   help="local worker processes (default: the usable cores, at most 2; same report for any N)")
     p.add_argument("--scheduler", type=_scheduler_address, default=None,
                    help="Dask distributed scheduler address, tcp://host:port")
     p.add_argument("--broken", action="store_true", help="run the deliberately broken variants instead")
@@ -152,7 +152,8 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     from mdptheory.exceptions import InvalidParameterError
     from mdptheory.lemmas import FALSIFIED, UNDECIDED, statements
-    from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult, run_suite
+    from mdptheory.lemmas.framework.runner import (DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult,
+                                                   default_workers, run_suite)
 
     try:
         from mdptheory.lemmas.framework.registry import load_statement_modules
@@ -198,7 +199,8 @@ def main(argv=None) -> int:
 
     interrupted = False
     try:
-        suite = run_suite([s.id for s in runnable], modes=modes, seed=args.seed, n=n, workers=args.workers,
+        workers = args.workers if args.workers is not None else default_workers()
+        suite = run_suite([s.id for s in runnable], modes=modes, seed=args.seed, n=n, workers=workers,
                           broken=args.broken, progress=progress, scheduler=args.scheduler)
     except KeyboardInterrupt:
         interrupted = True
