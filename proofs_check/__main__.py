@@ -337,5 +337,20 @@ def _run_injected(args, sts, modes, n) -> int:
     return 1 if missed else 0
 
 
+#: BLAS threads of the command line's process and its workers, unless the environment sets them: the
+#: suite's matrices have a handful of rows, where more BLAS threads only spin (on two cores, with two
+#: workers, they made the float statements' solves several times slower).
+BLAS_THREADS = "1"
+
+
+def _limit_blas_threads():
+    """Before numpy is imported: one BLAS thread per process, unless the environment says otherwise."""
+    import os
+
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, BLAS_THREADS)
+
+
 if __name__ == "__main__":
+    _limit_blas_threads()
     sys.exit(_entry())
