@@ -3,14 +3,14 @@
 Rows:
 
 * the whole default suite (12 cases per statement and mode) and, in a full
-  run, the thorough suite (100), each run once through
-  :func:`mdptheory.lemmas.framework.runner.run_suite` with the command line's
+  run, the thorough suite (100), each run once as ``python -m proofs_check``
+  in a fresh interpreter (start-up included) with the command line's
   default worker count, beside the time of the bare computation every case
   of it contains at least: one evaluation of V for each case's MDP (a
   ``numpy.linalg.solve`` of :math:`(I - \\gamma P^\\pi) V = r^\\pi`, FLINT's
   ``fmpq_mat.solve`` for an exact case), on the same cases, generated here;
-* one row per (statement, mode): seconds per case (the run's own per-statement
-  time) and cases per second, beside the same bare solve of that statement's
+* one row per (statement, mode): seconds per case (the per-statement time
+  of that run's JSON report) and cases per second, beside the same bare solve of that statement's
   cases (statements whose cases hold no MDP, the chain of C1 and the symbolic
   proofs, have no baseline);
 * the counterexample search (:func:`mdptheory.counterexamples.find_counterexample`
@@ -75,31 +75,44 @@ def _baseline(st, mode, n, seed=0):
 
 
 def _suite_rows(label, n, workers, anchor):
-    from mdptheory.lemmas import statements
-    from mdptheory.lemmas.framework.runner import run_suite
+    """Run ``python -m proofs_check --cases n`` in a fresh interpreter (start-up included) and read its report."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
 
-    t0 = time.perf_counter()
-    suite = run_suite(n=n, workers=workers)
-    wall = time.perf_counter() - t0
-    total_cases = sum(r.cases for r in suite.results)
+    from mdptheory.lemmas import statements
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "report.json")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "proofs_check", "--quiet", "--cases", str(n), "--workers", str(workers),
+                        "--json", out, "--witness-dir", tmp], cwd=root, stdout=subprocess.DEVNULL, check=False)
+        wall = time.perf_counter() - t0
+        with open(out, encoding="utf-8") as fh:
+            results = json.load(fh)["results"]
+    total_cases = sum(r["cases"] for r in results)
     by_id = {st.id: st for st in statements()}
     per, base_total = [], 0.0
-    for r in suite.results:
-        base = _baseline(by_id[r.id], r.mode, n)
+    for r in results:
+        base = _baseline(by_id[r["id"]], r["mode"], n)
         base_total += base or 0.0
         per.append((r, base))
     verdicts = {}
-    for r in suite.results:
-        verdicts[r.verdict] = verdicts.get(r.verdict, 0) + 1
-    rows = [Row(f"{label}: whole suite, {n} cases per statement and mode, {workers} workers ({total_cases} cases)",
+    for r in results:
+        verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
+    rows = [Row(f"{label}: python -m proofs_check --cases {n}, {workers} workers ({total_cases} statement-cases)",
                 wall, "bare solves of its cases", base_total, anchor=anchor,
-                note=f"{total_cases / wall:.0f} statement-cases/s; "
+                note=f"{total_cases / wall:.3g} statement-cases/s; "
                      + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))]
-    for r, base in sorted(per, key=lambda x: -x[0].seconds):
-        cps = r.cases / r.seconds if r.seconds > 0 else float("inf")
-        rows.append(Row(f"{label}: {r.id} {r.name} ({r.mode}), {r.cases} cases", r.seconds,
-                        "bare solves" if base else "", base, per=max(r.cases, 1),
-                        note=f"{cps:.0f} cases/s"))
+    for r, base in sorted(per, key=lambda x: -x[0]["seconds"]):
+        cps = r["cases"] / r["seconds"] if r["seconds"] > 0 else float("inf")
+        rows.append(Row(f"{label}: {r['id']} {r['name']} ({r['mode']}), {r['cases']} cases", r["seconds"],
+                        "bare solves" if base else "", base, per=max(r["cases"], 1),
+                        note=f"{cps:.3g} cases/s"))
     return rows
 
 
@@ -132,7 +145,7 @@ def _search_rows(quick):
     t_bare = time.perf_counter() - t0
     return [Row(f"counterexample search (Hypothesis, S 1-4, A 1-3), property holds: {n_ex} examples",
                 t_search, "bare solve per example", t_bare, per=n_ex,
-                note=f"{n_ex / t_search:.0f} examples/s; found={ce.found}")]
+                note=f"{n_ex / t_search:.3g} examples/s; found={ce.found}")]
 
 
 def run(quick: bool) -> list[Row]:
