@@ -303,12 +303,12 @@ def run_suite(select=None, *, modes=None, seed: int = 0, n: int = DEFAULT_CASES,
         for mode in st_modes:
             for v in (st.variants if broken else (None,)):
                 groups.append((st, mode, v))
-    parallel = bool(scheduler) or (workers > 1 and len(groups) > 1)
     tasks, owner = [], []
     for g, (st, mode, v) in enumerate(groups):
-        for rng in (_ranges(st, n, max(workers, 2) if scheduler else workers) if parallel else [(0, None)]):
+        for rng in _ranges(st, n, max(workers, 2) if scheduler else workers):
             tasks.append((st.id, mode, seed, n, v, user, rng))
             owner.append(g)
+    parallel = bool(scheduler) or (workers > 1 and len(tasks) > 1)
     parts = [None] * len(tasks)
     pending = [owner.count(g) for g in range(len(groups))]
     results = [None] * len(groups)
