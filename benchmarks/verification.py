@@ -65,7 +65,11 @@ def _bare_solve(case):
 
 def _baseline(st, mode, n, seed=0):
     """Seconds of the bare solves of the statement's ``n`` cases (generated beforehand), or None."""
-    cases = [c for c in st.cases(seed, n, mode)]
+    import warnings
+
+    with warnings.catch_warnings():  # some generators evaluate while drawing; their warnings are not news here
+        warnings.simplefilter("ignore")
+        cases = [c for c in st.cases(seed, n, mode)]
     if mode == "symbolic" or not cases or all("mdp" not in c for c in cases):
         return None
     t0 = time.perf_counter()
