@@ -241,3 +241,24 @@ def test_chain_hessian_squares_are_the_squares_of_the_general_route_bit_for_bit(
         assert all(x.mid() == y.mid() and x.rad() == y.rad() for x, y in zip(grad, grad2))
     finally:
         ctx.prec = old
+
+
+@pytest.mark.parametrize("back_move", ["left", "reset"])
+@pytest.mark.parametrize("H, theta", [(1, F(1, 5)), (2, F(0)), (3, F(1)), (17, F(7, 100)),
+                                      (12, [F(k % 5, 7 + k) for k in range(14)])])
+def test_chain_gradient_integer_route_is_the_rational_sum_of_squares(back_move, H, theta):
+    """The fraction-free integer route of the exact gradient norm gives the same rational as summing
+    the squares of _chain_core's exact gradient."""
+    from flint import fmpq
+
+    from mdptheory import derivatives as dv
+
+    _, N, p, R, L, gamma = dv._chain_inputs(H, theta, back_move)
+
+    def num(x):
+        x = F(x)
+        return fmpq(x.numerator, x.denominator)
+
+    grad, _ = dv._chain_core(N, p, R, L, gamma, num, 1)
+    expected = sum((x * x for x in grad), fmpq(0))
+    assert dv._chain_gradient_sq_exact(N, p, R, L, H) == expected
