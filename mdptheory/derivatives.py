@@ -720,8 +720,7 @@ def _chain_norm(H, theta_a1, variant, prec, order):
                 squares = _chain_hessian_squares(N, p, R, L, gamma, num) if order == 2 else None
                 sq = arb(0)
                 if squares is not None:
-                    for x in squares[1].reshape(-1):
-                        sq += x
+                    sq = sum(squares[1].reshape(-1), sq)  # the same additions in the same order as a loop
                 else:
                     grad, hess = _chain_core(N, p, R, L, gamma, num, order)
                     T = grad if order == 1 else hess
