@@ -1,6 +1,6 @@
 """``python -m benchmarks [section ...] [--quick] [--markdown]``: print a table of timings.
 
-Sections: import, evaluation, batch, exact, sparse, optimal, scale, algorithms (all by default).
+Sections: import, evaluation, batch, exact, sparse, optimal, scale, algorithms, verification (all by default).
 Each figure is the median of several runs; "ratio" divides it by the named
 baseline measured in the same run; "anchor" quotes the project's reference
 figures for this 2-core class of machine.

@@ -482,6 +482,166 @@ def _chain_core(N, p, R, L, gamma, num, order):
     return grad, Hess
 
 
+def _int_tridiagonal_solve(a, b, c, y):
+    r"""``(X, det)`` with :math:`T^{-1}y = X/\det T` for an integer tridiagonal ``T``, fraction-free.
+
+    With the continuants :math:`\theta_i = b_i\theta_{i-1} - a_i c_{i-1}\theta_{i-2}`
+    (the leading principal minors, :math:`\theta_{-1} = 1`), the forward sweep
+    :math:`Z_i = y_i\theta_{i-1} - a_i Z_{i-1}` and the back substitution
+    :math:`X_i = (Z_i\det T - c_i\theta_{i-1}X_{i+1})/\theta_i` are integer
+    (Cramer: :math:`X = \operatorname{adj}(T)\,y`), the divisions exact.  None
+    when a minor vanishes or a division is not exact (the caller then takes
+    the rational route).
+    """
+    N = len(b)
+    theta = [None] * N
+    Z = [None] * N
+    prev2, prev = 0, 1  # theta_{i-2}, theta_{i-1}
+    for i in range(N):
+        t = b[i] * prev - (a[i] * c[i - 1] * prev2 if i else 0)
+        Z[i] = y[i] * prev - (a[i] * Z[i - 1] if i else 0)
+        theta[i] = t
+        prev2, prev = prev, t
+    det = theta[N - 1]
+    if any(t == 0 for t in theta):
+        return None
+    X = [None] * N
+    X[N - 1] = Z[N - 1]
+    for i in range(N - 2, -1, -1):
+        q, r = divmod(Z[i] * det - c[i] * (theta[i - 1] if i else 1) * X[i + 1], theta[i])
+        if r != 0:
+            return None
+        X[i] = q
+    return X, det
+
+
+def _chain_gradient_sq_exact(N, p, R, L, H):
+    r""":math:`\|\nabla V(s_0)\|^2` on the chain as an exact ``fmpq``, in integers (no rational reductions).
+
+    The same rational as the sum of the squares of :func:`_chain_core`'s exact
+    gradient: every row :math:`s` of :math:`M` is scaled by
+    :math:`D_s = (H+1)\,\mathrm{den}(p_s)` to an integer matrix
+    :math:`K = DM = T + f e_0^\top` (``f`` the reset column), :math:`V = K^{-1}Dr^\pi`
+    and :math:`w = D K^{-\top}e_0` by :func:`_int_tridiagonal_solve` and
+    Sherman–Morrison over a common denominator, and
+    :math:`\sum_s (w_s c_s)^2` is one integer sum over one denominator, reduced
+    once.  None when the integer route declines (see :func:`_int_tridiagonal_solve`).
+    """
+    from flint import fmpq, fmpz
+
+    Hz = fmpz(H)
+    Ds, gp, gq = [], [], []
+    for x in p:
+        k, q = fmpz(x.numerator), fmpz(x.denominator)
+        Ds.append((Hz + 1) * q)
+        gp.append(Hz * k)            # D_s * gamma * p_s
+        gq.append(Hz * (q - k))      # D_s * gamma * (1 - p_s)
+    zero = fmpz(0)
+    a, b, c, f = [zero] * N, list(Ds), [zero] * N, [zero] * N
+    for s in range(N):
+        for col, val in ((int(R[s]), gp[s]), (int(L[s]), gq[s])):
+            if col == s:
+                b[s] = b[s] - val
+            elif col == s + 1:
+                c[s] = c[s] - val
+            elif col == s - 1:
+                a[s] = a[s] - val
+            elif col == 0:
+                f[s] = f[s] - val
+            else:  # pragma: no cover - structure guarantees the cases above
+                raise AssertionError
+    has_f = any(x != 0 for x in f)
+    # V = K^{-1} (D r_pi): r_pi = p at the last state only
+    y = [zero] * (N - 1) + [Ds[N - 1] * fmpz(p[N - 1].numerator) // fmpz(p[N - 1].denominator)]
+    sol = _int_tridiagonal_solve(a, b, c, y)
+    if sol is None:
+        return None
+    X, det = sol
+    if has_f:
+        solf = _int_tridiagonal_solve(a, b, c, f)
+        if solf is None:
+            return None
+        F, _ = solf
+        NV = [x * (det + F[0]) - fi * X[0] for x, fi in zip(X, F)]
+        dV = det * (det + F[0])
+    else:
+        NV, dV = X, det
+    # w = D K^{-T} e0, K^T = T^T + e0 f^T: K^{-T} e0 = G / (det + f.G) with T^{-T} e0 = G / det
+    e0 = [fmpz(1)] + [zero] * (N - 1)
+    solT = _int_tridiagonal_solve([zero] + c[:-1], b, a[1:] + [zero], e0)
+    if solT is None:
+        return None
+    G, detT = solT
+    dW = detT + sum((fi * gi for fi, gi in zip(f, G)), zero) if has_f else detT
+    NW = [d * g for d, g in zip(Ds, G)]
+    # c_s = [s = N-1] + gamma (V[R(s)] - V[L(s)]) = NC_s / ((H+1) dV)
+    total = zero
+    for s in range(N):
+        nc = Hz * (NV[int(R[s])] - NV[int(L[s])])
+        if s == N - 1:
+            nc += (Hz + 1) * dV
+        t = NW[s] * nc
+        total += t * t
+    den = dW * (Hz + 1) * dV
+    return fmpq(total, den * den)
+
+
+def _chain_hessian_squares(N, p, R, L, gamma, num):
+    r"""``(grad, Q)`` with ``Q[i, j]`` the square of the Hessian entry of :func:`_chain_core` (ball arithmetic).
+
+    The same operations on the same balls as :func:`_chain_core` with ``order=2``
+    followed by squaring, bit for bit, with less work: the forward Thomas sweep
+    for :math:`M^{-1}` skips the entries right of the diagonal, exact zeros
+    there (zero divided by a pivot that excludes zero), and the Hessian and its
+    squares are formed on and above the diagonal only (entry :math:`(j, i)` is
+    :math:`\gamma(A_{ji} + A_{ij})`, the same ball as :math:`(i, j)`: ball
+    addition is commutative).  None when a pivot contains zero (the caller then
+    takes the general route).
+    """
+    sysm = _ChainSystem(p, gamma, R, L, num)
+    zero, one = sysm.zero, sysm.one
+    g = num(gamma)
+    r_pi = np.array([zero] * (N - 1) + [num(p[N - 1])], dtype=object)
+    V = sysm.solve(r_pi)
+    e0 = np.array([one] + [zero] * (N - 1), dtype=object)
+    w = sysm.solve_T(e0)
+    dr = np.array([zero] * (N - 1) + [one], dtype=object)
+    c = dr + g * (V[R] - V[L])
+    grad = w * c
+    # M^{-1}: _ChainSystem._thomas on the identity, the zeros right of the diagonal not recomputed
+    a, b, cc = sysm.a, sysm.b, sysm.c
+    cp = [None] * N
+    Dp = np.empty((N, N), dtype=object)
+    Dp[:] = zero
+    den = b[0]
+    if den.contains(0):
+        return None
+    cp[0] = cc[0] / den
+    Dp[0, 0] = one / den
+    for i in range(1, N):
+        den = b[i] - a[i] * cp[i - 1]
+        if den.contains(0):
+            return None
+        cp[i] = cc[i] / den
+        Drow = np.array([zero] * i + [one], dtype=object)
+        Dp[i, :i + 1] = (Drow - a[i] * Dp[i - 1, :i + 1]) / den
+    Z = np.empty_like(Dp)
+    Z[N - 1] = Dp[N - 1]
+    for i in range(N - 2, -1, -1):
+        Z[i] = Dp[i] - cp[i] * Z[i + 1]
+    if sysm.has_f:
+        Z = Z - np.multiply.outer(sysm._q, Z[0]) / sysm._den
+    Y = Z[R, :] - Z[L, :]
+    Q = np.empty((N, N), dtype=object)
+    for i in range(N):
+        A_row = (w[i] * Y[i, i:]) * c[i:]      # A[i, j], j >= i
+        A_col = (w[i:] * Y[i:, i]) * c[i]      # A[j, i], j >= i
+        h = g * (A_row + A_col)
+        Q[i, i:] = h * h
+        Q[i + 1:, i] = Q[i, i + 1:]
+    return grad, Q
+
+
 def chain_derivatives(H, theta_a1, *, back_move: str = "left", order: int = 2, prec: int | None = None,
                       variant=None):
     r"""Gradient and Hessian of :math:`V(s_0)` on the chain with respect to :math:`p_s = \theta_{s,a_1}`.
@@ -523,7 +683,7 @@ def chain_derivatives(H, theta_a1, *, back_move: str = "left", order: int = 2, p
 
 
 def _chain_norm(H, theta_a1, variant, prec, order):
-    from flint import arb, ctx, fmpq
+    from flint import arb, ctx, fmpq, fmpq_mat
 
     t0 = time.perf_counter()
     H, N, p, R, L, gamma = _chain_inputs(H, theta_a1, variant)
@@ -534,11 +694,15 @@ def _chain_norm(H, theta_a1, variant, prec, order):
                 x = Fraction(x)
                 return fmpq(x.numerator, x.denominator)
 
-            grad, hess = _chain_core(N, p, R, L, gamma, num, order)
-            T = grad if order == 1 else hess
-            sq = fmpq(0)
-            for x in T.reshape(-1):
-                sq += x * x
+            sq = _chain_gradient_sq_exact(N, p, R, L, H) if order == 1 else None
+            if sq is None:
+                grad, hess = _chain_core(N, p, R, L, gamma, num, order)
+                T = grad if order == 1 else hess
+                # sum of squares as one 1 x n times n x 1 product: FLINT clears the denominators once
+                # (the same rational as the running sum, which reduces a fraction per entry)
+                flat = list(T.reshape(-1))
+                row = fmpq_mat(1, len(flat), flat)
+                sq = (row * row.transpose())[0, 0] if flat else fmpq(0)
             sq_out = fraction_from_fmpq(sq)
             ctx.prec = 128
             norm = arb(sq).sqrt()
@@ -553,11 +717,15 @@ def _chain_norm(H, theta_a1, variant, prec, order):
                     x = Fraction(x)
                     return arb(fmpq(x.numerator, x.denominator))
 
-                grad, hess = _chain_core(N, p, R, L, gamma, num, order)
-                T = grad if order == 1 else hess
+                squares = _chain_hessian_squares(N, p, R, L, gamma, num) if order == 2 else None
                 sq = arb(0)
-                for x in T.reshape(-1):
-                    sq += x * x
+                if squares is not None:
+                    sq = sum(squares[1].reshape(-1), sq)  # the same additions in the same order as a loop
+                else:
+                    grad, hess = _chain_core(N, p, R, L, gamma, num, order)
+                    T = grad if order == 1 else hess
+                    for x in T.reshape(-1):
+                        sq += x * x
                 norm = sq.sqrt()
                 # tighten automatically if the enclosure is loose (results are certified either way)
                 if (norm.rad() <= norm.mid().abs_lower() * arb(2) ** -30) or used >= 8 * int(prec):

@@ -533,6 +533,88 @@ def _exp_to_symbols(expr):
     return expr.replace(lambda e: isinstance(e, sympy.exp), lambda e: rep(e.args[0]))
 
 
+def _is_rational_in_own_symbols(expr, renamed) -> bool:
+    r"""Whether ``renamed`` (``expr`` with :math:`e^{\theta}` renamed) is a rational function of its symbols alone.
+
+    Then it can be sampled at rational points of the positive variables
+    :math:`z = e^\theta` (which cover every real :math:`\theta`): each value is an
+    exact rational.  Not when a renamed :math:`\theta` still occurs outside an
+    exponential (the new variables would not be independent of it).
+    """
+    import sympy
+
+    if renamed is expr or renamed.atoms(sympy.exp, sympy.log):
+        return False
+    exponents = set()
+    for x in expr.atoms(sympy.exp):
+        exponents |= x.args[0].free_symbols
+    if exponents & renamed.free_symbols:
+        return False
+    return bool(renamed.is_rational_function(*sorted(renamed.free_symbols, key=str)))
+
+
+def _ring_numerator_is_zero(expr):
+    r"""expr == 0 for a rational function of its symbols, as an unreduced fraction ``N / D`` of ring elements.
+
+    Sums, products and integer powers are combined in a sparse polynomial ring
+    over QQ without any gcd (:math:`a/b + c/d = (ad + cb)/(bd)`); the
+    expression is identically zero iff ``N`` is the zero polynomial (``D``,
+    a product of the expression's denominators, is checked nonzero).  None
+    when the expression has other atoms (exp, log, fractional powers) or a
+    vanishing denominator: the caller falls back to ``together``.
+    """
+    import sympy
+    from sympy import QQ
+    from sympy.polys.rings import ring
+
+    syms = sorted(expr.free_symbols, key=str)
+    if not syms:
+        return None
+    R = ring(syms, QQ)[0]
+    memo = {}
+
+    def conv(e):
+        hit = memo.get(e)
+        if hit is not None:
+            return hit
+        if e.is_Symbol:
+            out = (R(e), R.one)
+        elif e.is_Rational:
+            out = (R(QQ(int(e.p), int(e.q))), R.one)
+        elif e.is_Add:
+            n, d = conv(e.args[0])
+            for a in e.args[1:]:
+                n2, d2 = conv(a)
+                n, d = (n + n2, d) if d == d2 else (n * d2 + n2 * d, d * d2)
+            out = (n, d)
+        elif e.is_Mul:
+            n, d = R.one, R.one
+            for a in e.args:
+                n2, d2 = conv(a)
+                n, d = n * n2, d * d2
+            out = (n, d)
+        elif e.is_Pow and e.exp.is_Integer:
+            n, d = conv(e.base)
+            k = int(e.exp)
+            out = (n ** k, d ** k) if k >= 0 else (d ** -k, n ** -k)
+        else:
+            raise _NotRational
+        memo[e] = out
+        return out
+
+    try:
+        n, d = conv(expr)
+    except _NotRational:
+        return None
+    if d == 0:
+        return None
+    return n == 0
+
+
+class _NotRational(Exception):
+    """Raised inside :func:`_ring_numerator_is_zero` on an atom that is not a symbol or a rational."""
+
+
 def _numerator_is_zero(expr) -> bool:
     """Decide expr == 0 for a rational function of symbols (other atoms are generators).
 
@@ -544,6 +626,9 @@ def _numerator_is_zero(expr) -> bool:
     from sympy import QQ
     from sympy.polys.rings import ring
 
+    direct = _ring_numerator_is_zero(expr)
+    if direct is not None:
+        return direct
     num, _ = sympy.fraction(sympy.together(expr))
     if num == 0:
         return True
@@ -635,8 +720,10 @@ def is_zero(expr, *, timeout=None, n_points=4, seed=0):
 
     1. Evaluate at ``n_points`` random rational points in :math:`(0, 1)^k`
        (seeded).  A nonzero value proves the expression is not identically
-       zero: **False**.  (Exact for rational functions; otherwise a
-       60-digit numerical value that must be clearly nonzero.)
+       zero: **False**.  (Exact for rational functions, including rational
+       functions of exponentials :math:`e^{\theta}`, which are sampled at
+       rational values of :math:`e^{\theta} > 0`; otherwise a 60-digit
+       numerical value that must be clearly nonzero.)
     2. Try to prove it: exponentials :math:`e^{\theta}` are renamed to positive
        symbols, the expression is brought to one fraction and its numerator
        expanded as a polynomial; a zero polynomial is a proof: **True**.
@@ -673,7 +760,10 @@ def is_zero(expr, *, timeout=None, n_points=4, seed=0):
         return True
     if e.is_Rational:
         return False
-    for v in _random_point_values(e, n_points, seed):
+    e2 = _exp_to_symbols(e)
+    # A rational function of z = e^theta is sampled at rational z (exact and fast); otherwise at rational theta.
+    probe = e2 if _is_rational_in_own_symbols(e, e2) else e
+    for v in _random_point_values(probe, n_points, seed):
         if v is None:
             continue
         if v.is_Rational:
@@ -681,7 +771,6 @@ def is_zero(expr, *, timeout=None, n_points=4, seed=0):
                 return False
         elif abs(v) > sympy.Float("1e-40", 60) * (1 + abs(v)):
             return False
-    e2 = _exp_to_symbols(e)
     if _run(_numerator_is_zero, e2, timeout):
         return True
     if _run(_simplify_is_zero, e, timeout):

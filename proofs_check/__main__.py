@@ -102,8 +102,8 @@ def _parser():
     p.add_argument("--thorough", action="store_true", help="many more cases")
     p.add_argument("--seed", type=_bounded_int("--seed", 0, 2**63 - 1), default=0,
                    help="suite seed, a nonnegative integer (default 0)")
-    p.add_argument("--workers", type=_bounded_int("--workers", 1, _MAX_WORKERS), default=1,
-                   help="local worker processes (same report for any N)")
+    p.add_argument("--workers", type=_bounded_int("--workers", 1, _MAX_WORKERS), default=None,
+                   help="local worker processes (default: the usable cores, at most 2; same report for any N)")
     p.add_argument("--scheduler", type=_scheduler_address, default=None,
                    help="Dask distributed scheduler address, tcp://host:port")
     p.add_argument("--broken", action="store_true", help="run the deliberately broken variants instead")
@@ -152,7 +152,8 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     from mdptheory.exceptions import InvalidParameterError
     from mdptheory.lemmas import FALSIFIED, UNDECIDED, statements
-    from mdptheory.lemmas.framework.runner import DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult, run_suite
+    from mdptheory.lemmas.framework.runner import (DEFAULT_CASES, ERROR, THOROUGH_CASES, SuiteResult,
+                                                   default_workers, run_suite)
 
     try:
         from mdptheory.lemmas.framework.registry import load_statement_modules
@@ -198,7 +199,8 @@ def main(argv=None) -> int:
 
     interrupted = False
     try:
-        suite = run_suite([s.id for s in runnable], modes=modes, seed=args.seed, n=n, workers=args.workers,
+        workers = args.workers if args.workers is not None else default_workers()
+        suite = run_suite([s.id for s in runnable], modes=modes, seed=args.seed, n=n, workers=workers,
                           broken=args.broken, progress=progress, scheduler=args.scheduler)
     except KeyboardInterrupt:
         interrupted = True
@@ -335,5 +337,20 @@ def _run_injected(args, sts, modes, n) -> int:
     return 1 if missed else 0
 
 
+#: BLAS threads of the command line's process and its workers, unless the environment sets them: the
+#: suite's matrices have a handful of rows, where more BLAS threads only spin (on two cores, with two
+#: workers, they made the float statements' solves several times slower).
+BLAS_THREADS = "1"
+
+
+def _limit_blas_threads():
+    """Before numpy is imported: one BLAS thread per process, unless the environment says otherwise."""
+    import os
+
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, BLAS_THREADS)
+
+
 if __name__ == "__main__":
+    _limit_blas_threads()
     sys.exit(_entry())

@@ -215,3 +215,50 @@ def test_finite_difference_error_estimates_cover_the_error():
     assert np.all(np.abs(cs.derivative - exact) <= cs.error_estimate + 1e-300)
     with pytest.raises(InvalidParameterError, match="complex"):
         probs_jacobian_complex_step(Direct(1, 2), [0.5])
+
+
+@pytest.mark.parametrize("back_move", ["left", "reset"])
+def test_chain_hessian_squares_are_the_squares_of_the_general_route_bit_for_bit(back_move):
+    """The ball route of chain_hessian_norm (upper triangle, zeros of M^-1 skipped) gives the same
+    balls as squaring every entry of _chain_core's Hessian."""
+    from flint import arb, ctx, fmpq
+
+    from mdptheory import derivatives as dv
+
+    _, N, p, R, L, gamma = dv._chain_inputs(23, F(3, 20), back_move)
+    old = ctx.prec
+    ctx.prec = 96
+    try:
+        def num(x):
+            x = F(x)
+            return arb(fmpq(x.numerator, x.denominator))
+
+        grad, hess = dv._chain_core(N, p, R, L, gamma, num, 2)
+        grad2, Q = dv._chain_hessian_squares(N, p, R, L, gamma, num)
+        for x, q in zip(hess.reshape(-1), Q.reshape(-1)):
+            sq = x * x
+            assert sq.mid() == q.mid() and sq.rad() == q.rad()
+        assert all(x.mid() == y.mid() and x.rad() == y.rad() for x, y in zip(grad, grad2))
+    finally:
+        ctx.prec = old
+
+
+@pytest.mark.parametrize("back_move", ["left", "reset"])
+@pytest.mark.parametrize("H, theta", [(1, F(1, 5)), (2, F(0)), (3, F(1)), (17, F(7, 100)),
+                                      (12, [F(k % 5, 7 + k) for k in range(14)])])
+def test_chain_gradient_integer_route_is_the_rational_sum_of_squares(back_move, H, theta):
+    """The fraction-free integer route of the exact gradient norm gives the same rational as summing
+    the squares of _chain_core's exact gradient."""
+    from flint import fmpq
+
+    from mdptheory import derivatives as dv
+
+    _, N, p, R, L, gamma = dv._chain_inputs(H, theta, back_move)
+
+    def num(x):
+        x = F(x)
+        return fmpq(x.numerator, x.denominator)
+
+    grad, _ = dv._chain_core(N, p, R, L, gamma, num, 1)
+    expected = sum((x * x for x in grad), fmpq(0))
+    assert dv._chain_gradient_sq_exact(N, p, R, L, H) == expected

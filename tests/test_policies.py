@@ -284,3 +284,16 @@ def test_neural_softmax_follows_seed_000():
     assert np.array_equal(q.b, p.b) and q.temperature == 2.0
     with pytest.raises(InvalidParameterError):
         p.probs(LogRational(np.ones(m * d, dtype=int)))
+
+
+def test_log_rational_pickles_by_value():
+    """Reports holding a LogRational point cross process boundaries (proofs_check's workers)."""
+    import pickle
+
+    from mdptheory.policies import LogRational
+
+    x = LogRational([[1, 2, F(5, 3)]])
+    y = pickle.loads(pickle.dumps(x))
+    assert isinstance(y, LogRational) and y.q.tolist() == x.q.tolist()
+    with pytest.raises(AttributeError):
+        y.q = x.q

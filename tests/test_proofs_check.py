@@ -76,6 +76,20 @@ def test_same_report_for_any_worker_count():
     assert _strip(one) == _strip(two)
 
 
+def test_chunked_statements_merge_to_the_single_pass_report(monkeypatch):
+    """Heavy statements split into case ranges across workers merge back to the one-process report:
+    counts, worst ratios and the first notable (FALSIFIED) cases in case order."""
+    from mdptheory.lemmas.framework import runner
+
+    one = run_suite(["A1"], n=7, workers=1, broken=True)
+    monkeypatch.setattr(runner, "CHUNK_COST", 0.0)
+    monkeypatch.setattr(runner, "CHUNK_CASES", 2)
+    assert len(runner._ranges(runner.statements(["A1"])[0], 7, 2)) == 4
+    two = run_suite(["A1"], n=7, workers=2, broken=True)
+    assert _strip(one) == _strip(two)
+    assert any(r["notable"] for r in _strip(two)["results"])
+
+
 def test_same_report_on_a_dask_cluster():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,

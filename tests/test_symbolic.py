@@ -142,3 +142,22 @@ def test_symbolic_mdp_validation():
 def test_importing_symbolic_does_not_import_sympy():
     code = "import sys, mdptheory.symbolic; sys.exit(1 if 'sympy' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_is_zero_samples_rational_functions_of_exponentials_at_rational_exponentials():
+    """A rational function of e^a is sampled exactly at rational e^a; a plain a beside e^a is not."""
+    from mdptheory.symbolic import _exp_to_symbols, _is_rational_in_own_symbols, _ring_numerator_is_zero
+
+    a, b = sympy.symbols("a b", real=True)
+    rat = 1 / (sympy.exp(a) + 1) - sympy.exp(b) / (sympy.exp(a + b) + sympy.exp(b))
+    assert _is_rational_in_own_symbols(rat, _exp_to_symbols(rat))
+    mixed = sympy.exp(a) - 1 - a
+    assert not _is_rational_in_own_symbols(mixed, _exp_to_symbols(mixed))
+    assert is_zero(rat) is True
+    assert is_zero(1 / (sympy.exp(a) + 1) - 1 / (sympy.exp(a) + 2)) is False
+    assert is_zero(mixed) is False
+    # the ring route: None on other atoms, a proof or a refutation on rational functions
+    x, y = sympy.symbols("x y")
+    assert _ring_numerator_is_zero(sympy.exp(x) - 1) is None
+    assert _ring_numerator_is_zero((x**2 - y**2) / (x - y) - (x + y)) is True
+    assert _ring_numerator_is_zero(x / (x + y) - 1) is False

@@ -119,6 +119,11 @@ class LogRational:
     def __setattr__(self, name, value):
         raise AttributeError("LogRational is immutable")
 
+    def __reduce__(self):
+        # pickled by value (worker processes return reports holding LogRational points): rebuilt by the
+        # constructor, since the slot cannot be set on an existing object
+        return (LogRational, (self.q,))
+
     @classmethod
     def from_probs(cls, pi) -> "LogRational":
         r"""The point :math:`\theta = \log\pi` of a policy with all entries positive.

@@ -83,6 +83,14 @@ def as_policy(mdp, pi, *, exact: bool | None = None, atol: float = DEFAULT_POLIC
         the message names the state and the value.
     """
     check_mdp(mdp)
+    if (type(pi) is np.ndarray and pi.dtype == np.float64 and (exact is None or exact is False)
+            and atol is DEFAULT_POLICY_ATOL and pi.shape == (mdp.n_states, mdp.n_actions)):
+        # the common case (a float64 array of the right shape, default options): the checks of the
+        # float branch below, without re-reading the options and the array; failures take the full path
+        out = np.array(pi, dtype=np.float64, copy=True)
+        if out.size and out.min() >= 0 and bool(np.all(np.abs(out.sum(axis=1) - 1.0) <= atol)):
+            out.flags.writeable = False
+            return out
     exact, atol = _check_policy_options(exact, atol)
     S, A = mdp.n_states, mdp.n_actions
     try:

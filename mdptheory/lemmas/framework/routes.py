@@ -90,6 +90,21 @@ def _sparse_fmpq(X):
     return M
 
 
+def _solve_many(M, B):
+    r""":math:`M^{-1}B` for an ``fmpq_mat`` ``B`` by forward solves, the same exact rationals either way.
+
+    With more right-hand sides than rows, FLINT's ``fmpq_mat.solve`` of all of
+    them costs several times the columns of :math:`M^{-1}` (the identity as
+    right-hand side) followed by one product; below that, one solve of ``B``.
+    """
+    S = M.nrows()
+    if B.ncols() <= S:
+        return M.solve(B)
+    from flint import fmpq_mat
+
+    return M.solve(fmpq_mat(S, S, [1 if i == j else 0 for i in range(S) for j in range(S)])) * B
+
+
 def _exact_system(m, pi):
     r"""``(M, Pm)``: :math:`I - \gamma P^\pi` and ``P`` as (S*A, S), both ``fmpq_mat``."""
     from flint import fmpq_mat
@@ -183,7 +198,7 @@ def _jacobian_exact(m, param, theta):
     J = exact_array(np.asarray(param.jacobian(theta), dtype=object), name="jacobian")
     n = J.shape[2]
     G = _spread(c, S, A) * _sparse_fmpq(J.reshape(S * A, n))
-    return M.solve(G)  # (S, n)
+    return _solve_many(M, G)  # (S, n)
 
 
 def jacobian_direct(m, param, theta, mode):
@@ -245,10 +260,10 @@ def hessian_vector_direct(m, param, theta, mu, u, mode):
         P1 = Pi1 * Pm  # P^{pi_1}
         V1 = M.solve(Pi1 * to_fmpq_mat(r.reshape(-1)) + g * (P1 * V))
         c1 = from_fmpq_mat(g * (Pm * V1), (S, A))
-        X = M.solve(_spread(c, S, A) * _sparse_fmpq(J.reshape(S * A, n)))
+        X = _solve_many(M, _spread(c, S, A) * _sparse_fmpq(J.reshape(S * A, n)))
         G1 = _spread(c, S, A) * _sparse_fmpq(J1.reshape(S * A, n)) + _spread(c1, S, A) * _sparse_fmpq(
             J.reshape(S * A, n))
-        X1 = M.solve(G1 + g * (P1 * X))
+        X1 = _solve_many(M, G1 + g * (P1 * X))
         mu = exact_array(np.asarray(mu, dtype=object), name="mu")
         return from_fmpq_mat(to_fmpq_mat(mu).transpose() * X1, (n,))
     J = np.asarray(param.jacobian(theta), dtype=float)

@@ -14,8 +14,8 @@ from .collection import ReportCollection
 from .registry import CHAPTERS, statements
 from .report import FALSIFIED, UNDECIDED, VERIFIED, combine_verdicts
 
-__all__ = ["StatementResult", "SuiteResult", "run_statement", "run_suite", "ERROR", "DEFAULT_CASES",
-           "THOROUGH_CASES"]
+__all__ = ["StatementResult", "SuiteResult", "run_statement", "run_suite", "default_workers", "ERROR",
+           "DEFAULT_CASES", "THOROUGH_CASES"]
 
 ERROR = "ERROR"
 #: Seconds allowed to connect to a Dask scheduler.
@@ -173,11 +173,14 @@ def _ratios(r):
     return ratio, slack
 
 
-def _run_cases(stmt, mode, seed, n, variant, indices=None, stop_at_falsified=False):
+def _run_cases(stmt, mode, seed, n, variant, indices=None, stop_at_falsified=False, start=0, stop=None):
+    """Cases ``start <= i < stop`` (default: all ``n``) of one statement in one mode, as a StatementResult."""
     res = StatementResult(stmt.id, stmt.name, mode, stmt.text, stmt.source, variant)
     t0 = time.perf_counter()
     for i, case in enumerate(stmt.cases(seed, n, mode)):
-        if indices is not None and i not in indices:
+        if stop is not None and i >= stop:
+            break
+        if i < start or (indices is not None and i not in indices):
             continue
         try:
             rep = stmt.check(**case, mode=mode, variant=variant)
@@ -191,6 +194,31 @@ def _run_cases(stmt, mode, seed, n, variant, indices=None, stop_at_falsified=Fal
             break
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _merge(parts):
+    """One StatementResult from the results of consecutive case ranges, as if run in one pass.
+
+    Every aggregate is taken in case order with the rule :meth:`StatementResult.add` applies
+    (strict improvements only, the first three notable cases), so the merged result is the
+    same as a single run's; ``seconds`` is the sum.
+    """
+    out = parts[0]
+    for p in parts[1:]:
+        out.cases += p.cases
+        for k, v in p.counts.items():
+            out.counts[k] = out.counts.get(k, 0) + v
+        if p.worst_ratio is not None and (out.worst_ratio is None or p.worst_ratio > out.worst_ratio):
+            out.worst_ratio = p.worst_ratio
+        if p.min_slack_ratio is not None and (out.min_slack_ratio is None or p.min_slack_ratio < out.min_slack_ratio):
+            out.min_slack_ratio = p.min_slack_ratio
+        if p.worst_residual is not None and (out.worst_residual is None or p.worst_residual > out.worst_residual):
+            out.worst_residual = p.worst_residual
+        if p.worst_slack is not None and (out.worst_slack is None or p.worst_slack < out.worst_slack):
+            out.worst_slack = p.worst_slack
+        out.notable.extend(p.notable[:max(0, 3 - len(out.notable))])
+        out.seconds += p.seconds
+    return out
 
 
 def run_statement(stmt, *, mode: str, seed: int = 0, n: int = DEFAULT_CASES, variant=None,
@@ -209,8 +237,38 @@ def _task(args):
 
     if rest and rest[0]:
         load_statement_modules(rest[0])  # user statements, in a fresh worker process
+    start, stop = rest[1] if len(rest) > 1 else (0, None)
+    return _run_cases(get_statement(sid), mode, seed, n, variant, start=start, stop=stop)
 
-    return _run_cases(get_statement(sid), mode, seed, n, variant)
+
+#: Statements whose cases cost at least this much (``Statement.cost``) are split into ranges of at
+#: least :data:`CHUNK_CASES` cases (about four per worker) when several workers run the suite, so
+#: that one heavy statement does not keep a single worker busy while the others idle.
+CHUNK_COST = 3.0
+CHUNK_CASES = 10
+
+
+def _ranges(st, n, workers):
+    """Case ranges of one (statement, mode) task: the whole range, or chunks for a heavy statement."""
+    size = max(CHUNK_CASES, -(-n // (4 * workers)))  # at most about 4 chunks per worker
+    if workers > 1 and st.cost >= CHUNK_COST and n > size:
+        return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+    return [(0, None)]
+
+
+def default_workers() -> int:
+    """Worker processes of the command line's default: the usable cores, at most :data:`DEFAULT_MAX_WORKERS`."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
+        cores = os.cpu_count() or 1
+    return max(1, min(DEFAULT_MAX_WORKERS, cores))
+
+
+#: Upper limit of :func:`default_workers` (more processes than this rarely pay for their start-up).
+DEFAULT_MAX_WORKERS = 2
 
 
 def run_suite(select=None, *, modes=None, seed: int = 0, n: int = DEFAULT_CASES, workers: int = 1,
@@ -238,44 +296,64 @@ def run_suite(select=None, *, modes=None, seed: int = 0, n: int = DEFAULT_CASES,
     from .registry import USER_MODULES
 
     t0 = time.perf_counter()
-    tasks = []
+    groups = []  # one entry per StatementResult: (statement, mode, variant)
     user = tuple(USER_MODULES)
     for st in statements(select):
         st_modes = [m for m in st.modes if modes is None or m in modes]
         for mode in st_modes:
-            if broken:
-                for v in st.variants:
-                    tasks.append((st.id, mode, seed, n, v, user))
-            else:
-                tasks.append((st.id, mode, seed, n, None, user))
-    results = [None] * len(tasks)
+            for v in (st.variants if broken else (None,)):
+                groups.append((st, mode, v))
+    tasks, owner = [], []
+    for g, (st, mode, v) in enumerate(groups):
+        for rng in _ranges(st, n, max(workers, 2) if scheduler else workers):
+            tasks.append((st.id, mode, seed, n, v, user, rng))
+            owner.append(g)
+    parallel = bool(scheduler) or (workers > 1 and len(tasks) > 1)
+    parts = [None] * len(tasks)
+    pending = [owner.count(g) for g in range(len(groups))]
+    results = [None] * len(groups)
+    done = 0
+
+    def finish(k, res):
+        nonlocal done
+        parts[k] = res
+        g = owner[k]
+        pending[g] -= 1
+        if pending[g] == 0:
+            results[g] = _merge([parts[j] for j in range(len(tasks)) if owner[j] == g])
+            done += 1
+            if progress:
+                progress(done, len(groups), results[g])
+
+    # heaviest first (estimated cost x cases), so that the last tasks to start are short ones
+    def estimate(k):
+        st, mode, _ = groups[owner[k]]
+        lo, hi = tasks[k][6]
+        return st.cost * (1 if mode == "symbolic" else (n if hi is None else hi) - lo)  # one symbolic case
+
+    order = sorted(range(len(tasks)), key=lambda k: -estimate(k))
     if scheduler:
         from distributed import Client
 
         with Client(scheduler, timeout=SCHEDULER_TIMEOUT) as client:
-            futs = client.map(_task, tasks, pure=False)
-            for k, fut in enumerate(futs):
-                results[k] = fut.result()
-                if progress:
-                    progress(k + 1, len(tasks), results[k])
-    elif workers > 1 and len(tasks) > 1:
+            futs = client.map(_task, [tasks[k] for k in order], pure=False)
+            for k, fut in zip(order, futs):
+                finish(k, fut.result())
+    elif parallel:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        ex = ProcessPoolExecutor(max_workers=workers)
+        if any(mode == "symbolic" for _, mode, _ in groups):
+            import sympy  # noqa: F401  -- imported once here, inherited by the forked workers
+        ex = ProcessPoolExecutor(max_workers=min(workers, len(tasks)))
         try:
-            futs = {ex.submit(_task, t): k for k, t in enumerate(tasks)}
-            for done, fut in enumerate(as_completed(futs), 1):
-                k = futs[fut]
-                results[k] = fut.result()
-                if progress:
-                    progress(done, len(tasks), results[k])
+            futs = {ex.submit(_task, tasks[k]): k for k in order}
+            for fut in as_completed(futs):
+                finish(futs[fut], fut.result())
         except BaseException:  # Ctrl-C (or a failure): drop the queued tasks instead of running them all first
             ex.shutdown(wait=False, cancel_futures=True)
             raise
         ex.shutdown(wait=True)
     else:
         for k, t in enumerate(tasks):
-            results[k] = _task(t)
-            if progress:
-                progress(k + 1, len(tasks), results[k])
+            finish(k, _task(t))
     return SuiteResult(results, seed, n, time.perf_counter() - t0)
