@@ -189,3 +189,36 @@ def test_d4_barrier_hessian_against_its_closed_form(exact):
     bad = HB * (1 + Fraction(1, 10**7) if exact else 1 + 1e-7)
     _barrier_cross_check(rep, m, param.probs(th), bad, lam, mode)
     assert _verdicts(rep) == [VERIFIED, FALSIFIED]
+
+
+@pytest.mark.parametrize("exact", [False, True])
+@pytest.mark.parametrize("with_mu", [False, True])
+def test_confirm_values_passes_the_library_and_catches_a_relative_error_of_1e_7(exact, with_mu):
+    from mdptheory.lemmas.framework.routes import confirm_values
+    from mdptheory.lemmas.framework.suite import random_case_policy
+
+    mode = "exact" if exact else "float"
+    m = _mdp(3, exact=exact, gamma=Fraction(99, 100))
+    rng = case_rng(7, "values", 0)
+    pis = [random_case_policy(rng, m, exact=exact) for _ in range(3)]
+    mu = m.rho if with_mu else None
+
+    def lib(p):
+        V = evaluate(m, p, mode=mode).V
+        return (np.asarray(mu) * V).sum() if with_mu else V
+
+    rep = new_report(get_statement("G1"), mode, {"seed": None}, None)
+    confirm_values(rep, m, pis, [lib(p) for p in pis], mode, mu=mu)
+    assert _verdicts(rep) == [VERIFIED]
+    scale = Fraction(1) + Fraction(1, 10 ** 7) if exact else 1 + 1e-7
+    bad = new_report(get_statement("G1"), mode, {"seed": None}, None)
+    confirm_values(bad, m, pis, [lib(pis[0])] + [lib(p) * scale for p in pis[1:]], mode, mu=mu)
+    assert _verdicts(bad) == [FALSIFIED]
+
+
+@pytest.mark.parametrize("sid", ["G1", "H3"])
+def test_a_scaled_library_value_changes_the_verdict_of_the_run_checkers(sid):
+    st = get_statement(sid)
+    with F.inject("value_relative_1e-6"):
+        res = run_statement(st, mode="float", seed=0, n=F.MATRIX_CASES, stop_at_falsified=True)
+    assert res.verdict == FALSIFIED

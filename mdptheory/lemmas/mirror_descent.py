@@ -24,7 +24,7 @@ from ..fields import float_array
 from ..policies import LogLinear, TabularSoftmax
 from ..policies.tabular import uniform_policy
 from .framework.prologue import check_variant, dot, new_report, prepare_policy, resolve_mode
-from .framework.routes import confirm_visitation
+from .framework.routes import confirm_values, confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import FALSIFIED, UNDECIDED, VERIFIED, float_tolerance
 from .framework.suite import GAMMAS, case_rng, random_case_mdp, random_case_policy
@@ -323,7 +323,9 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
     checker's own routes (:func:`_confirm_ampo_fits`: the normal equations and
     the reported :math:`\epsilon_k` with :math:`Q`, :math:`d_\rho^{\pi_k}` by
     forward solves and the features drawn here), so that the measured floor
-    is that of true least-squares fits.
+    is that of true least-squares fits; the run's values
+    :math:`V^{\pi_k}(\rho)` are confirmed by forward solves, which the gap
+    check uses.
 
     Broken variant: ``"drop_mirror_term"`` (Step I fitted to :math:`Q^{\pi_k}`
     alone, without :math:`\eta_k^{-1}(\log\pi_k + 1)`; Step II then gives
@@ -378,7 +380,9 @@ def ampo_reduction(mdp, *, eta0, T=4, n_features=(1, 2), mode=None, variant=None
     rep.claim("Step I approximation error eps_k is zero up to rounding",
               VERIFIED if worst <= err_tol else (UNDECIDED if worst <= 10 * err_tol else FALSIFIED),
               "max_k eps_k against the rounding tolerance", max_error=worst, tolerance=err_tol)
-    gaps = pmd.v_star - np.array(values)
+    # the run's recorded V^(pi_k)(rho) confirmed by forward solves; the gaps use the values formed here
+    own_values = confirm_values(rep, m, pol, values, "float", mu=m.rho, what="V^(pi_k)(rho), k = 0..T, of the run")
+    gaps = pmd.v_star - np.asarray(own_values, dtype=float)
     if T and _strict_improvement(gaps, tol):
         rep.inequality("gap non-increasing: gap_(k+1) <= gap_k", gaps[1:], gaps[:-1], tol=tol)
     else:

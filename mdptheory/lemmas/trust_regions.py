@@ -23,7 +23,7 @@ from .framework.parameterized import (_field, _gram, _matvec, _one, _param_case,
                                      _witness)
 from .framework.prologue import check_variant, new_report, resolve_mode
 from .framework.rates import _HALF, _NINE, _cases, _fm, _tol
-from .framework.routes import confirm_visitation
+from .framework.routes import confirm_values, confirm_visitation
 from .framework.registry import Statement, register
 from .framework.report import float_tolerance
 from .framework.suite import case_rng, random_case_mdp, random_case_policy
@@ -740,7 +740,8 @@ def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
     Exact in rationals (the run is :func:`mdptheory.algorithms.cpi`, which is
     exact on exact MDPs).  Data flow — left: the run's iterates and its
     recorded :math:`\mathbb{A}_t`; right: the visitations and values of
-    :math:`\pi_t, \pi_{t+1}` from separate evaluations, and :math:`\mathbb{A}_t`
+    :math:`\pi_t, \pi_{t+1}` from separate evaluations (each confirmed by
+    forward solves formed here), and :math:`\mathbb{A}_t`
     recomputed from the iterate as :math:`\mathbb{E}_{s\sim d^t}\max_a A^{\pi_t}(s,a)`
     (the value bound uses the recomputed one; the recorded one is compared
     with it); shared: MDP, :math:`\alpha`.  Degenerate case: a start policy
@@ -765,6 +766,7 @@ def cpi_improvement(mdp, *, alpha, T=3, mode=None, variant=None, seed=None):
     mu = m.rho
     tol = None if exact else _tol(rep, m, 1.0 / (1 - float(g)), order=2)
     evs = [evaluate(m, p) for p in res.policies]
+    confirm_values(rep, m, res.policies, [ev.V for ev in evs], mode, what="V^(pi_t), t = 0..T")
     ds = [confirm_visitation(rep, m, p, mu, ev.visitation(mu), mode, what=f"d^{k}")
           for k, (p, ev) in enumerate(zip(res.policies, evs))]
     ratios = []

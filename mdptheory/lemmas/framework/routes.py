@@ -43,8 +43,8 @@ __all__ = [
     "jacobian_direct",
     "hessian_vector_direct",
     "confirm_visitation",
+    "confirm_values",
     "confirm_gradient_norms",
-    # fix12b
     "score_direct",
     "gradient_own_score",
     "compatible_normal_equations",
@@ -306,6 +306,34 @@ def confirm_visitation(rep, m, pi, mu, d_lib, mode, *, what="d"):
     return d_lib
 
 
+def confirm_values(rep, m, policies, values, mode, *, mu=None, what="V"):
+    r"""Record that library values a checker uses equal :func:`values_direct` of the same policies.
+
+    ``values[k]`` is :math:`V^{\pi_k}` (shape (S,)) or, with ``mu``, the
+    scalar :math:`V^{\pi_k}(\mu)` — as :func:`mdptheory.evaluate` or an
+    algorithm's trace reported them.  A bound, rate or improvement with room
+    to spare would not notice a small error in them; the identity part added
+    here (exact in rationals; float tolerance of order 1 at the scale
+    :math:`\max|r|/(1-\gamma)`) does.  Returns the values computed here.
+    """
+    from .report import float_tolerance
+
+    exact = _exact(mode)
+    own = [values_direct(m, p, mode) for p in policies]
+    if mu is not None:
+        muv = np.asarray(mu, dtype=object if exact else float)
+        own = [(muv * v).sum() for v in own]
+    dt = object if exact else float
+    own = np.array(own, dtype=dt)
+    tol = None
+    if not exact:
+        rmax = float(np.max(np.abs(np.asarray(m.r, dtype=float)))) if m.n_states else 0.0
+        tol, _ = float_tolerance(m, rmax / (1 - float(m.gamma)) + 1.0, order=1)
+    rep.identity(f"{what}: library values = forward solves formed here", np.array(list(values), dtype=dt).reshape(
+        own.shape), own, tol=tol)
+    return own
+
+
 def confirm_gradient_norms(rep, m, param, thetas, mu, norms, *, what="||grad V(mu)|| recorded by the run"):
     r"""Record that gradient norms a run recorded (float) equal :math:`\|\nabla V(\mu)\|` by :func:`gradient_direct`.
 
@@ -326,7 +354,7 @@ def confirm_gradient_norms(rep, m, param, thetas, mu, norms, *, what="||grad V(m
     return own
 
 
-# --- fix12c ---
+# --- algorithm runs of section I ---
 # Routes for the Neural PPO/TRPO checkers (section I): the quantities an algorithm run records (its policies'
 # normalised action values, the objective E_(nu*) V~, the KL it moved) and the optimality of pi*, recomputed
 # here from the MDP's arrays and the recorded policies.
@@ -376,7 +404,7 @@ def kl_moved_direct(m, pi_next, pi, mu):
     return float(d @ terms.sum(axis=1)), d
 
 
-# --- fix12b ---
+# --- the score, the compatible regression and trajectories, formed without the parameterization's code ---
 def score_direct(param, theta, mode):
     r""":math:`\nabla_\theta\log\pi_\theta(a|s)`, shape (S, A, n), without the parameterization's score or Jacobian.
 
@@ -499,7 +527,7 @@ def trajectories_direct(m, pi, T, mu):
     return out
 
 
-# --- fix12a ---
+# --- closed-form softmax derivatives and confirmations of a run's steps ---
 # Routes that do not trust the parameterization's derivative code (the tabular softmax
 # Jacobian and Hessian in closed form from the probabilities) and confirmations of an
 # algorithm's trace (its steps and values) against quantities recomputed here.
