@@ -586,17 +586,29 @@ def _chain_gradient_sq_exact(N, p, R, L, H):
     return fmpq(total, den * den)
 
 
-def _chain_hessian_squares(N, p, R, L, gamma, num):
-    r"""``(grad, Q)`` with ``Q[i, j]`` the square of the Hessian entry of :func:`_chain_core` (ball arithmetic).
+def _chain_hessian_sq_ball(N, p, R, L, gamma, num):
+    r"""``(grad, sq)``: the gradient of :func:`_chain_core` and a ball enclosing :math:`\|\nabla^2 V(s_0)\|_F^2`.
 
-    The same operations on the same balls as :func:`_chain_core` with ``order=2``
-    followed by squaring, bit for bit, with less work: the forward Thomas sweep
-    for :math:`M^{-1}` skips the entries right of the diagonal, exact zeros
-    there (zero divided by a pivot that excludes zero), and the Hessian and its
-    squares are formed on and above the diagonal only (entry :math:`(j, i)` is
-    :math:`\gamma(A_{ji} + A_{ij})`, the same ball as :math:`(i, j)`: ball
-    addition is commutative).  None when a pivot contains zero (the caller then
-    takes the general route).
+    Ball arithmetic throughout, so ``sq`` is a certified enclosure of the same
+    real number as the sum of the squares of :func:`_chain_core`'s Hessian
+    entries (the balls differ, the operations being different).  With
+    :math:`A = \mathrm{diag}(w)\,(R - L)\,M^{-1}\mathrm{diag}(c)` the Hessian is
+    :math:`\gamma(A + A^\top)` and
+
+    .. math::
+
+        \|\nabla^2 V(s_0)\|_F^2 = \gamma^2\Big[\sum_i (2A_{ii})^2
+            + 2\sum_{i<j}(A_{ij} + A_{ji})^2\Big].
+
+    Fewer ball operations than forming the Hessian: :math:`M^{-1}\mathrm{diag}(c)`
+    comes from one Thomas sweep on :math:`\mathrm{diag}(c)` (the forward sweep
+    keeps only the lower triangle, where row :math:`i` is row :math:`i-1`
+    times :math:`-a_i/\mathrm{pivot}_i`; the backward sweep right of the
+    diagonal is a scaling), the reset column's Sherman–Morrison term is applied
+    to the rows of :math:`(R - L)M^{-1}` only, and the squares are summed over
+    the upper triangle by dot products.  About half the ball operations of the
+    general route.  None when a pivot contains zero (the caller then takes the
+    general route).
     """
     sysm = _ChainSystem(p, gamma, R, L, num)
     zero, one = sysm.zero, sysm.one
@@ -608,38 +620,43 @@ def _chain_hessian_squares(N, p, R, L, gamma, num):
     dr = np.array([zero] * (N - 1) + [one], dtype=object)
     c = dr + g * (V[R] - V[L])
     grad = w * c
-    # M^{-1}: _ChainSystem._thomas on the identity, the zeros right of the diagonal not recomputed
+    # forward Thomas sweep on diag(c): Dp is lower triangular
     a, b, cc = sysm.a, sysm.b, sysm.c
-    cp = [None] * N
+    ncp = [None] * N  # minus the modified super-diagonal
     Dp = np.empty((N, N), dtype=object)
-    Dp[:] = zero
     den = b[0]
     if den.contains(0):
         return None
-    cp[0] = cc[0] / den
-    Dp[0, 0] = one / den
+    ncp[0] = -(cc[0] / den)
+    Dp[0, 0] = c[0] / den
     for i in range(1, N):
-        den = b[i] - a[i] * cp[i - 1]
+        den = b[i] + a[i] * ncp[i - 1]
         if den.contains(0):
             return None
-        cp[i] = cc[i] / den
-        Drow = np.array([zero] * i + [one], dtype=object)
-        Dp[i, :i + 1] = (Drow - a[i] * Dp[i - 1, :i + 1]) / den
-    Z = np.empty_like(Dp)
+        ncp[i] = -(cc[i] / den)
+        Dp[i, :i] = Dp[i - 1, :i] * (-(a[i] / den))
+        Dp[i, i] = c[i] / den
+    # backward sweep: Z = T^{-1} diag(c)
+    Z = np.empty((N, N), dtype=object)
     Z[N - 1] = Dp[N - 1]
     for i in range(N - 2, -1, -1):
-        Z[i] = Dp[i] - cp[i] * Z[i + 1]
-    if sysm.has_f:
-        Z = Z - np.multiply.outer(sysm._q, Z[0]) / sysm._den
-    Y = Z[R, :] - Z[L, :]
-    Q = np.empty((N, N), dtype=object)
-    for i in range(N):
-        A_row = (w[i] * Y[i, i:]) * c[i:]      # A[i, j], j >= i
-        A_col = (w[i:] * Y[i:, i]) * c[i]      # A[j, i], j >= i
-        h = g * (A_row + A_col)
-        Q[i, i:] = h * h
-        Q[i + 1:, i] = Q[i, i + 1:]
-    return grad, Q
+        Z[i, :i + 1] = Dp[i, :i + 1] + ncp[i] * Z[i + 1, :i + 1]
+        Z[i, i + 1:] = Z[i + 1, i + 1:] * ncp[i]
+    del Dp
+    Y = Z[R, :] - Z[L, :]                         # (R - L) T^{-1} diag(c)
+    if sysm.has_f:                                # M^{-1} = T^{-1} - q e_0^T T^{-1} / den
+        q = sysm._q
+        Y = Y - np.multiply.outer((q[R] - q[L]) / sysm._den, Z[0])
+    del Z
+    A = w[:, None] * Y
+    del Y
+    d = A.diagonal() * 2
+    total = d.dot(d)
+    off = zero
+    for i in range(N - 1):
+        s = A[i, i + 1:] + A[i + 1:, i]
+        off = off + s.dot(s)
+    return grad, (g * g) * (total + 2 * off)
 
 
 def chain_derivatives(H, theta_a1, *, back_move: str = "left", order: int = 2, prec: int | None = None,
@@ -717,10 +734,10 @@ def _chain_norm(H, theta_a1, variant, prec, order):
                     x = Fraction(x)
                     return arb(fmpq(x.numerator, x.denominator))
 
-                squares = _chain_hessian_squares(N, p, R, L, gamma, num) if order == 2 else None
+                fast = _chain_hessian_sq_ball(N, p, R, L, gamma, num) if order == 2 else None
                 sq = arb(0)
-                if squares is not None:
-                    sq = sum(squares[1].reshape(-1), sq)  # the same additions in the same order as a loop
+                if fast is not None:
+                    sq = fast[1]
                 else:
                     grad, hess = _chain_core(N, p, R, L, gamma, num, order)
                     T = grad if order == 1 else hess
