@@ -226,14 +226,19 @@ def _arb_of(q):
 
 @pytest.mark.parametrize("back_move", ["left", "reset"])
 @pytest.mark.parametrize("H, theta", [(1, F(1, 5)), (2, F(0)), (3, F(1)), (9, F(3, 20)), (23, F(3, 20)),
-                                      (12, [F(k % 5, 7 + k) for k in range(14)])])
-def test_chain_hessian_ball_route_encloses_the_exact_squared_norm(back_move, H, theta):
-    """The ball route of chain_hessian_norm (one Thomas sweep on diag(c), upper-triangle sums) encloses
-    the exact squared Frobenius norm of _chain_core's rational Hessian, and its gradient encloses the
-    exact gradient; at low precision too (wide balls must still contain the truth)."""
+                                      (12, [F(k % 5, 7 + k) for k in range(14)]),
+                                      (12, [F(k % 5 + 1, 7 + k) for k in range(14)])])
+@pytest.mark.parametrize("route", ["_chain_hessian_sq_linear", "_chain_hessian_sq_ball"])
+def test_chain_hessian_ball_route_encloses_the_exact_squared_norm(back_move, H, theta, route):
+    """Both ball routes of chain_hessian_norm (the O(N) semiseparable one; the O(N^2) one: a Thomas sweep
+    on diag(c), upper-triangle sums) enclose the exact squared Frobenius norm of _chain_core's rational
+    Hessian, and their gradients the exact gradient; at low precision too (wide balls must still
+    contain the truth)."""
     from flint import ctx
 
     from mdptheory import derivatives as dv
+
+    fn = getattr(dv, route)
 
     _, N, p, R, L, gamma = dv._chain_inputs(H, theta, back_move)
     exact = dv.chain_derivatives(H, theta, back_move=back_move, order=2)
@@ -242,8 +247,10 @@ def test_chain_hessian_ball_route_encloses_the_exact_squared_norm(back_move, H, 
     try:
         for prec in (30, 96):
             ctx.prec = prec
-            fast = dv._chain_hessian_sq_ball(N, p, R, L, gamma, _arb_of)
-            if fast is None:  # a pivot ball contains zero at this precision: the general route takes over
+            fast = fn(N, p, R, L, gamma, _arb_of)
+            if all(0 < x < 1 for x in p):  # no vanishing generator: the route must not decline
+                assert fast is not None
+            if fast is None:  # declined (a zero pivot or generator, p = 0 or 1): the next route takes over
                 continue
             grad, sq = fast
             assert sq.contains(_arb_of(sq_exact))
@@ -258,8 +265,8 @@ def test_chain_hessian_ball_route_encloses_the_exact_squared_norm(back_move, H, 
 @pytest.mark.parametrize("back_move", ["left", "reset"])
 def test_chain_hessian_ball_route_overlaps_the_general_route_at_large_H(back_move):
     """At a horizon of the statement's range (H = 900, where exact rationals are too slow) the certified
-    norm overlaps the general route's (every Hessian entry formed and squared), and both lie below the
-    bound (1/3)^(H/4)."""
+    norm overlaps the general route's (every Hessian entry formed and squared) and the O(N^2) ball
+    route's, and lies below the bound (1/3)^(H/4)."""
     from flint import arb, ctx
 
     from mdptheory import derivatives as dv
@@ -277,6 +284,10 @@ def test_chain_hessian_ball_route_overlaps_the_general_route_at_large_H(back_mov
             sq += x * x
         assert res.squared_norm.overlaps(sq)
         assert sq.sqrt().upper() < res.bound.lower()
+        # the O(N) route is the one taken, and it overlaps the O(N^2) ball route
+        lin = dv._chain_hessian_sq_linear(N, p, R, L, gamma, _arb_of)
+        assert lin is not None and lin[1].overlaps(dv._chain_hessian_sq_ball(N, p, R, L, gamma, _arb_of)[1])
+        assert lin[1].overlaps(res.squared_norm)
     finally:
         ctx.prec = old
 
