@@ -34,7 +34,9 @@ rationals (the last step through the adjoint :math:`w`).
 :func:`chain_hessian_norm` compute :math:`\|\nabla V(s_0)\|_2` and
 :math:`\|\nabla^2 V(s_0)\|_F` at the horizons where the bound
 :math:`(1/3)^{H/4}` is meaningful (H ≥ 562, H ≥ 900), in exact rationals or
-certified arb balls, using the chain's structure instead of dense tensors.
+certified arb balls, using the chain's structure instead of dense tensors
+(the certified Hessian norm in O(H) ball operations from the semiseparable
+structure of :math:`M^{-1}`).
 """
 
 from __future__ import annotations
@@ -586,17 +588,29 @@ def _chain_gradient_sq_exact(N, p, R, L, H):
     return fmpq(total, den * den)
 
 
-def _chain_hessian_squares(N, p, R, L, gamma, num):
-    r"""``(grad, Q)`` with ``Q[i, j]`` the square of the Hessian entry of :func:`_chain_core` (ball arithmetic).
+def _chain_hessian_sq_ball(N, p, R, L, gamma, num):
+    r"""``(grad, sq)``: the gradient of :func:`_chain_core` and a ball enclosing :math:`\|\nabla^2 V(s_0)\|_F^2`.
 
-    The same operations on the same balls as :func:`_chain_core` with ``order=2``
-    followed by squaring, bit for bit, with less work: the forward Thomas sweep
-    for :math:`M^{-1}` skips the entries right of the diagonal, exact zeros
-    there (zero divided by a pivot that excludes zero), and the Hessian and its
-    squares are formed on and above the diagonal only (entry :math:`(j, i)` is
-    :math:`\gamma(A_{ji} + A_{ij})`, the same ball as :math:`(i, j)`: ball
-    addition is commutative).  None when a pivot contains zero (the caller then
-    takes the general route).
+    Ball arithmetic throughout, so ``sq`` is a certified enclosure of the same
+    real number as the sum of the squares of :func:`_chain_core`'s Hessian
+    entries (the balls differ, the operations being different).  With
+    :math:`A = \mathrm{diag}(w)\,(R - L)\,M^{-1}\mathrm{diag}(c)` the Hessian is
+    :math:`\gamma(A + A^\top)` and
+
+    .. math::
+
+        \|\nabla^2 V(s_0)\|_F^2 = \gamma^2\Big[\sum_i (2A_{ii})^2
+            + 2\sum_{i<j}(A_{ij} + A_{ji})^2\Big].
+
+    Fewer ball operations than forming the Hessian: :math:`M^{-1}\mathrm{diag}(c)`
+    comes from one Thomas sweep on :math:`\mathrm{diag}(c)` (the forward sweep
+    keeps only the lower triangle, where row :math:`i` is row :math:`i-1`
+    times :math:`-a_i/\mathrm{pivot}_i`; the backward sweep right of the
+    diagonal is a scaling), the reset column's Sherman–Morrison term is applied
+    to the rows of :math:`(R - L)M^{-1}` only, and the squares are summed over
+    the upper triangle by dot products.  About half the ball operations of the
+    general route.  None when a pivot contains zero (the caller then takes the
+    general route).
     """
     sysm = _ChainSystem(p, gamma, R, L, num)
     zero, one = sysm.zero, sysm.one
@@ -608,38 +622,234 @@ def _chain_hessian_squares(N, p, R, L, gamma, num):
     dr = np.array([zero] * (N - 1) + [one], dtype=object)
     c = dr + g * (V[R] - V[L])
     grad = w * c
-    # M^{-1}: _ChainSystem._thomas on the identity, the zeros right of the diagonal not recomputed
+    # forward Thomas sweep on diag(c): Dp is lower triangular
     a, b, cc = sysm.a, sysm.b, sysm.c
-    cp = [None] * N
+    ncp = [None] * N  # minus the modified super-diagonal
     Dp = np.empty((N, N), dtype=object)
-    Dp[:] = zero
     den = b[0]
     if den.contains(0):
         return None
-    cp[0] = cc[0] / den
-    Dp[0, 0] = one / den
+    ncp[0] = -(cc[0] / den)
+    Dp[0, 0] = c[0] / den
     for i in range(1, N):
-        den = b[i] - a[i] * cp[i - 1]
+        den = b[i] + a[i] * ncp[i - 1]
         if den.contains(0):
             return None
-        cp[i] = cc[i] / den
-        Drow = np.array([zero] * i + [one], dtype=object)
-        Dp[i, :i + 1] = (Drow - a[i] * Dp[i - 1, :i + 1]) / den
-    Z = np.empty_like(Dp)
+        ncp[i] = -(cc[i] / den)
+        Dp[i, :i] = Dp[i - 1, :i] * (-(a[i] / den))
+        Dp[i, i] = c[i] / den
+    # backward sweep: Z = T^{-1} diag(c)
+    Z = np.empty((N, N), dtype=object)
     Z[N - 1] = Dp[N - 1]
     for i in range(N - 2, -1, -1):
-        Z[i] = Dp[i] - cp[i] * Z[i + 1]
-    if sysm.has_f:
-        Z = Z - np.multiply.outer(sysm._q, Z[0]) / sysm._den
-    Y = Z[R, :] - Z[L, :]
-    Q = np.empty((N, N), dtype=object)
+        Z[i, :i + 1] = Dp[i, :i + 1] + ncp[i] * Z[i + 1, :i + 1]
+        Z[i, i + 1:] = Z[i + 1, i + 1:] * ncp[i]
+    del Dp
+    Y = Z[R, :] - Z[L, :]                         # (R - L) T^{-1} diag(c)
+    if sysm.has_f:                                # M^{-1} = T^{-1} - q e_0^T T^{-1} / den
+        q = sysm._q
+        Y = Y - np.multiply.outer((q[R] - q[L]) / sysm._den, Z[0])
+    del Z
+    A = w[:, None] * Y
+    del Y
+    d = A.diagonal() * 2
+    total = d.dot(d)
+    off = zero
+    for i in range(N - 1):
+        s = A[i, i + 1:] + A[i + 1:, i]
+        off = off + s.dot(s)
+    return grad, (g * g) * (total + 2 * off)
+
+
+def _chain_hessian_sq_linear(N, p, R, L, gamma, num):
+    r"""``(grad, sq)`` like :func:`_chain_hessian_sq_ball` in O(N) ball operations (the semiseparable route).
+
+    Write :math:`M = T + f e_0^\top` with :math:`T` tridiagonal (for the reset
+    move every entry of column 0 below the diagonal goes into ``f``, so ``T`` is
+    upper bidiagonal).  The Thomas sweep of :math:`T` on :math:`\mathrm{diag}(c)`
+    (pivots :math:`\delta_i`, :math:`\nu_i = -T_{i,i+1}/\delta_i`,
+    :math:`t_i = -T_{i,i-1}/\delta_i`, :math:`d_i = c_i/\delta_i`) gives, with
+    :math:`P_i = \prod_{k<i}\nu_k`, :math:`Q_i = \prod_{1\le k\le i} t_k` and
+    :math:`\sigma_j = P_j + t_{j+1}\sigma_{j+1}`,
+
+    .. math::
+
+        (T^{-1}\mathrm{diag}(c))_{ij} = \begin{cases}\alpha_i\beta_j, & i \le j,\\
+            \gamma_i\delta_j, & i > j,\end{cases}\qquad
+        \alpha_i = 1/P_i,\ \beta_j = d_j\sigma_j,\ \gamma_i = Q_i\sigma_i/P_i,\ \delta_j = d_j/Q_j,
+
+    (the strict lower part is 0 when ``T`` is upper bidiagonal), and
+    Sherman–Morrison subtracts :math:`\rho_i\beta_j`,
+    :math:`\rho = T^{-1}f/(1 + (T^{-1}f)_0)`.  So in each of the three column
+    ranges of row :math:`i` of :math:`A = \mathrm{diag}(w)(R-L)M^{-1}\mathrm{diag}(c)`
+    cut at :math:`L(i)` and :math:`R(i)`, :math:`A_{ij} = x_i\beta_j + y_i\delta_j`,
+    and :math:`\sum_{ij}A_{ij}^2` and :math:`\sum_{ij}A_{ij}A_{ji}` are sums of
+    products of those coefficients with prefix or suffix sums (short ranges
+    summed directly).  Then
+    :math:`\|\nabla^2 V(s_0)\|_F^2 = 2\gamma^2(\sum_{ij}A_{ij}^2 + \sum_{ij}A_{ij}A_{ji})`.
+    Every step is ball arithmetic, so ``sq`` is a certified enclosure (prefix
+    and suffix sums of positive terms lose no relative accuracy; signed sums may
+    widen the ball, which the caller's precision loop then tightens).  None when
+    a pivot or a product contains zero or the chain is not of this shape (the
+    caller then takes the O(N^2) route).
+    """
+    sysm = _ChainSystem(p, gamma, R, L, num)
+    zero, one = sysm.zero, sysm.one
+    g = num(gamma)
+    r_pi = np.array([zero] * (N - 1) + [num(p[N - 1])], dtype=object)
+    V = sysm.solve(r_pi)
+    e0 = np.array([one] + [zero] * (N - 1), dtype=object)
+    w = sysm.solve_T(e0)
+    dr = np.array([zero] * (N - 1) + [one], dtype=object)
+    cvec = dr + g * (V[R] - V[L])
+    grad = w * cvec
+    R = [int(x) for x in R]
+    L = [int(x) for x in L]
+    a, b, cc = list(sysm.a), list(sysm.b), list(sysm.c)
+    f = list(sysm.f)
+    has_f = sysm.has_f
+    if has_f and N > 1:  # column 0 entirely into f
+        f[1], a[1] = f[1] + a[1], zero
+    lower = not all(x == 0 for x in a[1:])  # exactly zero (reset) or every entry nonzero (left)
+    if lower and any(x.contains(0) for x in a[1:]):
+        return None
+    if any(x.contains(0) for x in cc[:N - 1]):
+        return None
+    m = [min(R[i], L[i]) for i in range(N)]
+    Mx = [max(R[i], L[i]) for i in range(N)]
+    if any(m[i] > m[i + 1] or Mx[i] > Mx[i + 1] for i in range(N - 1)) or any(Mx[i] < i for i in range(N)):
+        return None
+    # Thomas sweep
+    nu, t, d = [zero] * N, [zero] * N, [zero] * N
+    den = b[0]
     for i in range(N):
-        A_row = (w[i] * Y[i, i:]) * c[i:]      # A[i, j], j >= i
-        A_col = (w[i:] * Y[i:, i]) * c[i]      # A[j, i], j >= i
-        h = g * (A_row + A_col)
-        Q[i, i:] = h * h
-        Q[i + 1:, i] = Q[i, i + 1:]
-    return grad, Q
+        if i:
+            den = b[i] + a[i] * nu[i - 1]
+            t[i] = -(a[i] / den)
+        if den.contains(0):
+            return None
+        nu[i] = -(cc[i] / den) if i < N - 1 else zero
+        d[i] = cvec[i] / den
+    P = [one] * N
+    for i in range(1, N):
+        P[i] = P[i - 1] * nu[i - 1]
+    sig = [zero] * N
+    sig[N - 1] = P[N - 1]
+    for j in range(N - 2, -1, -1):
+        sig[j] = P[j] + t[j + 1] * sig[j + 1]
+    alpha = [one / x for x in P]
+    beta = [d[j] * sig[j] for j in range(N)]
+    if lower:
+        Q = [one] * N
+        for i in range(1, N):
+            Q[i] = Q[i - 1] * t[i]
+        gam = [Q[i] * sig[i] * alpha[i] for i in range(N)]
+        delta = [d[j] / Q[j] for j in range(N)]
+    else:
+        gam = [zero] * N
+        delta = [zero] * N
+    if has_f:
+        qf = sysm._thomas(a, b, cc, np.array(f, dtype=object))
+        den_sm = one + qf[0]
+        if den_sm.contains(0):
+            return None
+        rho = [x / den_sm for x in qf]
+    else:
+        rho = [zero] * N
+    # row pieces: LL = [0, m), MX = [m, M), UU = [M, N); A_ij = xb beta_j + xd delta_j
+    xLL, yLL, xMX, yMX, xUU = ([zero] * N for _ in range(5))
+    for i in range(N):
+        r, l = R[i], L[i]
+        if r == l:
+            continue
+        drho = rho[r] - rho[l]
+        xLL[i] = -(w[i] * drho)
+        yLL[i] = w[i] * (gam[r] - gam[l])
+        ks, sl = (r, -1) if r > l else (l, 1)  # the larger index is on its lower side in MX
+        ksmall, ss = (l, -1) if r > l else (r, 1)
+        xMX[i] = w[i] * (ss * alpha[ksmall] - drho)
+        yMX[i] = w[i] * (-sl * gam[ks])
+        xUU[i] = w[i] * (alpha[r] - alpha[l] - drho)
+
+    def piece(i, j):
+        if j < m[i]:
+            return xLL[i], yLL[i]
+        if j < Mx[i]:
+            return xMX[i], yMX[i]
+        return xUU[i], zero
+
+    def entry(i, j):
+        x, y = piece(i, j)
+        return x * beta[j] + (y * delta[j] if lower else zero)
+
+    def sums(seq):
+        pre = [zero] * (N + 1)
+        for j in range(N):
+            pre[j + 1] = pre[j] + seq[j]
+        suf = [zero] * (N + 1)
+        for j in range(N - 1, -1, -1):
+            suf[j] = suf[j + 1] + seq[j]
+        return seq, pre, suf
+
+    def isum(S, lo, hi):
+        seq, pre, suf = S
+        if hi <= lo:
+            return zero
+        if hi - lo <= 4:
+            out = seq[lo]
+            for j in range(lo + 1, hi):
+                out = out + seq[j]
+            return out
+        if hi == N:
+            return suf[lo]
+        if lo == 0:
+            return pre[hi]
+        return pre[hi] - pre[lo]
+
+    Sbb = sums([x * x for x in beta])
+    if lower:
+        Sbd = sums([x * y for x, y in zip(beta, delta)])
+        Sdd = sums([y * y for y in delta])
+    sum1 = zero
+    for i in range(N):
+        if R[i] == L[i]:
+            continue
+        for lo, hi, x, y in ((0, m[i], xLL[i], yLL[i]), (m[i], Mx[i], xMX[i], yMX[i]), (Mx[i], N, xUU[i], zero)):
+            if hi <= lo:
+                continue
+            part = x * x * isum(Sbb, lo, hi)
+            if lower:
+                part = part + 2 * x * y * isum(Sbd, lo, hi) + y * y * isum(Sdd, lo, hi)
+            sum1 = sum1 + part
+    # sum_{i<j} A_ij A_ji: for j > i, row i is in MX (j < M_i) or UU; row j in LL (i < m_j) or MX
+    seqs = {}
+    for name, X, Yc in (("LL", xLL, yLL), ("MX", xMX, yMX)):
+        seqs[name] = (sums([beta[j] * X[j] for j in range(N)]),
+                      sums([delta[j] * X[j] for j in range(N)]) if lower else None,
+                      sums([beta[j] * Yc[j] for j in range(N)]),
+                      sums([delta[j] * Yc[j] for j in range(N)]) if lower else None)
+    marr = np.asarray(m)
+    sum2 = zero
+    for i in range(N - 1):
+        J1 = int(np.searchsorted(marr, i, side="right"))  # row j has i in its LL piece iff j >= J1
+        cuts = sorted({i + 1, max(i + 1, min(Mx[i], N)), max(i + 1, min(J1, N)), N})
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            if hi <= lo:
+                continue
+            xi, yi = piece(i, lo)
+            name = "LL" if lo >= J1 else "MX"
+            Sbx, Sdx, Sby, Sdy = seqs[name]
+            # sum_j (xi b_j + yi d_j)(X_j b_i + Y_j d_i)
+            part = xi * beta[i] * isum(Sbx, lo, hi) + xi * delta[i] * isum(Sby, lo, hi) if lower \
+                else xi * beta[i] * isum(Sbx, lo, hi)
+            if lower:
+                part = part + yi * beta[i] * isum(Sdx, lo, hi) + yi * delta[i] * isum(Sdy, lo, hi)
+            sum2 = sum2 + part
+    diag = zero
+    for i in range(N):
+        x = entry(i, i)
+        diag = diag + x * x
+    return grad, 2 * (g * g) * (sum1 + diag + 2 * sum2)
 
 
 def chain_derivatives(H, theta_a1, *, back_move: str = "left", order: int = 2, prec: int | None = None,
@@ -717,10 +927,14 @@ def _chain_norm(H, theta_a1, variant, prec, order):
                     x = Fraction(x)
                     return arb(fmpq(x.numerator, x.denominator))
 
-                squares = _chain_hessian_squares(N, p, R, L, gamma, num) if order == 2 else None
+                fast = None
+                if order == 2:
+                    fast = _chain_hessian_sq_linear(N, p, R, L, gamma, num)
+                    if fast is None:
+                        fast = _chain_hessian_sq_ball(N, p, R, L, gamma, num)
                 sq = arb(0)
-                if squares is not None:
-                    sq = sum(squares[1].reshape(-1), sq)  # the same additions in the same order as a loop
+                if fast is not None:
+                    sq = fast[1]
                 else:
                     grad, hess = _chain_core(N, p, R, L, gamma, num, order)
                     T = grad if order == 1 else hess
@@ -832,11 +1046,17 @@ def chain_hessian_norm(H, theta_a1, *, back_move: str = "left", prec: int | None
 
     (the general Hessian formula of :func:`value_hessian` with
     :math:`\nabla^2\pi = 0` and :math:`\partial_j V = c_j M^{-1}e_j`).
-    :math:`M^{-1}` comes from N vectorised Thomas sweeps: O(H^2) ball
-    operations, no (3|S|)^2 tensor.  The default is ball arithmetic at 256
-    bits; ``prec=None`` runs exactly, which at H ≈ 900 stores ~10^6 rationals
-    of ~10^4 bits (slow; fine for small H).  ``variant`` is the deprecated
-    name of ``back_move``.
+    In ball mode the squared norm is summed in O(H) ball operations from the
+    semiseparable form of :math:`M^{-1}` (the inverse of a tridiagonal matrix
+    is rank one above and below the diagonal; the reset column adds a rank-one
+    term), without forming the Hessian; when a generator of that form vanishes
+    (some :math:`\theta_{s,a_1}` equal to 0 or 1) the Hessian is formed from
+    N Thomas sweeps instead, O(H^2) ball operations.  Either way the result is
+    a certified enclosure of the same number; the balls of different routes
+    differ slightly.  The default is ball arithmetic at 256 bits;
+    ``prec=None`` runs exactly through the Hessian's entries, which at
+    H ≈ 900 stores ~10^6 rationals of ~10^4 bits (slow; fine for small H).
+    ``variant`` is the deprecated name of ``back_move``.
     """
     back_move = renamed_keyword("chain_hessian_norm", "variant", "back_move", old_value=variant,
                                 new_value=back_move, default="left")

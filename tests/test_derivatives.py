@@ -217,28 +217,77 @@ def test_finite_difference_error_estimates_cover_the_error():
         probs_jacobian_complex_step(Direct(1, 2), [0.5])
 
 
+def _arb_of(q):
+    from flint import arb, fmpq
+
+    q = F(q)
+    return arb(fmpq(q.numerator, q.denominator))
+
+
 @pytest.mark.parametrize("back_move", ["left", "reset"])
-def test_chain_hessian_squares_are_the_squares_of_the_general_route_bit_for_bit(back_move):
-    """The ball route of chain_hessian_norm (upper triangle, zeros of M^-1 skipped) gives the same
-    balls as squaring every entry of _chain_core's Hessian."""
-    from flint import arb, ctx, fmpq
+@pytest.mark.parametrize("H, theta", [(1, F(1, 5)), (2, F(0)), (3, F(1)), (9, F(3, 20)), (23, F(3, 20)),
+                                      (12, [F(k % 5, 7 + k) for k in range(14)]),
+                                      (12, [F(k % 5 + 1, 7 + k) for k in range(14)])])
+@pytest.mark.parametrize("route", ["_chain_hessian_sq_linear", "_chain_hessian_sq_ball"])
+def test_chain_hessian_ball_route_encloses_the_exact_squared_norm(back_move, H, theta, route):
+    """Both ball routes of chain_hessian_norm (the O(N) semiseparable one; the O(N^2) one: a Thomas sweep
+    on diag(c), upper-triangle sums) enclose the exact squared Frobenius norm of _chain_core's rational
+    Hessian, and their gradients the exact gradient; at low precision too (wide balls must still
+    contain the truth)."""
+    from flint import ctx
 
     from mdptheory import derivatives as dv
 
-    _, N, p, R, L, gamma = dv._chain_inputs(23, F(3, 20), back_move)
-    old = ctx.prec
-    ctx.prec = 96
-    try:
-        def num(x):
-            x = F(x)
-            return arb(fmpq(x.numerator, x.denominator))
+    fn = getattr(dv, route)
 
-        grad, hess = dv._chain_core(N, p, R, L, gamma, num, 2)
-        grad2, Q = dv._chain_hessian_squares(N, p, R, L, gamma, num)
-        for x, q in zip(hess.reshape(-1), Q.reshape(-1)):
-            sq = x * x
-            assert sq.mid() == q.mid() and sq.rad() == q.rad()
-        assert all(x.mid() == y.mid() and x.rad() == y.rad() for x, y in zip(grad, grad2))
+    _, N, p, R, L, gamma = dv._chain_inputs(H, theta, back_move)
+    exact = dv.chain_derivatives(H, theta, back_move=back_move, order=2)
+    sq_exact = sum((x * x for x in exact[1].reshape(-1)), F(0))
+    old = ctx.prec
+    try:
+        for prec in (30, 96):
+            ctx.prec = prec
+            fast = fn(N, p, R, L, gamma, _arb_of)
+            if all(0 < x < 1 for x in p):  # no vanishing generator: the route must not decline
+                assert fast is not None
+            if fast is None:  # declined (a zero pivot or generator, p = 0 or 1): the next route takes over
+                continue
+            grad, sq = fast
+            assert sq.contains(_arb_of(sq_exact))
+            assert all(g.contains(_arb_of(x)) for g, x in zip(grad, exact[0]))
+            # and the general ball route's sum of squares encloses the same number: the balls overlap
+            _, hess = dv._chain_core(N, p, R, L, gamma, _arb_of, 2)
+            assert sq.overlaps(sum((x * x for x in hess.reshape(-1)), _arb_of(0)))
+    finally:
+        ctx.prec = old
+
+
+@pytest.mark.parametrize("back_move", ["left", "reset"])
+def test_chain_hessian_ball_route_overlaps_the_general_route_at_large_H(back_move):
+    """At a horizon of the statement's range (H = 900, where exact rationals are too slow) the certified
+    norm overlaps the general route's (every Hessian entry formed and squared) and the O(N^2) ball
+    route's, and lies below the bound (1/3)^(H/4)."""
+    from flint import arb, ctx
+
+    from mdptheory import derivatives as dv
+
+    H, theta = 900, F(24, 100)
+    res = dv.chain_hessian_norm(H, theta, back_move=back_move)
+    assert res.mode == "ball" and res.below_bound is True
+    _, N, p, R, L, gamma = dv._chain_inputs(H, theta, back_move)
+    old = ctx.prec
+    ctx.prec = res.prec
+    try:
+        _, hess = dv._chain_core(N, p, R, L, gamma, _arb_of, 2)
+        sq = arb(0)
+        for x in hess.reshape(-1):
+            sq += x * x
+        assert res.squared_norm.overlaps(sq)
+        assert sq.sqrt().upper() < res.bound.lower()
+        # the O(N) route is the one taken, and it overlaps the O(N^2) ball route
+        lin = dv._chain_hessian_sq_linear(N, p, R, L, gamma, _arb_of)
+        assert lin is not None and lin[1].overlaps(dv._chain_hessian_sq_ball(N, p, R, L, gamma, _arb_of)[1])
+        assert lin[1].overlaps(res.squared_norm)
     finally:
         ctx.prec = old
 
