@@ -375,6 +375,32 @@ def _chain_inputs(H, theta_a1, variant):
     return H, N, p, R, L, Fraction(H, H + 1)
 
 
+def _chain_bands(N, R, L, diag, right, left, zero):
+    r"""The bands of :math:`M = \mathrm{diag} - \text{(moves)}` on the chain: ``(a, b, c, f)``.
+
+    Row :math:`s` starts from ``diag[s]`` on the diagonal and subtracts
+    ``right[s]`` at column ``R[s]`` and ``left[s]`` at column ``L[s]`` (the
+    weights of the two moves, e.g. :math:`\gamma p_s` and
+    :math:`\gamma(1-p_s)`); every move lands on the diagonal, the
+    sub-diagonal ``a[s] = M[s, s-1]``, the super-diagonal ``c[s] = M[s, s+1]``
+    or the reset column ``f[s] = M[s, 0]`` (for :math:`s\ge 2`).
+    """
+    a, b, c, f = [zero] * N, list(diag), [zero] * N, [zero] * N
+    for s in range(N):
+        for col, val in ((int(R[s]), right[s]), (int(L[s]), left[s])):
+            if col == s:
+                b[s] = b[s] - val
+            elif col == s + 1:
+                c[s] = c[s] - val
+            elif col == s - 1:
+                a[s] = a[s] - val
+            elif col == 0:
+                f[s] = f[s] - val
+            else:  # pragma: no cover - structure guarantees the cases above
+                raise AssertionError
+    return a, b, c, f
+
+
 class _ChainSystem:
     r"""Solves with :math:`M = I - \gamma(\mathrm{diag}(p)R + \mathrm{diag}(1-p)L)` in O(N) per right-hand side.
 
@@ -391,22 +417,7 @@ class _ChainSystem:
         zero, one = num(0), num(1)
         g = num(gamma)
         pn = [num(x) for x in p]
-        a = [zero] * N  # sub-diagonal a[i] = T[i, i-1]
-        b = [one] * N   # diagonal
-        c = [zero] * N  # super-diagonal c[i] = T[i, i+1]
-        f = [zero] * N  # reset column entries M[i, 0] for i >= 2
-        for s in range(N):
-            for col, val in ((int(R[s]), g * pn[s]), (int(L[s]), g * (one - pn[s]))):
-                if col == s:
-                    b[s] = b[s] - val
-                elif col == s + 1:
-                    c[s] = c[s] - val
-                elif col == s - 1:
-                    a[s] = a[s] - val
-                elif col == 0:
-                    f[s] = f[s] - val
-                else:  # pragma: no cover - structure guarantees the cases above
-                    raise AssertionError
+        a, b, c, f = _chain_bands(N, R, L, [one] * N, [g * x for x in pn], [g * (one - x) for x in pn], zero)
         self.zero, self.one = zero, one
         self.a, self.b, self.c = a, b, c
         self.f = np.array(f, dtype=object)
@@ -539,19 +550,7 @@ def _chain_gradient_sq_exact(N, p, R, L, H):
         gp.append(Hz * k)            # D_s * gamma * p_s
         gq.append(Hz * (q - k))      # D_s * gamma * (1 - p_s)
     zero = fmpz(0)
-    a, b, c, f = [zero] * N, list(Ds), [zero] * N, [zero] * N
-    for s in range(N):
-        for col, val in ((int(R[s]), gp[s]), (int(L[s]), gq[s])):
-            if col == s:
-                b[s] = b[s] - val
-            elif col == s + 1:
-                c[s] = c[s] - val
-            elif col == s - 1:
-                a[s] = a[s] - val
-            elif col == 0:
-                f[s] = f[s] - val
-            else:  # pragma: no cover - structure guarantees the cases above
-                raise AssertionError
+    a, b, c, f = _chain_bands(N, R, L, list(Ds), gp, gq, zero)
     has_f = any(x != 0 for x in f)
     # V = K^{-1} (D r_pi): r_pi = p at the last state only
     y = [zero] * (N - 1) + [Ds[N - 1] * fmpz(p[N - 1].numerator) // fmpz(p[N - 1].denominator)]
@@ -588,6 +587,22 @@ def _chain_gradient_sq_exact(N, p, R, L, H):
     return fmpq(total, den * den)
 
 
+def _chain_gradient_parts(N, p, gamma, R, L, num):
+    r"""``(system, gamma, w, c, grad)`` of the chain's gradient :math:`\nabla V(s_0) = w\odot c`.
+
+    :math:`V = M^{-1}r^\pi` (reward at the last state only),
+    :math:`w = M^{-\top}e_0` and the Bellman coefficients
+    :math:`c = \partial r^\pi + \gamma(V_R - V_L)`, in the arithmetic ``num``.
+    """
+    sysm = _ChainSystem(p, gamma, R, L, num)
+    zero, one = sysm.zero, sysm.one
+    g = num(gamma)
+    V = sysm.solve(np.array([zero] * (N - 1) + [num(p[N - 1])], dtype=object))
+    w = sysm.solve_T(np.array([one] + [zero] * (N - 1), dtype=object))
+    c = np.array([zero] * (N - 1) + [one], dtype=object) + g * (V[R] - V[L])
+    return sysm, g, w, c, w * c
+
+
 def _chain_hessian_sq_ball(N, p, R, L, gamma, num):
     r"""``(grad, sq)``: the gradient of :func:`_chain_core` and a ball enclosing :math:`\|\nabla^2 V(s_0)\|_F^2`.
 
@@ -612,16 +627,8 @@ def _chain_hessian_sq_ball(N, p, R, L, gamma, num):
     general route.  None when a pivot contains zero (the caller then takes the
     general route).
     """
-    sysm = _ChainSystem(p, gamma, R, L, num)
-    zero, one = sysm.zero, sysm.one
-    g = num(gamma)
-    r_pi = np.array([zero] * (N - 1) + [num(p[N - 1])], dtype=object)
-    V = sysm.solve(r_pi)
-    e0 = np.array([one] + [zero] * (N - 1), dtype=object)
-    w = sysm.solve_T(e0)
-    dr = np.array([zero] * (N - 1) + [one], dtype=object)
-    c = dr + g * (V[R] - V[L])
-    grad = w * c
+    sysm, g, w, c, grad = _chain_gradient_parts(N, p, gamma, R, L, num)
+    zero = sysm.zero
     # forward Thomas sweep on diag(c): Dp is lower triangular
     a, b, cc = sysm.a, sysm.b, sysm.c
     ncp = [None] * N  # minus the modified super-diagonal
@@ -693,16 +700,8 @@ def _chain_hessian_sq_linear(N, p, R, L, gamma, num):
     a pivot or a product contains zero or the chain is not of this shape (the
     caller then takes the O(N^2) route).
     """
-    sysm = _ChainSystem(p, gamma, R, L, num)
+    sysm, g, w, cvec, grad = _chain_gradient_parts(N, p, gamma, R, L, num)
     zero, one = sysm.zero, sysm.one
-    g = num(gamma)
-    r_pi = np.array([zero] * (N - 1) + [num(p[N - 1])], dtype=object)
-    V = sysm.solve(r_pi)
-    e0 = np.array([one] + [zero] * (N - 1), dtype=object)
-    w = sysm.solve_T(e0)
-    dr = np.array([zero] * (N - 1) + [one], dtype=object)
-    cvec = dr + g * (V[R] - V[L])
-    grad = w * cvec
     R = [int(x) for x in R]
     L = [int(x) for x in L]
     a, b, cc = list(sysm.a), list(sysm.b), list(sysm.c)
