@@ -2,6 +2,7 @@
 behaviour that no other test exercised."""
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -867,3 +868,61 @@ def test_a_priori_fine_follows_its_documented_rule(S, A, gamma, vmax, rmax, fine
     from mdptheory.evaluation.certificates import _a_priori_fine
 
     assert _a_priori_fine(S, A, gamma, vmax, rmax) is fine
+
+
+def _policy_q(mdp, pi):
+    """Q^pi of a float MDP by the test's own dense solve of (I - gamma P_pi) V = r_pi."""
+    P = np.asarray(mdp.P, dtype=float)
+    r = np.asarray(mdp.r, dtype=float)
+    g = float(mdp.gamma)
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    r_pi = (pi * r).sum(axis=1)
+    V = np.linalg.solve(np.eye(len(r_pi)) - g * P_pi, r_pi)
+    return r + g * P @ V
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_policy_iteration_evaluates_a_partly_stochastic_start_policy_before_improving(exact):
+    """solve's pi0 docstring: a stochastic start policy is evaluated once and then improved; only a
+    policy whose every row is one-hot is read as actions.  With max_iter=1 the result is the greedy
+    policy of Q^{pi0} (here without near-ties, so the argmax is unambiguous)."""
+    from mdptheory.families import chain
+    from mdptheory.optimal import solve
+    from mdptheory.exceptions import ConvergenceWarning
+
+    fm = chain(4, gamma=0.9)
+    pi0 = np.array([[1.0, 0.0], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])  # one one-hot row, three stochastic
+    Q = _policy_q(fm, pi0)
+    top = np.sort(Q, axis=1)
+    assert np.all(top[:, -1] - top[:, -2] > 1e-3)  # no near-ties: the greedy step is unambiguous
+    expected = np.argmax(Q, axis=1)
+    # reading the one-hot row as an action and the others as action 0 would start elsewhere:
+    assert not np.array_equal(np.argmax(_policy_q(fm, np.eye(2)[np.argmax(pi0 == 1, axis=1)]), axis=1), expected)
+    m = chain(4, gamma=0.9, exact=True) if exact else fm
+    start = np.vectorize(Fraction, otypes=[object])(pi0) if exact else pi0
+    with pytest.warns(ConvergenceWarning):
+        sol = solve(m, max_iter=1, pi0=start)
+    assert sol.n_iter == 1 and not sol.success
+    assert sol.actions.tolist() == expected.tolist()
+
+
+def test_float_policy_iteration_starts_greedy_in_r():
+    """solve's pi0 docstring: by default policy iteration starts from the policy greedy in r.  When
+    that policy is optimal (checked here over all deterministic policies by the test's own solves),
+    one evaluation confirms it: success with n_iter = 1 under max_iter=1, even though the rewards
+    differ by less than 1."""
+    import itertools
+    from mdptheory.optimal import solve
+
+    # both actions move alike; action 1 pays 0.5 more everywhere
+    P = np.array([[[0.3, 0.7], [0.3, 0.7]], [[0.6, 0.4], [0.6, 0.4]]])
+    r = np.array([[0.0, 0.5], [0.25, 0.75]])
+    m = MDP(P, r, 0.9)
+    start = np.argmax(r, axis=1)
+    values = {acts: _policy_q(m, np.eye(2)[list(acts)]).max(axis=1) for acts in itertools.product(range(2), repeat=2)}
+    best = values[tuple(start)]
+    assert all(np.all(best >= v - 1e-12) for v in values.values())
+    assert any(np.any(best > v + 0.1) for v in values.values())  # another start would need a switch
+    sol = solve(m, max_iter=1)
+    assert sol.success and sol.n_iter == 1
+    assert sol.actions.tolist() == start.tolist()
