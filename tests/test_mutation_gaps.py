@@ -926,3 +926,60 @@ def test_float_policy_iteration_starts_greedy_in_r():
     sol = solve(m, max_iter=1)
     assert sol.success and sol.n_iter == 1
     assert sol.actions.tolist() == start.tolist()
+
+
+def _exact_solve(M, b):
+    """Solve M x = b in Fractions (Gauss-Jordan), the test's own exact route."""
+    n = len(b)
+    a = [[Fraction(M[i][j]) for j in range(n)] + [Fraction(b[i])] for i in range(n)]
+    for c in range(n):
+        p = next(i for i in range(c, n) if a[i][c] != 0)
+        a[c], a[p] = a[p], a[c]
+        for i in range(n):
+            if i != c and a[i][c] != 0:
+                f = a[i][c] / a[c][c]
+                a[i] = [x - f * y for x, y in zip(a[i], a[c])]
+    return [a[i][n] / a[i][i] for i in range(n)]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("gamma", [0.5, 0.99])
+def test_solve_certificate_is_attained_by_an_error_along_the_slowest_mode(sparse, transpose, gamma):
+    """The certified error of a solve of (I - gamma P) x = b (or its transpose, in l1) is
+    res / (1 - gamma rho) with rho = ||P||_inf.  For a row-stochastic P an error along the slowest mode
+    (x = x_true + c 1, or y = y_true + c p with p^T P = p^T) makes the residual exactly (1 - gamma) times
+    the error, so the bound is attained up to its rounding allowance: it must not fall below the true
+    error (exact rationals) nor exceed it by more than a relative 1e-6 (the allowance here is ~1e-10)."""
+    import scipy.sparse as sp
+    from mdptheory.evaluation.certificates import _certify
+
+    rng = np.random.default_rng(7)
+    n = 6
+    W = np.zeros((n, n), dtype=int)
+    W[np.arange(n), (np.arange(n) + 1) % n] = 1  # irreducible: a cycle through every state
+    for i in range(n):  # seven more eighths per row: dyadic rows, exact in float
+        np.add.at(W[i], rng.integers(0, n, size=7), 1)
+    P = [[Fraction(int(W[i, j]), 8) for j in range(n)] for i in range(n)]
+    g = Fraction(gamma)
+    b = [Fraction(int(v), 8) for v in rng.integers(-16, 17, size=n)]
+    if transpose:
+        M = [[(1 if i == j else 0) - g * P[j][i] for j in range(n)] for i in range(n)]
+        # stationary distribution: p^T P = p^T, sum p = 1
+        Ms = [[(1 if i == j else 0) - P[j][i] for j in range(n)] for i in range(n - 1)] + [[1] * n]
+        mode = _exact_solve(Ms, [0] * (n - 1) + [1])
+    else:
+        M = [[(1 if i == j else 0) - g * P[i][j] for j in range(n)] for i in range(n)]
+        mode = [Fraction(1)] * n
+    x_true = _exact_solve(M, b)
+    c = 3
+    x = np.array([float(t + c * v) for t, v in zip(x_true, mode)])
+    true_err = sum(abs(Fraction(v) - t) for v, t in zip(x, x_true)) if transpose else \
+        max(abs(Fraction(v) - t) for v, t in zip(x, x_true))
+    Pf = W / 8.0
+    assert all(Fraction(Pf[i, j]) == P[i][j] for i in range(n) for j in range(n))
+    P_pi = sp.csr_matrix(Pf) if sparse else Pf
+    res, err = _certify(P_pi, gamma, x, np.array([float(v) for v in b]), transpose=transpose)
+    assert Fraction(err) >= true_err
+    assert err <= float(true_err) * (1 + 1e-6)
+    assert res <= (1 - gamma) * float(true_err) * (1 + 1e-6)
