@@ -881,27 +881,33 @@ def _policy_q(mdp, pi):
     return r + g * P @ V
 
 
-@pytest.mark.parametrize("exact", [False, True])
-def test_policy_iteration_evaluates_a_partly_stochastic_start_policy_before_improving(exact):
+_STOCHASTIC_STARTS = {
+    "partly_stochastic": [[1.0, 0.0], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]],
+    "one_nonzero_below_one": [[0.0, 1 - 1e-12]] * 4,  # not one-hot: a (float) policy, not actions
+    "one_entry_one_plus_tiny": [[1e-12, 1.0]] * 4,
+}
+
+
+@pytest.mark.parametrize("exact, start", [(False, k) for k in _STOCHASTIC_STARTS] + [(True, "partly_stochastic")])
+def test_policy_iteration_evaluates_a_stochastic_start_policy_before_improving(exact, start):
     """solve's pi0 docstring: a stochastic start policy is evaluated once and then improved; only a
     policy whose every row is one-hot is read as actions.  With max_iter=1 the result is the greedy
-    policy of Q^{pi0} (here without near-ties, so the argmax is unambiguous)."""
+    policy of Q^{pi0} (here without near-ties, so the argmax is unambiguous), not yet confirmed stable
+    (ConvergenceWarning, success False)."""
     from mdptheory.families import chain
     from mdptheory.optimal import solve
     from mdptheory.exceptions import ConvergenceWarning
 
     fm = chain(4, gamma=0.9)
-    pi0 = np.array([[1.0, 0.0], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])  # one one-hot row, three stochastic
+    pi0 = np.array(_STOCHASTIC_STARTS[start])
     Q = _policy_q(fm, pi0)
     top = np.sort(Q, axis=1)
     assert np.all(top[:, -1] - top[:, -2] > 1e-3)  # no near-ties: the greedy step is unambiguous
     expected = np.argmax(Q, axis=1)
-    # reading the one-hot row as an action and the others as action 0 would start elsewhere:
-    assert not np.array_equal(np.argmax(_policy_q(fm, np.eye(2)[np.argmax(pi0 == 1, axis=1)]), axis=1), expected)
     m = chain(4, gamma=0.9, exact=True) if exact else fm
-    start = np.vectorize(Fraction, otypes=[object])(pi0) if exact else pi0
+    given = np.vectorize(Fraction, otypes=[object])(pi0) if exact else pi0
     with pytest.warns(ConvergenceWarning):
-        sol = solve(m, max_iter=1, pi0=start)
+        sol = solve(m, max_iter=1, pi0=given)
     assert sol.n_iter == 1 and not sol.success
     assert sol.actions.tolist() == expected.tolist()
 
@@ -983,3 +989,78 @@ def test_solve_certificate_is_attained_by_an_error_along_the_slowest_mode(sparse
     assert Fraction(err) >= true_err
     assert err <= float(true_err) * (1 + 1e-6)
     assert res <= (1 - gamma) * float(true_err) * (1 + 1e-6)
+
+
+def _rarely_visited_mdp(p, gamma=0.99):
+    """Three states, rewards that do not depend on the action (but for 1e-3 in state 1), state 1
+    entered with probability p per step."""
+    P = np.zeros((3, 2, 3))
+    P[0, :, 0], P[0, :, 1] = 1 - p, p
+    P[1, :, 2] = 1.0
+    P[2, :, 0] = 1.0
+    r = np.array([[0.0, 0.0], [100.0, 100.001], [-100.0, -100.0]])
+    return MDP(P, r, gamma, np.array([1.0, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("p", [1e-3, 1e-9])
+def test_natural_gradient_warning_uses_the_documented_natural_scale(p):
+    """natural_gradient (tabular softmax, float) warns exactly when its certified bound exceeds
+    WARN_RELATIVE_ERROR * max(||w_hat||_inf, tau (max r - min r) / (1 - gamma)^2) (its Warns section),
+    the scale recomputed here from the inputs.  Rewards that do not depend on the action (advantages
+    ~0, so ||w_hat|| is small) and a rarely visited state (transition probability p) put the bound
+    above WARN * ||w_hat|| in both cases: the natural scale decides (p = 1e-3: no warning; p = 1e-9:
+    a warning).  The bound also covers the exact direction."""
+    import warnings
+    from mdptheory.evaluation.certificates import WARN_RELATIVE_ERROR
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = _rarely_visited_mdp(p)
+    gamma, r = m.gamma, m.r
+    par, th = TabularSoftmax(3, 2), np.zeros(6)  # the uniform policy: theta = log 1 exactly
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w, bound = natural_gradient(m, par, th, with_bound=True)
+    warned = any(issubclass(c.category, NumericalWarning) for c in caught)
+    wmax = float(np.max(np.abs(w)))
+    natural = 1.0 * (r.max() - r.min()) / (1 - gamma) ** 2
+    assert bound > WARN_RELATIVE_ERROR * wmax  # the direction's own size would not decide
+    assert warned == (bound > WARN_RELATIVE_ERROR * max(wmax, natural))
+    assert warned == (p < 1e-6)
+    w_exact = natural_gradient(m.to_exact(), par, LogRational([1] * 6), mode="exact")
+    assert max(abs(Fraction(a) - b) for a, b in zip(w, w_exact)) <= bound
+
+
+@pytest.mark.parametrize("gamma", [0.99, 0.9999])
+def test_natural_gradient_bound_follows_its_documented_formula(gamma):
+    """natural_gradient's Notes (tabular softmax, float): with E_a the gradient's certified entrywise
+    bound, beta_s = ||d_hat - d||_1 / d_hat_s + eta_pi + 4 eps and y_a = g_a / (tau^-2 d pi_a),
+    |dy_a| <= (E_a / (tau^-2 d pi_a) + beta_s |y_a|) / (1 - beta_s) and
+    |dw_a| <= |dy_a| + mean_T |dy| + (m + 4) eps (|y_a| + mean_T |y|).  The test evaluates this from
+    the gradient's entrywise bound and the evaluation's visitation and its bound, with the
+    rounding-level eta_pi left out: the returned bound may not be below it, nor above it by more than
+    a relative 1e-6 (eta_pi ~ 10 eps, and beta <= 1e-7 here)."""
+    import warnings
+    from mdptheory.gradients import _value_gradient_entrywise
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import TabularSoftmax
+
+    m = _rarely_visited_mdp(1e-3, gamma)
+    par, th = TabularSoftmax(3, 2), np.zeros(6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, bound = natural_gradient(m, par, th, with_bound=True)
+    eps = np.finfo(float).eps
+    pi = np.full((3, 2), 0.5)  # theta = 0
+    ev = evaluate(m, pi)
+    d, vb = ev.visitation(), ev.visitation_bound()
+    g, E = _value_gradient_entrywise(m, par, th)
+    den = d[:, None] * pi
+    y = g.reshape(3, 2) / den
+    beta = (vb / d + 4 * eps)[:, None]
+    assert np.all(beta < 1e-7)
+    dy = (E.reshape(3, 2) / den + beta * np.abs(y)) / (1 - beta)
+    dw = dy + dy.mean(axis=1, keepdims=True) + (2 + 4) * eps * (np.abs(y) + np.abs(y).mean(axis=1, keepdims=True))
+    formula = float(dw.max())
+    assert formula <= bound <= formula * (1 + 1e-6)
