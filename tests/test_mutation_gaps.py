@@ -1064,3 +1064,23 @@ def test_natural_gradient_bound_follows_its_documented_formula(gamma):
     dw = dy + dy.mean(axis=1, keepdims=True) + (2 + 4) * eps * (np.abs(y) + np.abs(y).mean(axis=1, keepdims=True))
     formula = float(dw.max())
     assert formula <= bound <= formula * (1 + 1e-6)
+
+
+def test_softmax_fisher_pinv_keeps_an_entry_at_exactly_the_smallest_normal():
+    """softmax Fisher pinv_solve drops (with a NumericalWarning) only entries whose d pi_a / tau^2
+    underflows *below* the smallest normal float; at exactly the smallest normal it divides as usual
+    and matches the exact pseudo-inverse y - mean y, y = g / (d pi), computed here in rationals."""
+    import warnings
+    from mdptheory.fisher_information import softmax_fisher_blocks
+
+    tiny = np.finfo(float).tiny
+    pi = np.array([[0.5, 0.5], [0.25, 0.75]])
+    d = np.array([2 * tiny, 1.0])  # d pi = tiny exactly in state 0
+    g = np.array([tiny / 4, -tiny / 4, 0.375, -0.375])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = softmax_fisher_blocks(pi, d).pinv_solve(g)
+    for s in range(2):
+        y = [Fraction(g[2 * s + a]) / (Fraction(d[s]) * Fraction(pi[s, a])) for a in range(2)]
+        expected = [v - sum(y) / 2 for v in y]
+        assert [Fraction(v) for v in x[2 * s:2 * s + 2]] == expected
