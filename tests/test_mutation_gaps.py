@@ -1084,3 +1084,51 @@ def test_softmax_fisher_pinv_keeps_an_entry_at_exactly_the_smallest_normal():
         y = [Fraction(g[2 * s + a]) / (Fraction(d[s]) * Fraction(pi[s, a])) for a in range(2)]
         expected = [v - sum(y) / 2 for v in y]
         assert [Fraction(v) for v in x[2 * s:2 * s + 2]] == expected
+
+
+def _exact_vi_sweeps(gamma, r, tol):
+    """First k with gamma/(1-gamma) |V_k - V_{k-1}| <= tol for one state with reward r, from V_0 = 0
+    (the test's own loop in Fractions)."""
+    V, k = Fraction(0), 0
+    while True:
+        Vn = r + gamma * V
+        k += 1
+        if gamma / (1 - gamma) * abs(Vn - V) <= tol:
+            return k, Vn
+        V = Vn
+
+
+def test_exact_value_iteration_default_cap_covers_the_a_priori_count():
+    """solve's max_iter docstring: by default value iteration may run the a-priori count
+    ceil(log(tol (1-gamma) / (gamma ||V_1 - V_0||)) / log gamma) plus slack.  On a one-state MDP with
+    gamma = 9/10, r = 1 and tol = 1/50 that count is 58 (and so is the number of sweeps the stopping
+    rule needs after the first, from the test's own loop): the default cap must let it finish."""
+    import math
+    from mdptheory.optimal import solve
+
+    gamma, tol = Fraction(9, 10), Fraction(1, 50)
+    m = MDP(np.array([[[Fraction(1)]]], dtype=object), np.array([[Fraction(1)]], dtype=object), gamma)
+    k, V = _exact_vi_sweeps(gamma, Fraction(1), tol)
+    a_priori = math.ceil(math.log(float(tol * (1 - gamma) / gamma)) / math.log(float(gamma)))
+    assert k == a_priori + 1
+    sol = solve(m, method="value_iteration", tol=tol)
+    assert sol.success and sol.n_iter == k
+    assert sol.V[0] == V and abs(sol.V[0] - 1 / (1 - gamma)) <= tol
+
+
+def test_exact_value_iteration_accepts_an_a_priori_cap_equal_to_its_limit():
+    """MAX_EXACT_VI_ITER is the largest a-priori iteration count exact value iteration accepts:
+    a tol whose cap is exactly the limit runs (and stops by its rule after the test's own sweep count);
+    a smaller tol is refused."""
+    from mdptheory.optimal import MAX_EXACT_VI_ITER, _vi_cap_exact, solve
+
+    gamma, r = Fraction(1, 2), Fraction(1)
+    m = MDP(np.array([[[Fraction(1)]]], dtype=object), np.array([[r]], dtype=object), gamma)
+    tol = next(Fraction(3, 2 ** e) for e in range(2, 5000)
+               if _vi_cap_exact(gamma, Fraction(3, 2 ** e), r) >= MAX_EXACT_VI_ITER)
+    assert _vi_cap_exact(gamma, tol, r) == MAX_EXACT_VI_ITER  # the boundary itself (delta_1 = r)
+    k, V = _exact_vi_sweeps(gamma, r, tol)
+    sol = solve(m, method="value_iteration", tol=tol)
+    assert sol.success and sol.n_iter == k and sol.V[0] == V
+    with pytest.raises(InvalidParameterError, match="limit"):
+        solve(m, method="value_iteration", tol=tol / 4)
