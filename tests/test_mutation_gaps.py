@@ -1132,3 +1132,24 @@ def test_exact_value_iteration_accepts_an_a_priori_cap_equal_to_its_limit():
     assert sol.success and sol.n_iter == k and sol.V[0] == V
     with pytest.raises(InvalidParameterError, match="limit"):
         solve(m, method="value_iteration", tol=tol / 4)
+
+
+def test_value_error_bound_covers_rounding_in_forming_r_pi_with_cancelling_rewards():
+    """Rewards of 1e8 that cancel under the policy (|r_pi| << sum_a pi|r|, V ~ 0.2): the error of V
+    is then dominated by the rounding in forming r_pi, which the certificate covers through
+    sum_a pi(a|s)|r(s, a)|.  The certified bound must cover the error against the exact solve of the
+    MDP's and policy's binary values (rationals, the test's own 2x2 solve); here it is within 1000x."""
+    P = np.array([[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.5, 0.5]]])
+    r = np.array([[1e8, -1e8 / 2 + 0.1], [3e7, -6e7 + 0.3]])
+    pi = np.array([[1 / 3, 2 / 3], [2 / 3, 1 / 3]])
+    from mdptheory.exceptions import NumericalWarning
+
+    with pytest.warns(NumericalWarning, match="cancellation"):  # the bound is above 1e-8 max|V|: it says so
+        ev = evaluate(MDP(P, r, 0.5), pi)
+    g = Fraction(1, 2)
+    Pq = [[sum(Fraction(pi[s, a]) * Fraction(P[s, a, t]) for a in range(2)) for t in range(2)] for s in range(2)]
+    rq = [sum(Fraction(pi[s, a]) * Fraction(r[s, a]) for a in range(2)) for s in range(2)]
+    V = _exact_solve([[(1 if s == t else 0) - g * Pq[s][t] for t in range(2)] for s in range(2)], rq)
+    err = max(abs(Fraction(v) - w) for v, w in zip(ev.V, V))
+    bound = ev.error_bound
+    assert err <= Fraction(bound) <= 1000 * err
