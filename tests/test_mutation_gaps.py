@@ -1153,3 +1153,15 @@ def test_value_error_bound_covers_rounding_in_forming_r_pi_with_cancelling_rewar
     err = max(abs(Fraction(v) - w) for v, w in zip(ev.V, V))
     bound = ev.error_bound
     assert err <= Fraction(bound) <= 1000 * err
+
+
+@pytest.mark.parametrize("S, A, gamma", [(1, 1, 0.0), (3, 2, 0.5)])
+def test_a_priori_fine_underflow_floor_follows_its_documented_value(S, A, gamma):
+    """_a_priori_fine's docstring: values below 10^4 (S + A + 6) eta / ((1 - gamma) WARN) are never
+    a-priori fine.  Just above (x1.05) that floor, with rmax = 0, the rounding estimate is far below its
+    own threshold, so the rule holds; just below (x0.95) it does not."""
+    from mdptheory.evaluation.certificates import WARN_RELATIVE_ERROR, _a_priori_fine
+
+    floor = 1e4 * (S + A + 6) * np.finfo(float).tiny / ((1 - gamma) * WARN_RELATIVE_ERROR)
+    assert _a_priori_fine(S, A, gamma, 1.05 * floor, 0.0) is True
+    assert _a_priori_fine(S, A, gamma, 0.95 * floor, 0.0) is False
