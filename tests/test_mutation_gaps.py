@@ -1162,6 +1162,6 @@ def test_a_priori_fine_underflow_floor_follows_its_documented_value(S, A, gamma)
     own threshold, so the rule holds; just below (x0.95) it does not."""
     from mdptheory.evaluation.certificates import WARN_RELATIVE_ERROR, _a_priori_fine
 
-    floor = 1e4 * (S + A + 6) * np.finfo(float).tiny / ((1 - gamma) * WARN_RELATIVE_ERROR)
+    floor = 1e4 * (S + A + 6) * float(np.finfo(float).tiny) / ((1 - gamma) * WARN_RELATIVE_ERROR)
     assert _a_priori_fine(S, A, gamma, 1.05 * floor, 0.0) is True
     assert _a_priori_fine(S, A, gamma, 0.95 * floor, 0.0) is False
