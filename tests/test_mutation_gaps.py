@@ -1168,27 +1168,32 @@ def test_a_priori_fine_underflow_floor_follows_its_documented_value(S, A, gamma)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_gradient_bound_with_offset_rewards_and_inexact_row_sums(sparse):
+@pytest.mark.parametrize("direct", [False, True])
+def test_gradient_bound_with_offset_rewards_and_inexact_row_sums(sparse, direct):
     """Rewards 1000 + O(1) (the centred form of the certified gradient bound) and rows such as
     (0.1, 0.2, 0.7) whose float sums miss 1 by an ulp (the row defects it corrects for), stored dense
     and sparse: the bound must cover the error against the exact gradient of the same binary values,
     and stay below the warning threshold (value_gradient warns when it exceeds WARN_RELATIVE_ERROR
-    times the gradient's scale): here the true error is ~3e-13 and the bound below 2x that."""
+    times the gradient's scale): here the true error is ~3e-13 (tabular softmax) or ~1e-12 (direct)
+    and the bound below 2x that."""
     import math
     import warnings
     from mdptheory.exceptions import NumericalWarning
     from mdptheory.gradients import value_gradient
-    from mdptheory.policies import LogRational, TabularSoftmax
+    from mdptheory.policies import Direct, LogRational, TabularSoftmax
 
     P = np.array([[[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], [[0.7, 0.2, 0.1], [0.0, 0.1, 0.9]],
                   [[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]])
     assert any(math.fsum(list(row) + [-1.0]) != 0 for row in P.reshape(-1, 3))
     r = 1e3 + np.array([[0.5, -0.25], [0.125, 0.75], [-0.5, 0.0]])
     m = MDP(P, r, 0.9, np.array([0.5, 0.25, 0.25]))
-    par = TabularSoftmax(3, 2)
+    if direct:  # pi(0|s) = theta_s = 1/2
+        par, th, th_exact = Direct(3, 2), np.full(3, 0.5), np.array([Fraction(1, 2)] * 3, dtype=object)
+    else:  # the uniform policy, theta = log 1 exactly
+        par, th, th_exact = TabularSoftmax(3, 2), np.zeros(6), LogRational([1] * 6)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NumericalWarning)
-        g, bound = value_gradient(m.to_sparse() if sparse else m, par, np.zeros(6), with_bound=True)
-    exact = value_gradient(m.to_exact(), par, LogRational([1] * 6), mode="exact")
+        g, bound = value_gradient(m.to_sparse() if sparse else m, par, th, with_bound=True)
+    exact = value_gradient(m.to_exact(), par, th_exact, mode="exact")
     err = max(abs(Fraction(a) - e) for a, e in zip(g, exact))
     assert 0 < err <= Fraction(bound)
