@@ -1197,3 +1197,19 @@ def test_gradient_bound_with_offset_rewards_and_inexact_row_sums(sparse, direct)
     exact = value_gradient(m.to_exact(), par, th_exact, mode="exact")
     err = max(abs(Fraction(a) - e) for a, e in zip(g, exact))
     assert 0 < err <= Fraction(bound)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_row_defects_are_the_correctly_rounded_exact_defects(sparse):
+    """The gradient bound's row defects delta(s, a) = sum_t P(t|s, a) - 1 are correctly rounded
+    (docstring of _row_defects), for dense and CSR storage alike: compared with the exact rational
+    defect of the binary values, rounded once."""
+    from mdptheory.gradients import _row_defects
+
+    P = np.array([[[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], [[0.7, 0.2, 0.1], [0.0, 0.1, 0.9]],
+                  [[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]])
+    m = MDP(P, np.zeros((3, 2)), 0.9)
+    d = _row_defects(m.to_sparse() if sparse else m)
+    expected = [[float(sum(Fraction(p) for p in P[s, a]) - 1) for a in range(2)] for s in range(3)]
+    assert d.tolist() == expected
+    assert any(v != 0 for row in expected for v in row)
