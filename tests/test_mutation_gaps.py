@@ -1213,3 +1213,26 @@ def test_row_defects_are_the_correctly_rounded_exact_defects(sparse):
     expected = [[float(sum(Fraction(p) for p in P[s, a]) - 1) for a in range(2)] for s in range(3)]
     assert d.tolist() == expected
     assert any(v != 0 for row in expected for v in row)
+
+
+def test_exact_truncated_value_sums_rewards_over_actions_with_as_many_states_as_actions():
+    """truncated_value in exact mode: V_T(mu) = sum_{t<T} gamma^t mu^T (P^pi)^t r^pi with
+    r^pi(s) = sum_a pi(a|s) r(s, a); with S = A a sum over the wrong axis keeps the shape, so the
+    test recomputes the sum from P, r and pi (pi(a|s) = q_a / sum_b q_b at theta = log q) in rationals."""
+    from mdptheory.policies import LogRational, TabularSoftmax
+    from mdptheory.trajectories import truncated_value
+
+    F_ = Fraction
+    P = np.array([[[F_(1, 4), F_(3, 4)], [F_(1), F_(0)]], [[F_(1, 2), F_(1, 2)], [F_(0), F_(1)]]], dtype=object)
+    r = np.array([[F_(1), F_(-2)], [F_(5), F_(3, 2)]], dtype=object)
+    gamma, mu, T = F_(3, 4), [F_(1, 3), F_(2, 3)], 4
+    q = [1, 3, 2, 1]
+    pi = [[F_(q[2 * s + a], q[2 * s] + q[2 * s + 1]) for a in range(2)] for s in range(2)]
+    P_pi = [[sum(pi[s][a] * P[s, a, t] for a in range(2)) for t in range(2)] for s in range(2)]
+    r_pi = [sum(pi[s][a] * r[s, a] for a in range(2)) for s in range(2)]
+    expected, row = F_(0), list(mu)
+    for t in range(T):
+        expected += gamma ** t * sum(x * y for x, y in zip(row, r_pi))
+        row = [sum(row[s] * P_pi[s][u] for s in range(2)) for u in range(2)]
+    m = MDP(P, r, gamma, np.array(mu, dtype=object))
+    assert truncated_value(m, TabularSoftmax(2, 2), LogRational(q), T, mode="exact") == expected
