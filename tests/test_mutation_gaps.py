@@ -1002,14 +1002,14 @@ def _rarely_visited_mdp(p, gamma=0.99):
     return MDP(P, r, gamma, np.array([1.0, 0.0, 0.0]))
 
 
-@pytest.mark.parametrize("p", [1e-3, 1e-9])
+@pytest.mark.parametrize("p", [2.0 ** -10, 2.0 ** -30])
 def test_natural_gradient_warning_uses_the_documented_natural_scale(p):
     """natural_gradient (tabular softmax, float) warns exactly when its certified bound exceeds
     WARN_RELATIVE_ERROR * max(||w_hat||_inf, tau (max r - min r) / (1 - gamma)^2) (its Warns section),
     the scale recomputed here from the inputs.  Rewards that do not depend on the action (advantages
     ~0, so ||w_hat|| is small) and a rarely visited state (transition probability p) put the bound
-    above WARN * ||w_hat|| in both cases: the natural scale decides (p = 1e-3: no warning; p = 1e-9:
-    a warning).  The bound also covers the exact direction."""
+    above WARN * ||w_hat|| in both cases: the natural scale decides (p = 2^-10: no warning; p = 2^-30:
+    a warning).  The bound also covers the exact direction of the same binary values."""
     import warnings
     from mdptheory.evaluation.certificates import WARN_RELATIVE_ERROR
     from mdptheory.exceptions import NumericalWarning
@@ -1028,7 +1028,9 @@ def test_natural_gradient_warning_uses_the_documented_natural_scale(p):
     assert bound > WARN_RELATIVE_ERROR * wmax  # the direction's own size would not decide
     assert warned == (bound > WARN_RELATIVE_ERROR * max(wmax, natural))
     assert warned == (p < 1e-6)
-    w_exact = natural_gradient(m.to_exact(), par, LogRational([1] * 6), mode="exact")
+    exact = np.vectorize(Fraction, otypes=[object])
+    m_exact = MDP(exact(m.P), exact(m.r), Fraction(m.gamma), exact(m.rho))  # the binary values, exactly
+    w_exact = natural_gradient(m_exact, par, LogRational([1] * 6), mode="exact")
     assert max(abs(Fraction(a) - b) for a, b in zip(w, w_exact)) <= bound
 
 
@@ -1167,36 +1169,59 @@ def test_a_priori_fine_underflow_floor_follows_its_documented_value(S, A, gamma)
     assert _a_priori_fine(S, A, gamma, 0.95 * floor, 0.0) is False
 
 
+def _binary_gradient(P, r, gamma, mu, pi, dpi):
+    """Exact gradient of the MDP with the float entries' binary values (rows that miss 1 by an ulp
+    included), by the test's own rationals: g_i = sum_s w(s) sum_a dpi[s][a][i] Q(s, a), with
+    w = mu^T (I - gamma P_pi)^-1 and Q = r + gamma P V."""
+    S, A = r.shape
+    Pq = [[[Fraction(P[s, a, t]) for t in range(S)] for a in range(A)] for s in range(S)]
+    rq = [[Fraction(r[s, a]) for a in range(A)] for s in range(S)]
+    g = Fraction(gamma)
+    Ppi = [[sum(pi[s][a] * Pq[s][a][t] for a in range(A)) for t in range(S)] for s in range(S)]
+    rpi = [sum(pi[s][a] * rq[s][a] for a in range(A)) for s in range(S)]
+    V = _exact_solve([[(1 if s == t else 0) - g * Ppi[s][t] for t in range(S)] for s in range(S)], rpi)
+    Q = [[rq[s][a] + g * sum(Pq[s][a][t] * V[t] for t in range(S)) for a in range(A)] for s in range(S)]
+    w = _exact_solve([[(1 if s == t else 0) - g * Ppi[t][s] for t in range(S)] for s in range(S)],
+                     [Fraction(x) for x in mu])
+    return [sum(w[s] * sum(dpi[s][a][i] * Q[s][a] for a in range(A)) for s in range(S))
+            for i in range(len(dpi[0][0]))]
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("direct", [False, True])
 def test_gradient_bound_with_offset_rewards_and_inexact_row_sums(sparse, direct):
     """Rewards 1000 + O(1) (the centred form of the certified gradient bound) and rows such as
     (0.1, 0.2, 0.7) whose float sums miss 1 by an ulp (the row defects it corrects for), stored dense
-    and sparse: the bound must cover the error against the exact gradient of the same binary values,
-    and stay below the warning threshold (value_gradient warns when it exceeds WARN_RELATIVE_ERROR
-    times the gradient's scale): here the true error is ~3e-13 (tabular softmax) or ~1e-12 (direct)
-    and the bound below 2x that."""
+    and sparse: the bound must cover the error against the exact gradient of the same binary values
+    (gamma, P and r read exactly, rows not renormalised), and stay below the warning threshold
+    (value_gradient warns when it exceeds WARN_RELATIVE_ERROR times the gradient's scale)."""
     import math
     import warnings
     from mdptheory.exceptions import NumericalWarning
     from mdptheory.gradients import value_gradient
-    from mdptheory.policies import Direct, LogRational, TabularSoftmax
+    from mdptheory.policies import Direct, TabularSoftmax
 
     P = np.array([[[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], [[0.7, 0.2, 0.1], [0.0, 0.1, 0.9]],
                   [[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]])
     assert any(math.fsum(list(row) + [-1.0]) != 0 for row in P.reshape(-1, 3))
     r = 1e3 + np.array([[0.5, -0.25], [0.125, 0.75], [-0.5, 0.0]])
-    m = MDP(P, r, 0.9, np.array([0.5, 0.25, 0.25]))
-    if direct:  # pi(0|s) = theta_s = 1/2
-        par, th, th_exact = Direct(3, 2), np.full(3, 0.5), np.array([Fraction(1, 2)] * 3, dtype=object)
-    else:  # the uniform policy, theta = log 1 exactly
-        par, th, th_exact = TabularSoftmax(3, 2), np.zeros(6), LogRational([1] * 6)
+    mu = np.array([0.5, 0.25, 0.25])
+    m = MDP(P, r, 0.9, mu)
+    half = Fraction(1, 2)
+    pi = [[half, half]] * 3
+    if direct:  # pi(0|s) = theta_s = 1/2, pi(1|s) = 1 - theta_s
+        par, th = Direct(3, 2), np.full(3, 0.5)
+        dpi = [[[(1 - 2 * a) * (s == i) for i in range(3)] for a in range(2)] for s in range(3)]
+    else:  # the uniform policy at theta = 0: d pi(a|s) / d theta_{s,b} = pi_a (1[a = b] - pi_b)
+        par, th = TabularSoftmax(3, 2), np.zeros(6)
+        dpi = [[[pi[s][a] * ((a == b) - pi[s][b]) * (s == i) for i in range(3) for b in range(2)]
+                for a in range(2)] for s in range(3)]
     with warnings.catch_warnings():
         warnings.simplefilter("error", NumericalWarning)
         g, bound = value_gradient(m.to_sparse() if sparse else m, par, th, with_bound=True)
-    exact = value_gradient(m.to_exact(), par, th_exact, mode="exact")
+    exact = _binary_gradient(P, r, 0.9, mu, pi, dpi)
     err = max(abs(Fraction(a) - e) for a, e in zip(g, exact))
-    assert 0 < err <= Fraction(bound)
+    assert err <= Fraction(bound)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
