@@ -2,6 +2,7 @@
 behaviour that no other test exercised."""
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -867,3 +868,396 @@ def test_a_priori_fine_follows_its_documented_rule(S, A, gamma, vmax, rmax, fine
     from mdptheory.evaluation.certificates import _a_priori_fine
 
     assert _a_priori_fine(S, A, gamma, vmax, rmax) is fine
+
+
+def _policy_q(mdp, pi):
+    """Q^pi of a float MDP by the test's own dense solve of (I - gamma P_pi) V = r_pi."""
+    P = np.asarray(mdp.P, dtype=float)
+    r = np.asarray(mdp.r, dtype=float)
+    g = float(mdp.gamma)
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    r_pi = (pi * r).sum(axis=1)
+    V = np.linalg.solve(np.eye(len(r_pi)) - g * P_pi, r_pi)
+    return r + g * P @ V
+
+
+_STOCHASTIC_STARTS = {
+    "partly_stochastic": [[1.0, 0.0], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]],
+    "one_nonzero_below_one": [[0.0, 1 - 1e-12]] * 4,  # not one-hot: a (float) policy, not actions
+    "one_entry_one_plus_tiny": [[1e-12, 1.0]] * 4,
+}
+
+
+@pytest.mark.parametrize("exact, start", [(False, k) for k in _STOCHASTIC_STARTS] + [(True, "partly_stochastic")])
+def test_policy_iteration_evaluates_a_stochastic_start_policy_before_improving(exact, start):
+    """solve's pi0 docstring: a stochastic start policy is evaluated once and then improved; only a
+    policy whose every row is one-hot is read as actions.  With max_iter=1 the result is the greedy
+    policy of Q^{pi0} (here without near-ties, so the argmax is unambiguous), not yet confirmed stable
+    (ConvergenceWarning, success False)."""
+    from mdptheory.families import chain
+    from mdptheory.optimal import solve
+    from mdptheory.exceptions import ConvergenceWarning
+
+    fm = chain(4, gamma=0.9)
+    pi0 = np.array(_STOCHASTIC_STARTS[start])
+    Q = _policy_q(fm, pi0)
+    top = np.sort(Q, axis=1)
+    assert np.all(top[:, -1] - top[:, -2] > 1e-3)  # no near-ties: the greedy step is unambiguous
+    expected = np.argmax(Q, axis=1)
+    m = chain(4, gamma=0.9, exact=True) if exact else fm
+    given = np.vectorize(Fraction, otypes=[object])(pi0) if exact else pi0
+    with pytest.warns(ConvergenceWarning):
+        sol = solve(m, max_iter=1, pi0=given)
+    assert sol.n_iter == 1 and not sol.success
+    assert sol.actions.tolist() == expected.tolist()
+
+
+def test_float_policy_iteration_starts_greedy_in_r():
+    """solve's pi0 docstring: by default policy iteration starts from the policy greedy in r.  When
+    that policy is optimal (checked here over all deterministic policies by the test's own solves),
+    one evaluation confirms it: success with n_iter = 1 under max_iter=1, even though the rewards
+    differ by less than 1."""
+    import itertools
+    from mdptheory.optimal import solve
+
+    # both actions move alike; action 1 pays 0.5 more everywhere
+    P = np.array([[[0.3, 0.7], [0.3, 0.7]], [[0.6, 0.4], [0.6, 0.4]]])
+    r = np.array([[0.0, 0.5], [0.25, 0.75]])
+    m = MDP(P, r, 0.9)
+    start = np.argmax(r, axis=1)
+    values = {acts: _policy_q(m, np.eye(2)[list(acts)]).max(axis=1) for acts in itertools.product(range(2), repeat=2)}
+    best = values[tuple(start)]
+    assert all(np.all(best >= v - 1e-12) for v in values.values())
+    assert any(np.any(best > v + 0.1) for v in values.values())  # another start would need a switch
+    sol = solve(m, max_iter=1)
+    assert sol.success and sol.n_iter == 1
+    assert sol.actions.tolist() == start.tolist()
+
+
+def _exact_solve(M, b):
+    """Solve M x = b in Fractions (Gauss-Jordan), the test's own exact route."""
+    n = len(b)
+    a = [[Fraction(M[i][j]) for j in range(n)] + [Fraction(b[i])] for i in range(n)]
+    for c in range(n):
+        p = next(i for i in range(c, n) if a[i][c] != 0)
+        a[c], a[p] = a[p], a[c]
+        for i in range(n):
+            if i != c and a[i][c] != 0:
+                f = a[i][c] / a[c][c]
+                a[i] = [x - f * y for x, y in zip(a[i], a[c])]
+    return [a[i][n] / a[i][i] for i in range(n)]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("gamma", [0.5, 0.99])
+def test_solve_certificate_is_attained_by_an_error_along_the_slowest_mode(sparse, transpose, gamma):
+    """The certified error of a solve of (I - gamma P) x = b (or its transpose, in l1) is
+    res / (1 - gamma rho) with rho = ||P||_inf.  For a row-stochastic P an error along the slowest mode
+    (x = x_true + c 1, or y = y_true + c p with p^T P = p^T) makes the residual exactly (1 - gamma) times
+    the error, so the bound is attained up to its rounding allowance: it must not fall below the true
+    error (exact rationals) nor exceed it by more than a relative 1e-6 (the allowance here is ~1e-10)."""
+    import scipy.sparse as sp
+    from mdptheory.evaluation.certificates import _certify
+
+    rng = np.random.default_rng(7)
+    n = 6
+    W = np.zeros((n, n), dtype=int)
+    W[np.arange(n), (np.arange(n) + 1) % n] = 1  # irreducible: a cycle through every state
+    for i in range(n):  # seven more eighths per row: dyadic rows, exact in float
+        np.add.at(W[i], rng.integers(0, n, size=7), 1)
+    P = [[Fraction(int(W[i, j]), 8) for j in range(n)] for i in range(n)]
+    g = Fraction(gamma)
+    b = [Fraction(int(v), 8) for v in rng.integers(-16, 17, size=n)]
+    if transpose:
+        M = [[(1 if i == j else 0) - g * P[j][i] for j in range(n)] for i in range(n)]
+        # stationary distribution: p^T P = p^T, sum p = 1
+        Ms = [[(1 if i == j else 0) - P[j][i] for j in range(n)] for i in range(n - 1)] + [[1] * n]
+        mode = _exact_solve(Ms, [0] * (n - 1) + [1])
+    else:
+        M = [[(1 if i == j else 0) - g * P[i][j] for j in range(n)] for i in range(n)]
+        mode = [Fraction(1)] * n
+    x_true = _exact_solve(M, b)
+    c = 3
+    x = np.array([float(t + c * v) for t, v in zip(x_true, mode)])
+    true_err = sum(abs(Fraction(v) - t) for v, t in zip(x, x_true)) if transpose else \
+        max(abs(Fraction(v) - t) for v, t in zip(x, x_true))
+    Pf = W / 8.0
+    assert all(Fraction(Pf[i, j]) == P[i][j] for i in range(n) for j in range(n))
+    P_pi = sp.csr_matrix(Pf) if sparse else Pf
+    res, err = _certify(P_pi, gamma, x, np.array([float(v) for v in b]), transpose=transpose)
+    assert Fraction(err) >= true_err
+    assert err <= float(true_err) * (1 + 1e-6)
+    assert res <= (1 - gamma) * float(true_err) * (1 + 1e-6)
+
+
+def _rarely_visited_mdp(p, gamma=0.99):
+    """Three states, rewards that do not depend on the action (but for 1e-3 in state 1), state 1
+    entered with probability p per step."""
+    P = np.zeros((3, 2, 3))
+    P[0, :, 0], P[0, :, 1] = 1 - p, p
+    P[1, :, 2] = 1.0
+    P[2, :, 0] = 1.0
+    r = np.array([[0.0, 0.0], [100.0, 100.001], [-100.0, -100.0]])
+    return MDP(P, r, gamma, np.array([1.0, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("p", [2.0 ** -10, 2.0 ** -30])
+def test_natural_gradient_warning_uses_the_documented_natural_scale(p):
+    """natural_gradient (tabular softmax, float) warns exactly when its certified bound exceeds
+    WARN_RELATIVE_ERROR * max(||w_hat||_inf, tau (max r - min r) / (1 - gamma)^2) (its Warns section),
+    the scale recomputed here from the inputs.  Rewards that do not depend on the action (advantages
+    ~0, so ||w_hat|| is small) and a rarely visited state (transition probability p) put the bound
+    above WARN * ||w_hat|| in both cases: the natural scale decides (p = 2^-10: no warning; p = 2^-30:
+    a warning).  The bound also covers the exact direction of the same binary values."""
+    import warnings
+    from mdptheory.evaluation.certificates import WARN_RELATIVE_ERROR
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = _rarely_visited_mdp(p)
+    gamma, r = m.gamma, m.r
+    par, th = TabularSoftmax(3, 2), np.zeros(6)  # the uniform policy: theta = log 1 exactly
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w, bound = natural_gradient(m, par, th, with_bound=True)
+    warned = any(issubclass(c.category, NumericalWarning) for c in caught)
+    wmax = float(np.max(np.abs(w)))
+    natural = 1.0 * (r.max() - r.min()) / (1 - gamma) ** 2
+    assert bound > WARN_RELATIVE_ERROR * wmax  # the direction's own size would not decide
+    assert warned == (bound > WARN_RELATIVE_ERROR * max(wmax, natural))
+    assert warned == (p < 1e-6)
+    exact = np.vectorize(Fraction, otypes=[object])
+    m_exact = MDP(exact(m.P), exact(m.r), Fraction(m.gamma), exact(m.rho))  # the binary values, exactly
+    w_exact = natural_gradient(m_exact, par, LogRational([1] * 6), mode="exact")
+    assert max(abs(Fraction(a) - b) for a, b in zip(w, w_exact)) <= bound
+
+
+@pytest.mark.parametrize("gamma", [0.99, 0.9999])
+def test_natural_gradient_bound_follows_its_documented_formula(gamma):
+    """natural_gradient's Notes (tabular softmax, float): with E_a the gradient's certified entrywise
+    bound, beta_s = ||d_hat - d||_1 / d_hat_s + eta_pi + 4 eps and y_a = g_a / (tau^-2 d pi_a),
+    |dy_a| <= (E_a / (tau^-2 d pi_a) + beta_s |y_a|) / (1 - beta_s) and
+    |dw_a| <= |dy_a| + mean_T |dy| + (m + 4) eps (|y_a| + mean_T |y|).  The test evaluates this from
+    the gradient's entrywise bound and the evaluation's visitation and its bound, with the
+    rounding-level eta_pi left out: the returned bound may not be below it, nor above it by more than
+    a relative 1e-6 (eta_pi ~ 10 eps, and beta <= 1e-7 here)."""
+    import warnings
+    from mdptheory.gradients import _value_gradient_entrywise
+    from mdptheory.natural_gradients import natural_gradient
+    from mdptheory.policies import TabularSoftmax
+
+    m = _rarely_visited_mdp(1e-3, gamma)
+    par, th = TabularSoftmax(3, 2), np.zeros(6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, bound = natural_gradient(m, par, th, with_bound=True)
+    eps = np.finfo(float).eps
+    pi = np.full((3, 2), 0.5)  # theta = 0
+    ev = evaluate(m, pi)
+    d, vb = ev.visitation(), ev.visitation_bound()
+    g, E = _value_gradient_entrywise(m, par, th)
+    den = d[:, None] * pi
+    y = g.reshape(3, 2) / den
+    beta = (vb / d + 4 * eps)[:, None]
+    assert np.all(beta < 1e-7)
+    dy = (E.reshape(3, 2) / den + beta * np.abs(y)) / (1 - beta)
+    dw = dy + dy.mean(axis=1, keepdims=True) + (2 + 4) * eps * (np.abs(y) + np.abs(y).mean(axis=1, keepdims=True))
+    formula = float(dw.max())
+    assert formula <= bound <= formula * (1 + 1e-6)
+
+
+def test_softmax_fisher_pinv_keeps_an_entry_at_exactly_the_smallest_normal():
+    """softmax Fisher pinv_solve drops (with a NumericalWarning) only entries whose d pi_a / tau^2
+    underflows *below* the smallest normal float; at exactly the smallest normal it divides as usual
+    and matches the exact pseudo-inverse y - mean y, y = g / (d pi), computed here in rationals."""
+    import warnings
+    from mdptheory.fisher_information import softmax_fisher_blocks
+
+    tiny = np.finfo(float).tiny
+    pi = np.array([[0.5, 0.5], [0.25, 0.75]])
+    d = np.array([2 * tiny, 1.0])  # d pi = tiny exactly in state 0
+    g = np.array([tiny / 4, -tiny / 4, 0.375, -0.375])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = softmax_fisher_blocks(pi, d).pinv_solve(g)
+    for s in range(2):
+        y = [Fraction(g[2 * s + a]) / (Fraction(d[s]) * Fraction(pi[s, a])) for a in range(2)]
+        expected = [v - sum(y) / 2 for v in y]
+        assert [Fraction(v) for v in x[2 * s:2 * s + 2]] == expected
+
+
+def _exact_vi_sweeps(gamma, r, tol):
+    """First k with gamma/(1-gamma) |V_k - V_{k-1}| <= tol for one state with reward r, from V_0 = 0
+    (the test's own loop in Fractions)."""
+    V, k = Fraction(0), 0
+    while True:
+        Vn = r + gamma * V
+        k += 1
+        if gamma / (1 - gamma) * abs(Vn - V) <= tol:
+            return k, Vn
+        V = Vn
+
+
+def test_exact_value_iteration_default_cap_covers_the_a_priori_count():
+    """solve's max_iter docstring: by default value iteration may run the a-priori count
+    ceil(log(tol (1-gamma) / (gamma ||V_1 - V_0||)) / log gamma) plus slack.  On a one-state MDP with
+    gamma = 9/10, r = 1 and tol = 1/50 that count is 58 (and so is the number of sweeps the stopping
+    rule needs after the first, from the test's own loop): the default cap must let it finish."""
+    import math
+    from mdptheory.optimal import solve
+
+    gamma, tol = Fraction(9, 10), Fraction(1, 50)
+    m = MDP(np.array([[[Fraction(1)]]], dtype=object), np.array([[Fraction(1)]], dtype=object), gamma)
+    k, V = _exact_vi_sweeps(gamma, Fraction(1), tol)
+    a_priori = math.ceil(math.log(float(tol * (1 - gamma) / gamma)) / math.log(float(gamma)))
+    assert k == a_priori + 1
+    sol = solve(m, method="value_iteration", tol=tol)
+    assert sol.success and sol.n_iter == k
+    assert sol.V[0] == V and abs(sol.V[0] - 1 / (1 - gamma)) <= tol
+
+
+def test_exact_value_iteration_accepts_an_a_priori_cap_equal_to_its_limit():
+    """MAX_EXACT_VI_ITER is the largest a-priori iteration count exact value iteration accepts:
+    a tol whose cap is exactly the limit runs (and stops by its rule after the test's own sweep count);
+    a smaller tol is refused."""
+    from mdptheory.optimal import MAX_EXACT_VI_ITER, _vi_cap_exact, solve
+
+    gamma, r = Fraction(1, 2), Fraction(1)
+    m = MDP(np.array([[[Fraction(1)]]], dtype=object), np.array([[r]], dtype=object), gamma)
+    tol = next(Fraction(3, 2 ** e) for e in range(2, 5000)
+               if _vi_cap_exact(gamma, Fraction(3, 2 ** e), r) >= MAX_EXACT_VI_ITER)
+    assert _vi_cap_exact(gamma, tol, r) == MAX_EXACT_VI_ITER  # the boundary itself (delta_1 = r)
+    k, V = _exact_vi_sweeps(gamma, r, tol)
+    sol = solve(m, method="value_iteration", tol=tol)
+    assert sol.success and sol.n_iter == k and sol.V[0] == V
+    with pytest.raises(InvalidParameterError, match="limit"):
+        solve(m, method="value_iteration", tol=tol / 4)
+
+
+def test_value_error_bound_covers_rounding_in_forming_r_pi_with_cancelling_rewards():
+    """Rewards of 1e8 that cancel under the policy (|r_pi| << sum_a pi|r|, V ~ 0.2): the error of V
+    is then dominated by the rounding in forming r_pi, which the certificate covers through
+    sum_a pi(a|s)|r(s, a)|.  The certified bound must cover the error against the exact solve of the
+    MDP's and policy's binary values (rationals, the test's own 2x2 solve); here it is within 1000x."""
+    P = np.array([[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.5, 0.5]]])
+    r = np.array([[1e8, -1e8 / 2 + 0.1], [3e7, -6e7 + 0.3]])
+    pi = np.array([[1 / 3, 2 / 3], [2 / 3, 1 / 3]])
+    from mdptheory.exceptions import NumericalWarning
+
+    with pytest.warns(NumericalWarning, match="cancellation"):  # the bound is above 1e-8 max|V|: it says so
+        ev = evaluate(MDP(P, r, 0.5), pi)
+    g = Fraction(1, 2)
+    Pq = [[sum(Fraction(pi[s, a]) * Fraction(P[s, a, t]) for a in range(2)) for t in range(2)] for s in range(2)]
+    rq = [sum(Fraction(pi[s, a]) * Fraction(r[s, a]) for a in range(2)) for s in range(2)]
+    V = _exact_solve([[(1 if s == t else 0) - g * Pq[s][t] for t in range(2)] for s in range(2)], rq)
+    err = max(abs(Fraction(v) - w) for v, w in zip(ev.V, V))
+    bound = ev.error_bound
+    assert err <= Fraction(bound) <= 1000 * err
+
+
+@pytest.mark.parametrize("S, A, gamma", [(1, 1, 0.0), (3, 2, 0.5)])
+def test_a_priori_fine_underflow_floor_follows_its_documented_value(S, A, gamma):
+    """_a_priori_fine's docstring: values below 10^4 (S + A + 6) eta / ((1 - gamma) WARN) are never
+    a-priori fine.  Just above (x1.05) that floor, with rmax = 0, the rounding estimate is far below its
+    own threshold, so the rule holds; just below (x0.95) it does not."""
+    from mdptheory.evaluation.certificates import WARN_RELATIVE_ERROR, _a_priori_fine
+
+    floor = 1e4 * (S + A + 6) * float(np.finfo(float).tiny) / ((1 - gamma) * WARN_RELATIVE_ERROR)
+    assert _a_priori_fine(S, A, gamma, 1.05 * floor, 0.0) is True
+    assert _a_priori_fine(S, A, gamma, 0.95 * floor, 0.0) is False
+
+
+def _binary_gradient(P, r, gamma, mu, pi, dpi):
+    """Exact gradient of the MDP with the float entries' binary values (rows that miss 1 by an ulp
+    included), by the test's own rationals: g_i = sum_s w(s) sum_a dpi[s][a][i] Q(s, a), with
+    w = mu^T (I - gamma P_pi)^-1 and Q = r + gamma P V."""
+    S, A = r.shape
+    Pq = [[[Fraction(P[s, a, t]) for t in range(S)] for a in range(A)] for s in range(S)]
+    rq = [[Fraction(r[s, a]) for a in range(A)] for s in range(S)]
+    g = Fraction(gamma)
+    Ppi = [[sum(pi[s][a] * Pq[s][a][t] for a in range(A)) for t in range(S)] for s in range(S)]
+    rpi = [sum(pi[s][a] * rq[s][a] for a in range(A)) for s in range(S)]
+    V = _exact_solve([[(1 if s == t else 0) - g * Ppi[s][t] for t in range(S)] for s in range(S)], rpi)
+    Q = [[rq[s][a] + g * sum(Pq[s][a][t] * V[t] for t in range(S)) for a in range(A)] for s in range(S)]
+    w = _exact_solve([[(1 if s == t else 0) - g * Ppi[t][s] for t in range(S)] for s in range(S)],
+                     [Fraction(x) for x in mu])
+    return [sum(w[s] * sum(dpi[s][a][i] * Q[s][a] for a in range(A)) for s in range(S))
+            for i in range(len(dpi[0][0]))]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("direct", [False, True])
+def test_gradient_bound_with_offset_rewards_and_inexact_row_sums(sparse, direct):
+    """Rewards 1000 + O(1) (the centred form of the certified gradient bound) and rows such as
+    (0.1, 0.2, 0.7) whose float sums miss 1 by an ulp (the row defects it corrects for), stored dense
+    and sparse: the bound must cover the error against the exact gradient of the same binary values
+    (gamma, P and r read exactly, rows not renormalised), and stay below the warning threshold
+    (value_gradient warns when it exceeds WARN_RELATIVE_ERROR times the gradient's scale)."""
+    import math
+    import warnings
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.gradients import value_gradient
+    from mdptheory.policies import Direct, TabularSoftmax
+
+    P = np.array([[[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], [[0.7, 0.2, 0.1], [0.0, 0.1, 0.9]],
+                  [[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]])
+    assert any(math.fsum(list(row) + [-1.0]) != 0 for row in P.reshape(-1, 3))
+    r = 1e3 + np.array([[0.5, -0.25], [0.125, 0.75], [-0.5, 0.0]])
+    mu = np.array([0.5, 0.25, 0.25])
+    m = MDP(P, r, 0.9, mu)
+    half = Fraction(1, 2)
+    pi = [[half, half]] * 3
+    if direct:  # pi(0|s) = theta_s = 1/2, pi(1|s) = 1 - theta_s
+        par, th = Direct(3, 2), np.full(3, 0.5)
+        dpi = [[[(1 - 2 * a) * (s == i) for i in range(3)] for a in range(2)] for s in range(3)]
+    else:  # the uniform policy at theta = 0: d pi(a|s) / d theta_{s,b} = pi_a (1[a = b] - pi_b)
+        par, th = TabularSoftmax(3, 2), np.zeros(6)
+        dpi = [[[pi[s][a] * ((a == b) - pi[s][b]) * (s == i) for i in range(3) for b in range(2)]
+                for a in range(2)] for s in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalWarning)
+        g, bound = value_gradient(m.to_sparse() if sparse else m, par, th, with_bound=True)
+    exact = _binary_gradient(P, r, 0.9, mu, pi, dpi)
+    err = max(abs(Fraction(a) - e) for a, e in zip(g, exact))
+    assert err <= Fraction(bound)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_row_defects_are_the_correctly_rounded_exact_defects(sparse):
+    """The gradient bound's row defects delta(s, a) = sum_t P(t|s, a) - 1 are correctly rounded
+    (docstring of _row_defects), for dense and CSR storage alike: compared with the exact rational
+    defect of the binary values, rounded once."""
+    from mdptheory.gradients import _row_defects
+
+    P = np.array([[[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], [[0.7, 0.2, 0.1], [0.0, 0.1, 0.9]],
+                  [[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]])
+    m = MDP(P, np.zeros((3, 2)), 0.9)
+    d = _row_defects(m.to_sparse() if sparse else m)
+    expected = [[float(sum(Fraction(p) for p in P[s, a]) - 1) for a in range(2)] for s in range(3)]
+    assert d.tolist() == expected
+    assert any(v != 0 for row in expected for v in row)
+
+
+def test_exact_truncated_value_sums_rewards_over_actions_with_as_many_states_as_actions():
+    """truncated_value in exact mode: V_T(mu) = sum_{t<T} gamma^t mu^T (P^pi)^t r^pi with
+    r^pi(s) = sum_a pi(a|s) r(s, a); with S = A a sum over the wrong axis keeps the shape, so the
+    test recomputes the sum from P, r and pi (pi(a|s) = q_a / sum_b q_b at theta = log q) in rationals."""
+    from mdptheory.policies import LogRational, TabularSoftmax
+    from mdptheory.trajectories import truncated_value
+
+    F_ = Fraction
+    P = np.array([[[F_(1, 4), F_(3, 4)], [F_(1), F_(0)]], [[F_(1, 2), F_(1, 2)], [F_(0), F_(1)]]], dtype=object)
+    r = np.array([[F_(1), F_(-2)], [F_(5), F_(3, 2)]], dtype=object)
+    gamma, mu, T = F_(3, 4), [F_(1, 3), F_(2, 3)], 4
+    q = [1, 3, 2, 1]
+    pi = [[F_(q[2 * s + a], q[2 * s] + q[2 * s + 1]) for a in range(2)] for s in range(2)]
+    P_pi = [[sum(pi[s][a] * P[s, a, t] for a in range(2)) for t in range(2)] for s in range(2)]
+    r_pi = [sum(pi[s][a] * r[s, a] for a in range(2)) for s in range(2)]
+    expected, row = F_(0), list(mu)
+    for t in range(T):
+        expected += gamma ** t * sum(x * y for x, y in zip(row, r_pi))
+        row = [sum(row[s] * P_pi[s][u] for s in range(2)) for u in range(2)]
+    m = MDP(P, r, gamma, np.array(mu, dtype=object))
+    assert truncated_value(m, TabularSoftmax(2, 2), LogRational(q), T, mode="exact") == expected
