@@ -1261,3 +1261,79 @@ def test_exact_truncated_value_sums_rewards_over_actions_with_as_many_states_as_
         row = [sum(row[s] * P_pi[s][u] for s in range(2)) for u in range(2)]
     m = MDP(P, r, gamma, np.array(mu, dtype=object))
     assert truncated_value(m, TabularSoftmax(2, 2), LogRational(q), T, mode="exact") == expected
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_direct_contraction_covers_the_jacobian_of_the_definition(seed):
+    r"""_abs_contraction's contract, :math:`\mathcal J(Y)_i \ge \sum_{s,a}|\partial_i\pi(a|s)|Y(s,a)` for
+    ``Y >= 0``, for the direct parameterization: the derivatives are taken here from the definition
+    (pi is linear in theta, so pi(theta + e_i) - pi(theta) is the exact partial derivative in rationals),
+    up to the rounding of the float sum."""
+    from fractions import Fraction as F
+
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _abs_contraction, _prepare
+    from mdptheory.policies import Direct
+
+    S, A = 3, 3
+    mdp = garnet(S, A, 2, seed=seed)
+    p = Direct(S, A)
+    rng = np.random.default_rng([seed, 8])
+    theta = (rng.dirichlet(np.ones(A), size=S)[:, :-1] * 0.9).reshape(-1)
+    st = _prepare(mdp, p, theta, "float")
+
+    def probs(th):
+        th = th.reshape(S, A - 1)
+        return np.concatenate([th, 1 - th.sum(axis=1, keepdims=True)], axis=1)
+
+    th_q = np.array([F(float(x)) for x in theta], dtype=object)
+    for scale in (1e-3, 1.0, 1e3):
+        Y = rng.uniform(0.5, 1.0, size=(S, A)) * scale
+        J, _ = _abs_contraction(st, Y)
+        for i in range(p.n_params):
+            e = np.zeros(p.n_params, dtype=object) + F(0)
+            e[i] = F(1)
+            d = probs(th_q + e) - probs(th_q)
+            ref = sum(abs(d[s, a]) * F(float(Y[s, a])) for s in range(S) for a in range(A))
+            # J is a float sum of two entries of Y: it may round down by half a unit
+            assert F(float(J[i])) * (1 + F(2) ** -52) >= ref, (i, scale)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.9, 0.99])
+def test_weights_bound_covers_the_worst_visitation_error_its_certificate_allows(gamma):
+    r"""w = d/(1 - gamma): a visitation error of l1 size vb (what the visitation certificate allows)
+    becomes a weights error of vb/(1 - gamma), so _weights_bound must be at least that."""
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _prepare, _weights_bound
+    from mdptheory.policies import TabularSoftmax
+
+    mdp = garnet(6, 3, 3, gamma=gamma, seed=1)
+    p = TabularSoftmax(6, 3)
+    st = _prepare(mdp, p, np.random.default_rng(2).normal(size=18), "float")
+    mu = mdp.rho
+    d = st.ev.visitation(mu)
+    vb = st.ev.visitation_bound(mu)
+    assert vb is not None and 0 < vb < np.inf
+    w = np.asarray(d, dtype=float) / (1 - gamma)
+    assert _weights_bound(st, mu, w) >= vb / (1 - gamma)
+
+
+def test_policy_matrices_of_an_exact_mdp_and_a_float_policy_are_float():
+    """Mixed input (documented): a float policy on an exact MDP gives float entries, on the general path and
+    on the gather path of deterministic policies (S >= 64) alike; an exact policy gives Fractions."""
+    from fractions import Fraction as F
+
+    from mdptheory.evaluation.markov_chain import policy_matrices
+    from mdptheory.families import chain
+
+    m = chain(70, exact=True)
+    S, A = m.n_states, m.n_actions
+    acts = np.arange(S) % A
+    det = np.zeros((S, A))
+    det[np.arange(S), acts] = 1.0
+    for pi in (det, np.full((S, A), 1.0 / A)):
+        P_pi, r_pi = policy_matrices(m, pi)
+        assert all(isinstance(x, float) for x in np.asarray(P_pi).ravel())
+        assert all(isinstance(x, float) for x in np.asarray(r_pi).ravel())
+    P_pi, r_pi = policy_matrices(m, det.astype(int).astype(object) * F(1))
+    assert all(isinstance(x, F) for x in np.asarray(P_pi).ravel())

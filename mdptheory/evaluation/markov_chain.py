@@ -19,6 +19,10 @@ __all__ = [
 def policy_matrices(mdp, pi):
     r"""Return ``(P_pi, r_pi)`` for a validated policy, in the MDP's field.
 
+    A float policy on an exact MDP (a mixed input, which validation in exact
+    mode never produces) gives float entries in object arrays, as
+    ``Fraction * float`` does: exact results need an exact policy.
+
     ``P_pi[s, s'] = sum_a pi[s, a] P[s, a, s']`` and ``r_pi[s] = sum_a pi[s, a] r[s, a]``.
     For a sparse MDP, ``P_pi`` is a CSR matrix.
     """
@@ -26,10 +30,10 @@ def policy_matrices(mdp, pi):
         import scipy.sparse as sp
 
         S, A = mdp.n_states, mdp.n_actions
-        idx = np.int32 if S * A < 2**31 else np.int64
-        # Pi[s, s*A + a] = pi[s, a], built directly in CSR form (no coordinate arrays)
-        Pi = sp.csr_matrix((np.asarray(pi, dtype=float).ravel(), np.arange(S * A, dtype=idx),
-                            np.arange(0, S * A + 1, A, dtype=idx)), shape=(S, S * A))
+        # Pi[s, s*A + a] = pi[s, a], built directly in CSR form (no coordinate arrays); scipy stores
+        # the indices as int32 when S*A fits and as int64 otherwise
+        Pi = sp.csr_matrix((np.asarray(pi, dtype=float).ravel(), np.arange(S * A, dtype=np.int64),
+                            np.arange(0, S * A + 1, A, dtype=np.int64)), shape=(S, S * A))
         return (Pi @ mdp.P).tocsr(), (pi * mdp.r).sum(axis=1)
     P = mdp.P
     if P.dtype == object or np.asarray(pi).dtype == object:
