@@ -74,7 +74,6 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from fractions import Fraction
 
 import numpy as np
 
@@ -82,7 +81,7 @@ from .evaluation import evaluate
 from .evaluation.certificates import WARN_RELATIVE_ERROR, _row_sum_bound
 from .evaluation.dense import _lapack
 from .exceptions import format_value, InvalidMDPError, InvalidParameterError, InvalidPolicyError, NumericalWarning
-from .fields import EXACT, FLOAT, exact_array, format_index, is_exact_scalar
+from .fields import EXACT, FLOAT, check_exact_distribution, exact_array, format_index, is_exact_scalar
 from .mdp import DEFAULT_ROW_SUM_ATOL
 from .policies.tabular import DEFAULT_POLICY_ATOL, policy_is_exact
 
@@ -275,13 +274,7 @@ def _validate_mu_exact(mu, K, S):
         raise InvalidParameterError(f"mu must have shape ({S},) or ({K}, {S}); got {arr.shape}")
     rows = arr.reshape(-1, S)
     for k, row in enumerate(rows):
-        where = f"mu[{k}]" if arr.ndim == 2 else "mu"
-        for s, x in enumerate(row):
-            if x < 0:
-                raise InvalidParameterError(f"{where}[{s}] = {format_value(x)} is negative")
-        tot = sum(row, Fraction(0))
-        if tot != 1:
-            raise InvalidParameterError(f"{where} sums to {format_value(tot)}, must sum to 1")
+        check_exact_distribution(row, f"mu[{k}]" if arr.ndim == 2 else "mu")
     return np.broadcast_to(arr, (K, S))
 
 

@@ -221,12 +221,9 @@ def _distinct_columns(rng, n_rows, S, k):
 def _random_instance(S, A, k, *, gamma, seed, exact, sparse, name):
     """Shared builder of :func:`random_mdp` and :func:`garnet`."""
     exact = _check_bool(exact, "exact")
-    if not isinstance(sparse, (bool, np.bool_)):
-        raise InvalidParameterError(f"sparse must be True, False or None; got {format_value(sparse)}")
-    sparse = bool(sparse)
-    if exact and sparse:
-        raise InvalidParameterError(f"{name}: exact=True and sparse=True cannot be combined "
-                                    "(sparse MDPs are float only)")
+    if sparse is None:  # random instances are dense unless asked (no size threshold)
+        sparse = False
+    sparse = _resolve_sparse(sparse, exact, S, name)
     g = _gamma(gamma, exact)
     rng = _rng(seed)
     n = S * A

@@ -40,6 +40,7 @@ __all__ = [
     "to_fraction",
     "exact_array",
     "float_array",
+    "check_exact_distribution",
     "is_exact_array",
     "to_fmpq_mat",
     "from_fmpq_mat",
@@ -245,6 +246,16 @@ def exact_array(a, *, name: str = "array", allow_float: bool = False) -> np.ndar
             raise InvalidParameterError(f"{name}[{format_index(idx)}] = {format_value(x)}: {exc}") from None
     del it
     return out
+
+
+def check_exact_distribution(values, name: str, error=InvalidParameterError) -> None:
+    """Raise ``error`` unless the exact numbers ``values`` are nonnegative and sum to exactly 1."""
+    for s, x in enumerate(values):
+        if x < 0:
+            raise error(f"{name}[{s}] = {format_value(x)} is negative")
+    tot = sum(values, Fraction(0))
+    if tot != 1:
+        raise error(f"{name} sums to {format_value(tot)}, must sum to 1")
 
 
 def float_array(a, *, name: str = "array") -> np.ndarray:

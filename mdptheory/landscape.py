@@ -436,22 +436,16 @@ def _check_exact(f, sign, shape, a, b):
 def _exact_chord(f, sign, t0, a, b):
     """A rational h with f(t0-h) + f(t0+h) - 2 f(t0) of the wrong sign, from exact policy evaluations."""
     room = min(t0 - a, b - t0)
-    if room == 0:  # an end point: one-sided chord t0, t0 + h, t0 + 2h (second difference at t0 + h)
-        for k in range(60):
+    for k in range(60):
+        if room == 0:  # an end point: one-sided chord t0, t0 + h, t0 + 2h (second difference at t0 + h)
             h = (b - a) / 4 / 2 ** k
             c = t0 + h if t0 == a else t0 - h
-            vals = [f.value(c - h), f.value(c), f.value(c + h)]
-            diff = vals[0] + vals[2] - 2 * vals[1]
-            if sign * diff < 0:
-                return {"t": c, "h": h, "f(t-h)": vals[0], "f(t)": vals[1], "f(t+h)": vals[2],
-                        "second_difference": diff}
-        return None
-    for k in range(60):
-        h = room / 2 ** k
-        vals = [f.value(t0 - h), f.value(t0), f.value(t0 + h)]
+        else:
+            h, c = room / 2 ** k, t0
+        vals = [f.value(c - h), f.value(c), f.value(c + h)]
         diff = vals[0] + vals[2] - 2 * vals[1]
         if sign * diff < 0:
-            return {"t": t0, "h": h, "f(t-h)": vals[0], "f(t)": vals[1], "f(t+h)": vals[2],
+            return {"t": c, "h": h, "f(t-h)": vals[0], "f(t)": vals[1], "f(t+h)": vals[2],
                     "second_difference": diff}
     return None
 

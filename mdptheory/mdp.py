@@ -30,6 +30,7 @@ import numpy as np
 
 from .exceptions import InvalidMDPError, InvalidParameterError, format_value
 from .fields import (
+    check_exact_distribution,
     EXACT,
     FLOAT,
     exact_array,
@@ -347,12 +348,7 @@ class MDP:
 
     @staticmethod
     def _check_rho_exact(rho):
-        for s, x in enumerate(rho):
-            if x < 0:
-                raise InvalidMDPError(f"rho[{s}] = {format_value(x)} is negative")
-        tot = sum(rho, Fraction(0))
-        if tot != 1:
-            raise InvalidMDPError(f"rho sums to {format_value(tot)}, must sum to 1")
+        check_exact_distribution(rho, "rho", InvalidMDPError)
 
     def _init_float(self, P, r, gamma, rho, atol, adopt=False):
         if self._sparse:

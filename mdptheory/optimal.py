@@ -587,6 +587,20 @@ class _DeferredEvaluation:
         return evaluate(self.fm, self.pi, mode=FLOAT, method=self.method)
 
 
+def _pi_float_outcome(fm, V, Q, gamma, *, n_iter, solver, cycled, converged, max_iter):
+    """``(residual, bound, converged, message)`` of a float policy iteration that stopped with ``V``, ``Q``."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        residual = float(np.max(np.abs(Q.max(axis=1) - V)))
+        bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
+    msg = (f"policy iteration converged after {n_iter} evaluations ({solver}); "
+           f"Bellman residual {residual:.3g}"
+           + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
+           if converged else
+           f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
+    bound, converged, msg = _finite_outcome(V, Q, bound, converged, msg)
+    return residual, bound, converged, msg
+
+
 def _pi_float_arrays(fm, tol, max_iter, actions):
     """Policy iteration from deterministic ``actions`` with :class:`_DeterministicEvaluator`.
 
@@ -637,15 +651,8 @@ def _pi_float(mdp, tol, max_iter, pi0):
             warnings.warn(f"policy iteration stopped after max_iter={max_iter} evaluations without a "
                           "stable policy", ConvergenceWarning, stacklevel=3)
         pi = deterministic_policy(fm, actions)
-        with np.errstate(invalid="ignore", over="ignore"):
-            residual = float(np.max(np.abs(Q.max(axis=1) - V)))
-            bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
-        msg = (f"policy iteration converged after {n_iter} evaluations ({solver}); "
-               f"Bellman residual {residual:.3g}"
-               + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
-               if converged else
-               f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
-        bound, converged, msg = _finite_outcome(V, Q, bound, converged, msg)
+        residual, bound, converged, msg = _pi_float_outcome(fm, V, Q, gamma, n_iter=n_iter, solver=solver,
+                                                            cycled=cycled, converged=converged, max_iter=max_iter)
         return OptimalSolution(V=V, Q=Q, pi=pi, actions=actions, method="policy_iteration", mode=FLOAT,
                                n_iter=n_iter, bellman_residual=residual, error_bound=bound, success=converged,
                                message=msg, evaluation=_DeferredEvaluation(fm, pi, emethod))
@@ -678,14 +685,8 @@ def _pi_float(mdp, tol, max_iter, pi0):
         ev = evaluate(fm, deterministic_policy(fm, actions), mode=FLOAT, method=emethod)
     pi = deterministic_policy(fm, actions)
     V = np.asarray(ev.V, dtype=float)
-    residual = float(np.max(np.abs(ev.Q.max(axis=1) - V)))
-    bound = (residual + _rounding_allowance(fm, V)) / (1 - gamma)
-    msg = (f"policy iteration converged after {n_iter} evaluations ({ev.solver}); "
-           f"Bellman residual {residual:.3g}"
-           + ("; stopped at a repeated policy (near-ties within rounding)" if cycled else "")
-           if converged else
-           f"max_iter={max_iter} reached; Bellman residual {residual:.3g}")
-    bound, converged, msg = _finite_outcome(V, ev.Q, bound, converged, msg)
+    residual, bound, converged, msg = _pi_float_outcome(fm, V, ev.Q, gamma, n_iter=n_iter, solver=ev.solver,
+                                                        cycled=cycled, converged=converged, max_iter=max_iter)
     return OptimalSolution(V=ev.V, Q=ev.Q, pi=pi, actions=actions, method="policy_iteration", mode=FLOAT,
                            n_iter=n_iter, bellman_residual=residual, error_bound=bound, success=converged,
                            message=msg, evaluation=ev)

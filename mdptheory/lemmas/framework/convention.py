@@ -94,6 +94,19 @@ def _short(x, n=60):
     return s if len(s) <= n else s[: n - 3] + "..."
 
 
+def _bind_legacy(cname, legacy, values, kwargs, n_given, *, lead=""):
+    """Bind positional ``values`` to the ``legacy`` keyword names (in order), with a DeprecationWarning."""
+    if len(values) > len(legacy):
+        raise InvalidParameterError(f"{cname}: too many positional arguments ({n_given})")
+    names = legacy[:len(values)]
+    _deprecated(f"{cname}({lead}{', '.join(names)}) is deprecated; call "
+                f"{cname}({lead}{', '.join(k + '=...' for k in names)})", stacklevel=4)
+    for k, v in zip(legacy, values):
+        if k in kwargs:
+            raise InvalidParameterError(f"{cname}: {k} given twice")
+        kwargs[k] = v
+
+
 def checker_convention(policy=None, *, takes_mdp=True, legacy=(), renamed=None, internal_names=None,
                        names=("softmax", "direct")):
     """Decorator giving a checker the public signature of the convention.
@@ -169,28 +182,13 @@ def checker_convention(policy=None, *, takes_mdp=True, legacy=(), renamed=None, 
                 first_is_mdp = takes_mdp and policy not in ("sizes", "chain")
                 if first_is_mdp:
                     if len(args) > 1 and not _is_param_like(args[1]):
-                        rest = args[1:]
-                        if len(rest) > len(legacy):
-                            raise InvalidParameterError(f"{cname}: too many positional arguments ({len(args)})")
-                        _deprecated(f"{cname}(mdp, {', '.join(legacy[:len(rest)])}) is deprecated; call "
-                                    f"{cname}(mdp, {', '.join(k + '=...' for k in legacy[:len(rest)])})")
-                        for k, v in zip(legacy, rest):
-                            if k in kwargs:
-                                raise InvalidParameterError(f"{cname}: {k} given twice")
-                            kwargs[k] = v
+                        _bind_legacy(cname, legacy, args[1:], kwargs, len(args), lead="mdp, ")
                         args = args[:1]
                 else:
                     from ...mdp import MDP
 
                     if args[0] is not None and not isinstance(args[0], MDP) and not (policy in ("sizes", "chain") and _is_param_like(args[0])):
-                        if len(args) > len(legacy):
-                            raise InvalidParameterError(f"{cname}: too many positional arguments ({len(args)})")
-                        _deprecated(f"{cname}({', '.join(legacy[:len(args)])}) is deprecated; call "
-                                    f"{cname}({', '.join(k + '=...' for k in legacy[:len(args)])})")
-                        for k, v in zip(legacy, args):
-                            if k in kwargs:
-                                raise InvalidParameterError(f"{cname}: {k} given twice")
-                            kwargs[k] = v
+                        _bind_legacy(cname, legacy, args, kwargs, len(args))
                         args = []
             if len(args) > 3:
                 raise InvalidParameterError(f"{cname} takes at most 3 positional arguments (mdp, param, theta); "
