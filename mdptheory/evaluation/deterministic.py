@@ -56,8 +56,8 @@ class _DeterministicEvaluator:
     computed by the same library's BLAS (``dgemv`` on the Fortran view
     ``P.T``, no copy; the kernel numpy's ``P @ V`` calls): with numpy's
     product, the idle threads of one OpenBLAS pool would compete with the
-    other's for the cores at every switch, which on a 2-core machine costs
-    up to half of a factorization.  :math:`\rho` is the MDP's cached row-sum
+    other's for the cores at every switch (on 2 cores, a factorization at
+    :math:`S = 2000` took 1.5 to 2 times as long right after a numpy call).  :math:`\rho` is the MDP's cached row-sum
     bound (:func:`~mdptheory.evaluation.certificates._row_sum_bound`, shared
     with :func:`mdptheory.evaluate`).  Sparse (sparse-LU
     route): the rows :math:`e_s - \gamma P[s, a, :]` of every action are built
