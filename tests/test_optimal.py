@@ -365,13 +365,18 @@ def test_sparse_copy_of_a_dense_mdp_reads_in_blocks(monkeypatch, block_bytes):
 
     monkeypatch.setattr(optimal, "_COUNT_BLOCK_BYTES", block_bytes)
     m = forest(300, sparse=False)  # 2 or 3 nonzeros per row: far below the threshold
-    c = optimal._sparse_copy_if_sparse(m)
-    assert c is not m and c.is_sparse
-    ref = sp.csr_matrix(m.P_matrix())
-    got = c.P_matrix()
-    assert got.nnz == ref.nnz and (got != ref).nnz == 0
-    np.testing.assert_array_equal(got.indptr, ref.indptr)
-    np.testing.assert_array_equal(got.indices, ref.indices)
+    P = np.array(m.P_dense())
+    P[1:4, :, :] = 1.0 / 300  # 6 full rows: a block denser than the threshold, listed in a second pass
+    hub = MDP(P, m.r, m.gamma)
+    for mm in (m, hub):
+        c = optimal._sparse_copy_if_sparse(mm)
+        assert c is not mm and c.is_sparse
+        ref = sp.csr_matrix(mm.P_matrix())
+        got = c.P_matrix()
+        assert got.nnz == ref.nnz and (got != ref).nnz == 0
+        np.testing.assert_array_equal(got.indptr, ref.indptr)
+        np.testing.assert_array_equal(got.indices, ref.indices)
+        np.testing.assert_array_equal(got.data, ref.data)
     # dense: returned unchanged, whether the count passes the threshold in the first block or a later one
     d = random_mdp(300, 2, density=0.5, seed=1)
     assert optimal._sparse_copy_if_sparse(d) is d
