@@ -53,13 +53,14 @@ class _DeterministicEvaluator:
     operations of :func:`mdptheory.evaluate`, so ``V`` has the same digits,
     without a fresh :math:`S\times S` array, a policy validation or a
     second pass for the certificate per iteration.  :math:`PV` is then
-    computed by the same library's BLAS (``dgemv`` on the Fortran view
-    ``P.T``, no copy; the kernel numpy's ``P @ V`` calls): with numpy's
-    product, the idle threads of one OpenBLAS pool would compete with the
-    other's for the cores at every switch (on 2 cores, a factorization at
-    :math:`S = 2000` took 1.5 to 2 times as long right after a numpy call).  :math:`\rho` is the MDP's cached row-sum
-    bound (:func:`~mdptheory.evaluation.certificates._row_sum_bound`, shared
-    with :func:`mdptheory.evaluate`).  Sparse (sparse-LU
+    computed by SciPy's BLAS, the library that factors (``dgemv`` on the
+    Fortran view ``P.T``, no copy; the kernel numpy's ``P @ V`` calls): with
+    numpy's product, the idle threads of one OpenBLAS pool would compete
+    with the other's for the cores at every switch (on 2 cores, a
+    factorization at :math:`S = 2000` took 1.5 to 2 times as long right
+    after a numpy call).  :math:`\rho` is the MDP's cached row-sum bound
+    (:func:`~mdptheory.evaluation.certificates._row_sum_bound`, shared with
+    :func:`mdptheory.evaluate`).  Sparse (sparse-LU
     route): the rows :math:`e_s - \gamma P[s, a, :]` of every action are built
     once, and each policy's :math:`I - \gamma P^\pi` is a row gather of them
     (the matrix ``evaluate`` factors with SuperLU, without its sparse
