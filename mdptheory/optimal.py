@@ -61,6 +61,8 @@ _EPS = float(np.finfo(float).eps)
 #: copy when at most _SPARSE_DENSITY of their transition entries are nonzero.
 _SPARSE_MIN_STATES = 256
 _SPARSE_DENSITY = 0.05
+#: Bytes of ``P`` per block when counting its nonzeros (:func:`_sparse_copy_if_sparse`).
+_COUNT_BLOCK_BYTES = 1 << 22
 
 
 # ------------------------------------------------------------------ result
@@ -297,16 +299,34 @@ def bellman_optimality_residual(mdp, V):
 
 def _sparse_copy_if_sparse(fm):
     """A CSR copy of a dense float MDP whose transitions are at most
-    _SPARSE_DENSITY nonzero, else the MDP itself (one pass over ``P``)."""
+    _SPARSE_DENSITY nonzero, else the MDP itself.
+
+    The nonzeros are counted in blocks of about :data:`_COUNT_BLOCK_BYTES`,
+    stopping at the first block that takes the count past the threshold (a
+    50%-dense ``P`` is decided after about a tenth of its rows).  A block no
+    denser than the threshold has its positions listed as it is counted (one
+    pass over a sparse ``P``); a denser one is listed in a second pass, only
+    if the whole ``P`` turns out sparse.
+    """
     import scipy.sparse as sp
 
     S, A = fm.n_states, fm.n_actions
     Pm = fm.P_matrix()
-    mask = Pm != 0
-    nnz = int(np.count_nonzero(mask))
-    if nnz > _SPARSE_DENSITY * S * S * A:
-        return fm
-    flat = np.flatnonzero(mask)
+    limit = _SPARSE_DENSITY * S * S * A
+    step = max(1, _COUNT_BLOCK_BYTES // (8 * max(S, 1)))
+    parts, nnz = {}, 0
+    for lo in range(0, S * A, step):
+        mask = Pm[lo:lo + step] != 0  # positions from a bool mask: 4x faster than from the floats
+        k = int(np.count_nonzero(mask))
+        nnz += k
+        if nnz > limit:
+            return fm
+        if k:
+            parts[lo] = np.flatnonzero(mask) + lo * S if k <= _SPARSE_DENSITY * mask.size else None
+    for lo, part in parts.items():
+        if part is None:
+            parts[lo] = np.flatnonzero(Pm[lo:lo + step] != 0) + lo * S
+    flat = np.concatenate(list(parts.values())) if parts else np.zeros(0, dtype=np.intp)
     rows, cols = np.divmod(flat, S)
     indptr = np.zeros(S * A + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=S * A), out=indptr[1:])

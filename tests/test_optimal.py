@@ -354,3 +354,54 @@ def test_deferred_evaluation_pickles_and_builds_once():
         np.testing.assert_array_equal(back.V, sol.V)
         np.testing.assert_array_equal(back.evaluation.V, sol.evaluation.V)
         assert sol.evaluation is sol.evaluation
+
+
+@pytest.mark.parametrize("block_bytes", [1 << 22, 8 * 300 * 7, 8])
+def test_sparse_copy_of_a_dense_mdp_reads_in_blocks(monkeypatch, block_bytes):
+    # the blocked count (stopping early on dense P) keeps the CSR copy of a one-pass mask
+    import scipy.sparse as sp
+
+    from mdptheory import optimal
+
+    monkeypatch.setattr(optimal, "_COUNT_BLOCK_BYTES", block_bytes)
+    m = forest(300, sparse=False)  # 2 or 3 nonzeros per row: far below the threshold
+    P = np.array(m.P_dense())
+    P[1:4, :, :] = 1.0 / 300  # 6 full rows: a block denser than the threshold, listed in a second pass
+    hub = MDP(P, m.r, m.gamma)
+    for mm in (m, hub):
+        c = optimal._sparse_copy_if_sparse(mm)
+        assert c is not mm and c.is_sparse
+        ref = sp.csr_matrix(mm.P_matrix())
+        got = c.P_matrix()
+        assert got.nnz == ref.nnz and (got != ref).nnz == 0
+        np.testing.assert_array_equal(got.indptr, ref.indptr)
+        np.testing.assert_array_equal(got.indices, ref.indices)
+        np.testing.assert_array_equal(got.data, ref.data)
+    # dense: returned unchanged, whether the count passes the threshold in the first block or a later one
+    d = random_mdp(300, 2, density=0.5, seed=1)
+    assert optimal._sparse_copy_if_sparse(d) is d
+    P = np.array(m.P_dense())
+    P[-20:, :, :] = 1.0 / 300  # the last 20 states take the count past 5%: decided in a late block
+    late = MDP(P, m.r, m.gamma)
+    assert np.count_nonzero(late.P_matrix()) > optimal._SPARSE_DENSITY * 300 * 300 * 2
+    assert np.count_nonzero(late.P_matrix()[:-30]) <= optimal._SPARSE_DENSITY * 300 * 300 * 2
+    assert optimal._sparse_copy_if_sparse(late) is late
+
+
+def test_dense_array_evaluator_reuses_the_cached_row_sum_bound():
+    from mdptheory.evaluation.certificates import _row_sum_bound
+    from mdptheory.evaluation.deterministic import _DeterministicEvaluator
+
+    m = random_mdp(40, 3, seed=8)
+    ev = _DeterministicEvaluator(m)
+    sums = m.P_matrix().sum(axis=1)
+    assert ev.rho == float(sums.max()) * (1 + (40 + 2) * np.finfo(float).eps) == _row_sum_bound(m)
+    assert m._cache["evaluation.row_sum_bound"] == ev.rho
+    # the product P V by scipy's BLAS has the digits of evaluate()'s numpy product
+    actions = np.arange(40) % 3
+    V, Q, err = ev(actions)
+    np.testing.assert_array_equal(Q, m.r + m.gamma * (m.P_matrix() @ V).reshape(40, 3))
+    ref = evaluate(m, deterministic_policy(m, actions))
+    np.testing.assert_array_equal(V, ref.V)  # the same LAPACK calls on the same matrix
+    np.testing.assert_array_equal(Q, ref.Q)
+    assert 0 < err < 1e3 * 40 * np.finfo(float).eps * np.max(np.abs(V)) / (1 - m.gamma)

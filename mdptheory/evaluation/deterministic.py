@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from ..exceptions import NumericalWarning
+from .certificates import _row_sum_bound
 
 __all__: list[str] = []
 
@@ -51,7 +52,15 @@ class _DeterministicEvaluator:
     ``getrs`` with the transpose flag then solves :math:`M V = r^\pi`): the
     operations of :func:`mdptheory.evaluate`, so ``V`` has the same digits,
     without a fresh :math:`S\times S` array, a policy validation or a
-    second pass for the certificate per iteration.  Sparse (sparse-LU
+    second pass for the certificate per iteration.  :math:`PV` is then
+    computed by SciPy's BLAS, the library that factors (``dgemv`` on the
+    Fortran view ``P.T``, no copy; the kernel numpy's ``P @ V`` calls): with
+    numpy's product, the idle threads of one OpenBLAS pool would compete
+    with the other's for the cores at every switch (on 2 cores, a
+    factorization at :math:`S = 2000` took 1.5 to 2 times as long right
+    after a numpy call).  :math:`\rho` is the MDP's cached row-sum bound
+    (:func:`~mdptheory.evaluation.certificates._row_sum_bound`, shared with
+    :func:`mdptheory.evaluate`).  Sparse (sparse-LU
     route): the rows :math:`e_s - \gamma P[s, a, :]` of every action are built
     once, and each policy's :math:`I - \gamma P^\pi` is a row gather of them
     (the matrix ``evaluate`` factors with SuperLU, without its sparse
@@ -76,13 +85,12 @@ class _DeterministicEvaluator:
             self._banded_structure()
             self.solver = "splu" if self.band is None else "banded LU + Woodbury"
         else:
-            from scipy.linalg import lapack
+            from scipy.linalg import blas, lapack
 
-            self.P = P  # (S*A, S) view of the dense P
-            self.getrf, self.getrs = lapack.dgetrf, lapack.dgetrs
+            self.P = np.ascontiguousarray(P)  # (S*A, S) view of the dense P (C-ordered: P.T is Fortran)
+            self.getrf, self.getrs, self.gemv = lapack.dgetrf, lapack.dgetrs, blas.dgemv
             self.buf = np.empty((self.S, self.S))
-            sums = P.sum(axis=1)
-            self.rho = float(sums.max()) * (1.0 + (self.S + 2) * _EPS)
+            self.rho = _row_sum_bound(fm)  # cached on the MDP, shared with evaluate()
             self.solver = "lapack-lu"
 
     def __call__(self, actions):
@@ -93,7 +101,8 @@ class _DeterministicEvaluator:
             V, k, rho = self._solve_sparse(rows, r_pi)
         else:
             M = self.buf
-            np.take(self.P, rows, axis=0, out=M)
+            # rows < S*A by construction; mode="clip" skips take's buffered copy (mode="raise" with out=)
+            np.take(self.P, rows, axis=0, out=M, mode="clip")
             np.multiply(M, -gamma, out=M)
             M.reshape(-1)[:: S + 1] += 1.0
             lu, piv, info = self.getrf(M.T, overwrite_a=1)
@@ -103,7 +112,13 @@ class _DeterministicEvaluator:
             V, _ = self.getrs(lu, piv, r_pi, trans=1)
             k, rho = S, self.rho
         absV = np.abs(V)
-        PV = np.asarray(self.P @ V).reshape(S, A)  # evaluate()'s product, the same digits
+        if self.sparse:
+            PV = np.asarray(self.P @ V).reshape(S, A)  # evaluate()'s product, the same digits
+        else:
+            # P V by the BLAS that factored (dgemv_t on P's transposed view: no copy; the kernel of
+            # numpy's P @ V, so the digits of evaluate()'s product): one BLAS thread pool per
+            # iteration, whose idle threads do not contend with the other library's
+            PV = self.gemv(1.0, self.P.T, V, trans=1).reshape(S, A)
         Q = self.fm.r + gamma * PV
         rho = rho * (1.0 + (k + A + 2) * _EPS)
         res = r_pi - V + gamma * PV[idx, actions]
