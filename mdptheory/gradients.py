@@ -339,6 +339,32 @@ def _policy_rounding(st):
     return (A + 4 + 4.0 * zmax) * _EPS, _TINY
 
 
+def _average_rounding(pi, X):
+    r"""Bound on the rounding of :math:`\mathrm{fl}(\sum_a\pi(a|s)X(s,a))` per state (``einsum``).
+
+    .. math:: (A + 2)\,\varepsilon\sum_a\pi(a|s)|X(s,a)| + (A + 2)\,\mathrm{tiny}
+
+    for exactly stored ``pi`` and ``X``: :math:`A` products and :math:`A - 1` sums, each within
+    :math:`\varepsilon/2` relative of its exact result (the sum of :math:`A` terms within
+    :math:`\gamma_A\sum|\cdot|`, :math:`\gamma_A \le A\varepsilon`), and an underflow allowance
+    per product.
+    """
+    A = pi.shape[1]
+    return (A + 2) * _EPS * np.einsum("sa,sa->s", pi, np.abs(X)) + (A + 2) * _TINY
+
+
+def _last_rounding(X_hat):
+    r""":math:`3\varepsilon|\hat X|`: bound on the rounding of the last operation that formed ``X_hat``.
+
+    A correctly rounded operation gives :math:`\hat X = X(1 + \delta)`, :math:`|\delta| \le
+    \varepsilon/2`, so :math:`|\hat X - X| \le \tfrac{\varepsilon}{2}|X| \le
+    \tfrac{\varepsilon}{2 - \varepsilon}|\hat X|`; the factor 3 leaves a margin (the
+    operations' results are in the normal range wherever this term matters: below it
+    the ``tiny`` allowances of the other terms cover the absolute error).
+    """
+    return 3 * _EPS * np.abs(X_hat)
+
+
 def _sum_defects(pi):
     r""":math:`\sum_a\hat\pi(a|s) - 1` per state, correctly rounded (``math.fsum``)."""
     return np.array([math.fsum(row + [-1.0]) for row in np.asarray(pi, dtype=float).tolist()])
@@ -441,7 +467,7 @@ class _Coefficients:
             if self.centred:
                 c = abs(self.c)
                 # solve errors: certified residual of the computed right-hand sides, plus their rounding
-                rnd_V = ((A + 2) * _EPS * np.einsum("sa,sa->s", pi, np.abs(self.rp)) + (A + 2) * _TINY)
+                rnd_V = _average_rounding(pi, self.rp)
                 rnd_e = ((A + 4) * _EPS * np.abs(g * np.einsum("sa,sa->s", pi, np.abs(self.delta)) / (1.0 - g))
                          + (A + 4) * _TINY)
                 eV = ev.residual_bound(self.V2, self.rhs_V) + float(np.max(rnd_V)) / denom
@@ -452,8 +478,8 @@ class _Coefficients:
                           + k * (_EPS * (np.abs(self.rp) + g * PaV) + _TINY) + _TINY * np.max(np.abs(self.V2)))
                 E_c1 = (g * rho * ee + k * (_EPS * (g * np.abs(self.delta) / (1.0 - g) + g * Pae) + _TINY)
                         + _TINY * np.max(np.abs(self.e)) + 2 * _EPS * np.abs(self.delta) * g / (1.0 - g))
-                E_Q = E_base + c * E_c1 + 3 * _EPS * np.abs(self.Q)
-                E_A = E_Q + eV + c * ee + 3 * _EPS * np.abs(self.A)
+                E_Q = E_base + c * E_c1 + _last_rounding(self.Q)
+                E_A = E_Q + eV + c * ee + _last_rounding(self.A)
                 # |r' + gamma P V'' - V''| (exactly, for the computed V'') and c |c1''|: see below
                 A2 = np.abs(self.base - self.V2[:, None]) + E_base + eV
                 C1 = c * (np.abs(self.c1) + E_c1)

@@ -1337,3 +1337,53 @@ def test_policy_matrices_of_an_exact_mdp_and_a_float_policy_are_float():
         assert all(isinstance(x, float) for x in np.asarray(r_pi).ravel())
     P_pi, r_pi = policy_matrices(m, det.astype(int).astype(object) * F(1))
     assert all(isinstance(x, F) for x in np.asarray(P_pi).ravel())
+
+
+def test_average_rounding_covers_the_rounding_of_the_policy_average():
+    r"""_average_rounding's contract: :math:`|\mathrm{fl}(\sum_a\pi X) - \sum_a\pi X|` per state is within
+    the bound, for policies from a softmax and centred rewards of every size (exact rationals of the
+    floats' binary values as the reference); and the bound is not vacuous: the largest error attains
+    a fair share of it on some state."""
+    from fractions import Fraction as F
+
+    from mdptheory.gradients import _average_rounding
+
+    rng = np.random.default_rng(11)
+    for A in (2, 3, 5):
+        for spread in (1e-3, 1.0, 1e3, 1e6):
+            z = rng.normal(size=(300, A))
+            pi = np.exp(z - z.max(axis=1, keepdims=True))
+            pi /= pi.sum(axis=1, keepdims=True)
+            X = rng.uniform(-spread, spread, size=(300, A))
+            got = np.einsum("sa,sa->s", pi, X)
+            bound = _average_rounding(pi, X)
+            ratios = []
+            for s in range(300):
+                exact = sum(F(float(pi[s, a])) * F(float(X[s, a])) for a in range(A))
+                err = abs(F(float(got[s])) - exact)
+                assert err <= F(float(bound[s])), (A, spread, s)
+                ratios.append(float(err) / float(bound[s]))
+            assert max(ratios) > 0.02, (A, spread, max(ratios))
+
+
+def test_last_rounding_covers_one_correctly_rounded_operation():
+    r"""_last_rounding's contract: the rounding of the last operation that formed a value (here the
+    sums Q = base + c·c1 and A = (base - V) + c·(c1 - e) of the centred coefficients) is within
+    :math:`3\varepsilon|\hat X|`, for values of every size (exact rationals as the reference), and
+    the largest error attains a fair share of the bound."""
+    from fractions import Fraction as F
+
+    from mdptheory.gradients import _last_rounding
+
+    rng = np.random.default_rng(12)
+    for scale in (1e-6, 1.0, 1e3, 1e8):
+        x = rng.uniform(-scale, scale, size=2000)
+        y = rng.uniform(-scale, scale, size=2000) * rng.choice([1e-3, 1.0], size=2000)
+        got = x + y
+        bound = _last_rounding(got)
+        ratios = []
+        for k in range(2000):
+            err = abs(F(float(got[k])) - (F(float(x[k])) + F(float(y[k]))))
+            assert err <= F(float(bound[k])), (scale, k)
+            ratios.append(float(err) / float(bound[k]) if bound[k] > 0 else 0.0)
+        assert max(ratios) > 0.1, (scale, max(ratios))
