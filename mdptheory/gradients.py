@@ -365,6 +365,15 @@ def _last_rounding(X_hat):
     return 3 * _EPS * np.abs(X_hat)
 
 
+def _difference_rounding(X_bound, V):
+    r""":math:`\varepsilon(X + |V|)`: bound on the rounding of :math:`\mathrm{fl}(\hat Q(s,a) - \hat V(s))` when :math:`|\hat Q| \le X`.
+
+    One correctly rounded subtraction errs by at most :math:`\tfrac{\varepsilon}{2}|\hat Q - \hat V|
+    \le \tfrac{\varepsilon}{2}(X + |\hat V|)`; ``X_bound`` is (S, A), ``V`` is (S,).
+    """
+    return _EPS * (X_bound + np.abs(V)[:, None])
+
+
 def _sum_defects(pi):
     r""":math:`\sum_a\hat\pi(a|s) - 1` per state, correctly rounded (``math.fsum``)."""
     return np.array([math.fsum(row + [-1.0]) for row in np.asarray(pi, dtype=float).tolist()])
@@ -487,7 +496,7 @@ class _Coefficients:
                 eV = ev.error_bound
                 X2 = np.abs(r) + g * _P_abs_times(mdp, self.V2)
                 E_Q = g * rho * eV + k * (_EPS * X2 + _TINY * (X2 > 0)) + _TINY * np.max(np.abs(self.V2))
-                E_A = E_Q + eV + _EPS * (X2 + np.abs(self.V2)[:, None]) + _TINY * (E_Q > 0)
+                E_A = E_Q + eV + _difference_rounding(X2, self.V2) + _TINY * (E_Q > 0)
                 A2 = np.abs(np.asarray(ev.advantage, dtype=float)) + E_A
                 C1 = 0.0
             # The policy's rounding: with Delta = pi_hat - pi (|Delta| <= eta_rel pi_hat + eta_abs,

@@ -1387,3 +1387,80 @@ def test_last_rounding_covers_one_correctly_rounded_operation():
             assert err <= F(float(bound[k])), (scale, k)
             ratios.append(float(err) / float(bound[k]) if bound[k] > 0 else 0.0)
         assert max(ratios) > 0.1, (scale, max(ratios))
+
+
+def test_difference_rounding_covers_the_advantage_subtraction():
+    r"""_difference_rounding's contract: :math:`|\mathrm{fl}(\hat Q - \hat V) - (\hat Q - \hat V)| \le
+    \varepsilon(X + |\hat V|)` whenever :math:`|\hat Q| \le X`, including values much larger than X
+    (exact rationals as the reference); the largest error attains a fair share of the bound."""
+    from fractions import Fraction as F
+
+    from mdptheory.gradients import _difference_rounding
+
+    rng = np.random.default_rng(13)
+    for v_scale in (1e-3, 1.0, 1e4, 1e9):
+        X = rng.uniform(0.0, 2.0, size=(400, 3))
+        Q = X * rng.uniform(-1.0, 1.0, size=X.shape)
+        V = rng.uniform(-v_scale, v_scale, size=400)
+        got = Q - V[:, None]
+        bound = _difference_rounding(X, V)
+        ratios = []
+        for s in range(400):
+            for a in range(3):
+                err = abs(F(float(got[s, a])) - (F(float(Q[s, a])) - F(float(V[s]))))
+                assert err <= F(float(bound[s, a])), (v_scale, s, a)
+                ratios.append(float(err) / float(bound[s, a]))
+        assert max(ratios) > 0.1, (v_scale, max(ratios))
+
+
+def test_gradient_bounds_stay_infinite_when_the_contraction_margin_is_exactly_zero():
+    r"""At :math:`\gamma = 1 - n\varepsilon` the certified margin :math:`1 - \gamma\rho` of the row sums'
+    bound :math:`\rho` is exactly 0 for some n: the gradient's bound is then infinite (with a warning),
+    never a division by zero, for every form and for the entrywise bound."""
+    import warnings
+
+    from mdptheory.gradients import (_row_sum_bound, _value_gradient_entrywise, pg_advantage_form,
+                                     value_gradient)
+    from mdptheory.policies import TabularSoftmax
+
+    S, A = 2, 2
+    P = np.zeros((S, A, S))
+    P[:, 0, 0] = P[:, 1, 1] = 1.0
+    r = np.array([[1.0, 0.0], [0.0, 0.5]])
+    eps = np.finfo(float).eps
+    zero_margin = 0
+    for n in range(1, 24):
+        m = MDP(P, r, 1.0 - n * eps, np.array([0.5, 0.5]))
+        rho = _row_sum_bound(m) * (1.0 + (S + A + 2) * eps)
+        zero_margin += (1.0 - m.gamma * rho) == 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for form in (value_gradient, pg_advantage_form):
+                g, bound = form(m, TabularSoftmax(S, A), np.zeros(S * A), with_bound=True)
+                assert np.all(np.isfinite(g))
+                if 1.0 - m.gamma * rho <= 0.0:
+                    assert bound == np.inf
+            _, err = _value_gradient_entrywise(m, TabularSoftmax(S, A), np.zeros(S * A))
+            if 1.0 - m.gamma * rho <= 0.0:
+                assert np.all(err == np.inf)
+    assert zero_margin >= 1
+
+
+@pytest.mark.parametrize("offset", [0.0, 1000.0])
+def test_entrywise_gradient_bound_is_the_gradient_bound_entry_by_entry(offset):
+    """The entrywise bound follows the rule of value_gradient's certified bound entry by entry, so its
+    largest entry is that bound (same coefficients and weights bounds, same final enlargement), for
+    uncentred and centred (offset) rewards alike."""
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _value_gradient_entrywise, value_gradient
+    from mdptheory.policies import TabularSoftmax
+
+    base = garnet(5, 3, 2, gamma=0.9, seed=4)
+    m = MDP(np.asarray(base.P), np.asarray(base.r) + offset, 0.9, np.asarray(base.rho))
+    p = TabularSoftmax(5, 3)
+    theta = np.random.default_rng(5).normal(size=15)
+    g1, err = _value_gradient_entrywise(m, p, theta)
+    g2, bound = value_gradient(m, p, theta, with_bound=True)
+    assert np.array_equal(g1, g2)
+    assert 0 < bound < np.inf
+    assert np.max(err) == bound
