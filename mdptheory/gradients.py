@@ -122,6 +122,7 @@ from __future__ import annotations
 import math
 import warnings
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -420,6 +421,16 @@ def _P_abs_times(mdp, X):
     return np.asarray(mdp.P_matrix() @ np.abs(X)).reshape(S, A)
 
 
+class _Bounds(NamedTuple):
+    """Certified bounds of :class:`_Coefficients`: entrywise on Q and A, the policy's rounding, the row sums."""
+
+    E_Q: np.ndarray
+    E_A: np.ndarray
+    eta_rel: float
+    eta_abs: float
+    rho: float
+
+
 class _Coefficients:
     """Float coefficients of the gradient forms (centred when it helps) and their certified bounds.
 
@@ -461,7 +472,7 @@ class _Coefficients:
         self._bounds = None
 
     def bounds(self):
-        """``(E_Q, E_A, eta_rel, eta_abs, rho)``: entrywise bounds and the policy rounding."""
+        """``_Bounds(E_Q, E_A, eta_rel, eta_abs, rho)``: entrywise bounds, the policy rounding and the row sums."""
         if self._bounds is not None:
             return self._bounds
         st = self.st
@@ -513,7 +524,7 @@ class _Coefficients:
             E_A = E_A + (1.0 + g * rho) * dV
         for E in (E_Q, E_A):
             E[~np.isfinite(E)] = math.inf
-        self._bounds = (E_Q, E_A, eta_rel, eta_abs, rho)
+        self._bounds = _Bounds(E_Q, E_A, eta_rel, eta_abs, rho)
         return self._bounds
 
 
@@ -667,7 +678,7 @@ def value_gradient(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
     c = coef.Q if coef.centred else _bellman_coefficients(st)
     w, _ = _adjoint_weights(st, mu)
     g = _as_output(param.jacobian_vjp(st.theta, w[:, None] * c), st.mode)
-    return _finish(st, g, w, c, lambda: coef.bounds()[0], lambda: _weights_bound(st, mu, w), with_bound,
+    return _finish(st, g, w, c, lambda: coef.bounds().E_Q, lambda: _weights_bound(st, mu, w), with_bound,
                    "value_gradient")
 
 
@@ -682,7 +693,7 @@ def _value_gradient_entrywise(mdp, param, theta, *, mu=None):
     c = _bellman_coefficients(st)
     w, _ = _adjoint_weights(st, mu)
     g = np.asarray(param.jacobian_vjp(st.theta, w[:, None] * c), dtype=np.float64)
-    err = _gradient_bound(st, w, c, coef.bounds()[0], _weights_bound(st, mu, w), entrywise=True)
+    err = _gradient_bound(st, w, c, coef.bounds().E_Q, _weights_bound(st, mu, w), entrywise=True)
     if not np.all(np.isfinite(g)):
         err = np.full(err.shape, math.inf)
     return g, err
@@ -738,14 +749,14 @@ def _score_form(mdp, param, theta, mu, mode, with_bound, table):
         return (g, Fraction(0)) if with_bound else g
     coef = _coefficients(st)
     if table == "Q":
-        X, k, what = (coef.Q if coef.centred else st.ev.Q), 0, "pg_q_form"
+        X, field, what = (coef.Q if coef.centred else st.ev.Q), "E_Q", "pg_q_form"
     else:
-        X, k, what = (coef.A if coef.centred else st.ev.advantage), 1, "pg_advantage_form"
+        X, field, what = (coef.A if coef.centred else st.ev.advantage), "E_A", "pg_advantage_form"
     C = d[:, None] * st.pi * X
     g = _as_output(param.score_vjp(st.theta, C) / (1 - st.gamma), st.mode)
     w = d / (1 - st.gamma)
-    return _finish(st, g, w, X, lambda: coef.bounds()[k], lambda: _weights_bound(st, mu, w), with_bound,
-                   what, stacklevel=4)
+    return _finish(st, g, w, X, lambda: getattr(coef.bounds(), field), lambda: _weights_bound(st, mu, w),
+                   with_bound, what, stacklevel=4)
 
 
 def pg_advantage_form(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
@@ -797,7 +808,7 @@ def softmax_gradient_closed_form(mdp, param, theta, *, mu=None, mode=None, with_
     g = _as_output((d[:, None] * st.pi * adv / ((1 - st.gamma) * tau)).reshape(-1), st.mode)
     w = d / (1 - st.gamma)
     # entrywise |g - g_hat| <= w pi E_A / tau + ...: within the (non-tight) contraction bound
-    return _finish(st, g, w, adv, lambda: coef.bounds()[1], lambda: _weights_bound(st, mu, w), with_bound,
+    return _finish(st, g, w, adv, lambda: coef.bounds().E_A, lambda: _weights_bound(st, mu, w), with_bound,
                    "softmax_gradient_closed_form", tight=False)
 
 
