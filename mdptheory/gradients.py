@@ -130,7 +130,7 @@ from .evaluation import evaluate
 from .evaluation.certificates import _row_sum_bound, WARN_RELATIVE_ERROR
 from .exceptions import format_value, InvalidParameterError, NumericalWarning
 from .mdp import check_mdp
-from .fields import EXACT, FLOAT, fraction_from_fmpq, from_fmpq_mat, to_fmpq_mat
+from .fields import EXACT, FLOAT, from_fmpq_mat, to_fmpq_mat
 from .policies.base import Parameterization
 from .policies.direct import Direct
 from .policies.softmax import SoftmaxFamily, TabularSoftmax
@@ -220,19 +220,9 @@ def _P_times(mdp, X, mode):
     S, A = mdp.n_states, mdp.n_actions
     X = np.asarray(X)
     tail = X.shape[1:]
-    if mode == EXACT:
-        if X.ndim == 1:  # sparse product over the nonzeros of P, in FLINT's fmpq
-            from flint import fmpq
-
-            rows, cols, vals = _P_nonzeros(mdp)
-            Xq = np.empty(S, dtype=object)
-            Xq[:] = [fmpq(v.numerator, v.denominator) for v in (Fraction(x) for x in X)]
-            out = np.full(S * A, fmpq(0), dtype=object)
-            np.add.at(out, rows, vals * Xq[cols])
-            res = np.empty(S * A, dtype=object)
-            res[:] = [fraction_from_fmpq(v) for v in out]
-            return res.reshape(S, A)
-        out = from_fmpq_mat(_fmpq_P(mdp) * to_fmpq_mat(X))
+    if mode == EXACT:  # FLINT's product of the cached fmpq_mat of P
+        X2 = X.reshape(S, -1)
+        out = from_fmpq_mat(_fmpq_P(mdp) * to_fmpq_mat(X2))
         return out.reshape((S, A) + tail)
     return np.asarray(mdp.P_matrix() @ X).reshape((S, A) + tail)
 

@@ -1577,3 +1577,29 @@ def test_softmax_family_contraction_covers_the_jacobian_of_the_definition(seed):
                            for a in range(A))
             # J is a float sum of 2 S A products: it may round down by a few units
             assert F(float(J[i])) * (1 + F(4 * S * A) * F(2) ** -52) >= ref, (i, scale)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_tight_softmax_contraction_is_the_exact_one_up_to_rounding(seed):
+    r"""The tight tabular-softmax contraction is what its name says: within a relative
+    :math:`3\eta_\pi + (A + 8)\varepsilon` (and the policy's absolute rounding) of the exact
+    :math:`\sum_{s,a}|\partial_i\pi(a|s)|Y(s,a)` taken in rationals of the computed policy, from
+    above -- not a multiple of it."""
+    from fractions import Fraction as F
+
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _abs_contraction, _policy_rounding, _prepare
+    from mdptheory.policies import TabularSoftmax
+
+    S, A = 4, 3
+    p = TabularSoftmax(S, A)
+    rng = np.random.default_rng([seed, 10])
+    st = _prepare(garnet(S, A, 2, seed=seed), p, rng.normal(size=S * A) * 3, "float")
+    eta_rel, eta_abs = _policy_rounding(st)
+    dpi = _tabular_softmax_dpi(st.pi)
+    Y = rng.uniform(0.5, 2.0, size=(S, A))
+    J, _ = _abs_contraction(st, Y, tight=True)
+    for i in range(S * A):
+        exact = sum(abs(dpi[s, a, i]) * F(float(Y[s, a])) for s in range(S) for a in range(A))
+        assert F(float(J[i])) >= exact * (1 - F(2) ** -50)
+        assert float(J[i]) <= float(exact) * (1 + 3 * eta_rel + (A + 8) * 2.0 ** -52) + 2 * A * eta_abs * Y.sum()
