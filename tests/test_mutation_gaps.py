@@ -1603,3 +1603,89 @@ def test_tight_softmax_contraction_is_the_exact_one_up_to_rounding(seed):
         exact = sum(abs(dpi[s, a, i]) * F(float(Y[s, a])) for s in range(S) for a in range(A))
         assert F(float(J[i])) >= exact * (1 - F(2) ** -50)
         assert float(J[i]) <= float(exact) * (1 + 3 * eta_rel + (A + 8) * 2.0 ** -52) + 2 * A * eta_abs * Y.sum()
+
+
+def test_gradient_bound_of_a_user_parameterization_uses_its_jacobian():
+    r"""A parameterization defined by a user (neither softmax family nor the package's direct one)
+    takes the generic branch of the contraction, :math:`|\nabla\pi|` from its own ``jacobian``:
+    its float gradient agrees with the exact one within the certified bound, and the contraction
+    is exactly :math:`\sum_{s,a}|\partial_i\pi(a|s)|Y(s,a)` of that Jacobian."""
+    from fractions import Fraction as F
+
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _abs_contraction, _prepare, value_gradient
+    from mdptheory.policies import Direct
+    from mdptheory.policies.base import Parameterization
+
+    class UserDirect(Parameterization):
+        """The simplex with the last action as remainder, written by a user on top of Direct."""
+
+        accepts_rational = True
+        affine = True
+
+        def __init__(self, S, A):
+            self.inner = Direct(S, A)
+            self.n_states, self.n_actions, self.n_params = S, A, self.inner.n_params
+
+        def probs(self, theta):
+            return self.inner.probs(theta)
+
+        def log_probs(self, theta):
+            return self.inner.log_probs(theta)
+
+        def score(self, theta):
+            return self.inner.score(theta)
+
+        def jacobian(self, theta):
+            return self.inner.jacobian(theta)
+
+        def probs_hessian(self, theta):
+            return self.inner.probs_hessian(theta)
+
+    # a dyadic model: its floats are exactly the rationals of the exact reference
+    S, A = 4, 4
+    rng = np.random.default_rng(3)
+    rows = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25], [0.75, 0.0, 0.25, 0.0],
+                     [0.0, 0.0, 0.0, 1.0]])
+    P = np.stack([rng.permutation(rows) for _ in range(S)])
+    r = rng.integers(-8, 9, size=(S, A)) / 8.0
+    m = MDP(P, r, 0.875, np.full(S, 0.25))
+    to_q = np.frompyfunc(F, 1, 1)
+    exact_m = MDP(to_q(P), to_q(r), F(7, 8), np.full(S, F(1, 4), dtype=object))
+    p = UserDirect(S, A)
+    theta = np.tile([0.25, 0.125, 0.5], S)
+    g, bound = value_gradient(m, p, theta, with_bound=True)
+    exact = value_gradient(exact_m, Direct(S, A), [F(x) for x in theta], mode="exact")
+    assert 0 < bound < 1e-10
+    assert all(abs(F(float(a)) - b) <= F(bound) for a, b in zip(g, exact))
+    st = _prepare(m, p, theta, "float")
+    Y = rng.uniform(0.5, 2.0, size=(S, A))
+    J, k = _abs_contraction(st, Y)
+    ref = np.einsum("sai,sa->i", np.abs(np.asarray(p.jacobian(theta), dtype=float)), Y)
+    assert np.array_equal(J, ref)
+    # each entry is a float sum of S A products: its rounding is within (S A) u = (S A / 2) eps of the
+    # sum of absolute values, so the rounding factor k (in units of eps) must be at least S A / 2
+    assert k >= S * A / 2
+
+
+@pytest.mark.parametrize("gamma", [0.7, 0.9, 0.99])  # 1/(1 - gamma) not a power of two: d/(1 - gamma) rounds
+def test_weights_bound_covers_the_rounding_of_the_weights_themselves(gamma):
+    r"""_weights_bound's own rounding allowance: with a visitation taken as exact (its certificate
+    set to 0), the bound must still cover :math:`\|\mathrm{fl}(d/(1-\gamma)) - d/(1-\gamma)\|_1`,
+    the rounding of forming the weights (exact rationals of the float d and gamma as the reference)."""
+    from fractions import Fraction as F
+    from types import SimpleNamespace
+
+    from mdptheory.gradients import _weights_bound
+
+    rng = np.random.default_rng(int(gamma * 100))
+    worst = 0.0
+    for _ in range(20):
+        d = rng.dirichlet(np.ones(50))
+        w = d / (1 - gamma)
+        st = SimpleNamespace(gamma=gamma, ev=SimpleNamespace(visitation_bound=lambda mu: 0.0))
+        bound = _weights_bound(st, None, w)
+        err = sum(abs(F(float(x)) - F(float(y)) / (1 - F(gamma))) for x, y in zip(w, d))
+        assert err <= F(bound)
+        worst = max(worst, float(err) / bound)
+    assert worst > 0.05
