@@ -1689,3 +1689,19 @@ def test_weights_bound_covers_the_rounding_of_the_weights_themselves(gamma):
         assert err <= F(bound)
         worst = max(worst, float(err) / bound)
     assert worst > 0.05
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 1), (2, 3, 2), (6, 4, 2)])
+def test_softmax_family_contraction_counts_its_roundings(shape):
+    """The rounding factor k of the softmax-family contraction (in units of eps) counts the
+    roundings of the two sums of S A products and of the inner sums over A actions it adds: at
+    least (S A + A + 2) / 2, whatever the sizes (one state and two actions included)."""
+    from mdptheory.families import garnet
+    from mdptheory.gradients import _abs_contraction, _prepare
+    from mdptheory.policies import LogLinear
+
+    S, A, n = shape
+    phi = np.random.default_rng(S * A).normal(size=(S, A, n))
+    st = _prepare(garnet(S, A, min(2, S), seed=1), LogLinear(phi), np.zeros(n), "float")
+    _, k = _abs_contraction(st, np.ones((S, A)))
+    assert k >= (S * A + A + 2) / 2
