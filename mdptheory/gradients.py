@@ -460,6 +460,9 @@ class _Coefficients:
                 self.V2 = np.asarray(ev.V, dtype=float)
                 self.Q = self.A = None
         self._bounds = None
+        #: the right-hand side errors and what the solves make of them (for inspection and tests):
+        #: ``rnd_V``, ``eV``, ``rnd_e``, ``ee`` (centred only), ``num``, ``dV``; filled by :meth:`bounds`
+        self.parts = {}
 
     def bounds(self):
         """``_Bounds(E_Q, E_A, eta_rel, eta_abs, rho)``: entrywise bounds, the policy rounding and the row sums."""
@@ -482,6 +485,7 @@ class _Coefficients:
                          + (A + 4) * _TINY)
                 eV = ev.residual_bound(self.V2, self.rhs_V) + float(np.max(rnd_V)) / denom
                 ee = ev.residual_bound(self.e, self.rhs_e) + float(np.max(rnd_e)) / denom
+                self.parts.update(rnd_V=rnd_V, eV=eV, rnd_e=rnd_e, ee=ee)
                 PaV = _P_abs_times(mdp, self.V2)
                 Pae = _P_abs_times(mdp, self.e)
                 E_base = (_EPS * np.abs(self.rp) + g * rho * eV
@@ -510,6 +514,7 @@ class _Coefficients:
             num = (np.einsum("sa,sa->s", d_pi, A2) + np.abs(self.V2) * sig
                    + np.einsum("sa,sa->s", d_pi, np.broadcast_to(C1, pi.shape)))
             dV = float(np.max(num)) / denom if denom > 0 else math.inf
+            self.parts.update(num=num, dV=dV)
             E_Q = E_Q + g * rho * dV
             E_A = E_A + (1.0 + g * rho) * dV
         for E in (E_Q, E_A):
@@ -524,6 +529,21 @@ def _coefficients(st):
     return st._coef
 
 
+def _policy_weights_error(st, w_hat, eta_rel, eta_abs, rho):
+    r""":math:`\|\hat w - w\|_1` due to the policy's rounding alone (the solve taken as exact).
+
+    :math:`\hat w^\top M_\pi - \mu^\top = \gamma\hat w^\top\sum_a\Delta_a P_a` with
+    :math:`|\Delta| \le \eta_{rel}\hat\pi + \eta_{abs}`, so
+    :math:`\|\hat w - w\|_1 \le \gamma\rho\sum_s|\hat w_s|(\eta_{rel}\sum_a\hat\pi + A\eta_{abs})/(1 - \gamma\rho)`.
+    """
+    g, A = st.gamma, st.mdp.n_actions
+    denom = 1.0 - g * rho
+    if not denom > 0:
+        return math.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(np.abs(w_hat) * (eta_rel * st.pi.sum(axis=1) + A * eta_abs))) * g * rho / denom
+
+
 def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1, *, tight=True, entrywise=False):
     r"""Certified :math:`\max_i|\hat g_i - g_i|` for :math:`g = \mathcal{C}(w \odot X)` (see the module notes).
 
@@ -535,13 +555,9 @@ def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1, *, tight=True, entrywise=
     :math:`\pi(a|s)` rather than :math:`|\partial\pi|`.  Returns ``(bound, scale)`` with ``scale`` :math:`\max_i\mathcal{J}(|\hat w||\hat X|)_i`.
     """
     _, _, eta_rel, eta_abs, rho = _coefficients(st).bounds()
-    g, A = st.gamma, st.mdp.n_actions
     aw = np.abs(w_hat)[:, None]
     with np.errstate(over="ignore", invalid="ignore"):
-        # w_hat^T M_pi - mu^T = gamma w_hat^T sum_a Delta_a P_a (the policy's rounding, as above)
-        denom = 1.0 - g * rho
-        dw = d_bound_l1 + (float(np.sum(np.abs(w_hat) * (eta_rel * st.pi.sum(axis=1) + A * eta_abs)))
-                           * g * rho / denom if denom > 0 else math.inf)
+        dw = d_bound_l1 + _policy_weights_error(st, w_hat, eta_rel, eta_abs, rho)
         terms, k = _abs_contraction(st, aw * np.abs(X_hat))
         err = (_abs_contraction(st, aw * E_X, tight=tight)[0]
                + dw * _abs_contraction(st, np.abs(X_hat) + E_X, tight=tight)[0]

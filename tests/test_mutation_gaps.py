@@ -3,6 +3,7 @@ behaviour that no other test exercised."""
 
 import time
 from fractions import Fraction
+from fractions import Fraction as F_
 
 import numpy as np
 import pytest
@@ -1705,3 +1706,77 @@ def test_softmax_family_contraction_counts_its_roundings(shape):
     st = _prepare(garnet(S, A, min(2, S), seed=1), LogLinear(phi), np.zeros(n), "float")
     _, k = _abs_contraction(st, np.ones((S, A)))
     assert k >= (S * A + A + 2) / 2
+
+
+def _decimal_rows_mdp(offset, *, policy_seed=0):
+    """S = 3, A = 2, rows of decimals whose float sums miss one, rewards with an optional offset."""
+    rows = [(0.1, 0.2, 0.7), (0.3, 0.3, 0.4), (0.6, 0.3, 0.1)]
+    rng = np.random.default_rng(policy_seed)
+    P = np.array([[rows[(s + 2 * a) % 3][::(1 if a == 0 else -1)] for a in range(2)] for s in range(3)])
+    r = rng.uniform(-1.0, 1.0, size=(3, 2)) + offset
+    return MDP(P, r, 0.9, np.array([0.5, 0.25, 0.25]))
+
+
+def _exact_inverse_times(m, pi, v, *, transpose=False, shift=0):
+    r""":math:`M^{-1}v` (or :math:`M^{-\top}v`) with :math:`M = I - \gamma P^\pi`, in rationals of the floats
+    (the policy's entries moved by the rational ``shift``)."""
+    from flint import fmpq, fmpq_mat
+
+    S, A = pi.shape
+    q = lambda x: fmpq(*F_(float(x)).as_integer_ratio())  # noqa: E731
+    g = q(m.gamma)
+    P = np.asarray(m.P)
+    M = fmpq_mat(S, S)
+    for s in range(S):
+        for t in range(S):
+            M[s, t] = (1 if s == t else 0) - g * sum(((q(pi[s, a]) + shift) * q(P[s, a, t]) for a in range(A)),
+                                                     fmpq(0))
+    if transpose:
+        M = M.transpose()
+    x = M.solve(fmpq_mat(S, 1, [q(x) for x in v]))
+    return [F_(int(x[i, 0].p), int(x[i, 0].q)) for i in range(S)]
+
+
+def test_solve_parts_of_the_coefficients_bound_cover_what_they_propagate():
+    r"""Each right-hand side error of the centred coefficients moves the solution by :math:`M^{-1}`
+    of it, and the part of the bound that propagates it must cover that (the solves' residual
+    certificates set to 0 to isolate it): :math:`e_V \ge \max M^{-1}\mathrm{rnd}_V`,
+    :math:`e_e \ge \max M^{-1}\mathrm{rnd}_e` and, for the policy's rounding,
+    :math:`dV \ge \max M^{-1}\mathrm{num}` (rationals of the floats of M)."""
+    from mdptheory.gradients import _coefficients, _prepare
+    from mdptheory.policies import TabularSoftmax
+
+    m = _decimal_rows_mdp(1e6)
+    st = _prepare(m, TabularSoftmax(3, 2), np.random.default_rng(1).normal(size=6) * 2, "float")
+    st.ev.residual_bound = lambda x, b: 0.0
+    coef = _coefficients(st)
+    assert coef.centred
+    coef.bounds()
+    parts = coef.parts
+    for rhs, sol in (("rnd_V", "eV"), ("rnd_e", "ee"), ("num", "dV")):
+        moved = max(abs(x) for x in _exact_inverse_times(m, st.pi, parts[rhs]))
+        assert 0 < moved <= F_(float(parts[sol])), (rhs, sol)
+
+
+def test_policy_weights_error_covers_a_policy_moved_within_its_rounding():
+    r"""The weights' error from the policy's rounding: a direct policy whose entries all move up by
+    the absolute rounding :math:`\eta_0` changes :math:`w^\top = \mu^\top M_\pi^{-1}` by at most the
+    bound (rationals of the floats; the solve taken as exact)."""
+    from flint import fmpq
+
+    from mdptheory.gradients import _coefficients, _policy_weights_error, _prepare
+    from mdptheory.policies import Direct
+
+    m = _decimal_rows_mdp(0.0)
+    theta = np.array([0.3, 0.55, 0.7])
+    st = _prepare(m, Direct(3, 2), theta, "float")
+    b = _coefficients(st).bounds()
+    eta_rel, eta_abs, rho = b.eta_rel, b.eta_abs, b.rho
+    assert eta_rel == 0 and eta_abs > 0
+    mu = np.asarray(m.rho)
+    w = _exact_inverse_times(m, st.pi, mu, transpose=True)
+    w_hat = np.array([float(x) for x in w])
+    # every entry up by eta_0 (exactly): a policy the bound's rounding allows
+    w2 = _exact_inverse_times(m, st.pi, mu, transpose=True, shift=fmpq(*F_(eta_abs).as_integer_ratio()))
+    moved = sum(abs(a - b) for a, b in zip(w2, w))
+    assert 0 < moved <= F_(_policy_weights_error(st, w_hat, eta_rel, eta_abs, rho))
