@@ -615,6 +615,21 @@ def test_compare_identity_of_symbolic_sides():
     assert compare_identity(lhs, bad, mode="exact")[0] == FALSIFIED
 
 
+def test_compare_identity_of_symbolic_sides_neither_proved_nor_refuted():
+    """|x| - x vanishes at every sampled point of (0, 1) but is not identically zero over the reals, and
+    no proof is found: beside an entry that is proved, the comparison is UNDECIDED, not FALSIFIED."""
+    import sympy
+
+    from mdptheory.lemmas.framework.report import UNDECIDED, compare_identity
+    from mdptheory.symbolic import is_zero
+
+    x = sympy.Symbol("x", real=True)
+    assert is_zero(sympy.Abs(x) - x) is None
+    lhs = np.array([x + 1, sympy.Abs(x)], dtype=object)
+    rhs = np.array([1 + x, x], dtype=object)
+    assert compare_identity(lhs, rhs, mode="exact")[0] == UNDECIDED
+
+
 def test_check_report_tracks_worst_residual_slack_and_their_ratios():
     """A float report keeps the largest residual and the smallest slack over its parts, and ratio()
     is residual / tolerance (identities) and slack / tolerance (inequalities)."""
