@@ -461,7 +461,9 @@ class _Coefficients:
                 self.Q = self.A = None
         self._bounds = None
         #: the right-hand side errors and what the solves make of them (for inspection and tests):
-        #: ``rnd_V``, ``eV``, ``rnd_e``, ``ee`` (centred only), ``num``, ``dV``; filled by :meth:`bounds`
+        #: ``rnd_V``, ``eV``, ``rnd_e``, ``ee`` (centred), ``X2`` (not centred: the bound on
+        #: :math:`|r| + \gamma P|V|` the rounding of forming Q scales with), ``num``, ``dV``; filled by
+        #: :meth:`bounds`
         self.parts = {}
 
     def bounds(self):
@@ -500,6 +502,7 @@ class _Coefficients:
             else:  # Q = fl(r + gamma fl(P V)), A = fl(Q - V): |Q| <= |r| + gamma P|V| (k covers the last add)
                 eV = ev.error_bound
                 X2 = np.abs(r) + g * _P_abs_times(mdp, self.V2)
+                self.parts.update(X2=X2)
                 E_Q = g * rho * eV + k * (_EPS * X2 + _TINY * (X2 > 0)) + _TINY * np.max(np.abs(self.V2))
                 E_A = E_Q + eV + _difference_rounding(X2, self.V2) + _TINY * (E_Q > 0)
                 A2 = np.abs(np.asarray(ev.advantage, dtype=float)) + E_A

@@ -1332,6 +1332,8 @@ def test_weights_bound_covers_the_worst_visitation_error_its_certificate_allows(
     assert vb is not None and 0 < vb < np.inf
     w = np.asarray(d, dtype=float) / (1 - gamma)
     assert _weights_bound(st, mu, w) >= vb / (1 - gamma)
+    # and no more than that plus the weights' own rounding: the scaling by 1/(1 - gamma) is exact
+    assert _weights_bound(st, mu, w) <= vb / (1 - gamma) * (1 + 1e-12) + 4 * np.finfo(float).eps * np.sum(w)
 
 
 def test_policy_matrices_of_an_exact_mdp_and_a_float_policy_are_float():
@@ -1795,3 +1797,135 @@ def test_policy_weights_error_covers_a_policy_moved_within_its_rounding():
     w2 = _exact_inverse_times(m, st.pi, mu, transpose=True, shift=fmpq(*F_(eta_abs).as_integer_ratio()))
     moved = sum(abs(a - b) for a, b in zip(w2, w))
     assert 0 < moved <= F_(_policy_weights_error(st, w_hat, eta_rel, eta_abs, rho))
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e15])
+def test_policy_rounding_right_hand_side_covers_the_worst_rounded_policy(offset):
+    r"""The policy's rounding enters the value as :math:`M(\hat V - V) = \sum_a\Delta_a\hat A_a +
+    \hat V(\hat\sigma - 1)` with :math:`|\Delta| \le \eta_{rel}\hat\pi + \eta_{abs}`: its bound ``num``
+    must be at least :math:`\sum_a(\eta_{rel}\hat\pi + \eta_{abs})|\hat A| + |\hat V||\hat\sigma - 1|`
+    (the worst signs), with and without centring (an offset of 1e15 makes the offset part of the
+    centred advantage as large as the rest); and the bound on :math:`|r| + \gamma P|V|` that the
+    rounding of forming Q scales with is at least :math:`|\hat Q|`."""
+    from mdptheory.gradients import _coefficients, _prepare, _sum_defects
+    from mdptheory.policies import TabularSoftmax
+
+    m = _decimal_rows_mdp(offset)
+    st = _prepare(m, TabularSoftmax(3, 2), np.random.default_rng(2).normal(size=6) * 2, "float")
+    coef = _coefficients(st)
+    b = coef.bounds()
+    assert coef.centred == (offset > 0)
+    A_hat = coef.A if coef.centred else np.asarray(st.ev.advantage, dtype=float)
+    V_hat = coef.V2
+    d_pi = b.eta_rel * st.pi + b.eta_abs
+    sig = np.abs(_sum_defects(st.pi))
+    assert np.any(sig > 0)
+    for s in range(3):
+        need = (sum(F_(float(d_pi[s, a])) * abs(F_(float(A_hat[s, a]))) for a in range(2))
+                + abs(F_(float(V_hat[s]))) * F_(float(sig[s])))
+        assert need <= F_(float(coef.parts["num"][s])), s
+    if not coef.centred:
+        assert np.all(coef.parts["X2"] >= np.abs(np.asarray(st.ev.Q, dtype=float)))
+
+
+@pytest.mark.parametrize("form", ["pg_q_form", "pg_advantage_form", "value_gradient", "softmax_gradient_closed_form"])
+def test_exact_gradient_forms_report_a_zero_bound(form):
+    """In exact mode every gradient form is exact: its bound is 0."""
+    from fractions import Fraction as F
+
+    from mdptheory import gradients as G
+    from mdptheory.families import garnet
+    from mdptheory.policies import LogRational, TabularSoftmax
+
+    m = garnet(3, 2, 2, seed=0, exact=True)
+    theta = LogRational([F(1), F(2), F(1, 2), F(1), F(3), F(1)])
+    g, bound = getattr(G, form)(m, TabularSoftmax(3, 2), theta, with_bound=True)
+    assert bound == 0 and all(isinstance(x, F) for x in g)
+
+
+def test_gradient_warning_threshold_is_relative_to_the_documented_scale(monkeypatch):
+    r"""The bound warning compares the bound with WARN_RELATIVE_ERROR times the gradient's scale
+    :math:`\max(\|\hat g\|_\infty, \max_{s,b} 2\pi(b|s)|w_s|(\max r - \min r)/(1-\gamma))` (tabular
+    softmax, temperature 1: :math:`\bar{\mathcal J}(|w|)`), w = d/(1 - gamma): with the threshold set
+    just above and just below bound / scale, the warning is absent and present."""
+    import warnings
+
+    from mdptheory import gradients as G
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.families import garnet
+    from mdptheory.policies import TabularSoftmax
+
+    m = garnet(30, 2, 2, gamma=0.9, seed=5)  # many states: each visitation weight is small
+    p = TabularSoftmax(30, 2)
+    theta = np.random.default_rng(6).normal(size=60)
+    g, bound = G.value_gradient(m, p, theta, with_bound=True)
+    pi = np.asarray(p.probs(theta), dtype=float)
+    w = np.asarray(evaluate(m, pi).visitation(), dtype=float) / (1 - 0.9)
+    r = np.asarray(m.r)
+    natural = float(np.max(2 * pi * w[:, None])) * (r.max() - r.min()) / (1 - 0.9)
+    scale = max(float(np.max(np.abs(g))), natural)
+    assert natural > float(np.max(np.abs(g)))  # the reward spread's scale decides here
+    for factor, expected in ((1.5, False), (1 / 1.5, True)):
+        monkeypatch.setattr(G, "WARN_RELATIVE_ERROR", bound / scale * factor)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            G.value_gradient(m, p, theta, with_bound=True)
+        assert any(issubclass(x.category, NumericalWarning) for x in rec) == expected, factor
+
+
+def test_defect_right_hand_side_rounding_covers_its_float_formation():
+    r"""The rounding bound ``rnd_e`` of the centred defect right-hand side
+    :math:`\gamma\sum_a\pi\delta/(1-\gamma)` covers its float value's distance from the exact one
+    (rationals of the floats of pi, delta and gamma), over many policies and rows whose float sums
+    miss one; the largest error attains a fair share of it."""
+    from mdptheory.gradients import _coefficients, _prepare
+    from mdptheory.policies import TabularSoftmax
+
+    worst = 0.0
+    for seed in range(40):
+        m = _decimal_rows_mdp(1e6, policy_seed=seed)
+        st = _prepare(m, TabularSoftmax(3, 2), np.random.default_rng(seed).normal(size=6) * 3, "float")
+        coef = _coefficients(st)
+        coef.bounds()
+        g = F_(0.9)
+        for s in range(3):
+            exact = g * sum(F_(float(st.pi[s, a])) * F_(float(coef.delta[s, a])) for a in range(2)) / (1 - g)
+            err = abs(F_(float(coef.rhs_e[s])) - exact)
+            bound = F_(float(coef.parts["rnd_e"][s]))
+            assert err <= bound, (seed, s)
+            worst = max(worst, float(err / bound))
+    assert worst > 0.1, worst
+
+
+def test_advantage_bound_covers_the_value_error_of_the_policy_rounding():
+    r"""A = Q - V: the advantage's bound holds the coefficients' bound and the value's error, as the
+    module notes state (:math:`E_A \ge E_Q + dV`, dV the policy rounding's share of the value's error),
+    including at large logits where the policy's rounding dominates."""
+    from mdptheory.gradients import _coefficients, _prepare
+    from mdptheory.policies import TabularSoftmax
+
+    for offset in (0.0, 1e6):
+        m = _decimal_rows_mdp(offset)
+        st = _prepare(m, TabularSoftmax(3, 2), np.array([300.0, 299.0, -250.0, -251.0, 40.0, 41.5]), "float")
+        coef = _coefficients(st)
+        b = coef.bounds()
+        assert coef.parts["dV"] > 0
+        assert np.all(b.E_A >= b.E_Q + coef.parts["dV"]), offset
+
+
+def test_centred_gradient_warns_without_being_asked_for_its_bound(monkeypatch):
+    """With rewards offset (centred coefficients) the bound is always computed, so that its warning is
+    issued even when the caller did not ask for the bound (threshold lowered so that any bound warns)."""
+    import warnings
+
+    from mdptheory import gradients as G
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.policies import TabularSoftmax
+
+    monkeypatch.setattr(G, "WARN_RELATIVE_ERROR", 1e-300)
+    for offset, expected in ((1e6, True), (0.0, False)):
+        m = _decimal_rows_mdp(offset)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            G.value_gradient(m, TabularSoftmax(3, 2), np.zeros(6))
+        assert any(issubclass(x.category, NumericalWarning) for x in rec) == expected, offset
