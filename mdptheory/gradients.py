@@ -461,7 +461,7 @@ class _Coefficients:
                 self.Q = self.A = None
         self._bounds = None
         #: the right-hand side errors and what the solves make of them (for inspection and tests):
-        #: ``rnd_V``, ``eV``, ``rnd_e``, ``ee`` (centred), ``X2`` (not centred: the bound on
+        #: ``rnd_V``, ``eV``, ``rnd_e``, ``ee``, ``Xb`` (centred), ``X2`` (not centred: the bound on
         #: :math:`|r| + \gamma P|V|` the rounding of forming Q scales with), ``num``, ``dV``; filled by
         #: :meth:`bounds`
         self.parts = {}
@@ -490,8 +490,10 @@ class _Coefficients:
                 self.parts.update(rnd_V=rnd_V, eV=eV, rnd_e=rnd_e, ee=ee)
                 PaV = _P_abs_times(mdp, self.V2)
                 Pae = _P_abs_times(mdp, self.e)
-                E_base = (_EPS * np.abs(self.rp) + g * rho * eV
-                          + k * (_EPS * (np.abs(self.rp) + g * PaV) + _TINY) + _TINY * np.max(np.abs(self.V2)))
+                Xb = np.abs(self.rp) + g * PaV  # |base| <= |r'| + gamma P|V''|: the scale of its rounding
+                self.parts.update(Xb=Xb)
+                E_base = (_EPS * np.abs(self.rp) + g * rho * eV + k * (_EPS * Xb + _TINY)
+                          + _TINY * np.max(np.abs(self.V2)))
                 E_c1 = (g * rho * ee + k * (_EPS * (g * np.abs(self.delta) / (1.0 - g) + g * Pae) + _TINY)
                         + _TINY * np.max(np.abs(self.e)) + 2 * _EPS * np.abs(self.delta) * g / (1.0 - g))
                 E_Q = E_base + c * E_c1 + _last_rounding(self.Q)

@@ -1799,7 +1799,7 @@ def test_policy_weights_error_covers_a_policy_moved_within_its_rounding():
     assert 0 < moved <= F_(_policy_weights_error(st, w_hat, eta_rel, eta_abs, rho))
 
 
-@pytest.mark.parametrize("offset", [0.0, 1e15])
+@pytest.mark.parametrize("offset", [0.0, 1e6, 1e15])
 def test_policy_rounding_right_hand_side_covers_the_worst_rounded_policy(offset):
     r"""The policy's rounding enters the value as :math:`M(\hat V - V) = \sum_a\Delta_a\hat A_a +
     \hat V(\hat\sigma - 1)` with :math:`|\Delta| \le \eta_{rel}\hat\pi + \eta_{abs}`: its bound ``num``
@@ -1824,7 +1824,13 @@ def test_policy_rounding_right_hand_side_covers_the_worst_rounded_policy(offset)
         need = (sum(F_(float(d_pi[s, a])) * abs(F_(float(A_hat[s, a]))) for a in range(2))
                 + abs(F_(float(V_hat[s]))) * F_(float(sig[s])))
         assert need <= F_(float(coef.parts["num"][s])), s
-    if not coef.centred:
+        # and, below an offset of 1e15 (whose certified errors are as large as A itself), no more
+        # than twice that: num is that plus the certified errors of A
+        if offset < 1e15:
+            assert F_(float(coef.parts["num"][s])) <= 2 * need, s
+    if coef.centred:
+        assert np.all(coef.parts["Xb"] >= np.abs(coef.base))
+    else:
         assert np.all(coef.parts["X2"] >= np.abs(np.asarray(st.ev.Q, dtype=float)))
 
 
@@ -1855,7 +1861,9 @@ def test_gradient_warning_threshold_is_relative_to_the_documented_scale(monkeypa
     from mdptheory.families import garnet
     from mdptheory.policies import TabularSoftmax
 
-    m = garnet(30, 2, 2, gamma=0.9, seed=5)  # many states: each visitation weight is small
+    base = garnet(30, 2, 2, gamma=0.9, seed=5)  # many states: each visitation weight is small
+    # rewards about 0 (max r + min r near 0, far from the spread), not enough offset to centre them
+    m = MDP(np.asarray(base.P), np.asarray(base.r) - 0.5, 0.9, np.asarray(base.rho))
     p = TabularSoftmax(30, 2)
     theta = np.random.default_rng(6).normal(size=60)
     g, bound = G.value_gradient(m, p, theta, with_bound=True)
@@ -1901,7 +1909,7 @@ def test_advantage_bound_covers_the_value_error_of_the_policy_rounding():
     r"""A = Q - V: the advantage's bound holds the coefficients' bound and the value's error, as the
     module notes state (:math:`E_A \ge E_Q + dV`, dV the policy rounding's share of the value's error),
     including at large logits where the policy's rounding dominates."""
-    from mdptheory.gradients import _coefficients, _prepare
+    from mdptheory.gradients import _coefficients, _last_rounding, _prepare
     from mdptheory.policies import TabularSoftmax
 
     for offset in (0.0, 1e6):
@@ -1910,7 +1918,13 @@ def test_advantage_bound_covers_the_value_error_of_the_policy_rounding():
         coef = _coefficients(st)
         b = coef.bounds()
         assert coef.parts["dV"] > 0
-        assert np.all(b.E_A >= b.E_Q + coef.parts["dV"]), offset
+        # the module notes: E_A = E_Q + e_V (+ |c| e_e when centred) + the policy rounding's dV, plus
+        # the rounding of the subtraction (centred: of the last operation forming A)
+        ee = abs(coef.c) * coef.parts["ee"] if coef.centred else 0.0
+        eV = coef.parts["eV"] if coef.centred else st.ev.error_bound
+        own = _last_rounding(coef.A) if coef.centred else 0.0
+        assert np.all(b.E_A - own >= b.E_Q + eV + ee + coef.parts["dV"]), offset
+        assert not coef.centred or np.all(ee > 0)
 
 
 def test_centred_gradient_warns_without_being_asked_for_its_bound(monkeypatch):
