@@ -1924,6 +1924,8 @@ def test_advantage_bound_covers_the_value_error_of_the_policy_rounding():
         eV = coef.parts["eV"] if coef.centred else st.ev.error_bound
         own = _last_rounding(coef.A) if coef.centred else 0.0
         assert np.all(b.E_A - own >= b.E_Q + eV + ee + coef.parts["dV"]), offset
+        if coef.centred:  # and no more: the rule adds exactly these (up to the rounding of the sums)
+            assert np.all(b.E_A <= (b.E_Q + eV + ee + coef.parts["dV"] + own) * (1 + 1e-12)), offset
         assert not coef.centred or np.all(ee > 0)
 
 
@@ -1943,3 +1945,15 @@ def test_centred_gradient_warns_without_being_asked_for_its_bound(monkeypatch):
             warnings.simplefilter("always")
             G.value_gradient(m, TabularSoftmax(3, 2), np.zeros(6))
         assert any(issubclass(x.category, NumericalWarning) for x in rec) == expected, offset
+
+
+def test_rewards_are_centred_only_when_their_offset_exceeds_their_spread():
+    """The module notes: the rewards are centred when the offset c = (max r + min r)/2 exceeds the
+    spread max r - min r, strictly; at equality (rewards in [1, 3]) the coefficients are not centred."""
+    from mdptheory.gradients import _coefficients, _prepare
+    from mdptheory.policies import TabularSoftmax
+
+    P = np.full((2, 2, 2), 0.5)
+    for r, centred in (([[1.0, 3.0], [2.0, 2.5]], False), ([[1.0, 2.9], [2.0, 2.5]], True)):
+        st = _prepare(MDP(P, np.array(r), 0.9, np.array([0.5, 0.5])), TabularSoftmax(2, 2), np.zeros(4), "float")
+        assert _coefficients(st).centred is centred, r
