@@ -1957,3 +1957,19 @@ def test_rewards_are_centred_only_when_their_offset_exceeds_their_spread():
     for r, centred in (([[1.0, 3.0], [2.0, 2.5]], False), ([[1.0, 2.9], [2.0, 2.5]], True)):
         st = _prepare(MDP(P, np.array(r), 0.9, np.array([0.5, 0.5])), TabularSoftmax(2, 2), np.zeros(4), "float")
         assert _coefficients(st).centred is centred, r
+
+
+def test_exact_visitation_cache_is_keyed_by_values_not_by_objects():
+    """Start distributions of Fractions used once and dropped: the next one's Fractions may reuse
+    their memory, so a cache keyed by the objects' addresses (an object array's bytes) would return a
+    previous distribution's visitation.  Each must equal a fresh evaluation's."""
+    F = Fraction
+    P = np.array([[[F(1, 2), F(1, 2)], [F(1), F(0)]], [[F(0), F(1)], [F(1, 3), F(2, 3)]]], dtype=object)
+    r = np.array([[F(1), F(0)], [F(0), F(1)]], dtype=object)
+    m = MDP(P, r, F(9, 10), np.array([F(1, 2), F(1, 2)], dtype=object))
+    pi = np.array([[F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)]], dtype=object)
+    ev = evaluate(m, pi, mode="exact")
+    got = [tuple(ev.visitation(np.array([F(i, 61), F(61 - i, 61)], dtype=object))) for i in range(1, 60)]
+    for i, d in enumerate(got, start=1):
+        fresh = evaluate(m, pi, mode="exact").visitation(np.array([F(i, 61), F(61 - i, 61)], dtype=object))
+        assert d == tuple(fresh), i
