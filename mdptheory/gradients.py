@@ -122,6 +122,7 @@ from __future__ import annotations
 import math
 import warnings
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -129,7 +130,7 @@ from .evaluation import evaluate
 from .evaluation.certificates import _row_sum_bound, WARN_RELATIVE_ERROR
 from .exceptions import format_value, InvalidParameterError, NumericalWarning
 from .mdp import check_mdp
-from .fields import EXACT, FLOAT, fraction_from_fmpq, from_fmpq_mat, to_fmpq_mat
+from .fields import EXACT, FLOAT, from_fmpq_mat, to_fmpq_mat
 from .policies.base import Parameterization
 from .policies.direct import Direct
 from .policies.softmax import SoftmaxFamily, TabularSoftmax
@@ -219,19 +220,9 @@ def _P_times(mdp, X, mode):
     S, A = mdp.n_states, mdp.n_actions
     X = np.asarray(X)
     tail = X.shape[1:]
-    if mode == EXACT:
-        if X.ndim == 1:  # sparse product over the nonzeros of P, in FLINT's fmpq
-            from flint import fmpq
-
-            rows, cols, vals = _P_nonzeros(mdp)
-            Xq = np.empty(S, dtype=object)
-            Xq[:] = [fmpq(v.numerator, v.denominator) for v in (Fraction(x) for x in X)]
-            out = np.full(S * A, fmpq(0), dtype=object)
-            np.add.at(out, rows, vals * Xq[cols])
-            res = np.empty(S * A, dtype=object)
-            res[:] = [fraction_from_fmpq(v) for v in out]
-            return res.reshape(S, A)
-        out = from_fmpq_mat(_fmpq_P(mdp) * to_fmpq_mat(X))
+    if mode == EXACT:  # FLINT's product of the cached fmpq_mat of P
+        X2 = X.reshape(S, -1)
+        out = from_fmpq_mat(_fmpq_P(mdp) * to_fmpq_mat(X2))
         return out.reshape((S, A) + tail)
     return np.asarray(mdp.P_matrix() @ X).reshape((S, A) + tail)
 
@@ -339,6 +330,41 @@ def _policy_rounding(st):
     return (A + 4 + 4.0 * zmax) * _EPS, _TINY
 
 
+def _average_rounding(pi, X):
+    r"""Bound on the rounding of :math:`\mathrm{fl}(\sum_a\pi(a|s)X(s,a))` per state (``einsum``).
+
+    .. math:: (A + 2)\,\varepsilon\sum_a\pi(a|s)|X(s,a)| + (A + 2)\,\mathrm{tiny}
+
+    for exactly stored ``pi`` and ``X``: :math:`A` products and :math:`A - 1` sums, each within
+    :math:`\varepsilon/2` relative of its exact result (the sum of :math:`A` terms within
+    :math:`\gamma_A\sum|\cdot|`, :math:`\gamma_A \le A\varepsilon`), and an underflow allowance
+    per product.
+    """
+    A = pi.shape[1]
+    return (A + 2) * _EPS * np.einsum("sa,sa->s", pi, np.abs(X)) + (A + 2) * _TINY
+
+
+def _last_rounding(X_hat):
+    r""":math:`3\varepsilon|\hat X|`: bound on the rounding of the last operation that formed ``X_hat``.
+
+    A correctly rounded operation gives :math:`\hat X = X(1 + \delta)`, :math:`|\delta| \le
+    \varepsilon/2`, so :math:`|\hat X - X| \le \tfrac{\varepsilon}{2}|X| \le
+    \tfrac{\varepsilon}{2 - \varepsilon}|\hat X|`; the factor 3 leaves a margin (the
+    operations' results are in the normal range wherever this term matters: below it
+    the ``tiny`` allowances of the other terms cover the absolute error).
+    """
+    return 3 * _EPS * np.abs(X_hat)
+
+
+def _difference_rounding(X_bound, V):
+    r""":math:`\varepsilon(X + |V|)`: bound on the rounding of :math:`\mathrm{fl}(\hat Q(s,a) - \hat V(s))` when :math:`|\hat Q| \le X`.
+
+    One correctly rounded subtraction errs by at most :math:`\tfrac{\varepsilon}{2}|\hat Q - \hat V|
+    \le \tfrac{\varepsilon}{2}(X + |\hat V|)`; ``X_bound`` is (S, A), ``V`` is (S,).
+    """
+    return _EPS * (X_bound + np.abs(V)[:, None])
+
+
 def _sum_defects(pi):
     r""":math:`\sum_a\hat\pi(a|s) - 1` per state, correctly rounded (``math.fsum``)."""
     return np.array([math.fsum(row + [-1.0]) for row in np.asarray(pi, dtype=float).tolist()])
@@ -385,6 +411,16 @@ def _P_abs_times(mdp, X):
     return np.asarray(mdp.P_matrix() @ np.abs(X)).reshape(S, A)
 
 
+class _Bounds(NamedTuple):
+    """Certified bounds of :class:`_Coefficients`: entrywise on Q and A, the policy's rounding, the row sums."""
+
+    E_Q: np.ndarray
+    E_A: np.ndarray
+    eta_rel: float
+    eta_abs: float
+    rho: float
+
+
 class _Coefficients:
     """Float coefficients of the gradient forms (centred when it helps) and their certified bounds.
 
@@ -424,9 +460,14 @@ class _Coefficients:
                 self.V2 = np.asarray(ev.V, dtype=float)
                 self.Q = self.A = None
         self._bounds = None
+        #: the right-hand side errors and what the solves make of them (for inspection and tests):
+        #: ``rnd_V``, ``eV``, ``rnd_e``, ``ee``, ``Xb`` (centred), ``X2`` (not centred: the bound on
+        #: :math:`|r| + \gamma P|V|` the rounding of forming Q scales with), ``num``, ``dV``; filled by
+        #: :meth:`bounds`
+        self.parts = {}
 
     def bounds(self):
-        """``(E_Q, E_A, eta_rel, eta_abs, rho)``: entrywise bounds and the policy rounding."""
+        """``_Bounds(E_Q, E_A, eta_rel, eta_abs, rho)``: entrywise bounds, the policy rounding and the row sums."""
         if self._bounds is not None:
             return self._bounds
         st = self.st
@@ -441,27 +482,31 @@ class _Coefficients:
             if self.centred:
                 c = abs(self.c)
                 # solve errors: certified residual of the computed right-hand sides, plus their rounding
-                rnd_V = ((A + 2) * _EPS * np.einsum("sa,sa->s", pi, np.abs(self.rp)) + (A + 2) * _TINY)
+                rnd_V = _average_rounding(pi, self.rp)
                 rnd_e = ((A + 4) * _EPS * np.abs(g * np.einsum("sa,sa->s", pi, np.abs(self.delta)) / (1.0 - g))
                          + (A + 4) * _TINY)
                 eV = ev.residual_bound(self.V2, self.rhs_V) + float(np.max(rnd_V)) / denom
                 ee = ev.residual_bound(self.e, self.rhs_e) + float(np.max(rnd_e)) / denom
+                self.parts.update(rnd_V=rnd_V, eV=eV, rnd_e=rnd_e, ee=ee)
                 PaV = _P_abs_times(mdp, self.V2)
                 Pae = _P_abs_times(mdp, self.e)
-                E_base = (_EPS * np.abs(self.rp) + g * rho * eV
-                          + k * (_EPS * (np.abs(self.rp) + g * PaV) + _TINY) + _TINY * np.max(np.abs(self.V2)))
+                Xb = np.abs(self.rp) + g * PaV  # |base| <= |r'| + gamma P|V''|: the scale of its rounding
+                self.parts.update(Xb=Xb)
+                E_base = (_EPS * np.abs(self.rp) + g * rho * eV + k * (_EPS * Xb + _TINY)
+                          + _TINY * np.max(np.abs(self.V2)))
                 E_c1 = (g * rho * ee + k * (_EPS * (g * np.abs(self.delta) / (1.0 - g) + g * Pae) + _TINY)
                         + _TINY * np.max(np.abs(self.e)) + 2 * _EPS * np.abs(self.delta) * g / (1.0 - g))
-                E_Q = E_base + c * E_c1 + 3 * _EPS * np.abs(self.Q)
-                E_A = E_Q + eV + c * ee + 3 * _EPS * np.abs(self.A)
+                E_Q = E_base + c * E_c1 + _last_rounding(self.Q)
+                E_A = E_Q + eV + c * ee + _last_rounding(self.A)
                 # |r' + gamma P V'' - V''| (exactly, for the computed V'') and c |c1''|: see below
                 A2 = np.abs(self.base - self.V2[:, None]) + E_base + eV
                 C1 = c * (np.abs(self.c1) + E_c1)
             else:  # Q = fl(r + gamma fl(P V)), A = fl(Q - V): |Q| <= |r| + gamma P|V| (k covers the last add)
                 eV = ev.error_bound
                 X2 = np.abs(r) + g * _P_abs_times(mdp, self.V2)
+                self.parts.update(X2=X2)
                 E_Q = g * rho * eV + k * (_EPS * X2 + _TINY * (X2 > 0)) + _TINY * np.max(np.abs(self.V2))
-                E_A = E_Q + eV + _EPS * (X2 + np.abs(self.V2)[:, None]) + _TINY * (E_Q > 0)
+                E_A = E_Q + eV + _difference_rounding(X2, self.V2) + _TINY * (E_Q > 0)
                 A2 = np.abs(np.asarray(ev.advantage, dtype=float)) + E_A
                 C1 = 0.0
             # The policy's rounding: with Delta = pi_hat - pi (|Delta| <= eta_rel pi_hat + eta_abs,
@@ -474,11 +519,12 @@ class _Coefficients:
             num = (np.einsum("sa,sa->s", d_pi, A2) + np.abs(self.V2) * sig
                    + np.einsum("sa,sa->s", d_pi, np.broadcast_to(C1, pi.shape)))
             dV = float(np.max(num)) / denom if denom > 0 else math.inf
+            self.parts.update(num=num, dV=dV)
             E_Q = E_Q + g * rho * dV
             E_A = E_A + (1.0 + g * rho) * dV
         for E in (E_Q, E_A):
             E[~np.isfinite(E)] = math.inf
-        self._bounds = (E_Q, E_A, eta_rel, eta_abs, rho)
+        self._bounds = _Bounds(E_Q, E_A, eta_rel, eta_abs, rho)
         return self._bounds
 
 
@@ -486,6 +532,21 @@ def _coefficients(st):
     if getattr(st, "_coef", None) is None:
         st._coef = _Coefficients(st)
     return st._coef
+
+
+def _policy_weights_error(st, w_hat, eta_rel, eta_abs, rho):
+    r""":math:`\|\hat w - w\|_1` due to the policy's rounding alone (the solve taken as exact).
+
+    :math:`\hat w^\top M_\pi - \mu^\top = \gamma\hat w^\top\sum_a\Delta_a P_a` with
+    :math:`|\Delta| \le \eta_{rel}\hat\pi + \eta_{abs}`, so
+    :math:`\|\hat w - w\|_1 \le \gamma\rho\sum_s|\hat w_s|(\eta_{rel}\sum_a\hat\pi + A\eta_{abs})/(1 - \gamma\rho)`.
+    """
+    g, A = st.gamma, st.mdp.n_actions
+    denom = 1.0 - g * rho
+    if not denom > 0:
+        return math.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(np.abs(w_hat) * (eta_rel * st.pi.sum(axis=1) + A * eta_abs))) * g * rho / denom
 
 
 def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1, *, tight=True, entrywise=False):
@@ -499,13 +560,9 @@ def _gradient_bound(st, w_hat, X_hat, E_X, d_bound_l1, *, tight=True, entrywise=
     :math:`\pi(a|s)` rather than :math:`|\partial\pi|`.  Returns ``(bound, scale)`` with ``scale`` :math:`\max_i\mathcal{J}(|\hat w||\hat X|)_i`.
     """
     _, _, eta_rel, eta_abs, rho = _coefficients(st).bounds()
-    g, A = st.gamma, st.mdp.n_actions
     aw = np.abs(w_hat)[:, None]
     with np.errstate(over="ignore", invalid="ignore"):
-        # w_hat^T M_pi - mu^T = gamma w_hat^T sum_a Delta_a P_a (the policy's rounding, as above)
-        denom = 1.0 - g * rho
-        dw = d_bound_l1 + (float(np.sum(np.abs(w_hat) * (eta_rel * st.pi.sum(axis=1) + A * eta_abs)))
-                           * g * rho / denom if denom > 0 else math.inf)
+        dw = d_bound_l1 + _policy_weights_error(st, w_hat, eta_rel, eta_abs, rho)
         terms, k = _abs_contraction(st, aw * np.abs(X_hat))
         err = (_abs_contraction(st, aw * E_X, tight=tight)[0]
                + dw * _abs_contraction(st, np.abs(X_hat) + E_X, tight=tight)[0]
@@ -632,7 +689,7 @@ def value_gradient(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
     c = coef.Q if coef.centred else _bellman_coefficients(st)
     w, _ = _adjoint_weights(st, mu)
     g = _as_output(param.jacobian_vjp(st.theta, w[:, None] * c), st.mode)
-    return _finish(st, g, w, c, lambda: coef.bounds()[0], lambda: _weights_bound(st, mu, w), with_bound,
+    return _finish(st, g, w, c, lambda: coef.bounds().E_Q, lambda: _weights_bound(st, mu, w), with_bound,
                    "value_gradient")
 
 
@@ -647,7 +704,7 @@ def _value_gradient_entrywise(mdp, param, theta, *, mu=None):
     c = _bellman_coefficients(st)
     w, _ = _adjoint_weights(st, mu)
     g = np.asarray(param.jacobian_vjp(st.theta, w[:, None] * c), dtype=np.float64)
-    err = _gradient_bound(st, w, c, coef.bounds()[0], _weights_bound(st, mu, w), entrywise=True)
+    err = _gradient_bound(st, w, c, coef.bounds().E_Q, _weights_bound(st, mu, w), entrywise=True)
     if not np.all(np.isfinite(g)):
         err = np.full(err.shape, math.inf)
     return g, err
@@ -703,14 +760,14 @@ def _score_form(mdp, param, theta, mu, mode, with_bound, table):
         return (g, Fraction(0)) if with_bound else g
     coef = _coefficients(st)
     if table == "Q":
-        X, k, what = (coef.Q if coef.centred else st.ev.Q), 0, "pg_q_form"
+        X, field, what = (coef.Q if coef.centred else st.ev.Q), "E_Q", "pg_q_form"
     else:
-        X, k, what = (coef.A if coef.centred else st.ev.advantage), 1, "pg_advantage_form"
+        X, field, what = (coef.A if coef.centred else st.ev.advantage), "E_A", "pg_advantage_form"
     C = d[:, None] * st.pi * X
     g = _as_output(param.score_vjp(st.theta, C) / (1 - st.gamma), st.mode)
     w = d / (1 - st.gamma)
-    return _finish(st, g, w, X, lambda: coef.bounds()[k], lambda: _weights_bound(st, mu, w), with_bound,
-                   what, stacklevel=4)
+    return _finish(st, g, w, X, lambda: getattr(coef.bounds(), field), lambda: _weights_bound(st, mu, w),
+                   with_bound, what, stacklevel=4)
 
 
 def pg_advantage_form(mdp, param, theta, *, mu=None, mode=None, with_bound=False):
@@ -762,7 +819,7 @@ def softmax_gradient_closed_form(mdp, param, theta, *, mu=None, mode=None, with_
     g = _as_output((d[:, None] * st.pi * adv / ((1 - st.gamma) * tau)).reshape(-1), st.mode)
     w = d / (1 - st.gamma)
     # entrywise |g - g_hat| <= w pi E_A / tau + ...: within the (non-tight) contraction bound
-    return _finish(st, g, w, adv, lambda: coef.bounds()[1], lambda: _weights_bound(st, mu, w), with_bound,
+    return _finish(st, g, w, adv, lambda: coef.bounds().E_A, lambda: _weights_bound(st, mu, w), with_bound,
                    "softmax_gradient_closed_form", tight=False)
 
 

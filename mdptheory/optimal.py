@@ -720,10 +720,8 @@ def _vi_start(mdp, pi0, exact):
     return evaluate(mdp, pol, mode=EXACT if exact else FLOAT).V
 
 
-def _vi_cap(max_iter, gamma, tol, delta1):
-    """A-priori iteration count of value iteration, from ||V_1 - V_0|| = delta1."""
-    if max_iter is not None:
-        return max_iter
+def _vi_cap(gamma, tol, delta1):
+    """A-priori iteration count of value iteration, from ||V_1 - V_0|| = delta1 (when no max_iter is given)."""
     if gamma == 0 or delta1 == 0 or not math.isfinite(tol):  # tol = inf: r / (1 - gamma) overflows
         return 2
     need = math.log(tol * (1 - gamma) / (gamma * delta1)) / math.log(gamma)
@@ -748,7 +746,7 @@ def _vi_float(mdp, tol, max_iter, pi0):
             V = Vn
             break
         if cap is None:
-            cap = _vi_cap(None, gamma, tol, delta)
+            cap = _vi_cap(gamma, tol, delta)
         V = Vn
         bound_vi = factor * delta
         if bound_vi <= tol:
