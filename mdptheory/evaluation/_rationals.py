@@ -121,7 +121,9 @@ class _LazyFraction(Fraction):
     numerator or denominator, which every Fraction operation goes through
     (arithmetic, comparison, equality, hashing, ``str``, ``float``).  It is
     an instance of Fraction, equal and hash-equal to the reduced Fraction, and
-    pickles and copies as a plain Fraction.
+    pickles and copies as a plain Fraction.  ``n`` and ``d`` may be given as
+    any integers with ``__int__`` (e.g. FLINT ``fmpz``); they are converted to
+    Python ints when the entry is first read.
     """
 
     __slots__ = ("_n", "_d", "_lowest")
@@ -132,7 +134,7 @@ class _LazyFraction(Fraction):
         return self
 
     def _reduce(self):
-        n, d = self._n, self._d
+        n, d = int(self._n), int(self._d)  # a numerator may be a FLINT fmpz until read
         g = math.gcd(n, d)
         if g != 1:
             n, d = n // g, d // g
@@ -171,7 +173,7 @@ def _lazy_fractions(num, den):
 def _raw(x):
     """``(n, d)`` with ``x = n / d``, ``d > 0``, without reducing a lazy entry."""
     if isinstance(x, _LazyFraction):
-        return x._n, x._d
+        return int(x._n), int(x._d)
     x = x if isinstance(x, Fraction) else Fraction(x)
     return x.numerator, x.denominator
 
