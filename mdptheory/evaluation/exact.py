@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..fields import EXACT
-from ._rationals import _coprime_fraction, _fraction_canonical, _int_rewards, _int_rows, _lazy_fractions
+from ._rationals import _coprime_fraction, _fraction_canonical, _int_rewards, _int_rows, _LazyFraction
 from .result import PolicyEvaluation
 
 __all__: list[str] = []
@@ -28,8 +28,11 @@ class _ExactFactor:
     """Exact rational solves with FLINT on an integer matrix.
 
     ``I - gamma P_pi = diag(c)^{-1} K`` with ``K`` an integer matrix and ``c``
-    positive rationals (row-wise common denominators, divided by a common
-    factor of the row of ``K`` where one was removed).  Then
+    positive rationals: row-wise common denominators, each divided by the
+    factor ``k[s]`` taken out of row ``s`` of ``K`` when one was (FLINT's
+    Dixon lifting runs until a bound that grows with the product of the
+    norms of the system's rows, so shorter rows cost fewer lifting steps).
+    Then
     ``(I - gamma P_pi) x = b`` is ``K x = c * b`` and
     ``(I - gamma P_pi)^T y = b`` is ``K^T z = b`` with ``y = c * z``.  Solving
     with the integer ``K^T`` rather than the rational transpose matters: FLINT
@@ -41,10 +44,21 @@ class _ExactFactor:
     :meth:`solve_T` are arrays of ``fmpq`` (shape (S,) or (S, k)).
     """
 
-    def __init__(self, K, c):
+    def __init__(self, K, c, k=None):
         self.K = K
-        self.c = np.asarray(c, dtype=object)  # fmpq
-        self._Kq = self._KTq = None
+        self._c_k = (c, k)
+        self._c = self._Kq = self._KTq = None
+
+    @property
+    def c(self):
+        """The row scales ``c`` as an object array of ``fmpq`` (made on first use)."""
+        if self._c is None:
+            from flint import fmpq
+
+            c, k = self._c_k
+            self._c = np.empty(len(c), dtype=object)
+            self._c[:] = [fmpq(int(x)) for x in c] if k is None else [fmpq(int(x), y) for x, y in zip(c, k)]
+        return self._c
 
     def _system(self, transpose):
         from flint import fmpq_mat
@@ -125,8 +139,8 @@ def _exact_policy(mdp, pi):
     flat = pi.reshape(-1).tolist()
     if not all(type(x) is Fraction for x in flat):
         return None
-    nums = [x.numerator for x in flat]
-    dens = [x.denominator for x in flat]
+    nums = [x._numerator for x in flat]  # exactly Fractions (checked above): their two slots
+    dens = [x._denominator for x in flat]
     if min(nums) < 0:
         return None
     e = [math.lcm(*dens[s * A:(s + 1) * A]) for s in range(S)]
@@ -156,10 +170,9 @@ def _evaluate_exact(mdp, pi, ints=None):
     so ``K`` is built with integer (int64 when it fits) array operations and
     handed to FLINT once, with the integer right-hand side
     :math:`b_s = h L_s (n m)[s]`: :math:`K x = b`, :math:`V = x / R`.  A
-    factor :math:`k_s` common to row ``s`` of ``K`` and to :math:`b_s` is
-    divided out of both (int64 case; it shortens FLINT's lifting), and
-    :math:`c_s` is divided by it, so the identity above still holds.  With
-    ``V = v / W`` over one common denominator,
+    factor common to row ``s`` of ``K`` and to :math:`b_s` is divided out of
+    both (int64 case), and out of :math:`c_s`, so the identity above holds
+    with the shorter rows.  With ``V = v / W`` over one common denominator,
 
     .. math::
 
@@ -167,17 +180,26 @@ def _evaluate_exact(mdp, pi, ints=None):
         A[s, a] = Q[s, a] - \frac{v_s R h L_s}{R h L_s W},
 
     the numerators of ``Q`` one integer matrix product ``[N | m L] [R g v; h W]``
-    (the matrix ``[N | m L]`` cached on the MDP).  ``Q`` and the advantage are
+    (the matrix ``[N | m L]`` cached on the MDP).  When every state gives its
+    last action a positive probability, the product skips those rows: since
+    :math:`V_s = \sum_a \pi(a|s) Q(s, a)`,
+
+    .. math::
+
+        \sum_a n[s, a]\, \mathrm{num}_Q[s, a] = e_s\, v_s R h L_s,
+
+    so the last action's numerator is that total minus the others, divided
+    exactly by :math:`n[s, A-1]` (a short integer).  ``Q`` and the advantage are
     built on first access, as Fractions over that common denominator each
     reduced when first read, since reducing ``2 S A`` rationals as long as
     ``V``'s entries (one gcd each) can cost more than the solve itself.
     ``P_pi`` as Fractions is likewise built on first access.  ``ints`` is
     ``(n, e)`` when the caller already has them (see :func:`_exact_policy`).
     """
-    from flint import fmpq, fmpz_mat
+    from flint import fmpz_mat
 
     S, A = mdp.n_states, mdp.n_actions
-    N, L, _ = _int_rows(mdp)
+    N, L = _int_rows(mdp)
     g_num, g_den = mdp.gamma.numerator, mdp.gamma.denominator
     n, e = _policy_ints(pi) if ints is None else ints
     c = g_den * e * L  # object array of Python ints
@@ -194,17 +216,18 @@ def _evaluate_exact(mdp, pi, ints=None):
     if small:  # every entry of K below 2^62 in magnitude: formed in int64
         K = sum_pi * np.int64(-g_num)
         K.reshape(-1)[:: S + 1] += c.astype(np.int64)
-        k = [math.gcd(int(ks), bs) for ks, bs in zip(np.gcd.reduce(K, axis=1).tolist(), b)]  # > 0: K[s, s] > 0
+        # divide row s of K and b[s] by a common factor (K[s, s] > 0, so the row's gcd is positive)
+        k = [math.gcd(ks, bs) for ks, bs in zip(np.gcd.reduce(K, axis=1).tolist(), b)]
         if any(ks != 1 for ks in k):
             K //= np.array(k, dtype=np.int64)[:, None]
             b = [bs // ks for bs, ks in zip(b, k)]
     else:
         K = (-g_num) * sum_pi.astype(object)
         K.reshape(-1)[:: S + 1] += c
-        k = [1] * S
-    factor = _ExactFactor(fmpz_mat(S, S, K.reshape(-1).tolist()),
-                          [fmpq(int(cs), ks) for cs, ks in zip(c.tolist(), k)])
-    r_pi = np.frompyfunc(Fraction, 2, 1)(nm, e * R)
+        k = None
+    factor = _ExactFactor(fmpz_mat(K.tolist()), c, k)
+    r_pi = np.empty(S, dtype=object)
+    r_pi[:] = [_fraction_over(x, 1, y) for x, y in zip(nm.tolist(), (e * R).tolist())]
     X = factor.solve_int(b)  # x = R V
     V = np.empty(S, dtype=object)
     if R == 1:
@@ -217,14 +240,22 @@ def _evaluate_exact(mdp, pi, ints=None):
         v, w = X.numer_denom()
         W = int(w) * R
         col = fmpz_mat(S + 1, 1, (v * (R * g_num)).entries() + [g_den * W])
-        num_Q = _int_rows_rewards(mdp) * col
         RhL = ((R * g_den) * L).tolist()
-        vRhL = [vs * RhL[s] for s, vs in enumerate(v.entries())]
-        num_A = num_Q - fmpz_mat(S * A, 1, [x for x in vRhL for _ in range(A)])
-        den = np.empty((S, 1), dtype=object)
-        den[:, 0] = [x * W for x in RhL]
-        return (_lazy_fractions(np.array(num_Q.entries(), dtype=object).reshape(S, A), den),
-                _lazy_fractions(np.array(num_A.entries(), dtype=object).reshape(S, A), den))
+        vRhL = [x * RhL[s] for s, x in enumerate(v.entries())]  # A = Q - vRhL / den
+        n_rows = n.tolist()
+        if A > 1 and all(row[-1] > 0 for row in n_rows):
+            head = (_int_rows_rewards(mdp, last=False) * col).entries()  # actions 0 .. A-2
+            num_Q = []
+            for s, (row, es) in enumerate(zip(n_rows, e.tolist())):
+                part = head[s * (A - 1):(s + 1) * (A - 1)]
+                total = es * vRhL[s]
+                for na, qa in zip(row, part):
+                    total -= na * qa
+                num_Q += part
+                num_Q.append(total // row[-1])  # exact: the Bellman identity of the docstring
+        else:
+            num_Q = (_int_rows_rewards(mdp) * col).entries()
+        return _lazy_q_and_advantage(num_Q, vRhL, [x * W for x in RhL], A)
 
     def P_pi_fractions():
         den = e * L
@@ -234,25 +265,55 @@ def _evaluate_exact(mdp, pi, ints=None):
                             mdp.gamma)
 
 
+def _lazy_q_and_advantage(num_Q, off, den, A):
+    """``(Q, A)``, ``(S, A)`` arrays of lazily reduced Fractions ``num_Q[s*A + a] / den[s]`` and ``(num_Q[s*A + a] - off[s]) / den[s]``.
+
+    Both made in one pass without going through the class call (their
+    creation is a visible part of an evaluation's cost at S = 100).
+    """
+    new, cls = object.__new__, _LazyFraction
+    q_out, a_out = [], []
+    q_add, a_add = q_out.append, a_out.append
+    for s, (o, d) in enumerate(zip(off, den)):
+        for n in num_Q[s * A:(s + 1) * A]:
+            x = new(cls)
+            x._n, x._d, x._lowest = n, d, False
+            q_add(x)
+            x = new(cls)
+            x._n, x._d, x._lowest = n - o, d, False
+            a_add(x)
+    Q = np.empty(len(q_out), dtype=object)
+    Q[:] = q_out
+    adv = np.empty(len(a_out), dtype=object)
+    adv[:] = a_out
+    return Q.reshape(len(den), A), adv.reshape(len(den), A)
+
+
 def _fraction_over(p, q, R):
     """``p / (q R)`` as a Fraction, for ``p / q`` in lowest terms and ``R > 0``: one gcd with the short ``R``."""
-    g = math.gcd(p, R)
+    g = math.gcd(p % R, R)  # = gcd(p, R), with one division of the long p by the short R
     if g != 1:
         p, R = p // g, R // g
     return _coprime_fraction(p, q * R)
 
 
-def _int_rows_rewards(mdp):
-    """``[N | m L]``: the ``(S*A, S+1)`` fmpz_mat of :func:`_evaluate_exact`'s Q numerators, cached on the MDP."""
-    c = mdp._cache.get("int_rows_rewards")
+def _int_rows_rewards(mdp, *, last=True):
+    """``[N | m L]``: the ``(S*A, S+1)`` fmpz_mat of :func:`_evaluate_exact`'s Q numerators, cached on the MDP.
+
+    ``last=False``: the same without the rows of the last action, ``(S*(A-1), S+1)``.
+    """
+    key = "int_rows_rewards" if last else "int_rows_rewards_head"
+    c = mdp._cache.get(key)
     if c is None:
         from flint import fmpz_mat
 
         S, A = mdp.n_states, mdp.n_actions
-        N, L, _ = _int_rows(mdp)
+        N, L = _int_rows(mdp)
         m, _ = _int_rewards(mdp)
-        aug = np.empty((S * A, S + 1), dtype=object)
-        aug[:, :S] = N.reshape(S * A, S)
-        aug[:, S] = (m * L[:, None]).reshape(-1)
-        c = mdp._cache["int_rows_rewards"] = fmpz_mat(S * A, S + 1, aug.reshape(-1).tolist())
+        aug = np.empty((S, A, S + 1), dtype=object)
+        aug[:, :, :S] = N
+        aug[:, :, S] = m * L[:, None]
+        if not last:
+            aug = aug[:, :-1]
+        c = mdp._cache[key] = fmpz_mat(aug.shape[0] * aug.shape[1], S + 1, aug.reshape(-1).tolist())
     return c
