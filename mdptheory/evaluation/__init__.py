@@ -179,7 +179,7 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
     if mode is not None and mode not in MODES:
         raise InvalidParameterError(f"mode must be one of {MODES}; got {format_value(mode)}")
     # an array of Fractions on an exact MDP: validated once, with the integer form the exact solve needs
-    fast = _exact_policy(mdp, pi) if mode != FLOAT and mdp.is_exact else None
+    fast = _exact_policy(mdp, pi) if mode in (None, EXACT) and mdp.is_exact else None
     pi_exact = fast is not None or policy_is_exact(pi)
     if mode is None:
         mode = EXACT if (mdp.is_exact and pi_exact) else FLOAT
