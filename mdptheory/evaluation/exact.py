@@ -117,7 +117,7 @@ class _ExactFactor:
 
 
 def _policy_ints(pi):
-    """``(n, e)``: ``pi[s, a] = n[s, a] / e[s]`` with integers (object arrays), ``e[s]`` the lcm of row ``s``'s denominators."""
+    """``(n, e)``: ``pi[s, a] = n[s, a] / e[s]`` with integers (object arrays), ``e[s]`` the lcm of row ``s``."""
     pnum = np.frompyfunc(lambda x: x.numerator, 1, 1)(pi)
     pden = np.frompyfunc(lambda x: x.denominator, 1, 1)(pi)
     e = np.lcm.reduce(pden, axis=1)
@@ -125,7 +125,7 @@ def _policy_ints(pi):
 
 
 def _exact_policy(mdp, pi):
-    """:func:`~mdptheory.policies.tabular.as_policy` ``(mdp, pi, exact=True)`` for an array of Fractions, with its integer form.
+    """``as_policy(mdp, pi, exact=True)`` for an array of Fractions, with its integer form.
 
     Returns ``(policy, (n, e))`` (see :func:`_policy_ints`) when ``pi`` is an
     object ndarray of shape (S, A) whose entries are all of type Fraction,
@@ -266,7 +266,7 @@ def _evaluate_exact(mdp, pi, ints=None):
 
 
 def _lazy_q_and_advantage(num_Q, off, den, A):
-    """``(Q, A)``, ``(S, A)`` arrays of lazily reduced Fractions ``num_Q[s*A + a] / den[s]`` and ``(num_Q[s*A + a] - off[s]) / den[s]``.
+    """``(Q, A)``: lazily reduced Fractions ``num_Q[s*A + a] / den[s]`` and ``(num_Q[s*A + a] - off[s]) / den[s]``.
 
     Both made in one pass without going through the class call (their
     creation is a visible part of an evaluation's cost at S = 100).
