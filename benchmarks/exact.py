@@ -92,8 +92,7 @@ def run(quick: bool) -> list[Row]:
                 "bare FLINT", t_bare, anchor="target <= 2x bare" if S == 100 else "",
                 note="integer K and right-hand side; Fractions checked once"),
             Row(f"mdptheory.evaluate exact: V, Q, A ({tag})", median_time(with_qa, repeat=repeat),
-                "bare FLINT", t_bare, note="Q's numerators one integer product, the last action's from V = sum pi Q "
-                "(was one gcd per entry: 5.05x)"),
+                "bare FLINT", t_bare, note="Q's numerators one integer product (was one gcd per entry: 5.05x)"),
             Row(f"mdptheory.evaluate exact: V, Q, A, d ({tag})", t_all, "bare FLINT", t_bare,
                 anchor="target <= 2.5x bare" if S == 100 else "",
                 note="d: a second exact solve, with K^T (was 6.00x, then 2.87x at S=100)"),

@@ -3,14 +3,12 @@ r"""Exact evaluation in integer form, against an independent Fraction solve.
 :func:`evaluate` in exact mode builds ``K = diag(c)(I - gamma P_pi)`` over
 the integers (int64 when it fits, Python ints otherwise), divides factors
 common to a row and its right-hand side out of both, solves ``K x = b`` and
-``K^T z = u`` with FLINT, forms Q's numerators as one integer product (the
-last action's from :math:`V_s = \sum_a \pi(a|s) Q(s, a)` when every state
-plays it with positive probability) and validates an array of Fractions in
-one pass.  Every route must give the same canonical rationals as plain
-Gaussian elimination in :class:`~fractions.Fraction` arithmetic written here,
-on generated cases and on the degenerate ones (one state, absorbing states,
-gamma = 0 and 999/1000, zero rewards, deterministic policies, entries too
-long for int64).
+``K^T z = u`` with FLINT, forms Q's numerators as one integer product and
+validates an array of Fractions in one pass.  Every route must give the same
+canonical rationals as plain Gaussian elimination in
+:class:`~fractions.Fraction` arithmetic written here, on generated cases and
+on the degenerate ones (one state, absorbing states, gamma = 0 and 999/1000,
+zero rewards, deterministic policies, entries too long for int64).
 """
 
 import copy
@@ -111,11 +109,27 @@ def test_generated_cases_match_the_fraction_reference(mp, data):
 
 
 @given(mdp_and_policy(exact=True, max_states=4, max_actions=3, min_prob=Fraction(1, 4)))
-def test_full_support_policies_take_the_last_action_from_V(mp):
-    # every state plays its last action with probability >= 1/4: Q's last column from the identity
-    mdp, pi = mp
-    assert all(Fraction(x) > 0 for x in np.asarray(pi, dtype=object)[:, -1])
-    _assert_matches_reference(mdp, pi)
+def test_full_support_policies_match_the_reference(mp):
+    _assert_matches_reference(*mp)
+
+
+def test_the_bellman_identities_check_the_solve_rather_than_hold_by_construction(monkeypatch):
+    # Q is r + gamma P V for every action (none taken from V = sum_a pi Q), so a wrong V shows up as
+    # sum_a pi(a|s) A(s, a) != 0: the checkers' identity stays a test of the solve
+    from flint import fmpq, fmpq_mat
+
+    from mdptheory.evaluation.exact import _ExactFactor
+
+    rng = np.random.default_rng(5)
+    mdp = _mdp(rng.integers(1, 6, size=(4, 3, 4)), np.frompyfunc(Fraction, 2, 1)(
+        rng.integers(-4, 5, size=(4, 3)), 5), Fraction(3, 4))
+    pi = _frac_policy(rng.integers(1, 4, size=(4, 3)))
+    ev = evaluate(mdp, pi)
+    assert all(sum(pi[s] * ev.advantage[s]) == 0 for s in range(4))
+    solve_int = _ExactFactor.solve_int
+    monkeypatch.setattr(_ExactFactor, "solve_int", lambda self, b: solve_int(self, b) + fmpq_mat(4, 1, [fmpq(1, 10**6)] * 4))
+    bad = evaluate(mdp, pi)
+    assert all(sum(pi[s] * bad.advantage[s]) != 0 for s in range(4))
 
 
 @given(mdp_and_policy(exact=True, max_states=4, max_actions=3, deterministic=True))

@@ -180,16 +180,10 @@ def _evaluate_exact(mdp, pi, ints=None):
         A[s, a] = Q[s, a] - \frac{v_s R h L_s}{R h L_s W},
 
     the numerators of ``Q`` one integer matrix product ``[N | m L] [R g v; h W]``
-    (the matrix ``[N | m L]`` cached on the MDP).  When every state gives its
-    last action a positive probability, the product skips those rows: since
-    :math:`V_s = \sum_a \pi(a|s) Q(s, a)`,
-
-    .. math::
-
-        \sum_a n[s, a]\, \mathrm{num}_Q[s, a] = e_s\, v_s R h L_s,
-
-    so the last action's numerator is that total minus the others, divided
-    exactly by :math:`n[s, A-1]` (a short integer).  ``Q`` and the advantage are
+    (the matrix ``[N | m L]`` cached on the MDP).  Every entry of ``Q`` comes
+    from that product, none from :math:`V_s = \sum_a \pi(a|s) Q(s, a)`, so
+    that identity (and :math:`\sum_a \pi(a|s) A(s, a) = 0`) stays a check of
+    the solve rather than holding by construction.  ``Q`` and the advantage are
     built on first access, as Fractions over that common denominator each
     reduced when first read, since reducing ``2 S A`` rationals as long as
     ``V``'s entries (one gcd each) can cost more than the solve itself.
@@ -242,19 +236,7 @@ def _evaluate_exact(mdp, pi, ints=None):
         col = fmpz_mat(S + 1, 1, (v * (R * g_num)).entries() + [g_den * W])
         RhL = ((R * g_den) * L).tolist()
         vRhL = [x * RhL[s] for s, x in enumerate(v.entries())]  # A = Q - vRhL / den
-        n_rows = n.tolist()
-        if A > 1 and all(row[-1] > 0 for row in n_rows):
-            head = (_int_rows_rewards(mdp, last=False) * col).entries()  # actions 0 .. A-2
-            num_Q = []
-            for s, (row, es) in enumerate(zip(n_rows, e.tolist())):
-                part = head[s * (A - 1):(s + 1) * (A - 1)]
-                total = es * vRhL[s]
-                for na, qa in zip(row, part):
-                    total -= na * qa
-                num_Q += part
-                num_Q.append(total // row[-1])  # exact: the Bellman identity of the docstring
-        else:
-            num_Q = (_int_rows_rewards(mdp) * col).entries()
+        num_Q = (_int_rows_rewards(mdp) * col).entries()
         return _lazy_q_and_advantage(num_Q, vRhL, [x * W for x in RhL], A)
 
     def P_pi_fractions():
@@ -297,23 +279,17 @@ def _fraction_over(p, q, R):
     return _coprime_fraction(p, q * R)
 
 
-def _int_rows_rewards(mdp, *, last=True):
-    """``[N | m L]``: the ``(S*A, S+1)`` fmpz_mat of :func:`_evaluate_exact`'s Q numerators, cached on the MDP.
-
-    ``last=False``: the same without the rows of the last action, ``(S*(A-1), S+1)``.
-    """
-    key = "int_rows_rewards" if last else "int_rows_rewards_head"
-    c = mdp._cache.get(key)
+def _int_rows_rewards(mdp):
+    """``[N | m L]``: the ``(S*A, S+1)`` fmpz_mat of :func:`_evaluate_exact`'s Q numerators, cached on the MDP."""
+    c = mdp._cache.get("int_rows_rewards")
     if c is None:
         from flint import fmpz_mat
 
         S, A = mdp.n_states, mdp.n_actions
         N, L = _int_rows(mdp)
         m, _ = _int_rewards(mdp)
-        aug = np.empty((S, A, S + 1), dtype=object)
-        aug[:, :, :S] = N
-        aug[:, :, S] = m * L[:, None]
-        if not last:
-            aug = aug[:, :-1]
-        c = mdp._cache[key] = fmpz_mat(aug.shape[0] * aug.shape[1], S + 1, aug.reshape(-1).tolist())
+        aug = np.empty((S * A, S + 1), dtype=object)
+        aug[:, :S] = N.reshape(S * A, S)
+        aug[:, S] = (m * L[:, None]).reshape(-1)
+        c = mdp._cache["int_rows_rewards"] = fmpz_mat(S * A, S + 1, aug.reshape(-1).tolist())
     return c
