@@ -110,9 +110,11 @@ class _ExactFactor:
         D = math.lcm(*(d for _, d in raw)) if raw else 1
         u = [n * (D // d) for n, d in raw]
         z = self._system(True).solve(fmpq_mat(len(u), 1, u)).entries()
-        scale = (fmpq(1) - fmpq(gamma.numerator, gamma.denominator)) / D
+        g, h = gamma.numerator, gamma.denominator
+        c, k = self._c_k  # c[s] / k[s]: (1 - gamma) c[s] / D = (h - g) c[s] / (h D k[s])
+        k = [1] * len(z) if k is None else k
         out = np.empty(len(z), dtype=object)
-        out[:] = [_fraction_canonical(zs * (cs * scale)) for zs, cs in zip(z, self.c)]
+        out[:] = [_fraction_canonical(zs * fmpq((h - g) * int(cs), h * D * ks)) for zs, cs, ks in zip(z, c, k)]
         return out
 
 
