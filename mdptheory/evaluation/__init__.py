@@ -72,7 +72,7 @@ from ..fields import EXACT, FLOAT, MODES, check_prec
 from ..mdp import check_mdp
 from ..policies.tabular import as_policy, policy_is_exact
 from .ball import DEFAULT_BALL_PREC, _evaluate_ball
-from .exact import _evaluate_exact
+from .exact import _evaluate_exact, _exact_policy
 from .floating import _evaluate_float
 from .certificates import WARN_RELATIVE_ERROR
 from .markov_chain import policy_matrices
@@ -178,7 +178,9 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
     tol, maxiter, prec = _check_options(mdp, tol, maxiter, prec)
     if mode is not None and mode not in MODES:
         raise InvalidParameterError(f"mode must be one of {MODES}; got {format_value(mode)}")
-    pi_exact = policy_is_exact(pi)
+    # an array of Fractions on an exact MDP: validated once, with the integer form the exact solve needs
+    fast = _exact_policy(mdp, pi) if mode in (None, EXACT) and mdp.is_exact else None
+    pi_exact = fast is not None or policy_is_exact(pi)
     if mode is None:
         mode = EXACT if (mdp.is_exact and pi_exact) else FLOAT
     if mode == EXACT and not (mdp.is_exact and pi_exact):
@@ -191,5 +193,7 @@ def evaluate(mdp, pi, *, mode: str | None = None, method: str = "auto", tol: flo
     if mode == FLOAT:
         return _evaluate_float(mdp, pi, method, tol, maxiter)
     if mode == EXACT:
+        if fast is not None:
+            return _evaluate_exact(mdp, fast[0], fast[1])
         return _evaluate_exact(mdp, as_policy(mdp, pi, exact=True))
     return _evaluate_ball(mdp, as_policy(mdp, pi), prec)

@@ -5,8 +5,8 @@ are dyadic rationals, converted exactly); ``_int_rows`` writes an exact ``P``
 as ``N[s, a, t] / L[s]`` with integers ``N`` and row denominators ``L``, and
 ``_int_rewards`` writes ``r = m / R``.  Both are cached on the MDP.
 ``_fractions_canonical`` turns canonical ``fmpq`` entries into Fractions
-without a second gcd; ``_lazy_fractions`` makes Fractions from unreduced
-numerators over a common denominator, each reduced (one gcd) only when read.
+without a second gcd; ``_LazyFraction`` is a Fraction from an unreduced
+numerator and denominator, reduced (one gcd) only when read.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ def _to_fmpq_array(a, exact_input: bool):
 
 if hasattr(Fraction, "_from_coprime_ints"):  # Python >= 3.12
     _coprime_fraction = Fraction._from_coprime_ints
-else:  # Python 3.10, 3.11
+else:  # Python 3.10, 3.11: what 3.12's _from_coprime_ints does (Fraction's two slots, no checks)
     def _coprime_fraction(n, d):
-        return Fraction(n, d, _normalize=False)
+        f = object.__new__(Fraction)
+        f._numerator, f._denominator = n, d
+        return f
 
 
 def _fraction_canonical(q) -> Fraction:
@@ -90,24 +92,21 @@ def _int_rows(mdp):
 
     With ``L[s]`` the lcm of the denominators in ``P[s, :, :]``,
     ``P[s, a, t] = N[s, a, t] / L[s]`` for integers ``N``.  Returns
-    ``(N, L, N_fmpz)``: ``N`` an int64 array when it fits (else Python ints),
-    ``L`` an object array of Python ints, ``N_fmpz`` the ``(S*A, S)`` fmpz_mat.
+    ``(N, L)``: ``N`` an int64 array when it fits (else Python ints), ``L``
+    an object array of Python ints.
     """
-    c = mdp._cache.get("int_rows")
+    c = mdp._cache.get("int_rows_N_L")
     if c is None:
-        from flint import fmpz_mat
-
         S, A = mdp.n_states, mdp.n_actions
         P = mdp.P
         num = np.frompyfunc(lambda x: x.numerator, 1, 1)(P)
         den = np.frompyfunc(lambda x: x.denominator, 1, 1)(P)
         L = np.lcm.reduce(den.reshape(S, A * S), axis=1)
         N = num * (L[:, None, None] // den)
-        N_fmpz = fmpz_mat(S * A, S, N.reshape(-1).tolist())
         if int(np.max(N)) < 2**62:
             N = N.astype(np.int64)
-        c = (N, L, N_fmpz)
-        mdp._cache["int_rows"] = c
+        c = (N, L)
+        mdp._cache["int_rows_N_L"] = c
     return c
 
 
@@ -121,7 +120,9 @@ class _LazyFraction(Fraction):
     numerator or denominator, which every Fraction operation goes through
     (arithmetic, comparison, equality, hashing, ``str``, ``float``).  It is
     an instance of Fraction, equal and hash-equal to the reduced Fraction, and
-    pickles and copies as a plain Fraction.
+    pickles and copies as a plain Fraction.  ``n`` and ``d`` may be given as
+    any integers with ``__int__`` (e.g. FLINT ``fmpz``); they are converted to
+    Python ints when the entry is first read.
     """
 
     __slots__ = ("_n", "_d", "_lowest")
@@ -132,7 +133,7 @@ class _LazyFraction(Fraction):
         return self
 
     def _reduce(self):
-        n, d = self._n, self._d
+        n, d = int(self._n), int(self._d)  # a numerator may be a FLINT fmpz until read
         g = math.gcd(n, d)
         if g != 1:
             n, d = n // g, d // g
@@ -163,15 +164,10 @@ class _LazyFraction(Fraction):
         return f"Fraction({self._numerator}, {self._denominator})"
 
 
-def _lazy_fractions(num, den):
-    """Object array of lazily reduced Fractions ``num / den`` (broadcast; ``den > 0`` Python ints)."""
-    return np.frompyfunc(_LazyFraction, 2, 1)(num, den)
-
-
 def _raw(x):
     """``(n, d)`` with ``x = n / d``, ``d > 0``, without reducing a lazy entry."""
     if isinstance(x, _LazyFraction):
-        return x._n, x._d
+        return int(x._n), int(x._d)
     x = x if isinstance(x, Fraction) else Fraction(x)
     return x.numerator, x.denominator
 

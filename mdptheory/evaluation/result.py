@@ -330,7 +330,8 @@ class PolicyEvaluation:
             d = self._visits.get(key)
             if d is not None:
                 return d
-            mu_v = self.mdp.rho if self.mode == FLOAT else self._mu(None)
+            # exact mode has an exact MDP, whose rho (Fractions) was validated when it was built
+            mu_v = self.mdp.rho if self.mode != BALL else self._mu(None)
         else:
             mu_v = self._mu(mu)
             key = tuple(mu_v.tolist()) if self.mode != FLOAT else mu_v.tobytes()
@@ -359,12 +360,7 @@ class PolicyEvaluation:
                     "(ill-conditioned I - gamma P_pi or an inaccurate iterative solve); use mode='exact' "
                     "or mode='ball' for certified digits", NumericalWarning, stacklevel=2)
         elif self.mode == EXACT:
-            from flint import fmpq
-
-            mq = _to_fmpq_array(mu_v, True)
-            one_minus_g = fmpq(1) - fmpq(self._gamma.numerator, self._gamma.denominator)
-            y = self._factor.solve_T(mq)
-            d = _fractions_canonical([one_minus_g * x for x in y], y.shape)
+            d = self._factor.visitation(mu_v, self._gamma)
         else:
             from flint import ctx
 
