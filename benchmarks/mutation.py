@@ -54,7 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: ``tests/test_conditioning.py`` checks the certified float bounds against mpmath references.
 _GAPS = "tests/test_mutation_gaps.py"
 TESTS = {
-    "mdptheory/evaluation": ["tests/test_evaluation.py", "tests/test_conditioning.py", _GAPS],
+    "mdptheory/evaluation": ["tests/test_evaluation.py", "tests/test_exact_integer_form.py", "tests/test_conditioning.py",
+                             _GAPS],
     "mdptheory/gradients.py": ["tests/test_gradients.py", "tests/test_conditioning.py", _GAPS],
     "mdptheory/fisher_information.py": ["tests/test_geometry.py", _GAPS],
     "mdptheory/natural_gradients.py": ["tests/test_geometry.py", "tests/test_conditioning.py", _GAPS],

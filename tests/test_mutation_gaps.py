@@ -1973,3 +1973,138 @@ def test_exact_visitation_cache_is_keyed_by_values_not_by_objects():
     for i, d in enumerate(got, start=1):
         fresh = evaluate(m, pi, mode="exact").visitation(np.array([F(i, 61), F(61 - i, 61)], dtype=object))
         assert d == tuple(fresh), i
+
+
+# (8, 0.9): the reward spread sets the scale; (3, 0.995): V still a-priori fine (the shortcut is
+# available) while the advantage's bound is near its threshold
+@pytest.mark.parametrize(("S", "gamma"), [(8, 0.9), (3, 0.995)])
+def test_advantage_warning_follows_its_certified_bound_and_documented_scale(S, gamma, monkeypatch):
+    r"""The float advantage warns on first access exactly when its certified bound exceeds
+    WARN_RELATIVE_ERROR times its scale :math:`\max(\max|\hat A|, (\max r - \min r)/(1-\gamma))`: with the
+    threshold set just below and just above bound / scale, the warning is present and absent -- the
+    a-priori shortcut (which skips the bound when V's estimate is small) never hides it."""
+    import warnings
+
+    from mdptheory.evaluation import result as R
+    from mdptheory.exceptions import NumericalWarning
+    from mdptheory.families import garnet
+
+    base = garnet(S, 3, 3, gamma=gamma, seed=2)
+    m = MDP(np.asarray(base.P), np.asarray(base.r) - 0.5, gamma, np.asarray(base.rho))
+    pi = np.random.default_rng(3).dirichlet(np.ones(3), size=S)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluate(m, pi)
+        b, amax = ev.advantage_error_bound, float(np.max(np.abs(ev.advantage)))
+    r = np.asarray(m.r)
+    scale = max(amax, (r.max() - r.min()) / (1 - gamma))
+    if S == 8:
+        assert amax < (r.max() - r.min()) / (1 + gamma)  # the reward spread sets the scale
+    for factor, expected in ((1 / 1.2, True), (1.5, False)):
+        monkeypatch.setattr(R, "WARN_RELATIVE_ERROR", b / scale * factor)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            evaluate(m, pi).advantage
+        got = any(issubclass(x.category, NumericalWarning) and "advantage" in str(x.message) for x in rec)
+        assert got == expected, (factor, [str(x.message) for x in rec])
+
+
+def test_float_start_distribution_rejects_object_arrays_of_non_numbers():
+    """A float start distribution given as an object array holding booleans, strings or complex numbers
+    is rejected naming mu (numpy would read True as 1.0 and '0.5' as 0.5)."""
+    from mdptheory.exceptions import InvalidParameterError
+
+    m = _float_mdp()
+    ev = evaluate(m, np.full((3, 2), 0.5))
+    for bad in ([True, False, False], ["0.5", 0.25, 0.25], [0.5 + 0j, 0.25, 0.25]):
+        with pytest.raises(InvalidParameterError, match="mu"):
+            ev.visitation(np.array(bad, dtype=object))
+
+
+def test_ball_mode_float_start_distribution_with_zeros_and_its_sum_tolerance():
+    """Ball mode on a float MDP reads a float start distribution as its exact binary values: entries
+    equal to 0 are accepted, and the sum may miss one by rounding only (1e-9), as in float mode."""
+    from mdptheory.exceptions import InvalidParameterError
+
+    m = _float_mdp()
+    pi = np.full((3, 2), 0.5)
+    ev = evaluate(m, pi, mode="ball")
+    d = ev.visitation(np.array([0.0, 0.5, 0.5]))
+    ref = evaluate(m, pi).visitation(np.array([0.0, 0.5, 0.5]))
+    assert np.allclose([float(x.mid()) for x in d], ref, rtol=0, atol=1e-12)
+    ev.visitation(np.array([0.2, 0.3, 0.5 + 5e-10]))
+    for mode in ("ball", "float"):
+        with pytest.raises(InvalidParameterError, match="probability distribution"):
+            evaluate(m, pi, mode=mode).visitation(np.array([0.2, 0.3, 0.5 + 1.5e-9]))
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_value_iteration_stops_when_its_bound_equals_tol(exact):
+    r"""Value iteration stops as soon as :math:`\gamma/(1-\gamma)\|V_{k+1} - V_k\| \le` tol, equality
+    included: one state, r = 1, gamma = 1/2, so the k-th update moves V by :math:`2^{-(k-1)}` exactly
+    (in floats too) and the bound after k updates is :math:`2^{-(k-1)}`; with tol = 2^-9 it stops after
+    10 updates, not 11."""
+    from mdptheory.optimal import solve
+
+    if exact:
+        m = MDP(np.array([[[Fraction(1)]]], dtype=object), np.array([[Fraction(1)]], dtype=object),
+                Fraction(1, 2), np.array([Fraction(1)], dtype=object))
+        tol = Fraction(1, 2**9)
+    else:
+        m = MDP(np.ones((1, 1, 1)), np.ones((1, 1)), 0.5, np.ones(1))
+        tol = 2.0**-9
+    sol = solve(m, method="value_iteration", tol=tol)
+    assert sol.n_iter == 10 and sol.success
+
+
+def test_exact_value_iteration_default_tol_scales_with_the_value():
+    r"""Exact value iteration's default tol is :math:`10^{-10}\max(1, r_{max}/(1-\gamma))`: with
+    r = 1000 and gamma = 1/2 (tol 2e-7) it stops after the first update whose bound
+    :math:`1000 \cdot 2^{-(k-1)}` is at most that, k = 34 (with tol 1e-10 it would be 45)."""
+    from mdptheory.optimal import solve
+
+    m = MDP(np.array([[[Fraction(1)]]], dtype=object), np.array([[Fraction(1000)]], dtype=object),
+            Fraction(1, 2), np.array([Fraction(1)], dtype=object))
+    sol = solve(m, method="value_iteration", mode="exact")
+    k = next(k for k in range(1, 200) if Fraction(1000, 2 ** (k - 1)) <= Fraction(2, 10**7))
+    assert sol.n_iter == k == 34
+
+
+def test_exact_value_iteration_refuses_a_gamma_within_1e_minus_300_of_one():
+    """gamma = 1 - 10^-301: exact value iteration would need ~10^301 updates; it refuses up front naming
+    the limit, rather than running a handful and reporting non-convergence."""
+    from mdptheory.optimal import solve
+
+    g = 1 - Fraction(1, 10**301)
+    m = MDP(np.array([[[Fraction(1)]]], dtype=object), np.array([[Fraction(1)]], dtype=object), g,
+            np.array([Fraction(1)], dtype=object))
+    with pytest.raises(InvalidParameterError, match="exact value iteration would need"):
+        solve(m, method="value_iteration", mode="exact")
+
+
+def test_policy_iteration_honours_a_user_tie_tolerance_from_a_stochastic_start():
+    """With a user tol, policy iteration (the general path: a stochastic start policy) treats actions
+    whose Q is within tol of the best as ties and keeps the lowest-indexed one: r = (1, 1.05) in one
+    state, tol = 0.5, so action 0 is kept."""
+    from mdptheory.optimal import solve
+
+    m = MDP(np.ones((1, 2, 1)), np.array([[1.0, 1.05]]), 0.5, np.ones(1))
+    sol = solve(m, method="policy_iteration", tol=0.5, pi0=np.array([[0.5, 0.5]]))
+    assert list(sol.actions) == [0]
+    assert list(solve(m, method="policy_iteration", pi0=np.array([[0.5, 0.5]])).actions) == [1]
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_value_iteration_starts_from_the_value_of_pi0(exact):
+    """Value iteration started from an optimal deterministic pi0 starts at V* (the value of pi0), so its
+    first update moves nothing and it stops after one update (from 0 it would need dozens)."""
+    from mdptheory.optimal import solve
+
+    if exact:
+        m = MDP(np.array([[[Fraction(1)], [Fraction(1)]]], dtype=object),
+                np.array([[Fraction(1), Fraction(1, 2)]], dtype=object), Fraction(1, 2),
+                np.array([Fraction(1)], dtype=object))
+    else:
+        m = MDP(np.ones((1, 2, 1)), np.array([[1.0, 0.5]]), 0.5, np.ones(1))
+    assert solve(m, method="value_iteration", pi0=np.array([0])).n_iter == 1
+    assert solve(m, method="value_iteration").n_iter > 20
